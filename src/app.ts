@@ -1,0 +1,126 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import underPressure from '@fastify/under-pressure';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import type { Deps } from './deps.js';
+import { errors } from './errors.js';
+import { registerAuth } from './http/auth.js';
+import { registerProblemHandlers } from './http/problem.js';
+import type { App } from './http/types.js';
+import { registerValidation } from './http/validation.js';
+import { buildServices, type Services } from './services.js';
+import { registerRoutes } from './routes.js';
+import { Metrics } from './modules/ops/metrics.js';
+
+export interface BuildOptions {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  /** A pino logger to use; by default one is made from config.logLevel. */
+  logger?: FastifyBaseLogger;
+  defaultMetrics?: boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: Services;
+    metrics: Metrics;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** Secrets that must never reach a log line. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'password',
+  'secret',
+  'token',
+];
+
+/** Builds the whole application: plugins, services, routes. No globals; `app.close()` releases all. */
+export async function buildApp(options: BuildOptions): Promise<App> {
+  const { config, database } = options;
+  const clock = options.clock ?? systemClock;
+  const app = Fastify({
+    ...(options.logger === undefined
+      ? { logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } } }
+      : { loggerInstance: options.logger }),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    requestIdLogLabel: 'requestId',
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const deps: Deps = { db: database.db, dialect: database.dialect, clock, config };
+  const services = buildServices(deps);
+  const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? false });
+  app.decorate('services', services);
+  app.decorate('metrics', metrics);
+
+  registerValidation(app);
+  registerProblemHandlers(app);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const labels = { method: request.method, route, status_code: String(reply.statusCode) };
+    metrics.requests.inc(labels);
+    metrics.duration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  await app.register(cookie, { hook: 'onRequest' });
+  await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
+  await app.register(underPressure, {
+    maxEventLoopDelay: 2000,
+    retryAfter: 10,
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => errors.rateLimited(Math.ceil(context.ttl / 1000)),
+  });
+  await app.register(multipart, {
+    limits: { fileSize: config.attachmentLimit, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12, headerPairs: 100 },
+    throwFileSizeLimit: true,
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Portico API', version: '1', description: 'The help-desk core: contacts, companies, lists, pipelines, tickets, inboxes, conversations and staff.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API token (ptk_…).' },
+          session: { type: 'apiKey', in: 'cookie', name: 'portico_staff', description: 'Staff session; unsafe requests also need X-CSRF-Token.' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+
+  registerAuth(app, config, services.staffAuth);
+  registerRoutes(app, deps, services, metrics);
+
+  app.addHook('onClose', async () => {
+    await database.close();
+  });
+  return app;
+}

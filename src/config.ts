@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/** A configuration value that is present but unusable. Stops the process with a clear message. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+    readonly got: string | undefined,
+  ) {
+    super(`${variable} must be ${expected}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type DatabaseConfig =
+  | { dialect: 'sqlite'; file: string }
+  | { dialect: 'postgres'; url: string; poolSize: number };
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  database: DatabaseConfig;
+  /** The staff app's public origin, e.g. https://help.example.com. Decides secure cookies. */
+  publicAppUrl: URL;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Secret for signing (cursors are not signed; signed links and reply tokens are). */
+  sessionSecret: string;
+  trustProxy: boolean;
+  staffSession: { idleMinutes: number; absoluteHours: number };
+  /** Largest accepted JSON body in bytes. */
+  bodyLimit: number;
+  /** Largest accepted attachment in bytes. */
+  attachmentLimit: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `a whole number from ${min} to ${max}`, raw);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `a whole number from ${min} to ${max}`, raw);
+  return value;
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, 'true or false', raw);
+}
+
+function parseDatabase(env: Env, dataDir: string): DatabaseConfig {
+  const raw = env.DATABASE_URL;
+  const poolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500);
+  if (raw === undefined || raw === '') return { dialect: 'sqlite', file: join(dataDir, 'portico.sqlite') };
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    try {
+      new URL(raw);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'a postgres://user@host:port/database URL or sqlite:path', '(unparseable URL)');
+    }
+    return { dialect: 'postgres', url: raw, poolSize };
+  }
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (file === '') throw new ConfigError('DATABASE_URL', 'sqlite:path/to/file.sqlite with a file name', raw);
+    return { dialect: 'sqlite', file: isAbsolute(file) ? file : resolve(file) };
+  }
+  // Never echo the URL back: it may hold a password.
+  throw new ConfigError('DATABASE_URL', 'a postgres:// URL or sqlite:path', undefined);
+}
+
+/** Reads SESSION_SECRET, or creates one under DATA_DIR on first start and keeps it there. */
+function sessionSecret(env: Env, dataDir: string): string {
+  const raw = env.SESSION_SECRET;
+  if (raw !== undefined && raw !== '') {
+    if (raw.length < 32) throw new ConfigError('SESSION_SECRET', 'at least 32 characters', undefined);
+    return raw;
+  }
+  const file = join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('base64url');
+  writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+  return secret;
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const port = integer(env, 'PORT', 3000, 0, 65535);
+  const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
+  const dataDir = resolve(env.DATA_DIR === undefined || env.DATA_DIR === '' ? './data' : env.DATA_DIR);
+  const logLevel = (env.LOG_LEVEL ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `one of ${LOG_LEVELS.join(', ')}`, env.LOG_LEVEL);
+
+  let publicAppUrl: URL;
+  const rawUrl = env.PUBLIC_APP_URL;
+  try {
+    publicAppUrl = new URL(rawUrl === undefined || rawUrl === '' ? `http://localhost:${port}` : rawUrl);
+  } catch {
+    throw new ConfigError('PUBLIC_APP_URL', 'an absolute http:// or https:// URL', rawUrl);
+  }
+  if (publicAppUrl.protocol !== 'http:' && publicAppUrl.protocol !== 'https:') {
+    throw new ConfigError('PUBLIC_APP_URL', 'an absolute http:// or https:// URL', rawUrl);
+  }
+
+  const storage = env.STORAGE_URL;
+  if (storage !== undefined && storage !== '' && !storage.startsWith('file:')) {
+    throw new ConfigError('STORAGE_URL', 'file:/path (S3 storage is not available yet)', storage);
+  }
+
+  return {
+    port,
+    host,
+    dataDir,
+    database: parseDatabase(env, dataDir),
+    publicAppUrl,
+    logLevel,
+    sessionSecret: sessionSecret(env, dataDir),
+    trustProxy: boolean(env, 'TRUST_PROXY', false),
+    staffSession: {
+      idleMinutes: integer(env, 'STAFF_SESSION_IDLE_MINUTES', 480, 5, 60 * 24 * 30),
+      absoluteHours: integer(env, 'STAFF_SESSION_ABSOLUTE_HOURS', 24 * 7, 1, 24 * 90),
+    },
+    bodyLimit: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    attachmentLimit: integer(env, 'ATTACHMENT_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  };
+}

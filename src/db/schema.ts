@@ -1,0 +1,248 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Table types. Times are integer milliseconds since the epoch (UTC); flags are 0/1; JSON is text. */
+export interface StaffUsersTable {
+  id: Generated<number>;
+  email: string;
+  email_key: string;
+  name: string;
+  role: 'admin' | 'agent';
+  permissions: Generated<string>;
+  password_hash: string | null;
+  failed_sign_ins: Generated<number>;
+  locked_until: number | null;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface StaffSessionsTable {
+  id_hash: string;
+  staff_user_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  staff_user_id: number;
+  name: string;
+  token_hash: string;
+  token_prefix: string;
+  created_at: number;
+  last_used_at: number | null;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface CompaniesTable {
+  id: Generated<number>;
+  name: string;
+  domain: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContactsTable {
+  id: Generated<number>;
+  email: string;
+  email_key: string;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  primary_company_id: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ContactCompaniesTable {
+  contact_id: number;
+  company_id: number;
+  created_at: number;
+}
+
+export interface ContactListsTable {
+  id: Generated<number>;
+  name: string;
+  kind: 'static' | 'active';
+  filters: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ListMembersTable {
+  list_id: number;
+  contact_id: number;
+  added_at: number;
+}
+
+export interface PipelinesTable {
+  id: Generated<number>;
+  name: string;
+  position: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface StagesTable {
+  id: Generated<number>;
+  pipeline_id: number;
+  name: string;
+  position: number;
+  state: 'open' | 'closed';
+  created_at: number;
+  updated_at: number;
+}
+
+export type TicketPropertyType = 'text' | 'number' | 'boolean' | 'date' | 'enumeration';
+
+export interface TicketPropertiesTable {
+  id: Generated<number>;
+  key: string;
+  label: string;
+  type: TicketPropertyType;
+  options: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface TicketsTable {
+  id: Generated<number>;
+  subject: string;
+  description: string | null;
+  pipeline_id: number;
+  stage_id: number;
+  is_closed: number;
+  priority: string | null;
+  category: string | null;
+  source: string;
+  owner_id: number | null;
+  properties: Generated<string>;
+  created_at: number;
+  updated_at: number;
+  last_activity_at: number;
+  closed_at: number | null;
+}
+
+export interface TicketContactsTable {
+  ticket_id: number;
+  contact_id: number;
+  last_activity_at: number;
+}
+
+export interface TicketCompaniesTable {
+  ticket_id: number;
+  company_id: number;
+  last_activity_at: number;
+}
+
+export interface InboxesTable {
+  id: Generated<number>;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type ChannelType = 'email' | 'form' | 'chat' | 'portal';
+
+export interface ChannelsTable {
+  id: Generated<number>;
+  inbox_id: number;
+  type: ChannelType;
+  name: string;
+  address: string | null;
+  address_key: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ThreadsTable {
+  id: Generated<number>;
+  inbox_id: number;
+  channel_id: number | null;
+  ticket_id: number | null;
+  contact_id: number | null;
+  subject: string;
+  status: 'open' | 'closed';
+  assignee_id: number | null;
+  created_at: number;
+  updated_at: number;
+  last_message_at: number;
+}
+
+export interface MessagesTable {
+  id: Generated<number>;
+  thread_id: number;
+  kind: 'message' | 'comment';
+  author_type: 'customer' | 'staff' | 'system';
+  contact_id: number | null;
+  staff_user_id: number | null;
+  body_text: string;
+  body_html: string | null;
+  created_at: number;
+}
+
+export interface AttachmentsTable {
+  id: Generated<number>;
+  message_id: number | null;
+  sha256: string;
+  size: number;
+  filename: string;
+  content_type: string;
+  uploaded_by_staff_id: number | null;
+  created_at: number;
+}
+
+export interface EngagementsTable {
+  id: Generated<number>;
+  type: string;
+  occurred_at: number;
+  title: string;
+  body: string | null;
+  ticket_id: number | null;
+  thread_id: number | null;
+  message_id: number | null;
+  staff_user_id: number | null;
+  created_at: number;
+}
+
+export type TargetType = 'contact' | 'company' | 'ticket';
+
+export interface EngagementTargetsTable {
+  engagement_id: number;
+  target_type: TargetType;
+  target_id: number;
+  occurred_at: number;
+}
+
+export interface DB {
+  staff_users: StaffUsersTable;
+  staff_sessions: StaffSessionsTable;
+  api_tokens: ApiTokensTable;
+  companies: CompaniesTable;
+  contacts: ContactsTable;
+  contact_companies: ContactCompaniesTable;
+  contact_lists: ContactListsTable;
+  list_members: ListMembersTable;
+  pipelines: PipelinesTable;
+  stages: StagesTable;
+  ticket_properties: TicketPropertiesTable;
+  tickets: TicketsTable;
+  ticket_contacts: TicketContactsTable;
+  ticket_companies: TicketCompaniesTable;
+  inboxes: InboxesTable;
+  channels: ChannelsTable;
+  threads: ThreadsTable;
+  messages: MessagesTable;
+  attachments: AttachmentsTable;
+  engagements: EngagementsTable;
+  engagement_targets: EngagementTargetsTable;
+}
+
+export type Row<T extends keyof DB> = Selectable<DB[T]>;
+export type NewRow<T extends keyof DB> = Insertable<DB[T]>;
+export type RowUpdate<T extends keyof DB> = Updateable<DB[T]>;

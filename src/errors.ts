@@ -1,0 +1,45 @@
+/**
+ * The one error catalog. Every error a client can see has a stable code, an HTTP status and a
+ * message that is safe to show. Answers are RFC 9457 problem documents (see http/problem.ts).
+ */
+export interface FieldError {
+  /** JSON pointer into the request part, e.g. "/body/email". */
+  path: string;
+  message: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const errors = {
+  validation: (fieldErrors: FieldError[], message = 'The request is not valid.') =>
+    new AppError(400, 'VALIDATION_FAILED', message, fieldErrors),
+  malformedJson: () => new AppError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.'),
+  badCursor: () => new AppError(400, 'BAD_CURSOR', 'The cursor is not one this server issued, or belongs to another sort.'),
+  unsupportedMediaType: () =>
+    new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'),
+  payloadTooLarge: () => new AppError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.'),
+  unauthenticated: () => new AppError(401, 'UNAUTHENTICATED', 'Sign in, or send a valid API token.'),
+  forbidden: (what = 'You may not do this.') => new AppError(403, 'FORBIDDEN', what),
+  csrf: () => new AppError(403, 'CSRF_TOKEN_INVALID', 'The request lacks a valid X-CSRF-Token header.'),
+  invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.'),
+  rateLimited: (retryAfterSeconds: number) =>
+    new AppError(429, 'RATE_LIMITED', `Too many attempts. Try again in ${retryAfterSeconds} seconds.`),
+  notFound: (what: string) => new AppError(404, `${what.toUpperCase().replace(/[^A-Z]+/g, '_')}_NOT_FOUND`, `No such ${what.toLowerCase()}.`),
+  routeNotFound: () => new AppError(404, 'ROUTE_NOT_FOUND', 'There is nothing at this address.'),
+  methodNotAllowed: () => new AppError(405, 'METHOD_NOT_ALLOWED', 'This address does not take that method.'),
+  conflict: (code: string, message: string) => new AppError(409, code, message),
+  unprocessable: (code: string, message: string, fieldErrors?: FieldError[]) =>
+    new AppError(422, code, message, fieldErrors),
+  serviceUnavailable: () => new AppError(503, 'SERVICE_UNAVAILABLE', 'The server is busy. Try again shortly.'),
+  internal: () => new AppError(500, 'INTERNAL', 'Something went wrong on our side. It has been logged.'),
+};

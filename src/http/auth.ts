@@ -1,0 +1,79 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import { errors } from '../errors.js';
+import type { StaffAuthService, StaffPrincipal } from '../modules/staff/auth.service.js';
+import { allows } from '../modules/staff/staff.policy.js';
+import { safeEqual } from '../security/secrets.js';
+import type { App } from './types.js';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Under HTTPS the cookie takes the __Host- prefix: Secure, no Domain, Path=/ enforced by browsers. */
+export function staffCookieName(config: Config): string {
+  return config.publicAppUrl.protocol === 'https:' ? '__Host-portico_staff' : 'portico_staff';
+}
+
+export function staffCookieOptions(config: Config, expiresAt: number) {
+  return {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: config.publicAppUrl.protocol === 'https:',
+    expires: new Date(expiresAt),
+  };
+}
+
+function bearerOf(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1] ?? '';
+}
+
+/**
+ * Authentication and authorization for every route, before the body is read. Each route declares
+ * `config.access`; a route without one cannot be registered (default deny, enforced at boot).
+ */
+export function registerAuth(app: App, config: Config, auth: StaffAuthService): void {
+  app.decorateRequest('staff', null);
+  const cookieName = staffCookieName(config);
+
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    if (access === undefined) {
+      throw new Error(`route ${route.method.toString()} ${route.url} declares no config.access`);
+    }
+  });
+
+  async function principalOf(request: FastifyRequest): Promise<StaffPrincipal | null> {
+    const bearer = bearerOf(request);
+    if (bearer !== undefined) return bearer === '' ? null : auth.resolveApiToken(bearer);
+    const cookie = request.cookies[cookieName];
+    if (cookie === undefined || cookie === '' || cookie.length > 200) return null;
+    return auth.resolveSession(cookie);
+  }
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.is404) return;
+    const access = request.routeOptions.config.access;
+    if (access === undefined) throw errors.forbidden();
+    if (access === 'public') return;
+    const principal = await principalOf(request);
+    if (principal === null) {
+      if (request.cookies[cookieName] !== undefined) reply.clearCookie(cookieName, { path: '/' });
+      throw errors.unauthenticated();
+    }
+    if (principal.session !== undefined && !SAFE_METHODS.has(request.method)) {
+      const sent = request.headers['x-csrf-token'];
+      if (typeof sent !== 'string' || !safeEqual(sent, principal.session.csrfToken)) throw errors.csrf();
+    }
+    if (!allows(principal.actor, access)) throw errors.forbidden();
+    request.staff = principal;
+  });
+}
+
+/** The signed-in staff principal of a route whose access is not 'public'. */
+export function staffOf(request: FastifyRequest): StaffPrincipal {
+  if (request.staff === null) throw errors.unauthenticated();
+  return request.staff;
+}

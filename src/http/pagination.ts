@@ -1,0 +1,85 @@
+import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { errors } from '../errors.js';
+
+/**
+ * Keyset (cursor) pagination. A list is ordered by one sort column plus an id tie-breaker; the
+ * cursor carries the last row's pair and the sort it belongs to, so a cursor from another sort
+ * is refused instead of silently skipping rows. Sort columns are never null.
+ */
+export interface SortSpec {
+  /** The public name of the sort, e.g. "-lastActivityAt". */
+  name: string;
+  column: string;
+  idColumn: string;
+  direction: 'asc' | 'desc';
+}
+
+export type SortValue = number | string;
+export interface Cursor {
+  value: SortValue;
+  id: number;
+}
+
+export function encodeCursor(spec: SortSpec, cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([spec.name, cursor.value, cursor.id])).toString('base64url');
+}
+
+export function decodeCursor(spec: SortSpec, raw: string | undefined): Cursor | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw new Error('not base64url');
+    parsed = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+  } catch {
+    throw errors.badCursor();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) throw errors.badCursor();
+  const [name, value, id] = parsed as unknown[];
+  if (name !== spec.name) throw errors.badCursor();
+  if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw errors.badCursor();
+  if (typeof value === 'number' ? !Number.isSafeInteger(value) : typeof value !== 'string') throw errors.badCursor();
+  return { value: value as SortValue, id };
+}
+
+/** The condition "after the cursor" for the spec's order. */
+export function afterCursor(spec: SortSpec, cursor: Cursor): Expression<SqlBool> {
+  const col = sql.ref(spec.column);
+  const idCol = sql.ref(spec.idColumn);
+  const op = sql.raw(spec.direction === 'desc' ? '<' : '>');
+  return sql<SqlBool>`(${col} ${op} ${cursor.value} or (${col} = ${cursor.value} and ${idCol} ${op} ${cursor.id}))`;
+}
+
+export function orderFor(spec: SortSpec): RawBuilder<unknown>[] {
+  const dir = sql.raw(spec.direction);
+  return [sql`${sql.ref(spec.column)} ${dir}`, sql`${sql.ref(spec.idColumn)} ${dir}`];
+}
+
+/** Cuts the extra row a query fetched (limit + 1) and derives the next cursor from the last kept row. */
+export function toPage<T>(
+  rows: T[],
+  limit: number,
+  spec: SortSpec,
+  keyOf: (row: T) => Cursor,
+): { rows: T[]; nextCursor: string | null } {
+  if (rows.length <= limit) return { rows, nextCursor: null };
+  const kept = rows.slice(0, limit);
+  const last = kept[kept.length - 1];
+  return { rows: kept, nextCursor: last === undefined ? null : encodeCursor(spec, keyOf(last)) };
+}
+
+/** Parses a `sort` query value ("createdAt" or "-createdAt") against the sorts a list offers. */
+export function pickSort(
+  raw: string | undefined,
+  fallback: string,
+  columns: Record<string, string>,
+  idColumn: string,
+): SortSpec {
+  const name = raw ?? fallback;
+  const desc = name.startsWith('-');
+  const key = desc ? name.slice(1) : name;
+  const column = columns[key];
+  if (column === undefined) {
+    throw errors.validation([{ path: '/querystring/sort', message: `must be one of ${Object.keys(columns).flatMap((k) => [k, '-' + k]).join(', ')}` }]);
+  }
+  return { name, column, idColumn, direction: desc ? 'desc' : 'asc' };
+}

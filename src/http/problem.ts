@@ -1,0 +1,108 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, errors, type FieldError } from '../errors.js';
+import type { ProblemBody } from './common-schemas.js';
+
+interface AjvIssue {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function fieldErrors(error: FastifyError): FieldError[] {
+  const context = error.validationContext ?? 'body';
+  return ((error.validation ?? []) as AjvIssue[]).map((issue) => {
+    let path = `/${context}${issue.instancePath ?? ''}`;
+    let message = issue.message ?? 'is not valid';
+    const params = issue.params ?? {};
+    if (issue.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+      path += `/${params.additionalProperty}`;
+      message = 'is not a known field';
+    } else if (issue.keyword === 'required' && typeof params.missingProperty === 'string') {
+      path += `/${params.missingProperty}`;
+      message = 'is required';
+    }
+    return { path, message };
+  });
+}
+
+/** Turns anything thrown into an AppError: known framework errors keep their meaning, the rest is 500. */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  const e = error as Partial<FastifyError> & { type?: string };
+  if (e.validation !== undefined) return errors.validation(fieldErrors(e as FastifyError));
+  switch (e.code) {
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return errors.malformedJson();
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_FILES_LIMIT':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return errors.payloadTooLarge();
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return errors.unsupportedMediaType();
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+    case 'FST_PROTO_VIOLATION':
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+      return new AppError(400, 'BAD_REQUEST', 'The request is malformed.');
+    case 'FST_ERR_BAD_URL':
+    case 'FST_ERR_ASYNC_CONSTRAINT':
+      return new AppError(400, 'BAD_REQUEST', 'The request address is malformed.');
+    case 'FST_UNDER_PRESSURE':
+      return errors.serviceUnavailable();
+    default:
+      break;
+  }
+  // JSON.parse errors, prototype poisoning and the like arrive as SyntaxError with status 400.
+  if (error instanceof SyntaxError && e.statusCode === 400) return errors.malformedJson();
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    if (e.statusCode === 429) return errors.rateLimited(60);
+    return new AppError(e.statusCode, 'BAD_REQUEST', 'The request is not acceptable.');
+  }
+  return errors.internal();
+}
+
+export function problemBody(err: AppError, request: FastifyRequest): ProblemBody {
+  const body: ProblemBody = {
+    type: `https://portico.dev/problems/${err.code.toLowerCase().replace(/_/g, '-')}`,
+    title: err.message,
+    status: err.status,
+    code: err.code,
+    instance: request.url.split('?')[0] ?? request.url,
+    requestId: request.id,
+  };
+  if (err.errors !== undefined && err.errors.length > 0) body.errors = err.errors;
+  return body;
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: AppError): FastifyReply {
+  return reply
+    .code(err.status)
+    .header('content-type', 'application/problem+json; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .serializer(JSON.stringify)
+    .send(problemBody(err, request));
+}
+
+/** One error handler and one not-found handler for the whole app. */
+export function registerProblemHandlers(app: FastifyInstance): void {
+  app.setErrorHandler((error: unknown, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+    } else {
+      request.log.info({ code: appError.code, status: appError.status }, 'request refused');
+    }
+    if (appError.status === 429) {
+      const retry = reply.getHeader('retry-after');
+      if (retry !== undefined) {
+        return sendProblem(reply, request, errors.rateLimited(Number(retry)));
+      }
+    }
+    return sendProblem(reply, request, appError);
+  });
+  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, errors.routeNotFound()));
+}

@@ -1,0 +1,17 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { StaffPrincipal } from '../modules/staff/auth.service.js';
+import type { Access } from '../modules/staff/staff.policy.js';
+
+export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route. Required on every route: a route without it refuses to register. */
+    access?: Access;
+  }
+  interface FastifyRequest {
+    staff: StaffPrincipal | null;
+  }
+}

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { openDatabase, type Database } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { isDemoSeeded, seedDemo, DEMO_PASSWORD } from './demo/seed.js';
+import { systemClock } from './clock.js';
+import { buildServices } from './services.js';
+import { generatePassword } from './security/secrets.js';
+
+const USAGE = `Usage: portico <command>
+
+Commands:
+  start [--demo]                 migrate, then serve (--demo: seed demo data into an empty database)
+  migrate                        apply pending database migrations
+  demo                           seed the demo data (once)
+  admin create --email E [--name N]
+                                 create an admin; the password is read from stdin, or generated and printed once
+  token create --email E [--name N]
+                                 create an API token for a staff user and print it once
+
+Configuration comes from the environment; see README.md.`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`portico: ${message}\n`);
+  process.exit(code);
+}
+
+async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
+  const database = openDatabase(config.database);
+  try {
+    await migrateToLatest(database.db);
+    return await run(database);
+  } finally {
+    await database.close();
+  }
+}
+
+function readStdin(): string | undefined {
+  if (process.stdin.isTTY) return undefined;
+  try {
+    const text = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
+  }
+}
+
+async function start(config: Config, demo: boolean): Promise<void> {
+  const database = openDatabase(config.database);
+  const applied = await migrateToLatest(database.db);
+  let seeded = false;
+  if (demo && !(await isDemoSeeded(database.db))) {
+    await seedDemo({ db: database.db, dialect: database.dialect, clock: systemClock, config });
+    seeded = true;
+  }
+  const app = await buildApp({ config, database, defaultMetrics: true });
+  if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
+  const purge = setInterval(() => {
+    app.services.staffAuth.purgeExpiredSessions().catch((err: unknown) => {
+      app.log.warn({ err }, 'session purge failed');
+    });
+  }, 10 * 60 * 1000);
+  purge.unref();
+  app.addHook('onClose', () => {
+    clearInterval(purge);
+  });
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => {
+    shutdown('SIGINT');
+  });
+  process.on('SIGTERM', () => {
+    shutdown('SIGTERM');
+  });
+
+  await app.listen({ port: config.port, host: config.host });
+  const base = `http://localhost:${config.port}`;
+  if (seeded) {
+    app.log.info(`demo data seeded: sign in at ${base}/api/v1/auth/sign-in as admin@example.com or agent@example.com, password "${DEMO_PASSWORD}"`);
+  }
+  app.log.info(`Portico is serving ${base} (API under ${base}/api/v1, OpenAPI at ${base}/api/openapi.json)`);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      email: { type: 'string' },
+      name: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(USAGE + '\n');
+    if (command === undefined && !values.help) process.exit(2);
+    return;
+  }
+  const config = loadConfig();
+
+  switch (command) {
+    case 'start':
+      await start(config, values.demo);
+      return;
+    case 'migrate': {
+      const database = openDatabase(config.database);
+      try {
+        const applied = await migrateToLatest(database.db);
+        process.stdout.write(applied.length === 0 ? 'database is up to date\n' : `applied: ${applied.join(', ')}\n`);
+      } finally {
+        await database.close();
+      }
+      return;
+    }
+    case 'demo':
+      await withDatabase(config, async (database) => {
+        if (await isDemoSeeded(database.db)) {
+          process.stdout.write('demo data is already there\n');
+          return;
+        }
+        await seedDemo({ db: database.db, dialect: database.dialect, clock: systemClock, config });
+        process.stdout.write(`demo data seeded; staff sign in as admin@example.com or agent@example.com with "${DEMO_PASSWORD}"\n`);
+      });
+      return;
+    case 'admin':
+    case 'token': {
+      if (sub !== 'create') fail(`unknown command "${command} ${sub ?? ''}"\n\n${USAGE}`, 2);
+      const email = values.email;
+      if (email === undefined || !/^[^\s@]+@[^\s@]+$/.test(email)) fail('--email must be an email address', 2);
+      await withDatabase(config, async (database) => {
+        const services = buildServices({ db: database.db, dialect: database.dialect, clock: systemClock, config });
+        if (command === 'admin') {
+          const given = readStdin();
+          if (given !== undefined && given.length < 12) fail('the password must be at least 12 characters', 2);
+          const password = given ?? generatePassword();
+          const user = await services.staff.create({ email, name: values.name ?? email.split('@')[0] ?? email, role: 'admin', password });
+          process.stdout.write(`admin ${user.email} created (id ${user.id})\n`);
+          if (given === undefined) process.stdout.write(`password (shown once): ${password}\n`);
+        } else {
+          const user = await services.staff.findByEmail(email);
+          if (user === undefined) fail(`no staff user has the email ${email}`);
+          const { secret } = await services.staffAuth.createApiToken(user.id, values.name ?? 'cli', null);
+          process.stdout.write(`${secret}\n`);
+        }
+      });
+      return;
+    }
+    default:
+      fail(`unknown command "${command}"\n\n${USAGE}`, 2);
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof ConfigError) fail(`configuration: ${error.message}`, 78);
+  const status = (error as { status?: unknown }).status;
+  if (typeof status === 'number' && status < 500) fail((error as Error).message);
+  process.stderr.write(`portico: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

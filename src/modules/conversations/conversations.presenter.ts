@@ -1,0 +1,31 @@
+import type { Static } from 'typebox';
+import { iso } from '../../http/common-schemas.js';
+import type { AttachmentRow, ChannelRow, InboxRow, MessageRow, ThreadRow } from './conversations.repository.js';
+import type { Attachment, Channel, Inbox, Message, Thread } from './conversations.schemas.js';
+
+export function presentChannel(row: ChannelRow): Static<typeof Channel> {
+  return { id: row.id, inboxId: row.inbox_id, type: row.type, name: row.name, address: row.address, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+}
+
+export function presentInbox({ inbox, channels }: { inbox: InboxRow; channels: ChannelRow[] }): Static<typeof Inbox> {
+  return { id: inbox.id, name: inbox.name, channels: channels.map(presentChannel), createdAt: iso(inbox.created_at), updatedAt: iso(inbox.updated_at) };
+}
+
+export function presentThread(row: ThreadRow): Static<typeof Thread> {
+  return {
+    id: row.id, inboxId: row.inbox_id, channelId: row.channel_id, ticketId: row.ticket_id, contactId: row.contact_id,
+    subject: row.subject, status: row.status, assigneeId: row.assignee_id,
+    createdAt: iso(row.created_at), updatedAt: iso(row.updated_at), lastMessageAt: iso(row.last_message_at),
+  };
+}
+
+export function presentAttachment(row: AttachmentRow): Static<typeof Attachment> {
+  return { id: row.id, messageId: row.message_id, filename: row.filename, contentType: row.content_type, size: row.size, sha256: row.sha256, createdAt: iso(row.created_at) };
+}
+
+export function presentMessage(row: MessageRow, attachments: AttachmentRow[]): Static<typeof Message> {
+  return {
+    id: row.id, threadId: row.thread_id, kind: row.kind, authorType: row.author_type, contactId: row.contact_id, staffUserId: row.staff_user_id,
+    bodyText: row.body_text, bodyHtml: row.body_html, attachments: attachments.map(presentAttachment), createdAt: iso(row.created_at),
+  };
+}

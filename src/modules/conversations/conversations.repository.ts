@@ -1,0 +1,86 @@
+import type { Conn } from '../../db/database.js';
+import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
+import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
+
+export type InboxRow = Row<'inboxes'>;
+export type ChannelRow = Row<'channels'>;
+export type ThreadRow = Row<'threads'>;
+export type MessageRow = Row<'messages'>;
+export type AttachmentRow = Row<'attachments'>;
+
+export const listInboxes = (db: Conn) => db.selectFrom('inboxes').selectAll().orderBy('name').orderBy('id').execute();
+export const findInboxById = (db: Conn, id: number) => db.selectFrom('inboxes').selectAll().where('id', '=', id).executeTakeFirst();
+export const insertInbox = (db: Conn, row: NewRow<'inboxes'>) => db.insertInto('inboxes').values(row).returningAll().executeTakeFirstOrThrow();
+export const updateInbox = (db: Conn, id: number, patch: RowUpdate<'inboxes'>) => db.updateTable('inboxes').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+export async function deleteInbox(db: Conn, id: number): Promise<void> {
+  await db.deleteFrom('inboxes').where('id', '=', id).execute();
+}
+export async function inboxHasThreads(db: Conn, id: number): Promise<boolean> {
+  return (await db.selectFrom('threads').select('id').where('inbox_id', '=', id).limit(1).executeTakeFirst()) !== undefined;
+}
+
+export function channelsOf(db: Conn, inboxIds: number[]): Promise<ChannelRow[]> {
+  if (inboxIds.length === 0) return Promise.resolve([]);
+  return db.selectFrom('channels').selectAll().where('inbox_id', 'in', inboxIds).orderBy('id').execute();
+}
+export const findChannelById = (db: Conn, id: number) => db.selectFrom('channels').selectAll().where('id', '=', id).executeTakeFirst();
+export const insertChannel = (db: Conn, row: NewRow<'channels'>) => db.insertInto('channels').values(row).returningAll().executeTakeFirstOrThrow();
+export const updateChannel = (db: Conn, id: number, patch: RowUpdate<'channels'>) => db.updateTable('channels').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+export async function deleteChannel(db: Conn, id: number): Promise<void> {
+  await db.deleteFrom('channels').where('id', '=', id).execute();
+}
+
+export interface ThreadFilter {
+  inboxId?: number;
+  status?: 'open' | 'closed';
+  assigneeId?: number | null;
+  ticketId?: number;
+  contactId?: number;
+}
+
+export function listThreads(db: Conn, filter: ThreadFilter, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<ThreadRow[]> {
+  let q = db.selectFrom('threads').selectAll();
+  if (filter.inboxId !== undefined) q = q.where('inbox_id', '=', filter.inboxId);
+  if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+  if (filter.assigneeId !== undefined) q = filter.assigneeId === null ? q.where('assignee_id', 'is', null) : q.where('assignee_id', '=', filter.assigneeId);
+  if (filter.ticketId !== undefined) q = q.where('ticket_id', '=', filter.ticketId);
+  if (filter.contactId !== undefined) q = q.where('contact_id', '=', filter.contactId);
+  if (cursor !== undefined) q = q.where(afterCursor(sort, cursor));
+  for (const o of orderFor(sort)) q = q.orderBy(o);
+  return q.limit(limit + 1).execute();
+}
+
+export const findThreadById = (db: Conn, id: number) => db.selectFrom('threads').selectAll().where('id', '=', id).executeTakeFirst();
+export const insertThread = (db: Conn, row: NewRow<'threads'>) => db.insertInto('threads').values(row).returningAll().executeTakeFirstOrThrow();
+export const updateThread = (db: Conn, id: number, patch: RowUpdate<'threads'>) => db.updateTable('threads').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+export async function deleteThread(db: Conn, id: number): Promise<boolean> {
+  const r = await db.deleteFrom('threads').where('id', '=', id).executeTakeFirst();
+  return r.numDeletedRows > 0n;
+}
+
+export function listMessages(db: Conn, threadId: number, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<MessageRow[]> {
+  let q = db.selectFrom('messages').selectAll().where('thread_id', '=', threadId);
+  if (cursor !== undefined) q = q.where(afterCursor(sort, cursor));
+  for (const o of orderFor(sort)) q = q.orderBy(o);
+  return q.limit(limit + 1).execute();
+}
+export const insertMessage = (db: Conn, row: NewRow<'messages'>) => db.insertInto('messages').values(row).returningAll().executeTakeFirstOrThrow();
+
+export async function attachmentsOf(db: Conn, messageIds: number[]): Promise<Map<number, AttachmentRow[]>> {
+  const map = new Map<number, AttachmentRow[]>(messageIds.map((id) => [id, []]));
+  if (messageIds.length === 0) return map;
+  const rows = await db.selectFrom('attachments').selectAll().where('message_id', 'in', messageIds).orderBy('id').execute();
+  for (const r of rows) if (r.message_id !== null) map.get(r.message_id)?.push(r);
+  return map;
+}
+export const findAttachmentById = (db: Conn, id: number) => db.selectFrom('attachments').selectAll().where('id', '=', id).executeTakeFirst();
+export const insertAttachment = (db: Conn, row: NewRow<'attachments'>) => db.insertInto('attachments').values(row).returningAll().executeTakeFirstOrThrow();
+
+/** Binds uploads to a message. Only the uploader's own, not-yet-attached uploads are taken. */
+export async function claimAttachments(db: Conn, ids: number[], messageId: number, staffUserId: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const r = await db.updateTable('attachments').set({ message_id: messageId })
+    .where('id', 'in', ids).where('message_id', 'is', null).where('uploaded_by_staff_id', '=', staffUserId)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}

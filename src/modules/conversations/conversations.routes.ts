@@ -1,0 +1,186 @@
+import { Type } from 'typebox';
+import type { Deps } from '../../deps.js';
+import { errors } from '../../errors.js';
+import { staffOf } from '../../http/auth.js';
+import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
+import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
+import type { App } from '../../http/types.js';
+import { presentAttachment, presentInbox, presentMessage, presentThread } from './conversations.presenter.js';
+import * as repo from './conversations.repository.js';
+import {
+  Attachment, ChannelCreate, ChannelParams, ChannelUpdate, Inbox, InboxCreate, InboxUpdate, Message, MessageCreate, MessagesQuery, Thread, ThreadCreate, ThreadListQuery, ThreadUpdate,
+} from './conversations.schemas.js';
+import type { ConversationsService, InboxesService } from './conversations.service.js';
+
+export interface ConversationsRoutesOptions {
+  deps: Deps;
+  inboxes: InboxesService;
+  conversations: ConversationsService;
+}
+
+const THREAD_SORT = pickSort('-lastMessageAt', '-lastMessageAt', { lastMessageAt: 'last_message_at' }, 'id');
+const MESSAGE_SORT = pickSort('createdAt', 'createdAt', { createdAt: 'id' }, 'id');
+const noContent = { 204: Type.Null(), ...problemResponses };
+/** Types a browser may show inline safely are still sent as downloads; the rest as octet-stream. */
+const KNOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain']);
+
+export function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+}
+
+export function conversationsRoutes(app: App, { deps, inboxes, conversations }: ConversationsRoutesOptions): void {
+  const itags = ['inboxes'];
+
+  app.get('/api/v1/inboxes', {
+    config: { access: 'staff' },
+    schema: { tags: itags, summary: 'List inboxes with their channels (all of them)', response: { 200: Type.Object({ items: Type.Array(Inbox), nextCursor: Type.Null() }), ...problemResponses } },
+  }, async () => ({ items: (await inboxes.list()).map(presentInbox), nextCursor: null }));
+
+  app.get('/api/v1/inboxes/:id', {
+    config: { access: 'staff' },
+    schema: { tags: itags, summary: 'Get an inbox', params: IdParams, response: { 200: Inbox, ...problemResponses } },
+  }, async (request) => presentInbox(await inboxes.get(request.params.id)));
+
+  app.post('/api/v1/inboxes', {
+    config: { access: 'manage_settings' },
+    schema: { tags: itags, summary: 'Create an inbox', body: InboxCreate, response: { 201: Inbox, ...problemResponses } },
+  }, async (request, reply) => reply.code(201).send(presentInbox(await inboxes.create(request.body.name))));
+
+  app.patch('/api/v1/inboxes/:id', {
+    config: { access: 'manage_settings' },
+    schema: { tags: itags, summary: 'Rename an inbox', params: IdParams, body: InboxUpdate, response: { 200: Inbox, ...problemResponses } },
+  }, async (request) => presentInbox(await inboxes.rename(request.params.id, request.body.name)));
+
+  app.delete('/api/v1/inboxes/:id', {
+    config: { access: 'manage_settings' },
+    schema: { tags: itags, summary: 'Delete an inbox without conversations', params: IdParams, response: noContent },
+  }, async (request, reply) => {
+    await inboxes.delete(request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/api/v1/inboxes/:id/channels', {
+    config: { access: 'manage_settings' },
+    schema: { tags: itags, summary: 'Connect a channel (email address, form, chat, portal)', params: IdParams, body: ChannelCreate, response: { 201: Inbox, ...problemResponses } },
+  }, async (request, reply) => reply.code(201).send(presentInbox(await inboxes.addChannel(request.params.id, request.body))));
+
+  app.patch('/api/v1/inboxes/:id/channels/:channelId', {
+    config: { access: 'manage_settings' },
+    schema: { tags: itags, summary: 'Change a channel', params: ChannelParams, body: ChannelUpdate, response: { 200: Inbox, ...problemResponses } },
+  }, async (request) => presentInbox(await inboxes.updateChannel(request.params.id, request.params.channelId, request.body)));
+
+  app.delete('/api/v1/inboxes/:id/channels/:channelId', {
+    config: { access: 'manage_settings' },
+    schema: { tags: itags, summary: 'Disconnect a channel', params: ChannelParams, response: noContent },
+  }, async (request, reply) => {
+    await inboxes.deleteChannel(request.params.id, request.params.channelId);
+    return reply.code(204).send(null);
+  });
+
+  const ttags = ['conversations'];
+
+  app.get('/api/v1/threads', {
+    config: { access: 'staff' },
+    schema: { tags: ttags, summary: 'List conversation threads, newest message first', querystring: ThreadListQuery, response: { 200: Page(Thread), ...problemResponses } },
+  }, async (request) => {
+    const q = request.query;
+    const limit = q.limit ?? 25;
+    if (q.unassigned === true && q.assigneeId !== undefined) throw errors.validation([{ path: '/querystring/unassigned', message: 'cannot be combined with assigneeId' }]);
+    const filter: repo.ThreadFilter = {};
+    if (q.inboxId !== undefined) filter.inboxId = q.inboxId;
+    if (q.status !== undefined) filter.status = q.status;
+    if (q.assigneeId !== undefined) filter.assigneeId = q.assigneeId;
+    if (q.unassigned === true) filter.assigneeId = null;
+    if (q.ticketId !== undefined) filter.ticketId = q.ticketId;
+    if (q.contactId !== undefined) filter.contactId = q.contactId;
+    const rows = await repo.listThreads(deps.db, filter, THREAD_SORT, decodeCursor(THREAD_SORT, q.cursor), limit);
+    const page = toPage(rows, limit, THREAD_SORT, (r) => ({ value: r.last_message_at, id: r.id }));
+    return { items: page.rows.map(presentThread), nextCursor: page.nextCursor };
+  });
+
+  app.get('/api/v1/threads/:id', {
+    config: { access: 'staff' },
+    schema: { tags: ttags, summary: 'Get a thread', params: IdParams, response: { 200: Thread, ...problemResponses } },
+  }, async (request) => presentThread(await conversations.getThread(request.params.id)));
+
+  app.post('/api/v1/threads', {
+    config: { access: 'staff' },
+    schema: { tags: ttags, summary: 'Start a conversation thread, optionally with its first message', body: ThreadCreate, response: { 201: Thread, ...problemResponses } },
+  }, async (request, reply) => {
+    const thread = await conversations.createThread(request.body, { type: 'staff', staffUserId: staffOf(request).actor.id });
+    return reply.code(201).send(presentThread(thread));
+  });
+
+  app.patch('/api/v1/threads/:id', {
+    config: { access: 'staff' },
+    schema: { tags: ttags, summary: 'Assign, close, reopen or move a thread, or tie it to a ticket', params: IdParams, body: ThreadUpdate, response: { 200: Thread, ...problemResponses } },
+  }, async (request) => presentThread(await conversations.updateThread(request.params.id, request.body)));
+
+  app.delete('/api/v1/threads/:id', {
+    config: { access: 'staff' },
+    schema: { tags: ttags, summary: 'Delete a thread and its messages', params: IdParams, response: noContent },
+  }, async (request, reply) => {
+    await conversations.deleteThread(request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.get('/api/v1/threads/:id/messages', {
+    config: { access: 'staff' },
+    schema: { tags: ttags, summary: 'Messages and internal comments of a thread, oldest first', params: IdParams, querystring: MessagesQuery, response: { 200: Page(Message), ...problemResponses } },
+  }, async (request) => {
+    await conversations.getThread(request.params.id);
+    const limit = request.query.limit ?? 25;
+    const rows = await repo.listMessages(deps.db, request.params.id, MESSAGE_SORT, decodeCursor(MESSAGE_SORT, request.query.cursor), limit);
+    const page = toPage(rows, limit, MESSAGE_SORT, (r) => ({ value: r.id, id: r.id }));
+    const files = await repo.attachmentsOf(deps.db, page.rows.map((r) => r.id));
+    return { items: page.rows.map((r) => presentMessage(r, files.get(r.id) ?? [])), nextCursor: page.nextCursor };
+  });
+
+  app.post('/api/v1/threads/:id/messages', {
+    config: { access: 'staff' },
+    schema: { tags: ttags, summary: 'Reply, or add an internal comment (kind: comment)', params: IdParams, body: MessageCreate, response: { 201: Message, ...problemResponses } },
+  }, async (request, reply) => {
+    const message = await conversations.addMessage({ ...request.body, threadId: request.params.id, kind: request.body.kind ?? 'message', author: { type: 'staff', staffUserId: staffOf(request).actor.id } });
+    const files = await repo.attachmentsOf(deps.db, [message.id]);
+    return reply.code(201).send(presentMessage(message, files.get(message.id) ?? []));
+  });
+
+  const atags = ['attachments'];
+
+  app.post('/api/v1/attachments', {
+    config: { access: 'staff' },
+    schema: {
+      tags: atags,
+      summary: 'Upload a file (multipart/form-data, field "file"); attach it by id when posting a message',
+      consumes: ['multipart/form-data'],
+      response: { 201: Attachment, ...problemResponses },
+    },
+  }, async (request, reply) => {
+    if (!request.isMultipart()) throw errors.unsupportedMediaType();
+    const file = await request.file();
+    if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'send one file in the field "file"' }]);
+    const row = await conversations.upload(file.file, file.filename, file.mimetype, staffOf(request).actor.id);
+    return reply.code(201).send(presentAttachment(row));
+  });
+
+  app.get('/api/v1/attachments/:id', {
+    config: { access: 'staff' },
+    schema: { tags: atags, summary: 'Attachment details', params: IdParams, response: { 200: Attachment, ...problemResponses } },
+  }, async (request) => presentAttachment(await conversations.getAttachment(request.params.id)));
+
+  app.get('/api/v1/attachments/:id/content', {
+    config: { access: 'staff' },
+    schema: { tags: atags, summary: 'Download an attachment (always as a download, never rendered)', params: IdParams },
+  }, async (request, reply) => {
+    const row = await conversations.getAttachment(request.params.id);
+    return reply
+      .header('content-type', KNOWN_TYPES.has(row.content_type) ? row.content_type : 'application/octet-stream')
+      .header('content-length', String(row.size))
+      .header('content-disposition', contentDisposition(row.filename))
+      .header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox")
+      .header('cache-control', 'private, no-store')
+      .send(conversations.openAttachment(row));
+  });
+}

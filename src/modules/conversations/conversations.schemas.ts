@@ -1,0 +1,127 @@
+import { Type } from 'typebox';
+import { Email, Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-schemas.js';
+
+export const ChannelType = Type.Union([Type.Literal('email'), Type.Literal('form'), Type.Literal('chat'), Type.Literal('portal')]);
+
+export const Channel = Type.Object({
+  id: Type.Integer(),
+  inboxId: Type.Integer(),
+  type: ChannelType,
+  name: Type.String(),
+  address: Nullable(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const Inbox = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  channels: Type.Array(Channel),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const InboxCreate = Type.Object({ name: Line({ maxLength: 100 }) }, { additionalProperties: false });
+export const InboxUpdate = Type.Object({ name: Line({ maxLength: 100 }) }, { additionalProperties: false });
+export const ChannelCreate = Type.Object(
+  { type: ChannelType, name: Line({ maxLength: 100 }), address: Type.Optional(Nullable(Email)) },
+  { additionalProperties: false },
+);
+export const ChannelUpdate = Type.Object(
+  { name: Type.Optional(Line({ maxLength: 100 })), address: Type.Optional(Nullable(Email)) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const ChannelParams = Type.Object({ id: Id, channelId: Id }, { additionalProperties: false });
+
+export const ThreadStatus = Type.Union([Type.Literal('open'), Type.Literal('closed')]);
+
+export const Thread = Type.Object({
+  id: Type.Integer(),
+  inboxId: Type.Integer(),
+  channelId: Nullable(Type.Integer()),
+  ticketId: Nullable(Type.Integer()),
+  contactId: Nullable(Type.Integer()),
+  subject: Type.String(),
+  status: ThreadStatus,
+  assigneeId: Nullable(Type.Integer()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  lastMessageAt: Timestamp,
+});
+
+const Body = {
+  bodyText: Type.Optional(Type.String({ minLength: 1, maxLength: 200000 })),
+  bodyHtml: Type.Optional(Type.String({ minLength: 1, maxLength: 500000 })),
+};
+
+export const MessageCreate = Type.Object(
+  {
+    kind: Type.Optional(Type.Union([Type.Literal('message'), Type.Literal('comment')], { description: 'comment: an internal note, never shown to customers' })),
+    ...Body,
+    attachmentIds: Type.Optional(Type.Array(Id, { maxItems: 20, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+
+export const ThreadCreate = Type.Object(
+  {
+    inboxId: Id,
+    channelId: Type.Optional(Nullable(Id)),
+    ticketId: Type.Optional(Nullable(Id)),
+    contactId: Type.Optional(Nullable(Id)),
+    subject: Line({ maxLength: 300 }),
+    assigneeId: Type.Optional(Nullable(Id)),
+    message: Type.Optional(MessageCreate),
+  },
+  { additionalProperties: false },
+);
+
+export const ThreadUpdate = Type.Object(
+  {
+    subject: Type.Optional(Line({ maxLength: 300 })),
+    status: Type.Optional(ThreadStatus),
+    assigneeId: Type.Optional(Nullable(Id)),
+    ticketId: Type.Optional(Nullable(Id)),
+    contactId: Type.Optional(Nullable(Id)),
+    inboxId: Type.Optional(Id),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const ThreadListQuery = Type.Object(
+  {
+    ...PageQuery,
+    inboxId: Type.Optional(Id),
+    status: Type.Optional(ThreadStatus),
+    assigneeId: Type.Optional(Id),
+    unassigned: Type.Optional(Type.Boolean()),
+    ticketId: Type.Optional(Id),
+    contactId: Type.Optional(Id),
+  },
+  { additionalProperties: false },
+);
+
+export const Attachment = Type.Object({
+  id: Type.Integer(),
+  messageId: Nullable(Type.Integer()),
+  filename: Type.String(),
+  contentType: Type.String(),
+  size: Type.Integer(),
+  sha256: Type.String(),
+  createdAt: Timestamp,
+});
+
+export const Message = Type.Object({
+  id: Type.Integer(),
+  threadId: Type.Integer(),
+  kind: Type.Union([Type.Literal('message'), Type.Literal('comment')]),
+  authorType: Type.Union([Type.Literal('customer'), Type.Literal('staff'), Type.Literal('system')]),
+  contactId: Nullable(Type.Integer()),
+  staffUserId: Nullable(Type.Integer()),
+  bodyText: Type.String(),
+  bodyHtml: Nullable(Type.String()),
+  attachments: Type.Array(Attachment),
+  createdAt: Timestamp,
+});
+
+export const MessagesQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });

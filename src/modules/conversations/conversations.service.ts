@@ -1,0 +1,279 @@
+import { fileTypeFromBuffer } from 'file-type';
+import type { Readable } from 'node:stream';
+import type { Conn, Tx } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/db-errors.js';
+import type { RowUpdate } from '../../db/schema.js';
+import type { Deps } from '../../deps.js';
+import { errors } from '../../errors.js';
+import type { FileStore } from '../../storage/file-store.js';
+import { emailKey } from '../../util/email.js';
+import * as contactsRepo from '../contacts/contacts.repository.js';
+import * as staffRepo from '../staff/staff.repository.js';
+import * as ticketsRepo from '../tickets/tickets.repository.js';
+import type { TicketsService } from '../tickets/tickets.service.js';
+import type { TimelineService } from '../timeline/timeline.service.js';
+import * as repo from './conversations.repository.js';
+import { htmlToText, sanitizeMessageHtml } from './html.js';
+
+export type Author = { type: 'staff'; staffUserId: number } | { type: 'customer'; contactId: number } | { type: 'system' };
+
+export interface NewMessage {
+  threadId: number;
+  kind: 'message' | 'comment';
+  author: Author;
+  bodyText?: string;
+  bodyHtml?: string;
+  attachmentIds?: number[];
+}
+
+const addressTaken = () => errors.conflict('ADDRESS_TAKEN', 'Another channel already receives mail at this address.');
+
+/** Inboxes and their channels (C3). */
+export class InboxesService {
+  constructor(private readonly deps: Deps) {}
+
+  async get(id: number, db: Conn = this.deps.db): Promise<{ inbox: repo.InboxRow; channels: repo.ChannelRow[] }> {
+    const inbox = await repo.findInboxById(db, id);
+    if (inbox === undefined) throw errors.notFound('inbox');
+    return { inbox, channels: await repo.channelsOf(db, [id]) };
+  }
+
+  async list(): Promise<{ inbox: repo.InboxRow; channels: repo.ChannelRow[] }[]> {
+    const inboxes = await repo.listInboxes(this.deps.db);
+    const channels = await repo.channelsOf(this.deps.db, inboxes.map((i) => i.id));
+    return inboxes.map((inbox) => ({ inbox, channels: channels.filter((c) => c.inbox_id === inbox.id) }));
+  }
+
+  async create(name: string) {
+    const now = this.deps.clock.now();
+    const inbox = await repo.insertInbox(this.deps.db, { name, created_at: now, updated_at: now });
+    return { inbox, channels: [] };
+  }
+
+  async rename(id: number, name: string) {
+    if ((await repo.updateInbox(this.deps.db, id, { name, updated_at: this.deps.clock.now() })) === undefined) throw errors.notFound('inbox');
+    return this.get(id);
+  }
+
+  async delete(id: number): Promise<void> {
+    await this.deps.db.transaction().execute(async (tx) => {
+      await this.get(id, tx);
+      if (await repo.inboxHasThreads(tx, id)) throw errors.conflict('INBOX_IN_USE', 'Conversations are in this inbox; move or delete them first.');
+      await repo.deleteInbox(tx, id);
+    });
+  }
+
+  async addChannel(inboxId: number, input: { type: repo.ChannelRow['type']; name: string; address?: string | null }) {
+    if (input.type === 'email' && (input.address === undefined || input.address === null)) {
+      throw errors.unprocessable('ADDRESS_REQUIRED', 'An email channel needs the address it receives mail at.', [{ path: '/body/address', message: 'is required for an email channel' }]);
+    }
+    if (input.type !== 'email' && input.address !== undefined && input.address !== null) {
+      throw errors.unprocessable('ADDRESS_NOT_ALLOWED', 'Only an email channel has an address.', [{ path: '/body/address', message: 'only for email channels' }]);
+    }
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      await this.get(inboxId, tx);
+      try {
+        await repo.insertChannel(tx, {
+          inbox_id: inboxId, type: input.type, name: input.name,
+          address: input.address?.trim() ?? null, address_key: input.address === undefined || input.address === null ? null : emailKey(input.address),
+          created_at: now, updated_at: now,
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw addressTaken();
+        throw error;
+      }
+      return this.get(inboxId, tx);
+    });
+  }
+
+  async updateChannel(inboxId: number, channelId: number, patch: { name?: string; address?: string | null }) {
+    return this.deps.db.transaction().execute(async (tx) => {
+      const channel = await repo.findChannelById(tx, channelId);
+      if (channel?.inbox_id !== inboxId) throw errors.notFound('channel');
+      const set: RowUpdate<'channels'> = { updated_at: this.deps.clock.now() };
+      if (patch.name !== undefined) set.name = patch.name;
+      if (patch.address !== undefined) {
+        if (channel.type !== 'email') throw errors.unprocessable('ADDRESS_NOT_ALLOWED', 'Only an email channel has an address.', [{ path: '/body/address', message: 'only for email channels' }]);
+        if (patch.address === null) throw errors.unprocessable('ADDRESS_REQUIRED', 'An email channel needs an address.', [{ path: '/body/address', message: 'cannot be removed' }]);
+        set.address = patch.address.trim();
+        set.address_key = emailKey(patch.address);
+      }
+      try {
+        await repo.updateChannel(tx, channelId, set);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw addressTaken();
+        throw error;
+      }
+      return this.get(inboxId, tx);
+    });
+  }
+
+  async deleteChannel(inboxId: number, channelId: number): Promise<void> {
+    const channel = await repo.findChannelById(this.deps.db, channelId);
+    if (channel?.inbox_id !== inboxId) throw errors.notFound('channel');
+    await repo.deleteChannel(this.deps.db, channelId);
+  }
+}
+
+/** Conversation threads, their messages and internal comments, and attachments (C3). */
+export class ConversationsService {
+  constructor(
+    private readonly deps: Deps,
+    private readonly tickets: TicketsService,
+    private readonly timeline: TimelineService,
+    private readonly files: FileStore,
+  ) {}
+
+  async getThread(id: number, db: Conn = this.deps.db): Promise<repo.ThreadRow> {
+    const thread = await repo.findThreadById(db, id);
+    if (thread === undefined) throw errors.notFound('thread');
+    return thread;
+  }
+
+  private async checkRefs(db: Conn, refs: { inboxId?: number; channelId?: number | null; ticketId?: number | null; contactId?: number | null; assigneeId?: number | null }, inboxOf?: number): Promise<void> {
+    const missing = (field: string, what: string, id: number) =>
+      errors.unprocessable(`${what.toUpperCase().replace(/ /g, '_')}_NOT_FOUND`, `The ${what} does not exist.`, [{ path: `/body/${field}`, message: `no ${what} ${id}` }]);
+    if (refs.inboxId !== undefined && (await repo.findInboxById(db, refs.inboxId)) === undefined) throw missing('inboxId', 'inbox', refs.inboxId);
+    if (refs.channelId !== undefined && refs.channelId !== null) {
+      const channel = await repo.findChannelById(db, refs.channelId);
+      if (channel?.inbox_id !== (refs.inboxId ?? inboxOf)) throw missing('channelId', 'channel', refs.channelId);
+    }
+    if (refs.ticketId !== undefined && refs.ticketId !== null && (await ticketsRepo.findTicketById(db, refs.ticketId)) === undefined) throw missing('ticketId', 'ticket', refs.ticketId);
+    if (refs.contactId !== undefined && refs.contactId !== null && (await contactsRepo.findContactById(db, refs.contactId)) === undefined) throw missing('contactId', 'contact', refs.contactId);
+    if (refs.assigneeId !== undefined && refs.assigneeId !== null && (await staffRepo.findStaffById(db, refs.assigneeId)) === undefined) throw missing('assigneeId', 'staff user', refs.assigneeId);
+  }
+
+  async createThread(input: { inboxId: number; channelId?: number | null; ticketId?: number | null; contactId?: number | null; subject: string; assigneeId?: number | null; message?: Omit<NewMessage, 'threadId' | 'kind' | 'author'> & { kind?: 'message' | 'comment' } }, author: Author): Promise<repo.ThreadRow> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      await this.checkRefs(tx, input);
+      const now = this.deps.clock.now();
+      const thread = await repo.insertThread(tx, {
+        inbox_id: input.inboxId, channel_id: input.channelId ?? null, ticket_id: input.ticketId ?? null, contact_id: input.contactId ?? null,
+        subject: input.subject.trim(), status: 'open', assignee_id: input.assigneeId ?? null,
+        created_at: now, updated_at: now, last_message_at: now,
+      });
+      if (input.message !== undefined) {
+        await this.addMessageIn(tx, { ...input.message, threadId: thread.id, kind: input.message.kind ?? 'message', author });
+        return this.getThread(thread.id, tx);
+      }
+      return thread;
+    });
+  }
+
+  async updateThread(id: number, patch: { subject?: string; status?: 'open' | 'closed'; assigneeId?: number | null; ticketId?: number | null; contactId?: number | null; inboxId?: number }): Promise<repo.ThreadRow> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      const current = await this.getThread(id, tx);
+      await this.checkRefs(tx, patch, current.inbox_id);
+      const set: RowUpdate<'threads'> = { updated_at: this.deps.clock.now() };
+      if (patch.subject !== undefined) set.subject = patch.subject.trim();
+      if (patch.status !== undefined) set.status = patch.status;
+      if (patch.assigneeId !== undefined) set.assignee_id = patch.assigneeId;
+      if (patch.ticketId !== undefined) set.ticket_id = patch.ticketId;
+      if (patch.contactId !== undefined) set.contact_id = patch.contactId;
+      if (patch.inboxId !== undefined && patch.inboxId !== current.inbox_id) {
+        set.inbox_id = patch.inboxId;
+        set.channel_id = null; // a channel belongs to its inbox
+      }
+      const thread = await repo.updateThread(tx, id, set);
+      if (thread === undefined) throw errors.notFound('thread');
+      return thread;
+    });
+  }
+
+  async deleteThread(id: number): Promise<void> {
+    if (!(await repo.deleteThread(this.deps.db, id))) throw errors.notFound('thread');
+  }
+
+  addMessage(input: NewMessage): Promise<repo.MessageRow> {
+    return this.deps.db.transaction().execute((tx) => this.addMessageIn(tx, input));
+  }
+
+  /**
+   * Adds a message or internal comment: the message, its attachments, the thread's and ticket's
+   * last activity and the timeline entry commit together, in the caller's transaction.
+   */
+  async addMessageIn(tx: Tx, input: NewMessage): Promise<repo.MessageRow> {
+    const html = input.bodyHtml === undefined ? null : sanitizeMessageHtml(input.bodyHtml);
+    const text = (input.bodyText ?? (html === null ? '' : htmlToText(html))).trim();
+    if (text === '' && (input.attachmentIds ?? []).length === 0) {
+      throw errors.unprocessable('EMPTY_MESSAGE', 'A message needs text or an attachment.', [{ path: '/body/bodyText', message: 'is empty' }]);
+    }
+    const thread = await this.getThread(input.threadId, tx);
+    const now = this.deps.clock.now();
+    const message = await repo.insertMessage(tx, {
+      thread_id: thread.id,
+      kind: input.kind,
+      author_type: input.author.type,
+      contact_id: input.author.type === 'customer' ? input.author.contactId : null,
+      staff_user_id: input.author.type === 'staff' ? input.author.staffUserId : null,
+      body_text: text,
+      body_html: html,
+      created_at: now,
+    });
+    const ids = input.attachmentIds ?? [];
+    if (ids.length > 0) {
+      const claimed = input.author.type === 'staff' ? await repo.claimAttachments(tx, ids, message.id, input.author.staffUserId) : 0;
+      if (claimed !== ids.length) {
+        throw errors.unprocessable('ATTACHMENT_NOT_AVAILABLE', 'An attachment is unknown, not yours, or already used.', [{ path: '/body/attachmentIds', message: 'must be your own uploads, not yet attached' }]);
+      }
+    }
+    await repo.updateThread(tx, thread.id, { last_message_at: now, updated_at: now });
+    const targets: { type: 'ticket' | 'contact' | 'company'; id: number }[] = [];
+    if (thread.contact_id !== null) targets.push({ type: 'contact', id: thread.contact_id });
+    if (input.author.type === 'customer') targets.push({ type: 'contact', id: input.author.contactId });
+    if (thread.ticket_id !== null) {
+      await this.tickets.touchActivity(tx, thread.ticket_id, now);
+      targets.push({ type: 'ticket', id: thread.ticket_id });
+      const assoc = await ticketsRepo.associationsOf(tx, [thread.ticket_id]);
+      for (const c of assoc.companies.get(thread.ticket_id) ?? []) targets.push({ type: 'company', id: c });
+    }
+    await this.timeline.record(tx, {
+      type: input.kind === 'comment' ? 'note' : 'email',
+      occurredAt: now,
+      title: input.kind === 'comment' ? `Internal comment on “${thread.subject}”` : `${input.author.type === 'customer' ? 'Customer' : 'Staff'} message on “${thread.subject}”`,
+      body: text,
+      ticketId: thread.ticket_id,
+      threadId: thread.id,
+      messageId: message.id,
+      staffUserId: input.author.type === 'staff' ? input.author.staffUserId : null,
+      targets,
+    });
+    return message;
+  }
+
+  /** Stores an upload (synced and renamed into place first), then records it, unattached, for its uploader. */
+  async upload(source: Readable, filename: string, declaredType: string, staffUserId: number): Promise<repo.AttachmentRow> {
+    const stored = await this.files.put(source, this.deps.config.attachmentLimit);
+    if (stored.size === 0) throw errors.unprocessable('EMPTY_FILE', 'The file is empty.');
+    const sniffed = await fileTypeFromBuffer(stored.head);
+    const contentType = sniffed?.mime ?? (declaredType.startsWith('text/plain') ? 'text/plain' : 'application/octet-stream');
+    return repo.insertAttachment(this.deps.db, {
+      message_id: null,
+      sha256: stored.sha256,
+      size: stored.size,
+      filename: cleanFilename(filename),
+      content_type: contentType,
+      uploaded_by_staff_id: staffUserId,
+      created_at: this.deps.clock.now(),
+    });
+  }
+
+  async getAttachment(id: number): Promise<repo.AttachmentRow> {
+    const row = await repo.findAttachmentById(this.deps.db, id);
+    if (row === undefined) throw errors.notFound('attachment');
+    return row;
+  }
+
+  openAttachment(row: repo.AttachmentRow): Readable {
+    return this.files.read(row.sha256);
+  }
+}
+
+/** A file name safe to store and to send back in Content-Disposition. */
+export function cleanFilename(name: string): string {
+  const base = name.split(/[\\/]/).pop() ?? '';
+  // eslint-disable-next-line no-control-regex
+  const cleaned = base.replace(/[\u0000-\u001f\u007f"<>|*?:]/g, '_').replace(/^\.+/, '').trim().slice(0, 200);
+  return cleaned === '' ? 'file' : cleaned;
+}

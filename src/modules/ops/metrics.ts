@@ -1,0 +1,31 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per app instance (tests build many apps in one process). */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly requests: Counter<'method' | 'route' | 'status_code'>;
+  readonly duration: Histogram<'method' | 'route' | 'status_code'>;
+  readonly dbUp: Gauge;
+
+  constructor(options: { defaultMetrics: boolean }) {
+    if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
+    this.requests = new Counter({
+      name: 'portico_http_requests_total',
+      help: 'HTTP requests answered, by route template and status.',
+      labelNames: ['method', 'route', 'status_code'],
+      registers: [this.registry],
+    });
+    this.duration = new Histogram({
+      name: 'portico_http_request_duration_seconds',
+      help: 'Time to answer HTTP requests, by route template and status.',
+      labelNames: ['method', 'route', 'status_code'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.dbUp = new Gauge({
+      name: 'portico_database_up',
+      help: '1 when the last readiness check reached the database.',
+      registers: [this.registry],
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import { Type } from 'typebox';
+import { ping } from '../../db/database.js';
+import { pendingMigrations } from '../../db/migrate.js';
+import type { Deps } from '../../deps.js';
+import type { App } from '../../http/types.js';
+import type { Metrics } from './metrics.js';
+
+const Health = Type.Object({ status: Type.String() });
+const Ready = Type.Object({
+  status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
+  database: Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]),
+  pendingMigrations: Type.Array(Type.String()),
+});
+
+export function opsRoutes(app: App, { deps, metrics }: { deps: Deps; metrics: Metrics }): void {
+  app.get('/healthz', {
+    config: { access: 'public' },
+    logLevel: 'warn',
+    schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Health } },
+  }, () => ({ status: 'ok' }));
+
+  app.get('/readyz', {
+    config: { access: 'public' },
+    logLevel: 'warn',
+    schema: { tags: ['operations'], summary: 'The database is reachable and migrated', response: { 200: Ready, 503: Ready } },
+  }, async (_request, reply) => {
+    let database: 'ok' | 'unreachable' = 'ok';
+    let pending: string[] = [];
+    try {
+      await ping(deps.db);
+      pending = await pendingMigrations(deps.db);
+    } catch {
+      database = 'unreachable';
+    }
+    metrics.dbUp.set(database === 'ok' ? 1 : 0);
+    const ready = database === 'ok' && pending.length === 0;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, pendingMigrations: pending });
+  });
+
+  app.get('/metrics', {
+    config: { access: 'public' },
+    logLevel: 'warn',
+    schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: true },
+  }, async (_request, reply) => {
+    const body = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(body);
+  });
+}

@@ -1,0 +1,54 @@
+import { Type } from 'typebox';
+import type { Config } from '../../config.js';
+import { staffCookieName, staffCookieOptions, staffOf } from '../../http/auth.js';
+import { problemResponses } from '../../http/common-schemas.js';
+import type { App } from '../../http/types.js';
+import type { StaffAuthService } from './auth.service.js';
+import { presentStaff } from './staff.presenter.js';
+import { SessionInfo, SignIn } from './staff.schemas.js';
+
+export interface AuthRoutesOptions {
+  auth: StaffAuthService;
+  config: Config;
+}
+
+export function authRoutes(app: App, { auth, config }: AuthRoutesOptions): void {
+  const cookieName = staffCookieName(config);
+
+  app.post('/api/v1/auth/sign-in', {
+    config: { access: 'public', rateLimit: { max: 10, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['auth'],
+      summary: 'Sign in as staff; sets the session cookie',
+      body: SignIn,
+      response: { 200: SessionInfo, ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const result = await auth.signIn(request.body.email, request.body.password, {
+      ip: request.ip,
+      userAgent: request.headers['user-agent'],
+    });
+    reply.setCookie(cookieName, result.token, staffCookieOptions(config, result.expiresAt));
+    reply.header('cache-control', 'no-store');
+    return { user: presentStaff(result.user), via: 'session' as const, csrfToken: result.csrfToken };
+  });
+
+  app.post('/api/v1/auth/sign-out', {
+    config: { access: 'staff' },
+    schema: { tags: ['auth'], summary: 'End the current session on the server', response: { 204: Type.Null(), ...problemResponses } },
+  }, async (request, reply) => {
+    const principal = staffOf(request);
+    if (principal.session !== undefined) await auth.signOut(principal.session.idHash);
+    reply.clearCookie(cookieName, { path: '/' });
+    return reply.code(204).send(null);
+  });
+
+  app.get('/api/v1/auth/session', {
+    config: { access: 'staff' },
+    schema: { tags: ['auth'], summary: 'Who is signed in', response: { 200: SessionInfo, ...problemResponses } },
+  }, async (request, reply) => {
+    const principal = staffOf(request);
+    reply.header('cache-control', 'no-store');
+    return { user: presentStaff(principal.user), via: principal.via, csrfToken: principal.session?.csrfToken ?? null };
+  });
+}

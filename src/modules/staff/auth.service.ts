@@ -1,0 +1,132 @@
+import type { Deps } from '../../deps.js';
+import { errors } from '../../errors.js';
+import { decoyHash, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
+import { emailKey } from '../../util/email.js';
+import { parsePermissions, type Actor } from './staff.policy.js';
+import * as repo from './staff.repository.js';
+
+/** After this many wrong passwords in a row the account is locked for LOCK_MS. */
+const MAX_FAILURES = 10;
+const LOCK_MS = 15 * 60 * 1000;
+/** last_seen_at is written at most this often, so reads do not all become writes. */
+const TOUCH_EVERY_MS = 60 * 1000;
+export const API_TOKEN_PREFIX = 'ptk_';
+
+export interface StaffPrincipal {
+  actor: Actor;
+  user: repo.StaffRow;
+  via: 'session' | 'token';
+  /** Present when authenticated by session cookie. */
+  session?: { idHash: string; csrfToken: string };
+}
+
+export interface SignInResult {
+  token: string;
+  csrfToken: string;
+  user: repo.StaffRow;
+  expiresAt: number;
+}
+
+export function actorOf(user: repo.StaffRow): Actor {
+  return { id: user.id, role: user.role, permissions: parsePermissions(user.permissions) };
+}
+
+export class StaffAuthService {
+  constructor(private readonly deps: Deps) {}
+
+  private get idleMs(): number {
+    return this.deps.config.staffSession.idleMinutes * 60 * 1000;
+  }
+
+  /**
+   * Checks the password and opens a new session (a fresh id every time, so a session id known
+   * before sign-in is worthless after it). Unknown email, wrong password, disabled and locked
+   * accounts all answer the same, after the same work.
+   */
+  async signIn(email: string, password: string, meta: { ip: string; userAgent: string | undefined }): Promise<SignInResult> {
+    const { db, clock } = this.deps;
+    const user = await repo.findStaffByEmailKey(db, emailKey(email));
+    const ok = await verifyPassword(user?.password_hash ?? (await decoyHash()), password);
+    const now = clock.now();
+    if (user === undefined || user.password_hash === null) throw errors.invalidCredentials();
+    const locked = user.locked_until !== null && user.locked_until > now;
+    if (!ok || locked || user.disabled_at !== null) {
+      if (!ok && !locked) {
+        const failures = user.failed_sign_ins + 1;
+        await repo.updateStaff(db, user.id, failures >= MAX_FAILURES
+          ? { failed_sign_ins: 0, locked_until: now + LOCK_MS }
+          : { failed_sign_ins: failures });
+      }
+      throw errors.invalidCredentials();
+    }
+    if (user.failed_sign_ins > 0 || user.locked_until !== null) {
+      await repo.updateStaff(db, user.id, { failed_sign_ins: 0, locked_until: null });
+    }
+    const token = randomToken(32);
+    const csrfToken = randomToken(24);
+    const expiresAt = now + this.deps.config.staffSession.absoluteHours * 3600 * 1000;
+    await repo.insertSession(db, {
+      id_hash: sha256Hex(token),
+      staff_user_id: user.id,
+      csrf_token: csrfToken,
+      created_at: now,
+      last_seen_at: now,
+      expires_at: expiresAt,
+      ip: meta.ip,
+      user_agent: meta.userAgent?.slice(0, 512) ?? null,
+    });
+    return { token, csrfToken, user, expiresAt };
+  }
+
+  /** The principal behind a session cookie, or null when it is unknown, idle too long or too old. */
+  async resolveSession(token: string): Promise<StaffPrincipal | null> {
+    const { db, clock } = this.deps;
+    const idHash = sha256Hex(token);
+    const session = await repo.findSession(db, idHash);
+    if (session === undefined) return null;
+    const now = clock.now();
+    if (now >= session.expires_at || now - session.last_seen_at >= this.idleMs) {
+      await repo.deleteSession(db, idHash);
+      return null;
+    }
+    const user = await repo.findStaffById(db, session.staff_user_id);
+    if (user === undefined || user.disabled_at !== null) return null;
+    if (now - session.last_seen_at >= TOUCH_EVERY_MS) await repo.touchSession(db, idHash, now);
+    return { actor: actorOf(user), user, via: 'session', session: { idHash, csrfToken: session.csrf_token } };
+  }
+
+  async signOut(idHash: string): Promise<void> {
+    await repo.deleteSession(this.deps.db, idHash);
+  }
+
+  async resolveApiToken(raw: string): Promise<StaffPrincipal | null> {
+    if (!raw.startsWith(API_TOKEN_PREFIX) || raw.length > 200) return null;
+    const { db, clock } = this.deps;
+    const token = await repo.findTokenByHash(db, sha256Hex(raw));
+    const now = clock.now();
+    if (token === undefined || token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= now)) return null;
+    const user = await repo.findStaffById(db, token.staff_user_id);
+    if (user === undefined || user.disabled_at !== null) return null;
+    if (token.last_used_at === null || now - token.last_used_at >= TOUCH_EVERY_MS) await repo.markTokenUsed(db, token.id, now);
+    return { actor: actorOf(user), user, via: 'token' };
+  }
+
+  /** Creates an API token. The secret is returned once and only its hash is kept. */
+  async createApiToken(staffUserId: number, name: string, expiresAt: number | null): Promise<{ secret: string; row: repo.TokenRow }> {
+    const secret = API_TOKEN_PREFIX + randomToken(32);
+    const row = await repo.insertToken(this.deps.db, {
+      staff_user_id: staffUserId,
+      name,
+      token_hash: sha256Hex(secret),
+      token_prefix: secret.slice(0, API_TOKEN_PREFIX.length + 6),
+      created_at: this.deps.clock.now(),
+      expires_at: expiresAt,
+    });
+    return { secret, row };
+  }
+
+  async purgeExpiredSessions(): Promise<number> {
+    const now = this.deps.clock.now();
+    return repo.deleteExpiredSessions(this.deps.db, now, now - this.idleMs);
+  }
+}

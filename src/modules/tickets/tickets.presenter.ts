@@ -1,0 +1,52 @@
+import type { Static } from 'typebox';
+import { iso } from '../../http/common-schemas.js';
+import type { PipelineWithStages } from './pipelines.service.js';
+import type { PropertyRow } from './pipelines.repository.js';
+import type { TicketRow } from './tickets.repository.js';
+import type { Pipeline, Ticket, TicketProperty } from './tickets.schemas.js';
+import { customValuesOf } from './tickets.service.js';
+
+export function presentPipeline({ pipeline, stages }: PipelineWithStages): Static<typeof Pipeline> {
+  return {
+    id: pipeline.id,
+    name: pipeline.name,
+    position: pipeline.position,
+    stages: stages.map((s) => ({ id: s.id, pipelineId: s.pipeline_id, name: s.name, position: s.position, state: s.state })),
+    createdAt: iso(pipeline.created_at),
+    updatedAt: iso(pipeline.updated_at),
+  };
+}
+
+export function presentProperty(row: PropertyRow): Static<typeof TicketProperty> {
+  return {
+    id: row.id,
+    key: row.key,
+    label: row.label,
+    type: row.type,
+    options: row.options === null ? [] : (JSON.parse(row.options) as { value: string; label: string }[]),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+export function presentTicket(row: TicketRow, contactIds: number[], companyIds: number[]): Static<typeof Ticket> {
+  return {
+    id: row.id,
+    subject: row.subject,
+    description: row.description,
+    pipelineId: row.pipeline_id,
+    stageId: row.stage_id,
+    status: row.is_closed === 1 ? 'closed' : 'open',
+    priority: row.priority as Static<typeof Ticket>['priority'],
+    category: row.category,
+    source: row.source as Static<typeof Ticket>['source'],
+    ownerId: row.owner_id,
+    properties: customValuesOf(row),
+    contactIds,
+    companyIds,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    lastActivityAt: iso(row.last_activity_at),
+    closedAt: iso(row.closed_at),
+  };
+}

@@ -1,0 +1,113 @@
+import { Type } from 'typebox';
+import type { Deps } from '../../deps.js';
+import { staffOf } from '../../http/auth.js';
+import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
+import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
+import type { App } from '../../http/types.js';
+import { Engagement, TimelineQuery, TimelineService } from '../timeline/timeline.service.js';
+import { presentTicket } from './tickets.presenter.js';
+import * as repo from './tickets.repository.js';
+import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListQuery, TicketUpdate } from './tickets.schemas.js';
+import type { TicketsService } from './tickets.service.js';
+
+export interface TicketsRoutesOptions {
+  deps: Deps;
+  tickets: TicketsService;
+  timeline: TimelineService;
+}
+
+export function ticketsRoutes(app: App, { deps, tickets, timeline }: TicketsRoutesOptions): void {
+  const tags = ['tickets'];
+
+  async function presentOne(row: repo.TicketRow) {
+    const assoc = await repo.associationsOf(deps.db, [row.id]);
+    return presentTicket(row, assoc.contacts.get(row.id) ?? [], assoc.companies.get(row.id) ?? []);
+  }
+
+  app.get('/api/v1/tickets', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'List tickets, newest activity first by default', querystring: TicketListQuery, response: { 200: Page(Ticket), ...problemResponses } },
+  }, async (request) => {
+    const q = request.query;
+    const limit = q.limit ?? 25;
+    const filter: repo.TicketFilter = {};
+    if (q.contactId !== undefined) filter.contactId = q.contactId;
+    if (q.companyId !== undefined) filter.companyId = q.companyId;
+    if (q.pipelineId !== undefined) filter.pipelineId = q.pipelineId;
+    if (q.stageId !== undefined) filter.stageId = q.stageId;
+    if (q.ownerId !== undefined) filter.ownerId = q.ownerId;
+    if (q.status !== undefined) filter.closed = q.status === 'closed';
+    if (q.priority !== undefined) filter.priority = q.priority;
+    const sort = repo.sortThroughAssociation(pickSort(q.sort, '-lastActivityAt', repo.TICKET_SORTS, 't.id'), filter);
+    const rows = await repo.listTickets(deps.db, filter, sort, decodeCursor(sort, q.cursor), limit);
+    const page = toPage(rows, limit, sort, (r) => ({ value: sort.column === repo.TICKET_SORTS.createdAt ? r.created_at : r.last_activity_at, id: r.id }));
+    const assoc = await repo.associationsOf(deps.db, page.rows.map((r) => r.id));
+    return {
+      items: page.rows.map((r) => presentTicket(r, assoc.contacts.get(r.id) ?? [], assoc.companies.get(r.id) ?? [])),
+      nextCursor: page.nextCursor,
+    };
+  });
+
+  app.get('/api/v1/tickets/:id', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'Get a ticket', params: IdParams, response: { 200: Ticket, ...problemResponses } },
+  }, async (request) => presentOne(await tickets.get(request.params.id)));
+
+  app.post('/api/v1/tickets', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'Create a ticket', body: TicketCreate, response: { 201: Ticket, ...problemResponses } },
+  }, async (request, reply) => reply.code(201).send(await presentOne(await tickets.create(request.body, staffOf(request).actor.id))));
+
+  app.patch('/api/v1/tickets/:id', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'Change a ticket (stage, priority, owner, custom properties, …)', params: IdParams, body: TicketUpdate, response: { 200: Ticket, ...problemResponses } },
+  }, async (request) => presentOne(await tickets.update(request.params.id, request.body, staffOf(request).actor.id)));
+
+  app.delete('/api/v1/tickets/:id', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'Delete a ticket (its conversations stay in their inbox)', params: IdParams, response: { 204: Type.Null(), ...problemResponses } },
+  }, async (request, reply) => {
+    await tickets.delete(request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.post('/api/v1/tickets/:id/contacts', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'Associate a contact', params: IdParams, body: ContactLink, response: { 200: Ticket, ...problemResponses } },
+  }, async (request) => {
+    await tickets.linkContact(request.params.id, request.body.contactId);
+    return presentOne(await tickets.get(request.params.id));
+  });
+
+  app.delete('/api/v1/tickets/:id/contacts/:contactId', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'Remove a contact association', params: TicketContactParams, response: { 200: Ticket, ...problemResponses } },
+  }, async (request) => {
+    await tickets.unlinkContact(request.params.id, request.params.contactId);
+    return presentOne(await tickets.get(request.params.id));
+  });
+
+  app.post('/api/v1/tickets/:id/companies', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'Associate a company', params: IdParams, body: CompanyLink, response: { 200: Ticket, ...problemResponses } },
+  }, async (request) => {
+    await tickets.linkCompany(request.params.id, request.body.companyId);
+    return presentOne(await tickets.get(request.params.id));
+  });
+
+  app.delete('/api/v1/tickets/:id/companies/:companyId', {
+    config: { access: 'staff' },
+    schema: { tags, summary: 'Remove a company association', params: TicketCompanyParams, response: { 200: Ticket, ...problemResponses } },
+  }, async (request) => {
+    await tickets.unlinkCompany(request.params.id, request.params.companyId);
+    return presentOne(await tickets.get(request.params.id));
+  });
+
+  app.get('/api/v1/tickets/:id/timeline', {
+    config: { access: 'staff' },
+    schema: { tags, summary: "A ticket's timeline, newest first", params: IdParams, querystring: TimelineQuery, response: { 200: Page(Engagement), ...problemResponses } },
+  }, async (request) => {
+    await tickets.get(request.params.id);
+    return timeline.page('ticket', request.params.id, decodeCursor(TimelineService.sort, request.query.cursor), request.query.limit ?? 25);
+  });
+}

@@ -1,0 +1,152 @@
+import { Type } from 'typebox';
+import { Id, Line, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../../http/common-schemas.js';
+
+export const StageState = Type.Union([Type.Literal('open'), Type.Literal('closed')]);
+
+export const Stage = Type.Object({
+  id: Type.Integer(),
+  pipelineId: Type.Integer(),
+  name: Type.String(),
+  position: Type.Integer(),
+  state: StageState,
+});
+
+export const Pipeline = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  position: Type.Integer(),
+  stages: Type.Array(Stage),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+const StageInput = Type.Object({ name: Line({ maxLength: 100 }), state: StageState }, { additionalProperties: false });
+
+export const PipelineCreate = Type.Object(
+  {
+    name: Line({ maxLength: 100 }),
+    position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })),
+    stages: Type.Array(StageInput, { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+export const PipelineUpdate = Type.Object(
+  { name: Type.Optional(Line({ maxLength: 100 })), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const StageCreate = Type.Object(
+  { name: Line({ maxLength: 100 }), state: StageState, position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })) },
+  { additionalProperties: false },
+);
+export const StageUpdate = Type.Object(
+  { name: Type.Optional(Line({ maxLength: 100 })), state: Type.Optional(StageState), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const StageParams = Type.Object({ id: Id, stageId: Id }, { additionalProperties: false });
+
+export const PropertyType = Type.Union([
+  Type.Literal('text'), Type.Literal('number'), Type.Literal('boolean'), Type.Literal('date'), Type.Literal('enumeration'),
+]);
+const PropertyOption = Type.Object({ value: Line({ maxLength: 100 }), label: Line({ maxLength: 200 }) }, { additionalProperties: false });
+
+export const TicketProperty = Type.Object({
+  id: Type.Integer(),
+  key: Type.String(),
+  label: Type.String(),
+  type: PropertyType,
+  options: Type.Array(Type.Object({ value: Type.String(), label: Type.String() })),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export const TicketPropertyCreate = Type.Object(
+  {
+    key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Lower-case letters, digits and _; fixed once created.' }),
+    label: Line({ maxLength: 200 }),
+    type: PropertyType,
+    options: Type.Optional(Type.Array(PropertyOption, { maxItems: 200 })),
+  },
+  { additionalProperties: false },
+);
+export const TicketPropertyUpdate = Type.Object(
+  { label: Type.Optional(Line({ maxLength: 200 })), options: Type.Optional(Type.Array(PropertyOption, { maxItems: 200 })) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const TicketPropertyQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
+
+export const Priority = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
+export const Source = Type.Union([
+  Type.Literal('email'), Type.Literal('form'), Type.Literal('chat'), Type.Literal('portal'), Type.Literal('phone'), Type.Literal('api'),
+]);
+const PropertyValue = Type.Union([Type.String({ maxLength: 10000 }), Type.Number(), Type.Boolean(), Type.Null()]);
+const CustomValues = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), PropertyValue, { maxProperties: 200 });
+
+export const Ticket = Type.Object({
+  id: Type.Integer(),
+  subject: Type.String(),
+  description: Nullable(Type.String()),
+  pipelineId: Type.Integer(),
+  stageId: Type.Integer(),
+  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+  priority: Nullable(Priority),
+  category: Nullable(Type.String()),
+  source: Source,
+  ownerId: Nullable(Type.Integer()),
+  properties: Type.Record(Type.String(), PropertyValue),
+  contactIds: Type.Array(Type.Integer()),
+  companyIds: Type.Array(Type.Integer()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  lastActivityAt: Timestamp,
+  closedAt: NullableTimestamp,
+});
+
+export const TicketCreate = Type.Object(
+  {
+    subject: Line({ maxLength: 300 }),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 100000 }))),
+    pipelineId: Id,
+    stageId: Type.Optional(Id),
+    priority: Type.Optional(Nullable(Priority)),
+    category: Type.Optional(Nullable(Line({ minLength: 0, maxLength: 100 }))),
+    source: Type.Optional(Source),
+    ownerId: Type.Optional(Nullable(Id)),
+    properties: Type.Optional(CustomValues),
+    contactIds: Type.Optional(Type.Array(Id, { maxItems: 100, uniqueItems: true })),
+    companyIds: Type.Optional(Type.Array(Id, { maxItems: 100, uniqueItems: true })),
+  },
+  { additionalProperties: false },
+);
+
+export const TicketUpdate = Type.Object(
+  {
+    subject: Type.Optional(Line({ maxLength: 300 })),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 100000 }))),
+    pipelineId: Type.Optional(Id),
+    stageId: Type.Optional(Id),
+    priority: Type.Optional(Nullable(Priority)),
+    category: Type.Optional(Nullable(Line({ minLength: 0, maxLength: 100 }))),
+    ownerId: Type.Optional(Nullable(Id)),
+    properties: Type.Optional(CustomValues),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const TicketListQuery = Type.Object(
+  {
+    ...PageQuery,
+    sort: Type.Optional(Type.String({ maxLength: 40 })),
+    contactId: Type.Optional(Id),
+    companyId: Type.Optional(Id),
+    pipelineId: Type.Optional(Id),
+    stageId: Type.Optional(Id),
+    ownerId: Type.Optional(Id),
+    status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
+    priority: Type.Optional(Priority),
+  },
+  { additionalProperties: false },
+);
+
+export const ContactLink = Type.Object({ contactId: Id }, { additionalProperties: false });
+export const CompanyLink = Type.Object({ companyId: Id }, { additionalProperties: false });
+export const TicketContactParams = Type.Object({ id: Id, contactId: Id }, { additionalProperties: false });
+export const TicketCompanyParams = Type.Object({ id: Id, companyId: Id }, { additionalProperties: false });

@@ -1,0 +1,26 @@
+import type { Deps } from './deps.js';
+import type { App } from './http/types.js';
+import { contactsRoutes } from './modules/contacts/contacts.routes.js';
+import { listsRoutes } from './modules/contacts/lists.routes.js';
+import { conversationsRoutes } from './modules/conversations/conversations.routes.js';
+import type { Metrics } from './modules/ops/metrics.js';
+import { openApiRoutes } from './modules/ops/openapi.routes.js';
+import { opsRoutes } from './modules/ops/ops.routes.js';
+import { authRoutes } from './modules/staff/auth.routes.js';
+import { staffRoutes } from './modules/staff/staff.routes.js';
+import { pipelinesRoutes } from './modules/tickets/pipelines.routes.js';
+import { ticketsRoutes } from './modules/tickets/tickets.routes.js';
+import type { Services } from './services.js';
+
+/** The route table. Every route declares `config.access`; see http/auth.ts. */
+export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metrics): void {
+  opsRoutes(app, { deps, metrics });
+  openApiRoutes(app);
+  authRoutes(app, { auth: s.staffAuth, config: deps.config });
+  staffRoutes(app, { deps, staff: s.staff, auth: s.staffAuth });
+  contactsRoutes(app, { deps, contacts: s.contacts, companies: s.companies, lists: s.lists, timeline: s.timeline });
+  listsRoutes(app, { deps, lists: s.lists });
+  pipelinesRoutes(app, { pipelines: s.pipelines });
+  ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline });
+  conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations });
+}

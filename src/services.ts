@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import type { Deps } from './deps.js';
+import { CompaniesService, ContactsService } from './modules/contacts/contacts.service.js';
+import { ListsService } from './modules/contacts/lists.service.js';
+import { ConversationsService, InboxesService } from './modules/conversations/conversations.service.js';
+import { StaffAuthService } from './modules/staff/auth.service.js';
+import { StaffService } from './modules/staff/staff.service.js';
+import { PipelinesService } from './modules/tickets/pipelines.service.js';
+import { TicketsService } from './modules/tickets/tickets.service.js';
+import { TimelineService } from './modules/timeline/timeline.service.js';
+import { FileStore } from './storage/file-store.js';
+
+/** Every service, built once at boot with its dependencies. */
+export interface Services {
+  staff: StaffService;
+  staffAuth: StaffAuthService;
+  timeline: TimelineService;
+  lists: ListsService;
+  contacts: ContactsService;
+  companies: CompaniesService;
+  pipelines: PipelinesService;
+  tickets: TicketsService;
+  inboxes: InboxesService;
+  conversations: ConversationsService;
+}
+
+export function buildServices(deps: Deps): Services {
+  const timeline = new TimelineService(deps);
+  const lists = new ListsService(deps);
+  const pipelines = new PipelinesService(deps);
+  const tickets = new TicketsService(deps, pipelines, timeline);
+  const files = new FileStore(join(deps.config.dataDir, 'files'));
+  return {
+    staff: new StaffService(deps),
+    staffAuth: new StaffAuthService(deps),
+    timeline,
+    lists,
+    contacts: new ContactsService(deps, lists, timeline),
+    companies: new CompaniesService(deps, timeline),
+    pipelines,
+    tickets,
+    inboxes: new InboxesService(deps),
+    conversations: new ConversationsService(deps, tickets, timeline, files),
+  };
+}
