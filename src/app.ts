@@ -33,6 +33,7 @@ declare module 'fastify' {
   interface FastifyInstance {
     services: Services;
     metrics: Metrics;
+    deps: Deps;
   }
 }
 
@@ -59,7 +60,6 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
-    requestIdLogLabel: 'requestId',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -74,6 +74,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? false });
   app.decorate('services', services);
   app.decorate('metrics', metrics);
+  app.decorate('deps', deps);
 
   registerValidation(app);
   registerProblemHandlers(app);
