@@ -59,7 +59,6 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       : { loggerInstance: options.logger }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
-    requestIdHeader: 'x-request-id',
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -77,6 +76,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   app.decorate('deps', deps);
 
   registerValidation(app);
+  // A JSON API: bodies are application/json (or multipart for uploads), never text/plain.
+  app.removeContentTypeParser('text/plain');
   registerProblemHandlers(app);
 
   app.addHook('onSend', async (request, reply) => {

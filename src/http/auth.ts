@@ -36,12 +36,23 @@ function bearerOf(request: FastifyRequest): string | undefined {
  */
 export function registerAuth(app: App, config: Config, auth: StaffAuthService): void {
   app.decorateRequest('staff', null);
+  app.decorate('routeTable', []);
   const cookieName = staffCookieName(config);
 
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
     if (access === undefined) {
       throw new Error(`route ${route.method.toString()} ${route.url} declares no config.access`);
+    }
+    const schema = route.schema as { response?: Record<string, unknown>; body?: { properties?: Record<string, unknown> } } | undefined;
+    for (const method of [route.method].flat()) {
+      app.routeTable.push({
+        method,
+        url: route.url,
+        access,
+        responseCodes: Object.keys(schema?.response ?? {}),
+        bodyFields: Object.keys(schema?.body?.properties ?? {}),
+      });
     }
   });
 

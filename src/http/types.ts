@@ -6,7 +6,19 @@ import type { Access } from '../modules/staff/staff.policy.js';
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
+/** One row per registered method and path: what the route-table test walks. */
+export interface RouteEntry {
+  method: string;
+  url: string;
+  access: Access;
+  responseCodes: string[];
+  bodyFields: string[];
+}
+
 declare module 'fastify' {
+  interface FastifyInstance {
+    routeTable: RouteEntry[];
+  }
   interface FastifyContextConfig {
     /** Who may call the route. Required on every route: a route without it refuses to register. */
     access?: Access;

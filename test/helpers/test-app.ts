@@ -105,7 +105,7 @@ export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const table of tables) {
     const row = await t.app.deps.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    out[table] = Number(row.n);
+    out[table] = row.n;
   }
   return out;
 }

@@ -1,0 +1,95 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createStaff, createTestApp, dialects, type TestApp } from '../helpers/test-app.js';
+
+/** Routes that stream bytes or text instead of JSON, and so carry no response schema. */
+const NON_JSON = new Set(['GET /metrics', 'GET /api/openapi.json', 'GET /api/v1/attachments/:id/content']);
+
+function concrete(url: string): string {
+  return url.replace(/:[A-Za-z]+/g, '1');
+}
+
+describe.each(dialects)('the route table on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const routes = () => t.app.routeTable.filter((r) => r.method !== 'HEAD');
+
+  test('C9 the table is not empty and every route declares who may call it', () => {
+    expect(routes().length).toBeGreaterThan(50);
+    for (const r of routes()) expect(['public', 'staff', 'portal_settings', 'manage_settings', 'manage_staff']).toContain(r.access);
+    const publicRoutes = routes().filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort();
+    expect(publicRoutes).toEqual(['GET /api/openapi.json', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /api/v1/auth/sign-in']);
+  });
+
+  test('C9 no route answers without its declared authentication', async () => {
+    for (const r of routes()) {
+      if (r.access === 'public') continue;
+      for (const headers of [{}, { authorization: 'Bearer ptk_invalid' }, { cookie: 'portico_staff=forged' }]) {
+        const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), headers, payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {} });
+        expect(res.statusCode, `${r.method} ${r.url}`).toBe(401);
+        expect(res.headers['content-type'], `${r.method} ${r.url}`).toMatch(/^application\/problem\+json/);
+        expect(res.json().code).toBe('UNAUTHENTICATED');
+      }
+    }
+  });
+
+  test('C4 C9 routes that need a permission refuse an agent without it, before reading the body', async () => {
+    const agent = await createStaff(t);
+    const guarded = routes().filter((r) => r.access !== 'public' && r.access !== 'staff');
+    expect(guarded.length).toBeGreaterThan(10);
+    for (const r of guarded) {
+      const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), headers: agent.auth, payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {} });
+      expect(res.statusCode, `${r.method} ${r.url}`).toBe(403);
+    }
+  });
+
+  test('C9 every JSON route declares its response shape (an allow-list), and the OpenAPI document lists every route', async () => {
+    const doc = (await t.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+    expect(doc.openapi).toBe('3.1.0');
+    for (const r of routes()) {
+      const key = `${r.method} ${r.url}`;
+      if (!NON_JSON.has(key)) {
+        expect(r.responseCodes.some((c) => c.startsWith('2')), key).toBe(true);
+        if (r.url.startsWith('/api/v1/')) expect(r.responseCodes, key).toContain('400');
+      }
+      if (!r.url.startsWith('/api/v1/')) continue;
+      const path = r.url.replace(/:([A-Za-z]+)/g, '{$1}');
+      expect(doc.paths[path]?.[r.method.toLowerCase()], `${key} in OpenAPI`).toBeDefined();
+    }
+  });
+
+  test('C9 an unknown address and a wrong method answer a problem document, not an HTML page', async () => {
+    const staff = await createStaff(t);
+    const missing = await t.app.inject({ method: 'GET', url: '/api/v1/nothing-here', headers: staff.auth });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ status: 404, code: 'ROUTE_NOT_FOUND' });
+    const wrong = await t.app.inject({ method: 'PUT', url: '/api/v1/contacts', headers: staff.auth, payload: {} });
+    expect(wrong.statusCode).toBe(404);
+    expect(wrong.headers['content-type']).toMatch(/^application\/problem\+json/);
+  });
+
+  test('C9 operations endpoints: health, readiness with migrations, Prometheus metrics by route', async () => {
+    expect((await t.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const ready = await t.app.inject({ method: 'GET', url: '/readyz' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({ status: 'ready', database: 'ok', pendingMigrations: [] });
+    const staff = await createStaff(t);
+    await t.app.inject({ method: 'GET', url: '/api/v1/contacts/999999', headers: staff.auth });
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics' });
+    expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
+    expect(metrics.body).toMatch(/portico_http_requests_total\{method="GET",route="\/api\/v1\/contacts\/:id",status_code="404"\} 1/);
+    expect(metrics.body).toContain('portico_http_request_duration_seconds_bucket');
+  });
+
+  test('C9 every answer carries a request id; a sane incoming one is kept, a hostile one replaced', async () => {
+    const kept = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'abc-12345678' } });
+    expect(kept.headers['x-request-id']).toBe('abc-12345678');
+    const replaced = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'evil\nheader: 1' } });
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
