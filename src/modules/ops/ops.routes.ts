@@ -12,7 +12,28 @@ const Ready = Type.Object({
   pendingMigrations: Type.Array(Type.String()),
 });
 
+const Index = Type.Object({
+  name: Type.String(),
+  api: Type.String(),
+  openapi: Type.String(),
+  health: Type.String(),
+  readiness: Type.String(),
+  signIn: Type.String(),
+});
+
 export function opsRoutes(app: App, { deps, metrics }: { deps: Deps; metrics: Metrics }): void {
+  app.get('/', {
+    config: { access: 'public' },
+    schema: { tags: ['operations'], summary: 'Where things are', response: { 200: Index } },
+  }, () => ({
+    name: 'Portico',
+    api: '/api/v1',
+    openapi: '/api/openapi.json',
+    health: '/healthz',
+    readiness: '/readyz',
+    signIn: 'POST /api/v1/auth/sign-in',
+  }));
+
   app.get('/healthz', {
     config: { access: 'public' },
     logLevel: 'warn',
