@@ -12,6 +12,8 @@ export interface SortSpec {
   column: string;
   idColumn: string;
   direction: 'asc' | 'desc';
+  /** The sort column holds text; otherwise it holds integers (ids, times). */
+  text?: boolean;
 }
 
 export type SortValue = number | string;
@@ -37,7 +39,9 @@ export function decodeCursor(spec: SortSpec, raw: string | undefined): Cursor | 
   const [name, value, id] = parsed as unknown[];
   if (name !== spec.name) throw errors.badCursor();
   if (typeof id !== 'number' || !Number.isSafeInteger(id)) throw errors.badCursor();
-  if (typeof value === 'number' ? !Number.isSafeInteger(value) : typeof value !== 'string') throw errors.badCursor();
+  // The value must have the sort column's type: a string compared with an integer column is a
+  // database error on PostgreSQL (a 500), and a silently wrong page on SQLite.
+  if (spec.text === true ? typeof value !== 'string' : typeof value !== 'number' || !Number.isSafeInteger(value)) throw errors.badCursor();
   return { value: value as SortValue, id };
 }
 
@@ -67,12 +71,16 @@ export function toPage<T>(
   return { rows: kept, nextCursor: last === undefined ? null : encodeCursor(spec, keyOf(last)) };
 }
 
-/** Parses a `sort` query value ("createdAt" or "-createdAt") against the sorts a list offers. */
+/**
+ * Parses a `sort` query value ("createdAt" or "-createdAt") against the sorts a list offers.
+ * `textSorts` names the sorts whose column holds text; the others hold integers.
+ */
 export function pickSort(
   raw: string | undefined,
   fallback: string,
   columns: Record<string, string>,
   idColumn: string,
+  textSorts: readonly string[] = [],
 ): SortSpec {
   const name = raw ?? fallback;
   const desc = name.startsWith('-');
@@ -81,5 +89,5 @@ export function pickSort(
   if (column === undefined) {
     throw errors.validation([{ path: '/querystring/sort', message: `must be one of ${Object.keys(columns).flatMap((k) => [k, '-' + k]).join(', ')}` }]);
   }
-  return { name, column, idColumn, direction: desc ? 'desc' : 'asc' };
+  return { name, column, idColumn, direction: desc ? 'desc' : 'asc', text: textSorts.includes(key) };
 }

@@ -45,6 +45,12 @@ export async function deleteContact(db: Conn, id: number): Promise<boolean> {
   return r.numDeletedRows > 0n;
 }
 
+/**
+ * The upper bound of a "starts with" range: the highest code point. Both databases compare text
+ * as UTF-8 bytes, where a character beyond U+FFFF (an emoji) sorts after U+FFFF.
+ */
+const PREFIX_END = '\u{10FFFF}';
+
 export interface ContactFilter {
   emailPrefix?: string;
   companyId?: number;
@@ -55,7 +61,7 @@ export function listContacts(db: Conn, filter: ContactFilter, sort: SortSpec, cu
   let q = db.selectFrom('contacts').selectAll('contacts');
   if (filter.emailPrefix !== undefined) {
     // A range on the unique index: "starts with" without LIKE, so it stays fast at any size.
-    q = q.where('contacts.email_key', '>=', filter.emailPrefix).where('contacts.email_key', '<', filter.emailPrefix + '\uffff');
+    q = q.where('contacts.email_key', '>=', filter.emailPrefix).where('contacts.email_key', '<', filter.emailPrefix + PREFIX_END);
   }
   if (filter.companyId !== undefined) {
     const companyId = filter.companyId;
@@ -116,7 +122,7 @@ export async function deleteCompany(db: Conn, id: number): Promise<boolean> {
 
 export function listCompanies(db: Conn, filter: { namePrefix?: string; domain?: string }, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<CompanyRow[]> {
   let q = db.selectFrom('companies').selectAll();
-  if (filter.namePrefix !== undefined) q = q.where('name', '>=', filter.namePrefix).where('name', '<', filter.namePrefix + '\uffff');
+  if (filter.namePrefix !== undefined) q = q.where('name', '>=', filter.namePrefix).where('name', '<', filter.namePrefix + PREFIX_END);
   if (filter.domain !== undefined) q = q.where('domain', '=', filter.domain.toLowerCase());
   if (cursor !== undefined) q = q.where(afterCursor(sort, cursor));
   for (const o of orderFor(sort)) q = q.orderBy(o);

@@ -40,7 +40,7 @@ export function contactsRoutes(app: App, o: ContactsRoutesOptions): void {
   }, async (request) => {
     const q = request.query;
     const limit = q.limit ?? 25;
-    const sort = pickSort(q.sort, '-createdAt', CONTACT_SORTS, 'contacts.id');
+    const sort = pickSort(q.sort, '-createdAt', CONTACT_SORTS, 'contacts.id', ['email']);
     const filter: repo.ContactFilter = {};
     if (q.email !== undefined) filter.emailPrefix = emailKey(q.email);
     if (q.companyId !== undefined) filter.companyId = q.companyId;
@@ -110,7 +110,7 @@ export function contactsRoutes(app: App, o: ContactsRoutesOptions): void {
   }, async (request) => {
     const q = request.query;
     const limit = q.limit ?? 25;
-    const sort = pickSort(q.sort, 'name', COMPANY_SORTS, 'id');
+    const sort = pickSort(q.sort, 'name', COMPANY_SORTS, 'id', ['name']);
     const filter: { namePrefix?: string; domain?: string } = {};
     if (q.name !== undefined) filter.namePrefix = q.name;
     if (q.domain !== undefined) filter.domain = q.domain;

@@ -31,7 +31,7 @@ export function staffRoutes(app: App, { deps, staff, auth }: StaffRoutesOptions)
     schema: { tags, summary: 'List staff users', querystring: StaffListQuery, response: { 200: Page(StaffUser), ...problemResponses } },
   }, async (request) => {
     const limit = request.query.limit ?? 25;
-    const sort = pickSort(request.query.sort, 'name', STAFF_SORTS, 'id');
+    const sort = pickSort(request.query.sort, 'name', STAFF_SORTS, 'id', ['name', 'email']);
     const rows = await repo.listStaff(deps.db, sort, decodeCursor(sort, request.query.cursor), limit);
     const page = toPage(rows, limit, sort, (r) => ({ value: sort.column === 'name' ? r.name : sort.column === 'email_key' ? r.email_key : r.created_at, id: r.id }));
     return { items: page.rows.map(presentStaff), nextCursor: page.nextCursor };
