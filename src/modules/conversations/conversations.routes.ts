@@ -26,7 +26,9 @@ const KNOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp
 
 export function contentDisposition(filename: string): string {
   const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  // RFC 8187 allows fewer characters than encodeURIComponent leaves alone: encode ' ( ) * too.
+  const utf8 = encodeURIComponent(filename).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
 }
 
 export function conversationsRoutes(app: App, { deps, inboxes, conversations }: ConversationsRoutesOptions): void {

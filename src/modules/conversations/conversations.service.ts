@@ -226,6 +226,7 @@ export class ConversationsService {
       await this.tickets.touchActivity(tx, thread.ticket_id, now);
       targets.push({ type: 'ticket', id: thread.ticket_id });
       const assoc = await ticketsRepo.associationsOf(tx, [thread.ticket_id]);
+      for (const c of assoc.contacts.get(thread.ticket_id) ?? []) targets.push({ type: 'contact', id: c });
       for (const c of assoc.companies.get(thread.ticket_id) ?? []) targets.push({ type: 'company', id: c });
     }
     await this.timeline.record(tx, {

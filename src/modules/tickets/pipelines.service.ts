@@ -180,7 +180,8 @@ export class PipelinesService {
           case 'boolean':
             return typeof value === 'boolean';
           case 'date':
-            return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value));
+            // Date.parse rolls 2026-02-30 over to March 2; a real date reads back unchanged.
+            return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString().startsWith(value);
           case 'enumeration': {
             const options = JSON.parse(def.options ?? '[]') as PropertyOption[];
             return typeof value === 'string' && options.some((o) => o.value === value);
