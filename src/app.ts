@@ -92,10 +92,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
 
   await app.register(cookie, { hook: 'onRequest' });
   await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
-  await app.register(underPressure, {
-    maxEventLoopDelay: 2000,
-    retryAfter: 10,
-  });
+  if (config.maxEventLoopDelayMs > 0) {
+    await app.register(underPressure, { maxEventLoopDelay: config.maxEventLoopDelayMs, retryAfter: 10 });
+  }
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) => errors.rateLimited(Math.ceil(context.ttl / 1000)),

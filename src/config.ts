@@ -34,6 +34,8 @@ export interface Config {
   bodyLimit: number;
   /** Largest accepted attachment in bytes. */
   attachmentLimit: number;
+  /** Answer 503 instead of queueing when the event loop lags this much (ms); 0 turns it off. */
+  maxEventLoopDelayMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -131,5 +133,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     bodyLimit: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     attachmentLimit: integer(env, 'ATTACHMENT_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
   };
 }

@@ -1,4 +1,4 @@
-import { Migrator, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import { Migrator, PostgresAdapter, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.js';
 import * as core from './migrations/2026-11-25T00-00-core.js';
 
@@ -11,12 +11,19 @@ const provider: MigrationProvider = {
   getMigrations: () => Promise.resolve(migrations),
 };
 
-function migrator(db: Db): Migrator {
-  return new Migrator({ db, provider });
+/**
+ * Kysely looks for its bookkeeping tables in every schema unless told which one, so on PostgreSQL
+ * another schema's kysely_migration would pass for ours. Pin it to the connection's own schema.
+ */
+async function migrator(db: Db): Promise<Migrator> {
+  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) return new Migrator({ db, provider });
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema ?? null;
+  return new Migrator({ db, provider, ...(schema === null ? {} : { migrationTableSchema: schema }) });
 }
 
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const result: MigrationResultSet = await migrator(db).migrateToLatest();
+  const result: MigrationResultSet = await (await migrator(db)).migrateToLatest();
   if (result.error !== undefined) {
     const failed = result.results?.find((r) => r.status === 'Error');
     throw new Error(`migration ${failed?.migrationName ?? '(unknown)'} failed: ${result.error instanceof Error ? result.error.message : 'unknown error'}`, {
@@ -28,6 +35,6 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
 
 /** Names of migrations the code knows but the database has not applied. */
 export async function pendingMigrations(db: Db): Promise<string[]> {
-  const all = await migrator(db).getMigrations();
+  const all = await (await migrator(db)).getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
 }

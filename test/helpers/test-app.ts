@@ -54,6 +54,8 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
     DATA_DIR: dataDir,
     LOG_LEVEL: 'silent',
     SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
+    // Load shedding reads a busy test machine as overload; it is off in tests.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
     ...env,
   });

@@ -16,11 +16,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       );
   }
   const time = 'bigint' as const;
+  // Keys that lists sort by or match by prefix (a range scan) compare byte by byte on both
+  // dialects: SQLite's BINARY collation, and "C" on PostgreSQL, whatever the database's locale.
+  const key = pg ? sql`text collate "C"` : sql`text`;
 
   await table('staff_users')
     .addColumn('email', 'text', (c) => c.notNull())
-    .addColumn('email_key', 'text', (c) => c.notNull().unique())
-    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('email_key', key, (c) => c.notNull().unique())
+    .addColumn('name', key, (c) => c.notNull())
     .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('admin', 'agent')`))
     .addColumn('permissions', 'text', (c) => c.notNull().defaultTo('[]'))
     .addColumn('password_hash', 'text')
@@ -58,7 +61,7 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex('api_tokens_user').on('api_tokens').column('staff_user_id').execute();
 
   await table('companies')
-    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('name', key, (c) => c.notNull())
     .addColumn('domain', 'text')
     .addColumn('created_at', time, (c) => c.notNull())
     .addColumn('updated_at', time, (c) => c.notNull())
@@ -69,7 +72,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await table('contacts')
     .addColumn('email', 'text', (c) => c.notNull())
-    .addColumn('email_key', 'text', (c) => c.notNull().unique())
+    .addColumn('email_key', key, (c) => c.notNull().unique())
     .addColumn('first_name', 'text')
     .addColumn('last_name', 'text')
     .addColumn('phone', 'text')
@@ -187,7 +190,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('type', 'text', (c) => c.notNull().check(sql`type in ('email', 'form', 'chat', 'portal')`))
     .addColumn('name', 'text', (c) => c.notNull())
     .addColumn('address', 'text')
-    .addColumn('address_key', 'text', (c) => c.unique())
+    .addColumn('address_key', key, (c) => c.unique())
     .addColumn('created_at', time, (c) => c.notNull())
     .addColumn('updated_at', time, (c) => c.notNull())
     .execute();
