@@ -74,6 +74,31 @@ describe.each(dialects)('bad input on every write route, %s', (dialect) => {
     }
   });
 
+  test('C9 every read route refuses bad ids and unknown query parameters with 400', async () => {
+    const reads = t.app.routeTable.filter((r) => r.method === 'GET' && r.url.startsWith('/api/v1/'));
+    expect(reads.length).toBeGreaterThan(20);
+    for (const r of reads) {
+      if (r.url.includes(':')) {
+        for (const bad of ['abc', '0', '-3', '1.5', '99999999999']) {
+          const res = await t.app.inject({ method: 'GET', url: r.url.replace(/:[A-Za-z]+/g, bad), headers: admin.auth });
+          expect(res.statusCode, `${r.url} with ${bad}`).toBe(400);
+          expect(res.json().code).toBe('VALIDATION_FAILED');
+        }
+      }
+      const url = r.url.replace(/:[A-Za-z]+/g, '1');
+      const res = await t.app.inject({ method: 'GET', url: `${url}?surprise=1`, headers: admin.auth });
+      // Routes with a query schema refuse the unknown parameter; the rest ignore a query string.
+      expect([400, 200, 404], url).toContain(res.statusCode);
+      expect(res.statusCode, url).toBeLessThan(500);
+    }
+    const withQuery = ['/api/v1/contacts', '/api/v1/companies', '/api/v1/tickets', '/api/v1/threads', '/api/v1/lists', '/api/v1/staff-users', '/api/v1/api-tokens', '/api/v1/contacts/1/timeline', '/api/v1/threads/1/messages'];
+    for (const url of withQuery) {
+      const res = await t.app.inject({ method: 'GET', url: `${url}?surprise=1`, headers: admin.auth });
+      expect(res.statusCode, url).toBe(400);
+      expect(res.json().errors[0].path).toBe('/querystring/surprise');
+    }
+  });
+
   test('C9 malformed bodies: broken JSON, wrong media type, too large, prototype poisoning, unknown fields, wrong types', async () => {
     const post = (payload: string, contentType = 'application/json') =>
       t.app.inject({ method: 'POST', url: '/api/v1/companies', headers: { ...admin.auth, 'content-type': contentType }, payload });
