@@ -187,9 +187,9 @@ FROM (
       ${pick(rnd('i', 1), [...DESCRIPTIONS.map((d) => [d, 2] as const), [null, 1]])} AS description,
       (CASE WHEN ${rnd('i', 2)} % 10 < 7 THEN 1 ELSE 2 END) AS pipeline_id,
       ${closed} AS closed,
-      ${pick(rnd('i', 3), [[null, 3], ['low', 2], ['normal', 3], ['high', 1], ['urgent', 1]])} AS priority,
+      ${pick(rnd('i', 3), [[null, 3], ['low', 2], ['medium', 3], ['high', 1], ['urgent', 1]])} AS priority,
       ${pick(rnd('i', 4), [[null, 2], ['billing', 2], ['technical', 3], ['account', 2], ['feature', 1]])} AS category,
-      ${pick(rnd('i', 5), [['email', 5], ['form', 2], ['chat', 1], ['portal', 1], ['api', 1]])} AS source,
+      ${pick(rnd('i', 5), [['email', 10], ['form', 4], ['chat', 2], ['portal', 2], ['phone', 1], ['api', 1]])} AS source,
       ${TICKET_START_MS} + i * ${TICKET_STEP_MS} + ${rnd('i', 6)} % ${TICKET_STEP_MS} AS created
     FROM n
   ) AS a

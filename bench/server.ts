@@ -17,7 +17,9 @@ export const BARE_PATH = '/bare';
 
 export interface ServerReady {
   type: 'ready';
+  /** The app's origin, e.g. http://127.0.0.1:41234. */
   apiUrl: string;
+  /** The bare route's full URL, path included. */
   bareUrl: string;
 }
 
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
   // The parent went away (crashed or was interrupted): do not linger.
   process.on('disconnect', () => void stop());
 
-  send({ type: 'ready', apiUrl, bareUrl });
+  send({ type: 'ready', apiUrl, bareUrl: `${bareUrl}${BARE_PATH}` });
 }
 
 main().catch((error: unknown) => {

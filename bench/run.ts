@@ -1,0 +1,740 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { mkdirSync, rmSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import {
+  CompiledQuery,
+  sql,
+  type KyselyPlugin,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryId,
+  type QueryResult,
+  type RootOperationNode,
+  type UnknownRow,
+} from 'kysely';
+import pg from 'pg';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase, type Db, type Dialect } from '../src/db/database.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import { SEED, seedDatabase, seedShape, type SeedReport, type SeedShape } from './seed.js';
+import type { ServerMessage, ServerReady, StopMessage } from './server.js';
+
+/**
+ * `npm run bench`: seeds 1,000,000 tickets on SQLite (and PostgreSQL when reachable), starts the
+ * app and a bare Fastify route in a child process, loads both with autocannon from this process
+ * and reports req/s, p50 and p99 against the targets.
+ *
+ *   --sqlite-only / --postgres-only   one dialect only
+ *   --postgres                        PostgreSQL is required: fail instead of skipping it
+ *   --keep                            keep the SQLite file and the PostgreSQL database afterwards
+ *   BENCH_DURATION=10                 seconds per measured run (after BENCH_WARMUP=2 s of warm-up)
+ *   BENCH_DATABASE_URL=postgres://…   the PostgreSQL server (a fresh database is created on it)
+ */
+
+const TARGETS = {
+  seedSeconds: 180,
+  listShareOfBare: 0.15,
+  listShareConnections: 50,
+  p99Ms: 25,
+  p99Connections: 10,
+} as const;
+const CONNECTIONS = [50, 10] as const;
+const LIST_LIMIT = 25;
+const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+type Route = 'bare' | 'list' | 'detail';
+/** Per connection count: bare, then the API routes, then bare again, so drift shows. */
+const SCHEDULE: readonly (readonly [Route, number])[] = [['bare', 1], ['list', 1], ['detail', 1], ['bare', 2]];
+
+interface Options {
+  sqlite: boolean;
+  postgres: 'auto' | 'required' | 'off';
+  postgresUrl: string;
+  durationS: number;
+  warmupS: number;
+  keep: boolean;
+}
+
+interface Measurement {
+  connections: number;
+  route: Route;
+  round: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  /** Non-2xx responses, connection errors and timeouts. Any makes the run invalid. */
+  failures: number;
+}
+
+interface Plan {
+  sql: string;
+  lines: string[];
+}
+
+interface Probe {
+  listStatus: number;
+  listItems: number;
+  listOrderMatches: boolean;
+  detailStatus: number;
+  listPlans: Plan[];
+  detailPlans: Plan[];
+  listUsesIndex: boolean;
+  listSorts: boolean;
+}
+
+interface DialectReport {
+  dialect: Dialect;
+  seed: SeedReport;
+  shape: SeedShape;
+  probe: Probe;
+  runs: Measurement[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Small helpers
+
+/** A problem with how the benchmark was started: reported without a stack trace. */
+class BenchSetupError extends Error {}
+
+const log = (line = ''): void => {
+  console.log(line);
+};
+
+function banner(title: string): void {
+  log();
+  log(`=== ${title} ${'='.repeat(Math.max(3, 92 - title.length))}`);
+}
+
+function int(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function ms(n: number): string {
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+function seconds(msValue: number): string {
+  return `${(msValue / 1000).toFixed(1)} s`;
+}
+
+function label(dialect: Dialect): string {
+  return dialect === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password !== '') u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+function positiveInt(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new BenchSetupError(`${name} must be a whole number of seconds >= 1 (got ${JSON.stringify(raw)})`);
+  return Number(raw);
+}
+
+function item<T>(list: readonly T[], index: number): T {
+  const value = list[index % list.length];
+  if (value === undefined) throw new Error('empty list');
+  return value;
+}
+
+/** mulberry32: a tiny seeded PRNG, so every run queries the same ids. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FLAGS = {
+  'sqlite-only': { type: 'boolean', default: false },
+  'postgres-only': { type: 'boolean', default: false },
+  postgres: { type: 'boolean', default: false },
+  keep: { type: 'boolean', default: false },
+} as const;
+
+function readFlags(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: FLAGS, strict: true }).values;
+  } catch (error) {
+    throw new BenchSetupError(`${error instanceof Error ? error.message : String(error)}; options: ${Object.keys(FLAGS).map((f) => `--${f}`).join(', ')}`);
+  }
+}
+
+function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
+  const values = readFlags(argv);
+  if (values['sqlite-only'] && values['postgres-only']) throw new BenchSetupError('--sqlite-only and --postgres-only exclude each other');
+  const postgresUrl = env.BENCH_DATABASE_URL ?? '';
+  let postgres: Options['postgres'] = 'auto';
+  if (values['sqlite-only']) postgres = 'off';
+  else if (values['postgres-only'] || values.postgres || postgresUrl !== '') postgres = 'required';
+  return {
+    sqlite: !values['postgres-only'],
+    postgres,
+    postgresUrl: postgresUrl === '' ? DEFAULT_POSTGRES_URL : postgresUrl,
+    durationS: positiveInt('BENCH_DURATION', env.BENCH_DURATION, 10),
+    warmupS: positiveInt('BENCH_WARMUP', env.BENCH_WARMUP, 2),
+    keep: values.keep,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// What to query
+
+interface QueryIds {
+  contacts: number[];
+  tickets: number[];
+}
+
+/** Half heavy contacts (~250 tickets each), half others (a handful each); tickets at random. */
+function pickIds(): QueryIds {
+  const random = prng(20261125);
+  const between = (lo: number, hi: number): number => lo + Math.floor(random() * (hi - lo + 1));
+  const contacts: number[] = [];
+  for (let k = 0; k < 64; k++) {
+    contacts.push(between(1, SEED.heavyContacts));
+    contacts.push(between(SEED.heavyContacts + 1, SEED.contacts));
+  }
+  const tickets = Array.from({ length: 1000 }, () => between(1, SEED.tickets));
+  return { contacts, tickets };
+}
+
+const listPath = (contactId: number): string => `/api/v1/tickets?contactId=${contactId}&limit=${LIST_LIMIT}`;
+const detailPath = (ticketId: number): string => `/api/v1/tickets/${ticketId}`;
+
+// ---------------------------------------------------------------------------------------------
+// Databases
+
+interface Target {
+  dialect: Dialect;
+  /** The app's environment (DATABASE_URL, DATA_DIR, …), for loadConfig here and in the child. */
+  appEnv: Record<string, string>;
+  describe: string;
+  cleanup: () => Promise<void>;
+}
+
+function appEnvFor(databaseUrl: string, dataDir: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    SESSION_SECRET: randomBytes(32).toString('base64url'),
+  };
+}
+
+function sqliteTarget(runDir: string, keep: boolean): Target {
+  const dataDir = join(runDir, 'sqlite');
+  const file = join(dataDir, 'portico.sqlite');
+  rmSync(dataDir, { recursive: true, force: true });
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    dialect: 'sqlite',
+    appEnv: appEnvFor(`sqlite:${file}`, dataDir),
+    describe: relative(process.cwd(), file),
+    cleanup: () => {
+      if (keep) log(`kept ${relative(process.cwd(), file)}`);
+      else rmSync(dataDir, { recursive: true, force: true });
+      return Promise.resolve();
+    },
+  };
+}
+
+async function adminQuery(adminUrl: string, text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Null when reachable, else why not. */
+async function postgresProblem(adminUrl: string): Promise<string | null> {
+  try {
+    await adminQuery(adminUrl, 'select 1');
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+async function postgresTarget(adminUrl: string, runId: string, runDir: string, keep: boolean): Promise<Target> {
+  const name = `portico_bench_${runId}`;
+  await adminQuery(adminUrl, `CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const dataDir = join(runDir, 'postgres');
+  mkdirSync(dataDir, { recursive: true });
+  return {
+    dialect: 'postgres',
+    appEnv: appEnvFor(url.toString(), dataDir),
+    describe: `database ${name} on ${redact(adminUrl)}`,
+    cleanup: async () => {
+      rmSync(dataDir, { recursive: true, force: true });
+      if (keep) log(`kept PostgreSQL database ${name}`);
+      else await adminQuery(adminUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Probe: one request of each kind in-process, recording the SQL the app runs and its plans
+
+/** Records the compiled SQL of every query while `recording` is on. */
+class QueryRecorder implements KyselyPlugin {
+  recording = false;
+  readonly queries: CompiledQuery[] = [];
+
+  constructor(private readonly compile: (node: RootOperationNode, queryId: QueryId) => CompiledQuery) {}
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    if (this.recording) this.queries.push(this.compile(args.node, args.queryId));
+    return args.node;
+  }
+
+  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return Promise.resolve(args.result);
+  }
+
+  take(): CompiledQuery[] {
+    return this.queries.splice(0);
+  }
+}
+
+function field(row: unknown, key: string): unknown {
+  return typeof row === 'object' && row !== null && key in row ? (row as Record<string, unknown>)[key] : undefined;
+}
+
+async function explain(db: Db, dialect: Dialect, query: CompiledQuery): Promise<Plan> {
+  const prefix = dialect === 'sqlite' ? 'EXPLAIN QUERY PLAN ' : 'EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) ';
+  const { rows } = await db.executeQuery(CompiledQuery.raw(prefix + query.sql, [...query.parameters]));
+  if (dialect === 'postgres') return { sql: query.sql, lines: rows.map((row) => String(field(row, 'QUERY PLAN'))) };
+  const depth = new Map<number, number>();
+  const lines = rows.map((row) => {
+    const id = Number(field(row, 'id'));
+    const d = (depth.get(Number(field(row, 'parent'))) ?? -1) + 1;
+    depth.set(id, d);
+    return `${'  '.repeat(d)}${String(field(row, 'detail'))}`;
+  });
+  return { sql: query.sql, lines };
+}
+
+async function plansOf(db: Db, dialect: Dialect, queries: readonly CompiledQuery[]): Promise<Plan[]> {
+  const plans: Plan[] = [];
+  for (const query of queries) {
+    if (/^\s*(select|with)\b/i.test(query.sql)) plans.push(await explain(db, dialect, query));
+    else plans.push({ sql: query.sql, lines: ['(not a select; not explained)'] });
+  }
+  return plans;
+}
+
+function ticketIdsOf(body: unknown): number[] | null {
+  const items = field(body, 'items');
+  if (!Array.isArray(items)) return null;
+  return items.map((entry) => Number(field(entry, 'id')));
+}
+
+function printPlans(title: string, plans: readonly Plan[]): void {
+  log(`  SQL for ${title}:`);
+  plans.forEach((plan, k) => {
+    const text = plan.sql.replace(/\s+/g, ' ');
+    log(`   [${k + 1}] ${text.length > 400 ? `${text.slice(0, 400)}…` : text}`);
+    for (const line of plan.lines) log(`         ${line}`);
+  });
+}
+
+/**
+ * Builds the app in this process on a recording connection, creates the admin and the API token
+ * through app.services, and runs one list and one detail request, checking the answers against
+ * the database and explaining every query they ran.
+ */
+async function probe(target: Target, ids: QueryIds): Promise<{ probe: Probe; secret: string }> {
+  const config = loadConfig(target.appEnv);
+  const database = openDatabase(config.database);
+  const recorder = new QueryRecorder((node, queryId) => database.db.getExecutor().compileQuery(node, queryId));
+  // Errors the app logs (a 500's cause, for instance) are kept and shown if a probe fails.
+  const logged: string[] = [];
+  const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
+  const app = await buildApp({ config, database: { ...database, db: database.db.withPlugin(recorder) }, logger });
+  try {
+    const admin = await app.services.staff.create({
+      email: 'bench-admin@example.com',
+      name: 'Bench Admin',
+      role: 'admin',
+      password: randomBytes(18).toString('base64url'),
+    });
+    const { secret } = await app.services.staffAuth.createApiToken(admin.id, 'bench', null);
+    const headers = { authorization: `Bearer ${secret}` };
+    const contactId = item(ids.contacts, 0);
+    const ticketId = item(ids.tickets, 0);
+
+    // The first authenticated request also records the token's use; keep it out of the plans.
+    await app.inject({ method: 'GET', url: detailPath(ticketId), headers });
+
+    recorder.recording = true;
+    const list = await app.inject({ method: 'GET', url: listPath(contactId), headers });
+    const listQueries = recorder.take();
+    const detail = await app.inject({ method: 'GET', url: detailPath(ticketId), headers });
+    const detailQueries = recorder.take();
+    recorder.recording = false;
+
+    const expected = await sql<{ ticket_id: number }>`
+      SELECT ticket_id FROM ticket_contacts WHERE contact_id = ${contactId}
+      ORDER BY last_activity_at DESC, ticket_id DESC LIMIT ${LIST_LIMIT}`.execute(database.db);
+    const got = list.statusCode === 200 ? ticketIdsOf(list.json()) : null;
+    const want = expected.rows.map((r) => r.ticket_id);
+
+    const listPlans = await plansOf(database.db, target.dialect, listQueries);
+    const detailPlans = await plansOf(database.db, target.dialect, detailQueries);
+    const mainList = listPlans.find((p) => /ticket_contacts/i.test(p.sql) && /\blimit\b/i.test(p.sql));
+    const mainPlan = mainList?.lines.join('\n') ?? '';
+    const result: Probe = {
+      listStatus: list.statusCode,
+      listItems: got?.length ?? 0,
+      listOrderMatches: got !== null && got.length === want.length && got.every((id, k) => id === want[k]),
+      detailStatus: detail.statusCode,
+      listPlans,
+      detailPlans,
+      listUsesIndex: mainPlan.includes('ticket_contacts_by_activity'),
+      listSorts: target.dialect === 'sqlite' ? /TEMP B-TREE FOR ORDER BY/.test(mainPlan) : /\bSort\b|heapsort/i.test(mainPlan),
+    };
+
+    log(`  GET ${listPath(contactId)} -> ${list.statusCode}, ${result.listItems} items, ` +
+      `same tickets and order as ticket_contacts_by_activity: ${result.listOrderMatches ? 'yes' : 'NO'}`);
+    log(`  GET ${detailPath(ticketId)} -> ${detail.statusCode}`);
+    if (list.statusCode !== 200) log(`  list body: ${list.body.slice(0, 300)}`);
+    if (detail.statusCode !== 200) log(`  detail body: ${detail.body.slice(0, 300)}`);
+    printPlans('the list request', listPlans);
+    printPlans('the detail request', detailPlans);
+    log(`  list query uses ticket_contacts_by_activity: ${mainList === undefined ? '(no list query found)' : result.listUsesIndex ? 'yes' : 'NO'}` +
+      `; sorts rows itself: ${result.listSorts ? 'YES' : 'no'}`);
+    if (list.statusCode !== 200 || detail.statusCode !== 200) {
+      for (const line of logged.slice(0, 4)) log(`  app log: ${line.trim().slice(0, 1500)}`);
+      throw new Error(`the API answered ${list.statusCode} (list) and ${detail.statusCode} (detail); expected 200 for both`);
+    }
+    return { probe: result, secret };
+  } finally {
+    await app.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server child and load
+
+function isServerMessage(message: unknown): message is ServerMessage {
+  const type = field(message, 'type');
+  return type === 'ready' || type === 'failed';
+}
+
+async function startServer(appEnv: Record<string, string>): Promise<{ child: ChildProcess; ready: ServerReady }> {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const script = fileURLToPath(new URL(fromSource ? './server.ts' : './server.js', import.meta.url));
+  const child = fork(script, [], {
+    env: { PATH: process.env.PATH ?? '', BENCH_APP_ENV: JSON.stringify(appEnv) },
+    execArgv: fromSource ? ['--import', 'tsx'] : [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ready = await new Promise<ServerReady>((resolvePromise, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error('the bench server did not start within 120 s'));
+    }, 120_000);
+    child.on('message', (message: unknown) => {
+      if (!isServerMessage(message)) return;
+      clearTimeout(timer);
+      if (message.type === 'ready') resolvePromise(message);
+      else reject(new Error(`the bench server failed: ${message.message}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`the bench server exited (code ${String(code)}, signal ${String(signal)})`));
+    });
+  }).catch(async (error: unknown) => {
+    await stopServer(child);
+    throw error;
+  });
+  return { child, ready };
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  if (child.connected) child.send({ type: 'stop' } satisfies StopMessage);
+  else child.kill('SIGTERM');
+  await exited;
+  clearTimeout(timer);
+}
+
+async function cannon(origin: string, paths: readonly string[], headers: Record<string, string>, connections: number, durationS: number): Promise<autocannon.Result> {
+  let next = 0;
+  return autocannon({
+    url: origin,
+    connections,
+    duration: durationS,
+    headers,
+    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: item(paths, next++) }) }],
+  });
+}
+
+interface Endpoints {
+  origin: Record<Route, string>;
+  paths: Record<Route, readonly string[]>;
+  headers: Record<Route, Record<string, string>>;
+}
+
+async function checkEndpoints(endpoints: Endpoints): Promise<void> {
+  for (const route of ['bare', 'list', 'detail'] as const) {
+    const url = `${endpoints.origin[route]}${item(endpoints.paths[route], 0)}`;
+    const response = await fetch(url, { headers: endpoints.headers[route] });
+    await response.arrayBuffer();
+    if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status} from the bench server`);
+  }
+}
+
+async function loadPhase(endpoints: Endpoints, options: Options): Promise<Measurement[]> {
+  const runs: Measurement[] = [];
+  log(`  ${'conns'.padStart(5)}  ${'route'.padEnd(8)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'requests'.padStart(10)}  failures`);
+  for (const connections of CONNECTIONS) {
+    for (const [route, round] of SCHEDULE) {
+      const { origin, paths, headers } = { origin: endpoints.origin[route], paths: endpoints.paths[route], headers: endpoints.headers[route] };
+      await cannon(origin, paths, headers, connections, options.warmupS);
+      const r = await cannon(origin, paths, headers, connections, options.durationS);
+      const failures = r.non2xx + r.errors + r.timeouts;
+      const m: Measurement = { connections, route, round, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, failures };
+      runs.push(m);
+      const name = route === 'bare' ? `bare #${round}` : route;
+      log(`  ${String(connections).padStart(5)}  ${name.padEnd(8)} ${int(m.rps).padStart(9)} ${ms(m.p50).padStart(7)} ${ms(m.p99).padStart(7)} ${int(m.requests).padStart(10)}  ` +
+        (failures === 0 ? '0' : `${int(failures)}  INVALID (non-2xx ${int(r.non2xx)}, errors ${int(r.errors)}, timeouts ${int(r.timeouts)})`));
+    }
+  }
+  return runs;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One dialect, end to end
+
+async function benchDialect(target: Target, ids: QueryIds, options: Options): Promise<DialectReport> {
+  const name = label(target.dialect);
+  banner(`${name}: seed (${target.describe})`);
+  const config = loadConfig(target.appEnv);
+  const database = openDatabase(config.database);
+  let seed: SeedReport;
+  let shape: SeedShape;
+  try {
+    await migrateToLatest(database.db);
+    seed = await seedDatabase(database.db, target.dialect, log);
+    shape = await seedShape(database.db);
+  } finally {
+    await database.close();
+  }
+  const seedVerdict = target.dialect === 'sqlite' ? ` (target < ${TARGETS.seedSeconds} s: ${seed.totalMs < TARGETS.seedSeconds * 1000 ? 'PASS' : 'FAIL'})` : '';
+  log(`  total              ${seconds(seed.totalMs)}${seedVerdict}`);
+  log(`  shape: ${int(shape.tickets)} tickets (${int(shape.closedTickets)} closed), ${int(shape.contactsWithTickets)} contacts with tickets ` +
+    `(at most ${int(shape.maxTicketsPerContact)} each; heavy contacts at least ${int(shape.minTicketsPerHeavyContact)}), company 1: ${int(shape.companyOneTickets)} tickets`);
+
+  banner(`${name}: probe (in-process, one request of each)`);
+  const { probe: probed, secret } = await probe(target, ids);
+
+  banner(`${name}: load (autocannon, ${options.warmupS} s warm-up + ${options.durationS} s per run)`);
+  const { child, ready } = await startServer(target.appEnv);
+  try {
+    const bare = new URL(ready.bareUrl);
+    const auth = { authorization: `Bearer ${secret}` };
+    const endpoints: Endpoints = {
+      origin: { bare: bare.origin, list: ready.apiUrl, detail: ready.apiUrl },
+      paths: { bare: [bare.pathname], list: ids.contacts.map(listPath), detail: ids.tickets.map(detailPath) },
+      headers: { bare: {}, list: auth, detail: auth },
+    };
+    log(`  server pid ${String(child.pid)}: app ${ready.apiUrl}, bare ${ready.bareUrl}; ` +
+      `${ids.contacts.length} contact ids (half heavy), ${ids.tickets.length} ticket ids in rotation`);
+    await checkEndpoints(endpoints);
+    const runs = await loadPhase(endpoints, options);
+    return { dialect: target.dialect, seed, shape, probe: probed, runs };
+  } finally {
+    await stopServer(child);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Report
+
+interface Summary {
+  rps: number;
+  p50: number;
+  p99: number;
+  failures: number;
+}
+
+function summarize(report: DialectReport, connections: number, route: Route): Summary | undefined {
+  const runs = report.runs.filter((r) => r.connections === connections && r.route === route);
+  if (runs.length === 0) return undefined;
+  const mean = (f: (m: Measurement) => number): number => runs.reduce((s, r) => s + f(r), 0) / runs.length;
+  return { rps: mean((r) => r.rps), p50: mean((r) => r.p50), p99: mean((r) => r.p99), failures: runs.reduce((s, r) => s + r.failures, 0) };
+}
+
+interface Verdict {
+  pass: boolean;
+  text: string;
+}
+
+function verdicts(report: DialectReport): [string, Verdict | undefined][] {
+  const list50 = summarize(report, TARGETS.listShareConnections, 'list');
+  const bare50 = summarize(report, TARGETS.listShareConnections, 'bare');
+  const tail = (route: Route): Verdict | undefined => {
+    const s = summarize(report, TARGETS.p99Connections, route);
+    if (s === undefined) return undefined;
+    return { pass: s.failures === 0 && s.p99 < TARGETS.p99Ms, text: s.failures === 0 ? `${ms(s.p99)} ms` : 'invalid run' };
+  };
+  const share: Verdict | undefined = list50 === undefined || bare50 === undefined ? undefined : {
+    pass: list50.failures === 0 && bare50.failures === 0 && list50.rps >= TARGETS.listShareOfBare * bare50.rps,
+    text: `${((100 * list50.rps) / bare50.rps).toFixed(1)}%${list50.failures + bare50.failures > 0 ? ' (invalid run)' : ''}`,
+  };
+  const seedTarget = report.dialect === 'sqlite'
+    ? { pass: report.seed.totalMs < TARGETS.seedSeconds * 1000, text: seconds(report.seed.totalMs) }
+    : undefined;
+  return [
+    [`seed under ${TARGETS.seedSeconds} s (SQLite)`, seedTarget],
+    [`list req/s >= ${TARGETS.listShareOfBare * 100}% of bare @${TARGETS.listShareConnections}`, share],
+    [`list p99 < ${TARGETS.p99Ms} ms @${TARGETS.p99Connections}`, tail('list')],
+    [`detail p99 < ${TARGETS.p99Ms} ms @${TARGETS.p99Connections}`, tail('detail')],
+  ];
+}
+
+function printSummary(reports: readonly DialectReport[], postgresSkipped: string | null, options: Options): void {
+  banner('Summary');
+  const columns: { name: string; report: DialectReport | undefined }[] = [];
+  for (const dialect of ['sqlite', 'postgres'] as const) {
+    const report = reports.find((r) => r.dialect === dialect);
+    if (report !== undefined) columns.push({ name: label(dialect), report });
+    else if (dialect === 'postgres' && postgresSkipped !== null) columns.push({ name: 'PostgreSQL', report: undefined });
+  }
+  const W = 28;
+  const cell = (s: Summary | undefined, report: DialectReport | undefined): string => {
+    if (report === undefined) return 'SKIPPED'.padStart(W);
+    if (s === undefined) return '-'.padStart(W);
+    return `${int(s.rps).padStart(9)} ${ms(Math.round(s.p50 * 100) / 100).padStart(7)} ${ms(Math.round(s.p99 * 100) / 100).padStart(7)}${s.failures > 0 ? ' !' : '  '}`.padStart(W);
+  };
+  log(`req/s and latency (ms); ${options.durationS} s runs; bare = mean of the runs before and after the API routes`);
+  log(`${''.padEnd(16)}${columns.map((c) => `| ${c.name.padEnd(W - 1)}`).join('')}`);
+  log(`${'conns  route'.padEnd(16)}${columns.map(() => `| ${'req/s     p50     p99  '.padStart(W - 1)}`).join('')}`);
+  for (const connections of CONNECTIONS) {
+    for (const route of ['bare', 'list', 'detail'] as const) {
+      log(`${String(connections).padStart(5)}  ${route.padEnd(9)}${columns.map((c) => `|${cell(c.report === undefined ? undefined : summarize(c.report, connections, route), c.report)}`).join('')}`);
+    }
+  }
+  for (const route of ['list', 'detail'] as const) {
+    for (const connections of CONNECTIONS) {
+      log(`${`${route}/bare @${connections}`.padEnd(16)}${columns.map((c) => {
+        const api = c.report === undefined ? undefined : summarize(c.report, connections, route);
+        const bare = c.report === undefined ? undefined : summarize(c.report, connections, 'bare');
+        return `|${(api === undefined || bare === undefined ? '-' : `${((100 * api.rps) / bare.rps).toFixed(1)}%  `).padStart(W)}`;
+      }).join('')}`);
+    }
+  }
+  log();
+  log(`${'Targets'.padEnd(34)}${columns.map((c) => `| ${c.name.padEnd(W - 1)}`).join('')}`);
+  const rows = new Map<string, string[]>();
+  for (const c of columns) {
+    const list = c.report === undefined ? [] : verdicts(c.report);
+    for (const [title, verdict] of list) {
+      const cells = rows.get(title) ?? [];
+      cells.push(verdict === undefined ? '-' : `${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.text}`);
+      rows.set(title, cells);
+    }
+  }
+  for (const [title, cells] of rows) {
+    log(`${title.padEnd(34)}${columns.map((c, k) => `| ${(c.report === undefined ? 'SKIPPED' : (cells[k] ?? '-')).padEnd(W - 1)}`).join('')}`);
+  }
+  for (const report of reports) {
+    log(`${label(report.dialect)} list query: ${report.probe.listUsesIndex ? 'uses' : 'does NOT use'} ticket_contacts_by_activity` +
+      `${report.probe.listSorts ? ', and sorts rows itself' : ''}; seed ${seconds(report.seed.totalMs)}`);
+  }
+  if (postgresSkipped !== null) {
+    log();
+    log('!'.repeat(96));
+    log(`!!! PostgreSQL was SKIPPED: ${postgresSkipped}`);
+    log('!'.repeat(96));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2), process.env);
+  const runId = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  const runDir = resolve('.bench-data', `run-${runId}`);
+  const ids = pickIds();
+  log(`Portico benchmark ${runId}: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  log(`seed: ${int(SEED.tickets)} tickets, ${int(SEED.contacts)} contacts, ${int(SEED.companies)} companies; ` +
+    `runs of ${options.durationS} s after ${options.warmupS} s warm-up at ${CONNECTIONS.join(' and ')} connections`);
+
+  const reports: DialectReport[] = [];
+  let postgresSkipped: string | null = null;
+  const pending = new Set<() => Promise<void>>();
+  process.once('SIGINT', () => {
+    log('\ninterrupted; cleaning up');
+    void Promise.allSettled([...pending].map((cleanup) => cleanup())).then(() => process.exit(130));
+  });
+
+  async function withTarget(make: () => Promise<Target>): Promise<void> {
+    const target = await make();
+    pending.add(target.cleanup);
+    try {
+      reports.push(await benchDialect(target, ids, options));
+    } finally {
+      pending.delete(target.cleanup);
+      await target.cleanup();
+    }
+  }
+
+  // Find out about PostgreSQL first, so that a required but missing server fails before the long SQLite run.
+  let postgres = false;
+  if (options.postgres !== 'off') {
+    const problem = await postgresProblem(options.postgresUrl);
+    if (problem === null) postgres = true;
+    else if (options.postgres === 'required') {
+      throw new BenchSetupError(`PostgreSQL at ${redact(options.postgresUrl)} is unreachable: ${problem}`);
+    } else {
+      postgresSkipped = `cannot connect to ${redact(options.postgresUrl)} (${problem}); start it, set BENCH_DATABASE_URL, or pass --sqlite-only`;
+      log();
+      log('!'.repeat(96));
+      log(`!!! PostgreSQL will be SKIPPED: ${postgresSkipped}`);
+      log('!'.repeat(96));
+    }
+  }
+
+  try {
+    if (options.sqlite) await withTarget(() => Promise.resolve(sqliteTarget(runDir, options.keep)));
+    if (postgres) await withTarget(() => postgresTarget(options.postgresUrl, runId, runDir, options.keep));
+  } finally {
+    if (!options.keep) rmSync(runDir, { recursive: true, force: true });
+  }
+  printSummary(reports, postgresSkipped, options);
+}
+
+main().catch((error: unknown) => {
+  const text = error instanceof BenchSetupError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`\nbenchmark failed: ${text}`);
+  process.exitCode = 1;
+});
