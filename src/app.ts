@@ -90,7 +90,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     metrics.duration.observe(labels, reply.elapsedTime / 1000);
   });
 
-  await app.register(cookie, { hook: 'onRequest' });
+  // Cookies are parsed by the auth hook only when a request has no bearer token (http/auth.ts).
+  await app.register(cookie, { hook: false });
   await app.register(helmet, { global: true, contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } });
   if (config.maxEventLoopDelayMs > 0) {
     await app.register(underPressure, { maxEventLoopDelay: config.maxEventLoopDelayMs, retryAfter: 10 });

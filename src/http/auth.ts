@@ -56,10 +56,16 @@ export function registerAuth(app: App, config: Config, auth: StaffAuthService): 
     }
   });
 
+  function sessionCookieOf(request: FastifyRequest): string | undefined {
+    const header = request.headers.cookie;
+    if (header === undefined || !header.includes(cookieName)) return undefined;
+    return app.parseCookie(header)[cookieName];
+  }
+
   async function principalOf(request: FastifyRequest): Promise<StaffPrincipal | null> {
     const bearer = bearerOf(request);
     if (bearer !== undefined) return bearer === '' ? null : auth.resolveApiToken(bearer);
-    const cookie = request.cookies[cookieName];
+    const cookie = sessionCookieOf(request);
     if (cookie === undefined || cookie === '' || cookie.length > 200) return null;
     return auth.resolveSession(cookie);
   }
@@ -71,7 +77,7 @@ export function registerAuth(app: App, config: Config, auth: StaffAuthService): 
     if (access === 'public') return;
     const principal = await principalOf(request);
     if (principal === null) {
-      if (request.cookies[cookieName] !== undefined) reply.clearCookie(cookieName, { path: '/' });
+      if (sessionCookieOf(request) !== undefined) reply.clearCookie(cookieName, { path: '/' });
       throw errors.unauthenticated();
     }
     if (principal.session !== undefined && !SAFE_METHODS.has(request.method)) {

@@ -82,15 +82,15 @@ export class StaffAuthService {
   async resolveSession(token: string): Promise<StaffPrincipal | null> {
     const { db, clock } = this.deps;
     const idHash = sha256Hex(token);
-    const session = await repo.findSession(db, idHash);
-    if (session === undefined) return null;
+    const found = await repo.findSessionWithUser(db, idHash);
+    if (found === undefined) return null;
+    const { session, user } = found;
     const now = clock.now();
     if (now >= session.expires_at || now - session.last_seen_at >= this.idleMs) {
       await repo.deleteSession(db, idHash);
       return null;
     }
-    const user = await repo.findStaffById(db, session.staff_user_id);
-    if (user === undefined || user.disabled_at !== null) return null;
+    if (user.disabled_at !== null) return null;
     if (now - session.last_seen_at >= TOUCH_EVERY_MS) await repo.touchSession(db, idHash, now);
     return { actor: actorOf(user), user, via: 'session', session: { idHash, csrfToken: session.csrf_token } };
   }
@@ -102,11 +102,11 @@ export class StaffAuthService {
   async resolveApiToken(raw: string): Promise<StaffPrincipal | null> {
     if (!raw.startsWith(API_TOKEN_PREFIX) || raw.length > 200) return null;
     const { db, clock } = this.deps;
-    const token = await repo.findTokenByHash(db, sha256Hex(raw));
+    const found = await repo.findTokenWithUser(db, sha256Hex(raw));
     const now = clock.now();
-    if (token === undefined || token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= now)) return null;
-    const user = await repo.findStaffById(db, token.staff_user_id);
-    if (user === undefined || user.disabled_at !== null) return null;
+    if (found === undefined) return null;
+    const { token, user } = found;
+    if (token.revoked_at !== null || (token.expires_at !== null && token.expires_at <= now) || user.disabled_at !== null) return null;
     if (token.last_used_at === null || now - token.last_used_at >= TOUCH_EVERY_MS) await repo.markTokenUsed(db, token.id, now);
     return { actor: actorOf(user), user, via: 'token' };
   }

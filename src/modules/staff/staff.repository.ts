@@ -111,3 +111,32 @@ export async function markTokenUsed(db: Conn, id: number, at: number): Promise<v
 export async function revokeToken(db: Conn, id: number, at: number): Promise<void> {
   await db.updateTable('api_tokens').set({ revoked_at: at }).where('id', '=', id).where('revoked_at', 'is', null).execute();
 }
+
+const USER_COLUMNS = [
+  'u.id', 'u.email', 'u.email_key', 'u.name', 'u.role', 'u.permissions', 'u.password_hash', 'u.failed_sign_ins',
+  'u.locked_until', 'u.disabled_at', 'u.created_at', 'u.updated_at',
+] as const;
+
+/** A session and its user in one round trip: this runs on every cookie-authenticated request. */
+export async function findSessionWithUser(db: Conn, idHash: string): Promise<{ session: SessionRow; user: StaffRow } | undefined> {
+  const row = await db.selectFrom('staff_sessions as s').innerJoin('staff_users as u', 'u.id', 's.staff_user_id')
+    .select(USER_COLUMNS)
+    .select(['s.id_hash', 's.staff_user_id', 's.csrf_token', 's.created_at as s_created_at', 's.last_seen_at', 's.expires_at', 's.ip', 's.user_agent'])
+    .where('s.id_hash', '=', idHash)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const { id_hash, staff_user_id, csrf_token, s_created_at, last_seen_at, expires_at, ip, user_agent, ...user } = row;
+  return { session: { id_hash, staff_user_id, csrf_token, created_at: s_created_at, last_seen_at, expires_at, ip, user_agent }, user };
+}
+
+/** A token and its user in one round trip: this runs on every API-token request. */
+export async function findTokenWithUser(db: Conn, hash: string): Promise<{ token: Pick<TokenRow, 'id' | 'revoked_at' | 'expires_at' | 'last_used_at'>; user: StaffRow } | undefined> {
+  const row = await db.selectFrom('api_tokens as t').innerJoin('staff_users as u', 'u.id', 't.staff_user_id')
+    .select(USER_COLUMNS)
+    .select(['t.id as t_id', 't.revoked_at', 't.expires_at', 't.last_used_at'])
+    .where('t.token_hash', '=', hash)
+    .executeTakeFirst();
+  if (row === undefined) return undefined;
+  const { t_id, revoked_at, expires_at, last_used_at, ...user } = row;
+  return { token: { id: t_id, revoked_at, expires_at, last_used_at }, user };
+}

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Conn } from '../../db/database.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
 import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
@@ -65,16 +66,16 @@ export async function deleteTicket(db: Conn, id: number): Promise<boolean> {
   return r.numDeletedRows > 0n;
 }
 
+/** Contact and company ids of a page of tickets, in one round trip. */
 export async function associationsOf(db: Conn, ticketIds: number[]): Promise<{ contacts: Map<number, number[]>; companies: Map<number, number[]> }> {
   const contacts = new Map<number, number[]>(ticketIds.map((id) => [id, []]));
   const companies = new Map<number, number[]>(ticketIds.map((id) => [id, []]));
   if (ticketIds.length === 0) return { contacts, companies };
-  const [cs, cos] = await Promise.all([
-    db.selectFrom('ticket_contacts').select(['ticket_id', 'contact_id']).where('ticket_id', 'in', ticketIds).orderBy('contact_id').execute(),
-    db.selectFrom('ticket_companies').select(['ticket_id', 'company_id']).where('ticket_id', 'in', ticketIds).orderBy('company_id').execute(),
-  ]);
-  for (const r of cs) contacts.get(r.ticket_id)?.push(r.contact_id);
-  for (const r of cos) companies.get(r.ticket_id)?.push(r.company_id);
+  const rows = await db.selectFrom('ticket_contacts').select(['ticket_id', 'contact_id as other', sql<number>`0`.as('kind')]).where('ticket_id', 'in', ticketIds)
+    .unionAll(db.selectFrom('ticket_companies').select(['ticket_id', 'company_id as other', sql<number>`1`.as('kind')]).where('ticket_id', 'in', ticketIds))
+    .execute();
+  for (const r of rows) (r.kind === 0 ? contacts : companies).get(r.ticket_id)?.push(r.other);
+  for (const list of [...contacts.values(), ...companies.values()]) list.sort((a, b) => a - b);
   return { contacts, companies };
 }
 
