@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from 'typebox';
+import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
 
 /** The one error format: RFC 9457 problem details with a stable `code`. */
 export const Problem = Type.Object(
@@ -22,11 +22,19 @@ export const IdParams = Type.Object({ id: Id }, { additionalProperties: false })
 export type IdParamsT = Static<typeof IdParams>;
 
 export const Timestamp = Type.String({ format: 'date-time' });
-export const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
-
-export function Nullable<T extends TSchema>(schema: T) {
-  return Type.Union([schema, Type.Null()]);
+/**
+ * T or null. Written as `type: [t, "null"]` (or an enum with null) rather than anyOf where it
+ * can be: the response serialiser writes those directly, while an anyOf makes it validate
+ * every value against each branch, on every row.
+ */
+export function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
+  const s = schema as unknown as { type?: unknown; enum?: unknown[] };
+  if (Array.isArray(s.enum)) return Type.Unsafe<Static<T> | null>({ ...schema, enum: [...s.enum, null] });
+  if (typeof s.type === 'string') return Type.Unsafe<Static<T> | null>({ ...schema, type: [s.type, 'null'] });
+  return Type.Unsafe<Static<T> | null>(Type.Union([schema, Type.Null()]));
 }
+
+export const NullableTimestamp = Nullable(Timestamp);
 
 /** A short single-line text: no control characters (so no header or log injection). */
 export function Line(options: { minLength?: number; maxLength: number }) {
@@ -43,7 +51,7 @@ export const PageQuery = {
 export function Page<T extends TSchema>(item: T) {
   return Type.Object({
     items: Type.Array(item),
-    nextCursor: Type.Union([Type.String(), Type.Null()], { description: 'Pass as `cursor` for the next page; null on the last page.' }),
+    nextCursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next page; null on the last page.' })),
   });
 }
 

@@ -84,7 +84,7 @@ export const ContactCompanyParams = Type.Object({ id: Id, companyId: Id }, { add
 export const ContactList = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
-  kind: Type.Union([Type.Literal('static'), Type.Literal('active')]),
+  kind: Type.Enum(['static', 'active']),
   filters: Conditions,
   memberCount: Type.Integer(),
   createdAt: Timestamp,
@@ -94,7 +94,7 @@ export const ContactList = Type.Object({
 export const ContactListCreate = Type.Object(
   {
     name: Line({ maxLength: 200 }),
-    kind: Type.Union([Type.Literal('static'), Type.Literal('active')]),
+    kind: Type.Enum(['static', 'active']),
     filters: Type.Optional(Conditions),
   },
   { additionalProperties: false },

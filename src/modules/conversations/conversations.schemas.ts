@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { Email, Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-schemas.js';
 
-export const ChannelType = Type.Union([Type.Literal('email'), Type.Literal('form'), Type.Literal('chat'), Type.Literal('portal')]);
+export const ChannelType = Type.Enum(['email', 'form', 'chat', 'portal']);
 
 export const Channel = Type.Object({
   id: Type.Integer(),
@@ -33,7 +33,7 @@ export const ChannelUpdate = Type.Object(
 );
 export const ChannelParams = Type.Object({ id: Id, channelId: Id }, { additionalProperties: false });
 
-export const ThreadStatus = Type.Union([Type.Literal('open'), Type.Literal('closed')]);
+export const ThreadStatus = Type.Enum(['open', 'closed']);
 
 export const Thread = Type.Object({
   id: Type.Integer(),
@@ -56,7 +56,7 @@ const Body = {
 
 export const MessageCreate = Type.Object(
   {
-    kind: Type.Optional(Type.Union([Type.Literal('message'), Type.Literal('comment')], { description: 'comment: an internal note, never shown to customers' })),
+    kind: Type.Optional(Type.Enum(['message', 'comment'], { description: 'comment: an internal note, never shown to customers' })),
     ...Body,
     attachmentIds: Type.Optional(Type.Array(Id, { maxItems: 20, uniqueItems: true })),
   },
@@ -114,8 +114,8 @@ export const Attachment = Type.Object({
 export const Message = Type.Object({
   id: Type.Integer(),
   threadId: Type.Integer(),
-  kind: Type.Union([Type.Literal('message'), Type.Literal('comment')]),
-  authorType: Type.Union([Type.Literal('customer'), Type.Literal('staff'), Type.Literal('system')]),
+  kind: Type.Enum(['message', 'comment']),
+  authorType: Type.Enum(['customer', 'staff', 'system']),
   contactId: Nullable(Type.Integer()),
   staffUserId: Nullable(Type.Integer()),
   bodyText: Type.String(),

@@ -11,15 +11,12 @@ import { errors, type FieldError } from '../../errors.js';
 export const OPERATORS = ['is', 'is_not', 'is_any_of', 'is_none_of', 'is_known', 'is_unknown', 'contains', 'starts_with'] as const;
 export type Operator = (typeof OPERATORS)[number];
 
-const Scalar = Type.Union([Type.String({ maxLength: 500 }), Type.Number(), Type.Boolean()]);
+const Scalar = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'], maxLength: 500 });
 
 export const Condition = Type.Object(
   {
     property: Type.String({ minLength: 1, maxLength: 100 }),
-    operator: Type.Union([
-      Type.Literal('is'), Type.Literal('is_not'), Type.Literal('is_any_of'), Type.Literal('is_none_of'),
-      Type.Literal('is_known'), Type.Literal('is_unknown'), Type.Literal('contains'), Type.Literal('starts_with'),
-    ]),
+    operator: Type.Enum(['is', 'is_not', 'is_any_of', 'is_none_of', 'is_known', 'is_unknown', 'contains', 'starts_with']),
     value: Type.Optional(Scalar),
     values: Type.Optional(Type.Array(Scalar, { minItems: 1, maxItems: 500 })),
   },

@@ -7,8 +7,8 @@ import type { Metrics } from './metrics.js';
 
 const Health = Type.Object({ status: Type.String() });
 const Ready = Type.Object({
-  status: Type.Union([Type.Literal('ready'), Type.Literal('not ready')]),
-  database: Type.Union([Type.Literal('ok'), Type.Literal('unreachable')]),
+  status: Type.Enum(['ready', 'not ready']),
+  database: Type.Enum(['ok', 'unreachable']),
   pendingMigrations: Type.Array(Type.String()),
 });
 

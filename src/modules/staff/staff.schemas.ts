@@ -1,9 +1,9 @@
 import { Type, type Static } from 'typebox';
-import { Email, Line, NullableTimestamp, PageQuery, Timestamp } from '../../http/common-schemas.js';
+import { Email, Line, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../../http/common-schemas.js';
 import { PERMISSIONS } from './staff.policy.js';
 
-export const Role = Type.Union([Type.Literal('admin'), Type.Literal('agent')]);
-export const PermissionName = Type.Union([Type.Literal('portal_settings'), Type.Literal('manage_settings'), Type.Literal('manage_staff')]);
+export const Role = Type.Enum(['admin', 'agent']);
+export const PermissionName = Type.Enum(['portal_settings', 'manage_settings', 'manage_staff']);
 const Password = Type.String({ minLength: 12, maxLength: 256, description: 'At least 12 characters.' });
 
 export const StaffUser = Type.Object(
@@ -56,8 +56,8 @@ export const SignIn = Type.Object(
 
 export const SessionInfo = Type.Object({
   user: StaffUser,
-  via: Type.Union([Type.Literal('session'), Type.Literal('token')]),
-  csrfToken: Type.Union([Type.String(), Type.Null()], { description: 'Send as X-CSRF-Token on every unsafe request made with the session cookie.' }),
+  via: Type.Enum(['session', 'token']),
+  csrfToken: Nullable(Type.String({ description: 'Send as X-CSRF-Token on every unsafe request made with the session cookie.' })),
 });
 
 export const ApiToken = Type.Object(
@@ -77,7 +77,7 @@ export const ApiToken = Type.Object(
 export const ApiTokenCreate = Type.Object(
   {
     name: Line({ maxLength: 120 }),
-    expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+    expiresAt: Type.Optional(Nullable(Type.String({ format: 'date-time' }))),
   },
   { additionalProperties: false },
 );

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { Id, Line, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../../http/common-schemas.js';
 
-export const StageState = Type.Union([Type.Literal('open'), Type.Literal('closed')]);
+export const StageState = Type.Enum(['open', 'closed']);
 
 export const Stage = Type.Object({
   id: Type.Integer(),
@@ -44,9 +44,7 @@ export const StageUpdate = Type.Object(
 );
 export const StageParams = Type.Object({ id: Id, stageId: Id }, { additionalProperties: false });
 
-export const PropertyType = Type.Union([
-  Type.Literal('text'), Type.Literal('number'), Type.Literal('boolean'), Type.Literal('date'), Type.Literal('enumeration'),
-]);
+export const PropertyType = Type.Enum(['text', 'number', 'boolean', 'date', 'enumeration']);
 const PropertyOption = Type.Object({ value: Line({ maxLength: 100 }), label: Line({ maxLength: 200 }) }, { additionalProperties: false });
 
 export const TicketProperty = Type.Object({
@@ -73,11 +71,9 @@ export const TicketPropertyUpdate = Type.Object(
 );
 export const TicketPropertyQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });
 
-export const Priority = Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('urgent')]);
-export const Source = Type.Union([
-  Type.Literal('email'), Type.Literal('form'), Type.Literal('chat'), Type.Literal('portal'), Type.Literal('phone'), Type.Literal('api'),
-]);
-const PropertyValue = Type.Union([Type.String({ maxLength: 10000 }), Type.Number(), Type.Boolean(), Type.Null()]);
+export const Priority = Type.Enum(['low', 'medium', 'high', 'urgent']);
+export const Source = Type.Enum(['email', 'form', 'chat', 'portal', 'phone', 'api']);
+const PropertyValue = Type.Unsafe<string | number | boolean | null>({ type: ['string', 'number', 'boolean', 'null'], maxLength: 10000 });
 const CustomValues = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), PropertyValue, { maxProperties: 200 });
 
 export const Ticket = Type.Object({
@@ -86,7 +82,7 @@ export const Ticket = Type.Object({
   description: Nullable(Type.String()),
   pipelineId: Type.Integer(),
   stageId: Type.Integer(),
-  status: Type.Union([Type.Literal('open'), Type.Literal('closed')]),
+  status: Type.Enum(['open', 'closed']),
   priority: Nullable(Priority),
   category: Nullable(Type.String()),
   source: Source,
@@ -140,7 +136,7 @@ export const TicketListQuery = Type.Object(
     pipelineId: Type.Optional(Id),
     stageId: Type.Optional(Id),
     ownerId: Type.Optional(Id),
-    status: Type.Optional(Type.Union([Type.Literal('open'), Type.Literal('closed')])),
+    status: Type.Optional(Type.Enum(['open', 'closed'])),
     priority: Type.Optional(Priority),
   },
   { additionalProperties: false },
