@@ -68,8 +68,41 @@ export const problemResponses = {
   429: Problem,
 } as const;
 
+const pad2 = (n: number) => (n < 10 ? '0' : '') + String(n);
+const pad3 = (n: number) => (n < 10 ? '00' : n < 100 ? '0' : '') + String(n);
+
+/**
+ * Milliseconds since the epoch as an ISO 8601 UTC string, the same text as
+ * Date#toISOString, without making a Date: lists format four times a
+ * row, and this runs on every one. Days to civil date after Howard Hinnant's algorithm.
+ */
+function formatIso(ms: number): string {
+  const days = Math.floor(ms / 86_400_000);
+  let rest = ms - days * 86_400_000;
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const hours = Math.floor(rest / 3_600_000);
+  rest -= hours * 3_600_000;
+  const minutes = Math.floor(rest / 60_000);
+  rest -= minutes * 60_000;
+  const seconds = Math.floor(rest / 1000);
+  const millis = rest - seconds * 1000;
+  return `${String(year).padStart(4, '0')}-${pad2(month)}-${pad2(day)}T${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}.${pad3(millis)}Z`;
+}
+
+/** The fast path covers 1970 to 9999; anything else takes the Date route. */
+const FAST_MAX = 253_402_300_799_999;
+
 export function iso(ms: number): string;
 export function iso(ms: number | null): string | null;
 export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
+  if (ms === null) return null;
+  return Number.isSafeInteger(ms) && ms >= 0 && ms <= FAST_MAX ? formatIso(ms) : new Date(ms).toISOString();
 }

@@ -1,4 +1,5 @@
 import type { Conn } from '../../db/database.js';
+import { PreparedQuery } from '../../db/prepared.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
 import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
 
@@ -117,25 +118,29 @@ const USER_COLUMNS = [
   'u.locked_until', 'u.disabled_at', 'u.created_at', 'u.updated_at',
 ] as const;
 
-/** A session and its user in one round trip: this runs on every cookie-authenticated request. */
-export async function findSessionWithUser(db: Conn, idHash: string): Promise<{ session: SessionRow; user: StaffRow } | undefined> {
-  const row = await db.selectFrom('staff_sessions as s').innerJoin('staff_users as u', 'u.id', 's.staff_user_id')
+const sessionWithUser = new PreparedQuery((db: Conn, a: { idHash: string }) =>
+  db.selectFrom('staff_sessions as s').innerJoin('staff_users as u', 'u.id', 's.staff_user_id')
     .select(USER_COLUMNS)
     .select(['s.id_hash', 's.staff_user_id', 's.csrf_token', 's.created_at as s_created_at', 's.last_seen_at', 's.expires_at', 's.ip', 's.user_agent'])
-    .where('s.id_hash', '=', idHash)
-    .executeTakeFirst();
+    .where('s.id_hash', '=', a.idHash));
+
+/** A session and its user in one round trip: this runs on every cookie-authenticated request. */
+export async function findSessionWithUser(db: Conn, idHash: string): Promise<{ session: SessionRow; user: StaffRow } | undefined> {
+  const row = await sessionWithUser.executeTakeFirst(db, { idHash });
   if (row === undefined) return undefined;
   const { id_hash, staff_user_id, csrf_token, s_created_at, last_seen_at, expires_at, ip, user_agent, ...user } = row;
   return { session: { id_hash, staff_user_id, csrf_token, created_at: s_created_at, last_seen_at, expires_at, ip, user_agent }, user };
 }
 
-/** A token and its user in one round trip: this runs on every API-token request. */
-export async function findTokenWithUser(db: Conn, hash: string): Promise<{ token: Pick<TokenRow, 'id' | 'revoked_at' | 'expires_at' | 'last_used_at'>; user: StaffRow } | undefined> {
-  const row = await db.selectFrom('api_tokens as t').innerJoin('staff_users as u', 'u.id', 't.staff_user_id')
+const tokenWithUser = new PreparedQuery((db: Conn, a: { hash: string }) =>
+  db.selectFrom('api_tokens as t').innerJoin('staff_users as u', 'u.id', 't.staff_user_id')
     .select(USER_COLUMNS)
     .select(['t.id as t_id', 't.revoked_at', 't.expires_at', 't.last_used_at'])
-    .where('t.token_hash', '=', hash)
-    .executeTakeFirst();
+    .where('t.token_hash', '=', a.hash));
+
+/** A token and its user in one round trip: this runs on every API-token request. */
+export async function findTokenWithUser(db: Conn, hash: string): Promise<{ token: Pick<TokenRow, 'id' | 'revoked_at' | 'expires_at' | 'last_used_at'>; user: StaffRow } | undefined> {
+  const row = await tokenWithUser.executeTakeFirst(db, { hash });
   if (row === undefined) return undefined;
   const { t_id, revoked_at, expires_at, last_used_at, ...user } = row;
   return { token: { id: t_id, revoked_at, expires_at, last_used_at }, user };

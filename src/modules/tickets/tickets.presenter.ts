@@ -2,8 +2,8 @@ import type { Static } from 'typebox';
 import { iso } from '../../http/common-schemas.js';
 import type { PipelineWithStages } from './pipelines.service.js';
 import type { PropertyRow } from './pipelines.repository.js';
-import type { TicketRow } from './tickets.repository.js';
-import type { Pipeline, Ticket, TicketProperty } from './tickets.schemas.js';
+import type { TicketRow, TicketSummaryRow } from './tickets.repository.js';
+import type { Pipeline, Ticket, TicketProperty, TicketSummary } from './tickets.schemas.js';
 import { customValuesOf } from './tickets.service.js';
 
 export function presentPipeline({ pipeline, stages }: PipelineWithStages): Static<typeof Pipeline> {
@@ -44,6 +44,24 @@ export function presentTicket(row: TicketRow, contactIds: number[], companyIds: 
     properties: customValuesOf(row),
     contactIds,
     companyIds,
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+    lastActivityAt: iso(row.last_activity_at),
+    closedAt: iso(row.closed_at),
+  };
+}
+
+export function presentTicketSummary(row: TicketSummaryRow): Static<typeof TicketSummary> {
+  return {
+    id: row.id,
+    subject: row.subject,
+    pipelineId: row.pipeline_id,
+    stageId: row.stage_id,
+    status: row.is_closed === 1 ? 'closed' : 'open',
+    priority: row.priority as Static<typeof TicketSummary>['priority'],
+    category: row.category,
+    source: row.source as Static<typeof TicketSummary>['source'],
+    ownerId: row.owner_id,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
     lastActivityAt: iso(row.last_activity_at),

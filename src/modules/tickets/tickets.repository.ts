@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Conn } from '../../db/database.js';
+import { PreparedQuery } from '../../db/prepared.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
 import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
 
@@ -17,30 +18,75 @@ export interface TicketFilter {
 
 export const TICKET_SORTS = { lastActivityAt: 't.last_activity_at', createdAt: 't.created_at' } as const;
 
+/** The columns a list shows; a ticket's description and custom values come with its detail. */
+const SUMMARY_COLUMNS = [
+  't.id', 't.subject', 't.pipeline_id', 't.stage_id', 't.is_closed', 't.priority', 't.category', 't.source', 't.owner_id',
+  't.created_at', 't.updated_at', 't.last_activity_at', 't.closed_at',
+] as const;
+export type TicketSummaryRow = Omit<TicketRow, 'description' | 'properties'>;
+
+interface ListArgs {
+  contactId?: number;
+  companyId?: number;
+  pipelineId?: number;
+  stageId?: number;
+  ownerId?: number;
+  closed?: number;
+  priority?: string;
+  cursorValue?: number | string;
+  cursorId?: number;
+  limit: number;
+}
+
+function buildList(db: Conn, a: ListArgs, sort: SortSpec) {
+  let q = db.selectFrom('tickets as t').select(SUMMARY_COLUMNS);
+  if (a.contactId !== undefined) {
+    q = q.innerJoin('ticket_contacts as a', 'a.ticket_id', 't.id').where('a.contact_id', '=', a.contactId);
+    if (a.companyId !== undefined) {
+      const companyId = a.companyId;
+      q = q.where((eb) => eb.exists(eb.selectFrom('ticket_companies as tco').select('tco.ticket_id').whereRef('tco.ticket_id', '=', 't.id').where('tco.company_id', '=', companyId)));
+    }
+  } else if (a.companyId !== undefined) {
+    q = q.innerJoin('ticket_companies as a', 'a.ticket_id', 't.id').where('a.company_id', '=', a.companyId);
+  }
+  if (a.pipelineId !== undefined) q = q.where('t.pipeline_id', '=', a.pipelineId);
+  if (a.stageId !== undefined) q = q.where('t.stage_id', '=', a.stageId);
+  if (a.ownerId !== undefined) q = q.where('t.owner_id', '=', a.ownerId);
+  if (a.closed !== undefined) q = q.where('t.is_closed', '=', a.closed);
+  if (a.priority !== undefined) q = q.where('t.priority', '=', a.priority);
+  if (a.cursorValue !== undefined && a.cursorId !== undefined) q = q.where(afterCursor(sort, { value: a.cursorValue, id: a.cursorId }));
+  for (const o of orderFor(sort)) q = q.orderBy(o);
+  return q.limit(a.limit);
+}
+
+/** One prepared query per shape: the sort plus which filters are present. */
+const listQueries = new Map<string, PreparedQuery<ListArgs, TicketSummaryRow>>();
+
 /**
  * Lists tickets. Filtered by contact (or company), the query starts from the association table,
  * whose (contact_id, last_activity_at desc, ticket_id desc) index hands over the newest tickets
  * first without reading the rest: the page costs the same for 5 tickets or 20,000.
  */
-export function listTickets(db: Conn, filter: TicketFilter, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<TicketRow[]> {
-  let q = db.selectFrom('tickets as t').selectAll('t');
-  if (filter.contactId !== undefined) {
-    q = q.innerJoin('ticket_contacts as a', 'a.ticket_id', 't.id').where('a.contact_id', '=', filter.contactId);
-    if (filter.companyId !== undefined) {
-      const companyId = filter.companyId;
-      q = q.where((eb) => eb.exists(eb.selectFrom('ticket_companies as tco').select('tco.ticket_id').whereRef('tco.ticket_id', '=', 't.id').where('tco.company_id', '=', companyId)));
-    }
-  } else if (filter.companyId !== undefined) {
-    q = q.innerJoin('ticket_companies as a', 'a.ticket_id', 't.id').where('a.company_id', '=', filter.companyId);
+export function listTickets(db: Conn, filter: TicketFilter, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<TicketSummaryRow[]> {
+  const args: ListArgs = { limit: limit + 1 };
+  if (filter.contactId !== undefined) args.contactId = filter.contactId;
+  if (filter.companyId !== undefined) args.companyId = filter.companyId;
+  if (filter.pipelineId !== undefined) args.pipelineId = filter.pipelineId;
+  if (filter.stageId !== undefined) args.stageId = filter.stageId;
+  if (filter.ownerId !== undefined) args.ownerId = filter.ownerId;
+  if (filter.closed !== undefined) args.closed = filter.closed ? 1 : 0;
+  if (filter.priority !== undefined) args.priority = filter.priority;
+  if (cursor !== undefined) {
+    args.cursorValue = cursor.value;
+    args.cursorId = cursor.id;
   }
-  if (filter.pipelineId !== undefined) q = q.where('t.pipeline_id', '=', filter.pipelineId);
-  if (filter.stageId !== undefined) q = q.where('t.stage_id', '=', filter.stageId);
-  if (filter.ownerId !== undefined) q = q.where('t.owner_id', '=', filter.ownerId);
-  if (filter.closed !== undefined) q = q.where('t.is_closed', '=', filter.closed ? 1 : 0);
-  if (filter.priority !== undefined) q = q.where('t.priority', '=', filter.priority);
-  if (cursor !== undefined) q = q.where(afterCursor(sort, cursor));
-  for (const o of orderFor(sort)) q = q.orderBy(o);
-  return q.limit(limit + 1).execute();
+  const shape = `${sort.column} ${sort.direction} ${Object.keys(args).sort().join(',')}`;
+  let query = listQueries.get(shape);
+  if (query === undefined) {
+    query = new PreparedQuery((conn: Conn, a: ListArgs) => buildList(conn, a, sort));
+    listQueries.set(shape, query);
+  }
+  return query.execute(db, args);
 }
 
 /** When listing through an association table, order by its copy of last_activity_at. */

@@ -5,9 +5,9 @@ import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
 import { Engagement, TimelineQuery, TimelineService } from '../timeline/timeline.service.js';
-import { presentTicket } from './tickets.presenter.js';
+import { presentTicket, presentTicketSummary } from './tickets.presenter.js';
 import * as repo from './tickets.repository.js';
-import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListQuery, TicketUpdate } from './tickets.schemas.js';
+import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListQuery, TicketSummary, TicketUpdate } from './tickets.schemas.js';
 import type { TicketsService } from './tickets.service.js';
 
 export interface TicketsRoutesOptions {
@@ -26,7 +26,7 @@ export function ticketsRoutes(app: App, { deps, tickets, timeline }: TicketsRout
 
   app.get('/api/v1/tickets', {
     config: { access: 'staff' },
-    schema: { tags, summary: 'List tickets, newest activity first by default', querystring: TicketListQuery, response: { 200: Page(Ticket), ...problemResponses } },
+    schema: { tags, summary: 'List tickets (summaries: get one for its description, custom values and associations), newest activity first by default', querystring: TicketListQuery, response: { 200: Page(TicketSummary), ...problemResponses } },
   }, async (request) => {
     const q = request.query;
     const limit = q.limit ?? 25;
@@ -41,11 +41,7 @@ export function ticketsRoutes(app: App, { deps, tickets, timeline }: TicketsRout
     const sort = repo.sortThroughAssociation(pickSort(q.sort, '-lastActivityAt', repo.TICKET_SORTS, 't.id'), filter);
     const rows = await repo.listTickets(deps.db, filter, sort, decodeCursor(sort, q.cursor), limit);
     const page = toPage(rows, limit, sort, (r) => ({ value: sort.column === repo.TICKET_SORTS.createdAt ? r.created_at : r.last_activity_at, id: r.id }));
-    const assoc = await repo.associationsOf(deps.db, page.rows.map((r) => r.id));
-    return {
-      items: page.rows.map((r) => presentTicket(r, assoc.contacts.get(r.id) ?? [], assoc.companies.get(r.id) ?? [])),
-      nextCursor: page.nextCursor,
-    };
+    return { items: page.rows.map(presentTicketSummary), nextCursor: page.nextCursor };
   });
 
   app.get('/api/v1/tickets/:id', {

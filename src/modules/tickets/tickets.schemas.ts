@@ -96,6 +96,23 @@ export const Ticket = Type.Object({
   closedAt: NullableTimestamp,
 });
 
+/** A ticket as lists show it: everything but the description, custom values and associations. */
+export const TicketSummary = Type.Object({
+  id: Type.Integer(),
+  subject: Type.String(),
+  pipelineId: Type.Integer(),
+  stageId: Type.Integer(),
+  status: Type.Enum(['open', 'closed']),
+  priority: Nullable(Priority),
+  category: Nullable(Type.String()),
+  source: Source,
+  ownerId: Nullable(Type.Integer()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  lastActivityAt: Timestamp,
+  closedAt: NullableTimestamp,
+});
+
 export const TicketCreate = Type.Object(
   {
     subject: Line({ maxLength: 300 }),
