@@ -7,17 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import {
-  CompiledQuery,
-  sql,
-  type KyselyPlugin,
-  type PluginTransformQueryArgs,
-  type PluginTransformResultArgs,
-  type QueryId,
-  type QueryResult,
-  type RootOperationNode,
-  type UnknownRow,
-} from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import pg from 'pg';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.js';
@@ -301,21 +291,14 @@ async function postgresTarget(adminUrl: string, runId: string, runDir: string, k
 // ---------------------------------------------------------------------------------------------
 // Probe: one request of each kind in-process, recording the SQL the app runs and its plans
 
-/** Records the compiled SQL of every query while `recording` is on. */
-class QueryRecorder implements KyselyPlugin {
+/** Records every query the database ran, with its parameters, while `recording` is on. */
+class QueryRecorder {
   recording = false;
   readonly queries: CompiledQuery[] = [];
 
-  constructor(private readonly compile: (node: RootOperationNode, queryId: QueryId) => CompiledQuery) {}
-
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    if (this.recording) this.queries.push(this.compile(args.node, args.queryId));
-    return args.node;
-  }
-
-  transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return Promise.resolve(args.result);
-  }
+  readonly onQuery = (query: CompiledQuery): void => {
+    if (this.recording) this.queries.push(query);
+  };
 
   take(): CompiledQuery[] {
     return this.queries.splice(0);
@@ -371,12 +354,12 @@ function printPlans(title: string, plans: readonly Plan[]): void {
  */
 async function probe(target: Target, ids: QueryIds): Promise<{ probe: Probe; secret: string }> {
   const config = loadConfig(target.appEnv);
-  const database = openDatabase(config.database);
-  const recorder = new QueryRecorder((node, queryId) => database.db.getExecutor().compileQuery(node, queryId));
+  const recorder = new QueryRecorder();
+  const database = openDatabase(config.database, { onQuery: recorder.onQuery });
   // Errors the app logs (a 500's cause, for instance) are kept and shown if a probe fails.
   const logged: string[] = [];
   const logger = pino({ level: 'error' }, { write: (line: string) => void logged.push(line) });
-  const app = await buildApp({ config, database: { ...database, db: database.db.withPlugin(recorder) }, logger });
+  const app = await buildApp({ config, database, logger });
   try {
     const admin = await app.services.staff.create({
       email: 'bench-admin@example.com',

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery, type KyselyConfig, type SqliteDatabase, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
@@ -54,7 +54,22 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-function openSqlite(file: string): Database {
+export interface OpenOptions {
+  /** Called with every query the database ran, with its parameters (diagnostics, the benchmark). */
+  onQuery?: (query: CompiledQuery) => void;
+}
+
+function logOption(options: OpenOptions): Pick<KyselyConfig, 'log'> {
+  const onQuery = options.onQuery;
+  if (onQuery === undefined) return {};
+  return {
+    log: (event) => {
+      if (event.level === 'query') onQuery(event.query);
+    },
+  };
+}
+
+function openSqlite(file: string, options: OpenOptions): Database {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
@@ -65,7 +80,7 @@ function openSqlite(file: string): Database {
   // cache of our own. Both matter once tickets of one contact sit on pages all over the file.
   sqlite.pragma('mmap_size = 1073741824');
   sqlite.pragma('cache_size = -65536');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), ...logOption(options) });
   return {
     db,
     dialect: 'sqlite',
@@ -83,7 +98,7 @@ function numericAwareParser(oid: number, format?: 'text' | 'binary'): (value: st
   return pg.types.getTypeParser(oid, format);
 }
 
-function openPostgres(url: string, poolSize: number): Database {
+function openPostgres(url: string, poolSize: number, options: OpenOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -92,7 +107,7 @@ function openPostgres(url: string, poolSize: number): Database {
   });
   // A broken idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...logOption(options) });
   return {
     db,
     dialect: 'postgres',
@@ -102,8 +117,8 @@ function openPostgres(url: string, poolSize: number): Database {
   };
 }
 
-export function openDatabase(config: DatabaseConfig): Database {
-  return config.dialect === 'sqlite' ? openSqlite(config.file) : openPostgres(config.url, config.poolSize);
+export function openDatabase(config: DatabaseConfig, options: OpenOptions = {}): Database {
+  return config.dialect === 'sqlite' ? openSqlite(config.file, options) : openPostgres(config.url, config.poolSize, options);
 }
 
 export async function ping(db: Db): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 
 /** A random, URL-safe secret of `bytes` bytes of entropy. */
@@ -9,10 +9,6 @@ export function randomToken(bytes = 32): string {
 /** Tokens and session ids are stored only as this hash. */
 export function sha256Hex(value: string): string {
   return createHash('sha256').update(value).digest('hex');
-}
-
-export function hmacHex(secret: string, value: string): string {
-  return createHmac('sha256', secret).update(value).digest('hex');
 }
 
 export function safeEqual(a: string, b: string): boolean {

@@ -6,6 +6,7 @@ import { errors } from '../../errors.js';
 import { emailKey } from '../../util/email.js';
 import type { TimelineService } from '../timeline/timeline.service.js';
 import * as repo from './contacts.repository.js';
+import { requireCompanies } from './references.js';
 import type { ListsService } from './lists.service.js';
 
 export interface ContactInput {
@@ -30,20 +31,12 @@ export class ContactsService {
     private readonly timeline: TimelineService,
   ) {}
 
-  private async requireCompanies(db: Conn, ids: number[], path: string): Promise<void> {
-    const found = await repo.existingCompanyIds(db, ids);
-    const missing = ids.filter((id) => !found.has(id));
-    if (missing.length > 0) {
-      throw errors.unprocessable('COMPANY_NOT_FOUND', 'A company given does not exist.', missing.map((id) => ({ path, message: `no company ${id}` })));
-    }
-  }
-
   async create(input: ContactInput): Promise<repo.ContactRow> {
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const primary = input.primaryCompanyId ?? null;
       const companies = [...new Set([...(primary === null ? [] : [primary]), ...(input.companyIds ?? [])])];
-      await this.requireCompanies(tx, companies, '/body/companyIds');
+      await requireCompanies(tx, companies, '/body/companyIds');
       let contact: repo.ContactRow;
       try {
         contact = await repo.insertContact(tx, {
@@ -89,7 +82,7 @@ export class ContactsService {
       if (patch.lastName !== undefined) set.last_name = blankToNull(patch.lastName) ?? null;
       if (patch.phone !== undefined) set.phone = blankToNull(patch.phone) ?? null;
       if (patch.primaryCompanyId !== undefined) {
-        if (patch.primaryCompanyId !== null) await this.requireCompanies(tx, [patch.primaryCompanyId], '/body/primaryCompanyId');
+        if (patch.primaryCompanyId !== null) await requireCompanies(tx, [patch.primaryCompanyId], '/body/primaryCompanyId');
         set.primary_company_id = patch.primaryCompanyId;
       }
       let contact: repo.ContactRow | undefined;
@@ -118,7 +111,7 @@ export class ContactsService {
     const now = this.deps.clock.now();
     await this.deps.db.transaction().execute(async (tx) => {
       await this.get(contactId, tx);
-      await this.requireCompanies(tx, [companyId], '/body/companyId');
+      await requireCompanies(tx, [companyId], '/body/companyId');
       await repo.linkCompany(tx, contactId, companyId, now);
       await repo.updateContact(tx, contactId, { updated_at: now });
       await this.lists.refreshContact(tx, contactId);

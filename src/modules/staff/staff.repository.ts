@@ -28,14 +28,6 @@ export async function deleteStaff(db: Conn, id: number): Promise<boolean> {
   return result.numDeletedRows > 0n;
 }
 
-export function countStaff(db: Conn): Promise<number> {
-  return db
-    .selectFrom('staff_users')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .executeTakeFirstOrThrow()
-    .then((r) => r.n);
-}
-
 export function countActiveAdmins(db: Conn): Promise<number> {
   return db
     .selectFrom('staff_users')
@@ -57,10 +49,6 @@ export function listStaff(db: Conn, sort: SortSpec, cursor: Cursor | undefined, 
 
 export function insertSession(db: Conn, row: SessionRow): Promise<void> {
   return db.insertInto('staff_sessions').values(row).execute().then(() => undefined);
-}
-
-export function findSession(db: Conn, idHash: string): Promise<SessionRow | undefined> {
-  return db.selectFrom('staff_sessions').selectAll().where('id_hash', '=', idHash).executeTakeFirst();
 }
 
 export async function touchSession(db: Conn, idHash: string, at: number): Promise<void> {
@@ -87,10 +75,6 @@ export async function deleteExpiredSessions(db: Conn, now: number, idleCutoff: n
 
 export function insertToken(db: Conn, row: NewRow<'api_tokens'>): Promise<TokenRow> {
   return db.insertInto('api_tokens').values(row).returningAll().executeTakeFirstOrThrow();
-}
-
-export function findTokenByHash(db: Conn, hash: string): Promise<TokenRow | undefined> {
-  return db.selectFrom('api_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
 }
 
 export function findTokenById(db: Conn, id: number): Promise<TokenRow | undefined> {

@@ -30,25 +30,7 @@ export function presentProperty(row: PropertyRow): Static<typeof TicketProperty>
 }
 
 export function presentTicket(row: TicketRow, contactIds: number[], companyIds: number[]): Static<typeof Ticket> {
-  return {
-    id: row.id,
-    subject: row.subject,
-    description: row.description,
-    pipelineId: row.pipeline_id,
-    stageId: row.stage_id,
-    status: row.is_closed === 1 ? 'closed' : 'open',
-    priority: row.priority as Static<typeof Ticket>['priority'],
-    category: row.category,
-    source: row.source as Static<typeof Ticket>['source'],
-    ownerId: row.owner_id,
-    properties: customValuesOf(row),
-    contactIds,
-    companyIds,
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-    lastActivityAt: iso(row.last_activity_at),
-    closedAt: iso(row.closed_at),
-  };
+  return { ...presentTicketSummary(row), description: row.description, properties: customValuesOf(row), contactIds, companyIds };
 }
 
 export function presentTicketSummary(row: TicketSummaryRow): Static<typeof TicketSummary> {

@@ -2,7 +2,7 @@ import type { Conn, Tx } from '../../db/database.js';
 import type { RowUpdate } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
-import * as contactsRepo from '../contacts/contacts.repository.js';
+import { requireCompanies, requireContacts } from '../contacts/references.js';
 import * as staffRepo from '../staff/staff.repository.js';
 import type { TimelineService } from '../timeline/timeline.service.js';
 import * as pipelinesRepo from './pipelines.repository.js';
@@ -73,18 +73,6 @@ export class TicketsService {
     }
   }
 
-  private async requireContacts(db: Conn, ids: number[], path: string): Promise<void> {
-    const found = await contactsRepo.existingContactIds(db, ids);
-    const missing = ids.filter((id) => !found.has(id));
-    if (missing.length > 0) throw errors.unprocessable('CONTACT_NOT_FOUND', 'A contact given does not exist.', missing.map((id) => ({ path, message: `no contact ${id}` })));
-  }
-
-  private async requireCompanies(db: Conn, ids: number[], path: string): Promise<void> {
-    const found = await contactsRepo.existingCompanyIds(db, ids);
-    const missing = ids.filter((id) => !found.has(id));
-    if (missing.length > 0) throw errors.unprocessable('COMPANY_NOT_FOUND', 'A company given does not exist.', missing.map((id) => ({ path, message: `no company ${id}` })));
-  }
-
   /**
    * Creates a ticket with its associations. A contact's primary company is associated too,
    * unless companies are given explicitly.
@@ -95,10 +83,10 @@ export class TicketsService {
       const stage = await this.resolveStage(tx, input.pipelineId, input.stageId);
       await this.requireOwner(tx, input.ownerId);
       const contactIds = input.contactIds ?? [];
-      await this.requireContacts(tx, contactIds, '/body/contactIds');
+      await requireContacts(tx, contactIds, '/body/contactIds');
       let companyIds = input.companyIds;
       if (companyIds === undefined) companyIds = [...new Set(await repo.primaryCompaniesOf(tx, contactIds))];
-      else await this.requireCompanies(tx, companyIds, '/body/companyIds');
+      else await requireCompanies(tx, companyIds, '/body/companyIds');
       const properties = await this.pipelines.checkCustomValues(tx, input.properties ?? {}, '/body/properties');
       const closed = stage.state === 'closed';
       const ticket = await repo.insertTicket(tx, {
@@ -188,7 +176,7 @@ export class TicketsService {
   async linkContact(id: number, contactId: number): Promise<void> {
     await this.deps.db.transaction().execute(async (tx) => {
       const ticket = await this.get(id, tx);
-      await this.requireContacts(tx, [contactId], '/body/contactId');
+      await requireContacts(tx, [contactId], '/body/contactId');
       await repo.linkContact(tx, id, contactId, ticket.last_activity_at);
     });
   }
@@ -203,7 +191,7 @@ export class TicketsService {
   async linkCompany(id: number, companyId: number): Promise<void> {
     await this.deps.db.transaction().execute(async (tx) => {
       const ticket = await this.get(id, tx);
-      await this.requireCompanies(tx, [companyId], '/body/companyId');
+      await requireCompanies(tx, [companyId], '/body/companyId');
       await repo.linkCompany(tx, id, companyId, ticket.last_activity_at);
     });
   }
