@@ -21,6 +21,6 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   contactsRoutes(app, { deps, contacts: s.contacts, companies: s.companies, lists: s.lists, timeline: s.timeline });
   listsRoutes(app, { deps, lists: s.lists });
   pipelinesRoutes(app, { pipelines: s.pipelines });
-  ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline });
+  ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline, summaries: s.ticketSummaries });
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations });
 }

@@ -6,6 +6,7 @@ import { ConversationsService, InboxesService } from './modules/conversations/co
 import { StaffAuthService } from './modules/staff/auth.service.js';
 import { StaffService } from './modules/staff/staff.service.js';
 import { PipelinesService } from './modules/tickets/pipelines.service.js';
+import { TicketSummaryCache } from './modules/tickets/summary-cache.js';
 import { TicketsService } from './modules/tickets/tickets.service.js';
 import { TimelineService } from './modules/timeline/timeline.service.js';
 import { FileStore } from './storage/file-store.js';
@@ -20,6 +21,7 @@ export interface Services {
   companies: CompaniesService;
   pipelines: PipelinesService;
   tickets: TicketsService;
+  ticketSummaries: TicketSummaryCache;
   inboxes: InboxesService;
   conversations: ConversationsService;
 }
@@ -39,6 +41,7 @@ export function buildServices(deps: Deps): Services {
     companies: new CompaniesService(deps, timeline),
     pipelines,
     tickets,
+    ticketSummaries: new TicketSummaryCache(),
     inboxes: new InboxesService(deps),
     conversations: new ConversationsService(deps, tickets, timeline, files),
   };

@@ -122,6 +122,7 @@ export interface TicketsTable {
   source: string;
   owner_id: number | null;
   properties: Generated<string>;
+  revision: Generated<number>;
   created_at: number;
   updated_at: number;
   last_activity_at: number;
@@ -132,12 +133,14 @@ export interface TicketContactsTable {
   ticket_id: number;
   contact_id: number;
   last_activity_at: number;
+  ticket_revision: Generated<number>;
 }
 
 export interface TicketCompaniesTable {
   ticket_id: number;
   company_id: number;
   last_activity_at: number;
+  ticket_revision: Generated<number>;
 }
 
 export interface InboxesTable {

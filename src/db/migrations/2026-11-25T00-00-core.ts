@@ -148,6 +148,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('source', 'text', (c) => c.notNull())
     .addColumn('owner_id', 'integer', (c) => c.references('staff_users.id').onDelete('set null'))
     .addColumn('properties', 'text', (c) => c.notNull().defaultTo('{}'))
+    // Goes up by one with every change to the ticket; copied onto its associations.
+    .addColumn('revision', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('created_at', time, (c) => c.notNull())
     .addColumn('updated_at', time, (c) => c.notNull())
     .addColumn('last_activity_at', time, (c) => c.notNull())
@@ -167,15 +169,17 @@ export async function up(db: Kysely<any>): Promise<void> {
       .createTable(assoc)
       .addColumn('ticket_id', 'integer', (c) => c.notNull().references('tickets.id').onDelete('cascade'))
       .addColumn(other, 'integer', (c) => c.notNull().references(`${otherTable}.id`).onDelete('cascade'))
-      // Copied from tickets.last_activity_at so that a contact's (or company's) newest tickets
+      // Copied from tickets.last_activity_at and tickets.revision so that a contact's (or
+      // company's) newest tickets, and whether a cached rendering of each is still current,
       // come straight off one index, whatever the table's size.
       .addColumn('last_activity_at', time, (c) => c.notNull())
+      .addColumn('ticket_revision', 'integer', (c) => c.notNull().defaultTo(1))
       .addPrimaryKeyConstraint(`${assoc}_pk`, ['ticket_id', other])
       .execute();
     await db.schema
       .createIndex(`${assoc}_by_activity`)
       .on(assoc)
-      .columns([other, 'last_activity_at desc', 'ticket_id desc'])
+      .columns([other, 'last_activity_at desc', 'ticket_id desc', 'ticket_revision'])
       .execute();
   }
 

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Conn } from '../../db/database.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
 
@@ -57,11 +58,18 @@ export async function ticketsInPipeline(db: Conn, pipelineId: number): Promise<b
   return row !== undefined;
 }
 
+/** Opens or closes every ticket in a stage, raising each one's revision on its associations too. */
 export async function setClosedForStage(db: Conn, stageId: number, closed: boolean, at: number): Promise<void> {
   await db.updateTable('tickets')
-    .set(closed ? { is_closed: 1, closed_at: at, updated_at: at } : { is_closed: 0, closed_at: null, updated_at: at })
+    .set({ ...(closed ? { is_closed: 1, closed_at: at } : { is_closed: 0, closed_at: null }), updated_at: at, revision: sql<number>`revision + 1` })
     .where('stage_id', '=', stageId)
     .execute();
+  for (const table of ['ticket_contacts', 'ticket_companies'] as const) {
+    await db.updateTable(table)
+      .set({ ticket_revision: sql<number>`(select t.revision from tickets t where t.id = ${sql.ref(`${table}.ticket_id`)})` })
+      .where('ticket_id', 'in', db.selectFrom('tickets').select('id').where('stage_id', '=', stageId))
+      .execute();
+  }
 }
 
 // Ticket property definitions

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type Compilable, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { Conn } from '../../db/database.js';
 import { PreparedQuery } from '../../db/prepared.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
@@ -20,10 +20,17 @@ export const TICKET_SORTS = { lastActivityAt: 't.last_activity_at', createdAt: '
 
 /** The columns a list shows; a ticket's description and custom values come with its detail. */
 const SUMMARY_COLUMNS = [
-  't.id', 't.subject', 't.pipeline_id', 't.stage_id', 't.is_closed', 't.priority', 't.category', 't.source', 't.owner_id',
-  't.created_at', 't.updated_at', 't.last_activity_at', 't.closed_at',
+  'id', 'subject', 'pipeline_id', 'stage_id', 'is_closed', 'priority', 'category', 'source', 'owner_id',
+  'revision', 'created_at', 'updated_at', 'last_activity_at', 'closed_at',
 ] as const;
 export type TicketSummaryRow = Omit<TicketRow, 'description' | 'properties'>;
+
+/** What a list query returns: which tickets, in order, and which revision of each. */
+export interface TicketKey {
+  id: number;
+  revision: number;
+  sort_value: number;
+}
 
 interface ListArgs {
   contactId?: number;
@@ -38,36 +45,64 @@ interface ListArgs {
   limit: number;
 }
 
-function buildList(db: Conn, a: ListArgs, sort: SortSpec) {
-  let q = db.selectFrom('tickets as t').select(SUMMARY_COLUMNS);
-  if (a.contactId !== undefined) {
-    q = q.innerJoin('ticket_contacts as a', 'a.ticket_id', 't.id').where('a.contact_id', '=', a.contactId);
-    if (a.companyId !== undefined) {
-      const companyId = a.companyId;
-      q = q.where((eb) => eb.exists(eb.selectFrom('ticket_companies as tco').select('tco.ticket_id').whereRef('tco.ticket_id', '=', 't.id').where('tco.company_id', '=', companyId)));
-    }
-  } else if (a.companyId !== undefined) {
-    q = q.innerJoin('ticket_companies as a', 'a.ticket_id', 't.id').where('a.company_id', '=', a.companyId);
+function fromAssociation(db: Conn, a: ListArgs) {
+  let q = a.contactId !== undefined
+    ? db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', a.contactId)
+    : db.selectFrom('ticket_companies as a').where('a.company_id', '=', a.companyId ?? 0);
+  if (a.contactId !== undefined && a.companyId !== undefined) {
+    const companyId = a.companyId;
+    q = q.where((eb) => eb.exists(eb.selectFrom('ticket_companies as tco').select('tco.ticket_id').whereRef('tco.ticket_id', '=', 'a.ticket_id').where('tco.company_id', '=', companyId)));
   }
-  if (a.pipelineId !== undefined) q = q.where('t.pipeline_id', '=', a.pipelineId);
-  if (a.stageId !== undefined) q = q.where('t.stage_id', '=', a.stageId);
-  if (a.ownerId !== undefined) q = q.where('t.owner_id', '=', a.ownerId);
-  if (a.closed !== undefined) q = q.where('t.is_closed', '=', a.closed);
-  if (a.priority !== undefined) q = q.where('t.priority', '=', a.priority);
-  if (a.cursorValue !== undefined && a.cursorId !== undefined) q = q.where(afterCursor(sort, { value: a.cursorValue, id: a.cursorId }));
+  return q;
+}
+
+/** The part every shape of the keys query shares: filters on the ticket, cursor, order, limit. */
+interface KeysQuery<Q> {
+  where(condition: Expression<SqlBool>): Q;
+  orderBy(expression: RawBuilder<unknown>): Q;
+  limit(limit: number): Q;
+}
+
+function finishKeys<Q extends KeysQuery<Q>>(query: Q, a: ListArgs, sort: SortSpec): Q {
+  const conditions: Expression<SqlBool>[] = [];
+  const onTicket = (column: string, value: unknown) => conditions.push(sql<SqlBool>`${sql.ref(column)} = ${value}`);
+  if (a.pipelineId !== undefined) onTicket('t.pipeline_id', a.pipelineId);
+  if (a.stageId !== undefined) onTicket('t.stage_id', a.stageId);
+  if (a.ownerId !== undefined) onTicket('t.owner_id', a.ownerId);
+  if (a.closed !== undefined) onTicket('t.is_closed', a.closed);
+  if (a.priority !== undefined) onTicket('t.priority', a.priority);
+  if (a.cursorValue !== undefined && a.cursorId !== undefined) conditions.push(afterCursor(sort, { value: a.cursorValue, id: a.cursorId }));
+  let q = query;
+  for (const condition of conditions) q = q.where(condition);
   for (const o of orderFor(sort)) q = q.orderBy(o);
   return q.limit(a.limit);
 }
 
+function buildKeys(db: Conn, a: ListArgs, sort: SortSpec): Compilable<TicketKey> {
+  const throughAssociation = a.contactId !== undefined || a.companyId !== undefined;
+  const onTicketsOnly = a.pipelineId !== undefined || a.stageId !== undefined || a.ownerId !== undefined || a.closed !== undefined || a.priority !== undefined;
+  const sortValue = sql.ref<number>(sort.column).as('sort_value');
+  if (!throughAssociation) {
+    return finishKeys(db.selectFrom('tickets as t').select(['t.id as id', 't.revision as revision', sortValue]), a, sort);
+  }
+  // Through an association alone, the query never leaves the (x, last_activity desc, ticket
+  // desc, revision) index; any other filter or sort reads the tickets themselves.
+  if (!onTicketsOnly && !sort.column.startsWith('t.')) {
+    return finishKeys(fromAssociation(db, a).select(['a.ticket_id as id', 'a.ticket_revision as revision', sortValue]), a, sort);
+  }
+  return finishKeys(fromAssociation(db, a).innerJoin('tickets as t', 't.id', 'a.ticket_id').select(['t.id as id', 't.revision as revision', sortValue]), a, sort);
+}
+
 /** One prepared query per shape: the sort plus which filters are present. */
-const listQueries = new Map<string, PreparedQuery<ListArgs, TicketSummaryRow>>();
+const listQueries = new Map<string, PreparedQuery<ListArgs, TicketKey>>();
 
 /**
- * Lists tickets. Filtered by contact (or company), the query starts from the association table,
- * whose (contact_id, last_activity_at desc, ticket_id desc) index hands over the newest tickets
- * first without reading the rest: the page costs the same for 5 tickets or 20,000.
+ * Lists tickets as (id, revision) in order. Filtered by contact (or company), the query reads
+ * only the association's (contact_id, last_activity_at desc, ticket_id desc, ticket_revision)
+ * index: the page costs the same for 5 tickets or 20,000, and the revisions tell which cached
+ * renderings are still current (see summary-cache.ts).
  */
-export function listTickets(db: Conn, filter: TicketFilter, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<TicketSummaryRow[]> {
+export function listTicketKeys(db: Conn, filter: TicketFilter, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<TicketKey[]> {
   const args: ListArgs = { limit: limit + 1 };
   if (filter.contactId !== undefined) args.contactId = filter.contactId;
   if (filter.companyId !== undefined) args.companyId = filter.companyId;
@@ -83,10 +118,15 @@ export function listTickets(db: Conn, filter: TicketFilter, sort: SortSpec, curs
   const shape = `${sort.column} ${sort.direction} ${Object.keys(args).sort().join(',')}`;
   let query = listQueries.get(shape);
   if (query === undefined) {
-    query = new PreparedQuery((conn: Conn, a: ListArgs) => buildList(conn, a, sort));
+    query = new PreparedQuery((conn: Conn, a: ListArgs) => buildKeys(conn, a, sort));
     listQueries.set(shape, query);
   }
   return query.execute(db, args);
+}
+
+export function findTicketSummaries(db: Conn, ids: number[]): Promise<TicketSummaryRow[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return db.selectFrom('tickets').select(SUMMARY_COLUMNS).where('id', 'in', ids).execute();
 }
 
 /** When listing through an association table, order by its copy of last_activity_at. */
@@ -103,8 +143,18 @@ export function insertTicket(db: Conn, row: NewRow<'tickets'>): Promise<TicketRo
   return db.insertInto('tickets').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
-export function updateTicket(db: Conn, id: number, patch: RowUpdate<'tickets'>): Promise<TicketRow | undefined> {
-  return db.updateTable('tickets').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+/** Copies a ticket's revision and last activity onto its associations. */
+async function syncAssociations(db: Conn, row: Pick<TicketRow, 'id' | 'revision' | 'last_activity_at'>): Promise<void> {
+  const set = { ticket_revision: row.revision, last_activity_at: row.last_activity_at };
+  await db.updateTable('ticket_contacts').set(set).where('ticket_id', '=', row.id).execute();
+  await db.updateTable('ticket_companies').set(set).where('ticket_id', '=', row.id).execute();
+}
+
+/** Every change to a ticket raises its revision, here and on its associations. */
+export async function updateTicket(db: Conn, id: number, patch: RowUpdate<'tickets'>): Promise<TicketRow | undefined> {
+  const row = await db.updateTable('tickets').set({ ...patch, revision: sql<number>`revision + 1` }).where('id', '=', id).returningAll().executeTakeFirst();
+  if (row !== undefined) await syncAssociations(db, row);
+  return row;
 }
 
 export async function deleteTicket(db: Conn, id: number): Promise<boolean> {
@@ -125,13 +175,13 @@ export async function associationsOf(db: Conn, ticketIds: number[]): Promise<{ c
   return { contacts, companies };
 }
 
-export async function linkContact(db: Conn, ticketId: number, contactId: number, lastActivityAt: number): Promise<void> {
-  await db.insertInto('ticket_contacts').values({ ticket_id: ticketId, contact_id: contactId, last_activity_at: lastActivityAt })
+export async function linkContact(db: Conn, ticket: Pick<TicketRow, 'id' | 'revision' | 'last_activity_at'>, contactId: number): Promise<void> {
+  await db.insertInto('ticket_contacts').values({ ticket_id: ticket.id, contact_id: contactId, last_activity_at: ticket.last_activity_at, ticket_revision: ticket.revision })
     .onConflict((oc) => oc.columns(['ticket_id', 'contact_id']).doNothing()).execute();
 }
 
-export async function linkCompany(db: Conn, ticketId: number, companyId: number, lastActivityAt: number): Promise<void> {
-  await db.insertInto('ticket_companies').values({ ticket_id: ticketId, company_id: companyId, last_activity_at: lastActivityAt })
+export async function linkCompany(db: Conn, ticket: Pick<TicketRow, 'id' | 'revision' | 'last_activity_at'>, companyId: number): Promise<void> {
+  await db.insertInto('ticket_companies').values({ ticket_id: ticket.id, company_id: companyId, last_activity_at: ticket.last_activity_at, ticket_revision: ticket.revision })
     .onConflict((oc) => oc.columns(['ticket_id', 'company_id']).doNothing()).execute();
 }
 
@@ -147,9 +197,7 @@ export async function unlinkCompany(db: Conn, ticketId: number, companyId: numbe
 
 /** Moves a ticket's last activity, and its copies on the association tables, together. */
 export async function setLastActivity(db: Conn, ticketId: number, at: number): Promise<void> {
-  await db.updateTable('tickets').set({ last_activity_at: at, updated_at: at }).where('id', '=', ticketId).execute();
-  await db.updateTable('ticket_contacts').set({ last_activity_at: at }).where('ticket_id', '=', ticketId).execute();
-  await db.updateTable('ticket_companies').set({ last_activity_at: at }).where('ticket_id', '=', ticketId).execute();
+  await updateTicket(db, ticketId, { last_activity_at: at, updated_at: at });
 }
 
 export async function primaryCompaniesOf(db: Conn, contactIds: number[]): Promise<number[]> {

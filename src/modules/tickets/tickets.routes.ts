@@ -5,18 +5,20 @@ import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
 import { Engagement, TimelineQuery, TimelineService } from '../timeline/timeline.service.js';
-import { presentTicket, presentTicketSummary } from './tickets.presenter.js';
+import { presentTicket } from './tickets.presenter.js';
 import * as repo from './tickets.repository.js';
 import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListQuery, TicketSummary, TicketUpdate } from './tickets.schemas.js';
+import type { TicketSummaryCache } from './summary-cache.js';
 import type { TicketsService } from './tickets.service.js';
 
 export interface TicketsRoutesOptions {
   deps: Deps;
   tickets: TicketsService;
   timeline: TimelineService;
+  summaries: TicketSummaryCache;
 }
 
-export function ticketsRoutes(app: App, { deps, tickets, timeline }: TicketsRoutesOptions): void {
+export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries }: TicketsRoutesOptions): void {
   const tags = ['tickets'];
 
   async function presentOne(row: repo.TicketRow) {
@@ -27,7 +29,7 @@ export function ticketsRoutes(app: App, { deps, tickets, timeline }: TicketsRout
   app.get('/api/v1/tickets', {
     config: { access: 'staff' },
     schema: { tags, summary: 'List tickets (summaries: get one for its description, custom values and associations), newest activity first by default', querystring: TicketListQuery, response: { 200: Page(TicketSummary), ...problemResponses } },
-  }, async (request) => {
+  }, async (request, reply) => {
     const q = request.query;
     const limit = q.limit ?? 25;
     const filter: repo.TicketFilter = {};
@@ -39,9 +41,13 @@ export function ticketsRoutes(app: App, { deps, tickets, timeline }: TicketsRout
     if (q.status !== undefined) filter.closed = q.status === 'closed';
     if (q.priority !== undefined) filter.priority = q.priority;
     const sort = repo.sortThroughAssociation(pickSort(q.sort, '-lastActivityAt', repo.TICKET_SORTS, 't.id'), filter);
-    const rows = await repo.listTickets(deps.db, filter, sort, decodeCursor(sort, q.cursor), limit);
-    const page = toPage(rows, limit, sort, (r) => ({ value: sort.column === repo.TICKET_SORTS.createdAt ? r.created_at : r.last_activity_at, id: r.id }));
-    return { items: page.rows.map(presentTicketSummary), nextCursor: page.nextCursor };
+    const keys = await repo.listTicketKeys(deps.db, filter, sort, decodeCursor(sort, q.cursor), limit);
+    const page = toPage(keys, limit, sort, (k) => ({ value: k.sort_value, id: k.id }));
+    const items = await summaries.render(deps.db, page.rows);
+    // Each item is already JSON made from the TicketSummary schema (see summary-cache.ts); a
+    // string body is sent as it is, so the page is assembled here, not serialised again.
+    const body = `{"items":[${items.join(',')}],"nextCursor":${page.nextCursor === null ? 'null' : JSON.stringify(page.nextCursor)}}`;
+    return reply.type('application/json; charset=utf-8').send(body as never);
   });
 
   app.get('/api/v1/tickets/:id', {

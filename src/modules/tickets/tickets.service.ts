@@ -105,8 +105,8 @@ export class TicketsService {
         last_activity_at: now,
         closed_at: closed ? now : null,
       });
-      for (const c of contactIds) await repo.linkContact(tx, ticket.id, c, now);
-      for (const c of companyIds) await repo.linkCompany(tx, ticket.id, c, now);
+      for (const c of contactIds) await repo.linkContact(tx, ticket, c);
+      for (const c of companyIds) await repo.linkCompany(tx, ticket, c);
       await this.timeline.record(tx, {
         type: 'ticket_created', occurredAt: now, title: `Ticket #${ticket.id} created: ${ticket.subject}`, ticketId: ticket.id, staffUserId: actorId,
         targets: [{ type: 'ticket', id: ticket.id }, ...contactIds.map((id) => ({ type: 'contact' as const, id })), ...companyIds.map((id) => ({ type: 'company' as const, id }))],
@@ -177,7 +177,7 @@ export class TicketsService {
     await this.deps.db.transaction().execute(async (tx) => {
       const ticket = await this.get(id, tx);
       await requireContacts(tx, [contactId], '/body/contactId');
-      await repo.linkContact(tx, id, contactId, ticket.last_activity_at);
+      await repo.linkContact(tx, ticket, contactId);
     });
   }
 
@@ -192,7 +192,7 @@ export class TicketsService {
     await this.deps.db.transaction().execute(async (tx) => {
       const ticket = await this.get(id, tx);
       await requireCompanies(tx, [companyId], '/body/companyId');
-      await repo.linkCompany(tx, id, companyId, ticket.last_activity_at);
+      await repo.linkCompany(tx, ticket, companyId);
     });
   }
 
