@@ -86,6 +86,22 @@ describe.each(dialects)('the route table on %s', (dialect) => {
     expect(metrics.body).toContain('portico_http_request_duration_seconds_bucket');
   });
 
+  test('C9 every answer, errors included, carries the security headers', async () => {
+    const staff = await createStaff(t);
+    for (const res of [
+      await t.app.inject({ method: 'GET', url: '/api/v1/contacts', headers: staff.auth }),
+      await t.app.inject({ method: 'GET', url: '/api/v1/contacts/99999', headers: staff.auth }),
+      await t.app.inject({ method: 'GET', url: '/api/v1/contacts' }),
+      await t.app.inject({ method: 'GET', url: '/nowhere' }),
+    ]) {
+      expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['x-frame-options']).toBe('DENY');
+      expect(res.headers['referrer-policy']).toBe('no-referrer');
+      expect(res.headers['strict-transport-security']).toBeUndefined(); // plain http in tests
+    }
+  });
+
   test('C9 every answer carries a request id; a sane incoming one is kept, a hostile one replaced', async () => {
     const kept = await t.app.inject({ method: 'GET', url: '/healthz', headers: { 'x-request-id': 'abc-12345678' } });
     expect(kept.headers['x-request-id']).toBe('abc-12345678');
