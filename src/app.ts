@@ -81,11 +81,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   registerProblemHandlers(app);
 
   registerSecurityHeaders(app, config);
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status_code: String(reply.statusCode) };
     metrics.requests.inc(labels);
     metrics.duration.observe(labels, reply.elapsedTime / 1000);
+    done();
   });
 
   // Cookies are parsed by the auth hook only when a request has no bearer token (http/auth.ts).
