@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import type { Deps } from './deps.js';
+import { AccessService } from './modules/access/access.service.js';
+import { PortalsService } from './modules/portal/portals.service.js';
 import { CompaniesService, ContactsService } from './modules/contacts/contacts.service.js';
 import { ListsService } from './modules/contacts/lists.service.js';
 import { ConversationsService, InboxesService } from './modules/conversations/conversations.service.js';
@@ -24,6 +26,8 @@ export interface Services {
   ticketSummaries: TicketSummaryCache;
   inboxes: InboxesService;
   conversations: ConversationsService;
+  access: AccessService;
+  portals: PortalsService;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -32,6 +36,7 @@ export function buildServices(deps: Deps): Services {
   const pipelines = new PipelinesService(deps);
   const tickets = new TicketsService(deps, pipelines, timeline);
   const files = new FileStore(join(deps.config.dataDir, 'files'));
+  const access = new AccessService(deps);
   return {
     staff: new StaffService(deps),
     staffAuth: new StaffAuthService(deps),
@@ -44,5 +49,7 @@ export function buildServices(deps: Deps): Services {
     ticketSummaries: new TicketSummaryCache(),
     inboxes: new InboxesService(deps),
     conversations: new ConversationsService(deps, tickets, timeline, files),
+    access,
+    portals: new PortalsService(deps, access),
   };
 }

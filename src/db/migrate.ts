@@ -1,10 +1,12 @@
 import { Migrator, PostgresAdapter, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import type { Db } from './database.js';
 import * as core from './migrations/2026-11-25T00-00-core.js';
+import * as portals from './migrations/2026-11-25T01-00-portals.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
 const migrations: Record<string, Migration> = {
   '2026-11-25T00-00-core': core,
+  '2026-11-25T01-00-portals': portals,
 };
 
 const provider: MigrationProvider = {

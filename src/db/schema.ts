@@ -222,6 +222,40 @@ export interface EngagementTargetsTable {
   occurred_at: number;
 }
 
+export interface PortalsTable {
+  id: Generated<number>;
+  name: string;
+  enabled: Generated<number>;
+  title: string;
+  domain: string | null;
+  slug: string;
+  language: string;
+  scope: 'contact' | 'company';
+  filters: Generated<string>;
+  default_inbox_id: number | null;
+  show_custom_stages: Generated<number>;
+  idle_timeout_minutes: number;
+  sign_in_methods: Generated<string>;
+  consent_text: string | null;
+  consent_label: string | null;
+  branding: Generated<string>;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface MembersTable {
+  id: Generated<number>;
+  portal_id: number;
+  contact_id: number;
+  password_hash: string | null;
+  failed_sign_ins: Generated<number>;
+  locked_until: number | null;
+  last_sign_in_at: number | null;
+  disabled_at: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface DB {
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;
@@ -244,6 +278,8 @@ export interface DB {
   attachments: AttachmentsTable;
   engagements: EngagementsTable;
   engagement_targets: EngagementTargetsTable;
+  portals: PortalsTable;
+  members: MembersTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

@@ -1,0 +1,121 @@
+import { sql, type Expression, type SqlBool } from 'kysely';
+import type { Conn } from '../../db/database.js';
+import { jsonValue } from '../../db/dialect.js';
+import type { Deps } from '../../deps.js';
+import { compileConditions, type Catalogue, type ConditionT } from '../filters/filters.js';
+import * as pipelinesRepo from '../tickets/pipelines.repository.js';
+
+/** Who is looking: a portal member, as the session knows them. */
+export interface Viewer {
+  portalId: number;
+  memberId: number;
+  contactId: number;
+}
+
+/** Which of the visible tickets a list shows (P19): the member's own, or their company's. */
+export type View = 'mine' | 'organization';
+
+const STATIC_TICKET_PROPERTIES = {
+  pipelineId: { type: 'id', ref: sql.ref('t.pipeline_id') },
+  stageId: { type: 'id', ref: sql.ref('t.stage_id') },
+  status: { type: 'text', ref: sql`(case when ${sql.ref('t.is_closed')} = 1 then 'closed' else 'open' end)` },
+  priority: { type: 'text', ref: sql.ref('t.priority') },
+  category: { type: 'text', ref: sql.ref('t.category') },
+  source: { type: 'text', ref: sql.ref('t.source') },
+  ownerId: { type: 'id', ref: sql.ref('t.owner_id') },
+} as const satisfies Catalogue;
+
+/**
+ * THE access rule (DESIGN.md): whether a portal member may see a ticket, as one SQL condition
+ * on a ticket aliased `t`. Every customer path (list, search, detail, reply, attachment
+ * download) goes through it; what fails it answers 404, exactly like what does not exist.
+ *
+ *   visible(member, t) :=
+ *        the portal is enabled and the member is active on it
+ *    and t meets every filter rule of the portal                          (P15, P17)
+ *    and ( t is associated with the member's contact
+ *          or ( portal.scope = company
+ *               and t is associated with the contact's primary company ) )  (P18, P19)
+ *
+ * Everything is read in the same query, so a change (a disabled member, a new primary company,
+ * an edited rule) holds from the next request on.
+ */
+export class AccessService {
+  constructor(private readonly deps: Deps) {}
+
+  /** Ticket properties that portal filter rules may name: the fixed ones, and `properties.<key>` for each custom one. */
+  async ticketCatalogue(db: Conn = this.deps.db): Promise<Catalogue> {
+    const catalogue: Catalogue = { ...STATIC_TICKET_PROPERTIES };
+    for (const def of await pipelinesRepo.listProperties(db)) {
+      const as = def.type === 'number' ? 'number' : def.type === 'boolean' ? 'flag' : 'text';
+      catalogue[`properties.${def.key}`] = {
+        type: def.type === 'number' ? 'number' : def.type === 'boolean' ? 'boolean' : 'text',
+        ref: jsonValue(this.deps.dialect, 't.properties', def.key, as),
+      };
+    }
+    return catalogue;
+  }
+
+  /** The access rule for `viewer`, as a condition on tickets aliased `t`. */
+  async visible(viewer: Viewer, filters: ConditionT[], db: Conn = this.deps.db): Promise<Expression<SqlBool>> {
+    const rules = compileConditions(await this.ticketCatalogue(db), filters);
+    return sql<SqlBool>`(
+      exists (select 1 from portals p join members m on m.portal_id = p.id
+              where p.id = ${viewer.portalId} and p.enabled = 1
+                and m.id = ${viewer.memberId} and m.contact_id = ${viewer.contactId} and m.disabled_at is null)
+      and ${rules}
+      and (exists (select 1 from ticket_contacts vc where vc.ticket_id = t.id and vc.contact_id = ${viewer.contactId})
+           or exists (select 1 from portals ps
+                        join contacts c on c.id = ${viewer.contactId}
+                        join ticket_companies vo on vo.company_id = c.primary_company_id
+                      where ps.id = ${viewer.portalId} and ps.scope = 'company' and vo.ticket_id = t.id))
+    )`;
+  }
+
+  private async filtersOf(db: Conn, portalId: number): Promise<ConditionT[]> {
+    const portal = await db.selectFrom('portals').select('filters').where('id', '=', portalId).executeTakeFirst();
+    if (portal === undefined) return [];
+    try {
+      return JSON.parse(portal.filters) as ConditionT[];
+    } catch {
+      return [];
+    }
+  }
+
+  /** The ticket, if the viewer may see it; undefined otherwise, the same as for a missing one. */
+  async findVisibleTicketId(viewer: Viewer, ticketId: number, db: Conn = this.deps.db): Promise<number | undefined> {
+    const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
+    const row = await db.selectFrom('tickets as t').select('t.id').where('t.id', '=', ticketId).where(condition).executeTakeFirst();
+    return row?.id;
+  }
+
+  /** Visible ticket ids for a view, newest activity first (a page; the portal pages paginate it). */
+  async visibleTicketIds(viewer: Viewer, view: View, limit: number, db: Conn = this.deps.db): Promise<number[]> {
+    const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
+    let q = db.selectFrom('tickets as t').select('t.id').where(condition);
+    if (view === 'mine') {
+      q = q.where((eb) => eb.exists(eb.selectFrom('ticket_contacts as mc').select('mc.ticket_id').whereRef('mc.ticket_id', '=', 't.id').where('mc.contact_id', '=', viewer.contactId)));
+    }
+    const rows = await q.orderBy('t.last_activity_at', 'desc').orderBy('t.id', 'desc').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * An attachment the viewer may download: on a customer-visible message (never an internal
+   * comment) of the newest thread (P16) of a ticket the viewer may see.
+   */
+  async findVisibleAttachmentId(viewer: Viewer, attachmentId: number, db: Conn = this.deps.db): Promise<number | undefined> {
+    const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
+    const row = await db.selectFrom('attachments as a')
+      .innerJoin('messages as msg', 'msg.id', 'a.message_id')
+      .innerJoin('threads as th', 'th.id', 'msg.thread_id')
+      .innerJoin('tickets as t', 't.id', 'th.ticket_id')
+      .select('a.id')
+      .where('a.id', '=', attachmentId)
+      .where('msg.kind', '=', 'message')
+      .where(sql<SqlBool>`th.id = (select n.id from threads n where n.ticket_id = t.id order by n.created_at desc, n.id desc limit 1)`)
+      .where(condition)
+      .executeTakeFirst();
+    return row?.id;
+  }
+}

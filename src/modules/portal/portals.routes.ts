@@ -1,0 +1,113 @@
+import { Type, type Static } from 'typebox';
+import { IdParams, Page, iso, problemResponses } from '../../http/common-schemas.js';
+import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
+import type { App } from '../../http/types.js';
+import type { ConditionT } from '../filters/filters.js';
+import { Member, MemberCreate, MemberParams, MembersQuery, MemberUpdate, Portal, PortalCreate, PortalUpdate } from './portals.schemas.js';
+import { jsonArray, missingForEnable, type MemberRow, type PortalRow, type PortalsService } from './portals.service.js';
+
+function presentPortal(row: PortalRow): Static<typeof Portal> {
+  let branding: Static<typeof Portal>['branding'];
+  try {
+    branding = JSON.parse(row.branding) as Static<typeof Portal>['branding'];
+  } catch {
+    branding = {};
+  }
+  return {
+    id: row.id,
+    name: row.name,
+    enabled: row.enabled === 1,
+    title: row.title,
+    domain: row.domain,
+    slug: row.slug,
+    language: row.language,
+    scope: row.scope,
+    filters: jsonArray<ConditionT>(row.filters),
+    defaultInboxId: row.default_inbox_id,
+    showCustomStages: row.show_custom_stages === 1,
+    idleTimeoutMinutes: row.idle_timeout_minutes,
+    signInMethods: jsonArray<'password'>(row.sign_in_methods),
+    consentText: row.consent_text,
+    consentLabel: row.consent_label,
+    branding,
+    missing: missingForEnable(row).map((m) => m.message),
+    createdAt: iso(row.created_at),
+    updatedAt: iso(row.updated_at),
+  };
+}
+
+function presentMember(row: MemberRow): Static<typeof Member> {
+  return {
+    id: row.id,
+    portalId: row.portal_id,
+    contactId: row.contact_id,
+    hasPassword: row.password_hash !== null,
+    disabled: row.disabled_at !== null,
+    lastSignInAt: iso(row.last_sign_in_at),
+    createdAt: iso(row.created_at),
+  };
+}
+
+const MEMBER_SORT = pickSort('createdAt', 'createdAt', { createdAt: 'id' }, 'id');
+const noContent = { 204: Type.Null(), ...problemResponses };
+
+/** Portal settings and members: only staff holding the portal settings permission (P3). */
+export function portalsRoutes(app: App, { portals }: { portals: PortalsService }): void {
+  const tags = ['portals'];
+
+  app.get('/api/v1/portals', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'List customer portals (all of them)', response: { 200: Type.Object({ items: Type.Array(Portal), nextCursor: Type.Null() }), ...problemResponses } },
+  }, async () => ({ items: (await portals.list()).map(presentPortal), nextCursor: null }));
+
+  app.get('/api/v1/portals/:id', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Get a portal, with what it still needs before it can be enabled', params: IdParams, response: { 200: Portal, ...problemResponses } },
+  }, async (request) => presentPortal(await portals.get(request.params.id)));
+
+  app.post('/api/v1/portals', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Create a portal (disabled until it has a domain, a sign-in method and consent text)', body: PortalCreate, response: { 201: Portal, ...problemResponses } },
+  }, async (request, reply) => reply.code(201).send(presentPortal(await portals.create(request.body))));
+
+  app.patch('/api/v1/portals/:id', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Change a portal’s settings, or enable or disable it (P4, P26)', params: IdParams, body: PortalUpdate, response: { 200: Portal, ...problemResponses } },
+  }, async (request) => presentPortal(await portals.update(request.params.id, request.body)));
+
+  app.delete('/api/v1/portals/:id', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Delete a portal and its members', params: IdParams, response: noContent },
+  }, async (request, reply) => {
+    await portals.delete(request.params.id);
+    return reply.code(204).send(null);
+  });
+
+  app.get('/api/v1/portals/:id/members', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'List a portal’s members', params: IdParams, querystring: MembersQuery, response: { 200: Page(Member), ...problemResponses } },
+  }, async (request) => {
+    const limit = request.query.limit ?? 25;
+    const rows = await portals.listMembers(request.params.id, decodeCursor(MEMBER_SORT, request.query.cursor)?.id, limit);
+    const page = toPage(rows, limit, MEMBER_SORT, (r) => ({ value: r.id, id: r.id }));
+    return { items: page.rows.map(presentMember), nextCursor: page.nextCursor };
+  });
+
+  app.post('/api/v1/portals/:id/members', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Give a contact a sign-in on the portal, optionally with an initial password (imports)', params: IdParams, body: MemberCreate, response: { 201: Member, ...problemResponses } },
+  }, async (request, reply) => reply.code(201).send(presentMember(await portals.createMember(request.params.id, request.body.contactId, request.body.password))));
+
+  app.patch('/api/v1/portals/:id/members/:memberId', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Disable, enable, or set a member’s password', params: MemberParams, body: MemberUpdate, response: { 200: Member, ...problemResponses } },
+  }, async (request) => presentMember(await portals.updateMember(request.params.id, request.params.memberId, request.body)));
+
+  app.delete('/api/v1/portals/:id/members/:memberId', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Remove a member’s sign-in', params: MemberParams, response: noContent },
+  }, async (request, reply) => {
+    await portals.deleteMember(request.params.id, request.params.memberId);
+    return reply.code(204).send(null);
+  });
+}

@@ -1,0 +1,109 @@
+import { Type } from 'typebox';
+import { Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-schemas.js';
+import { Conditions } from '../filters/filters.js';
+
+export const SIGN_IN_METHODS = ['password'] as const;
+const SignInMethod = Type.Enum(['password']);
+const Scope = Type.Enum(['contact', 'company'], { description: 'contact: a member sees their own tickets; company: also their primary company’s (P18)' });
+const Hostname = Type.String({ minLength: 1, maxLength: 253, pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$', description: 'The host the portal answers on, without scheme or port' });
+const Slug = Type.String({ minLength: 1, maxLength: 60, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });
+const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A BCP 47 language tag such as en or pl' });
+const Colour = Type.String({ pattern: '^#[0-9a-fA-F]{6}$' });
+const Url = Type.String({ maxLength: 2000, pattern: '^https://[^\\s"<>]+$' });
+
+export const Branding = Type.Object(
+  {
+    logoUrl: Type.Optional(Nullable(Url)),
+    faviconUrl: Type.Optional(Nullable(Url)),
+    primaryColor: Type.Optional(Nullable(Colour)),
+    accentColor: Type.Optional(Nullable(Colour)),
+  },
+  { additionalProperties: false },
+);
+
+export const Portal = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  enabled: Type.Boolean(),
+  title: Type.String(),
+  domain: Nullable(Type.String()),
+  slug: Type.String(),
+  language: Type.String(),
+  scope: Scope,
+  filters: Conditions,
+  defaultInboxId: Nullable(Type.Integer()),
+  showCustomStages: Type.Boolean(),
+  idleTimeoutMinutes: Type.Integer(),
+  signInMethods: Type.Array(SignInMethod),
+  consentText: Nullable(Type.String()),
+  consentLabel: Nullable(Type.String()),
+  branding: Type.Object({
+    logoUrl: Type.Optional(Nullable(Type.String())),
+    faviconUrl: Type.Optional(Nullable(Type.String())),
+    primaryColor: Type.Optional(Nullable(Type.String())),
+    accentColor: Type.Optional(Nullable(Type.String())),
+  }),
+  missing: Type.Array(Type.String(), { description: 'What the portal still needs before it can be enabled (P4).' }),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+const Settings = {
+  title: Line({ maxLength: 120 }),
+  domain: Nullable(Hostname),
+  slug: Slug,
+  language: Language,
+  scope: Scope,
+  filters: Conditions,
+  defaultInboxId: Nullable(Id),
+  showCustomStages: Type.Boolean(),
+  idleTimeoutMinutes: Type.Integer({ minimum: 5, maximum: 60 * 24 * 30 }),
+  signInMethods: Type.Array(SignInMethod, { uniqueItems: true, maxItems: 10 }),
+  consentText: Nullable(Type.String({ maxLength: 20000 })),
+  consentLabel: Nullable(Line({ maxLength: 300 })),
+  branding: Branding,
+};
+
+export const PortalCreate = Type.Object(
+  {
+    name: Line({ maxLength: 120 }),
+    ...Object.fromEntries(Object.entries(Settings).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof typeof Settings]: ReturnType<typeof Type.Optional<(typeof Settings)[K]>> },
+  },
+  { additionalProperties: false },
+);
+
+export const PortalUpdate = Type.Object(
+  {
+    name: Type.Optional(Line({ maxLength: 120 })),
+    enabled: Type.Optional(Type.Boolean()),
+    ...Object.fromEntries(Object.entries(Settings).map(([k, v]) => [k, Type.Optional(v)])) as { [K in keyof typeof Settings]: ReturnType<typeof Type.Optional<(typeof Settings)[K]>> },
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const Member = Type.Object({
+  id: Type.Integer(),
+  portalId: Type.Integer(),
+  contactId: Type.Integer(),
+  hasPassword: Type.Boolean(),
+  disabled: Type.Boolean(),
+  lastSignInAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+});
+
+export const MemberCreate = Type.Object(
+  {
+    contactId: Id,
+    password: Type.Optional(Type.String({ minLength: 12, maxLength: 256, description: 'An initial password, for imports.' })),
+  },
+  { additionalProperties: false },
+);
+export const MemberUpdate = Type.Object(
+  {
+    disabled: Type.Optional(Type.Boolean()),
+    password: Type.Optional(Type.String({ minLength: 12, maxLength: 256 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const MemberParams = Type.Object({ id: Id, memberId: Id }, { additionalProperties: false });
+export const MembersQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });

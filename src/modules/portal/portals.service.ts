@@ -1,0 +1,194 @@
+import type { Static } from 'typebox';
+import type { Conn } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/db-errors.js';
+import type { Row, RowUpdate } from '../../db/schema.js';
+import type { Deps } from '../../deps.js';
+import { errors, type FieldError } from '../../errors.js';
+import { hashPassword } from '../../security/secrets.js';
+import type { AccessService } from '../access/access.service.js';
+import { validateConditions } from '../filters/filters.js';
+import type { PortalCreate, PortalUpdate } from './portals.schemas.js';
+
+export type PortalRow = Row<'portals'>;
+export type MemberRow = Row<'members'>;
+type Settings = Omit<Static<typeof PortalUpdate>, 'enabled' | 'name'>;
+
+export function jsonArray<T>(text: string): T[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? (parsed as T[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** What a portal still lacks before it may be enabled (P4), as field paths and reasons. */
+export function missingForEnable(portal: PortalRow): FieldError[] {
+  const missing: FieldError[] = [];
+  if (portal.domain === null) missing.push({ path: '/body/domain', message: 'connect a domain' });
+  if (jsonArray(portal.sign_in_methods).length === 0) missing.push({ path: '/body/signInMethods', message: 'choose at least one sign-in method' });
+  if (portal.consent_text === null || portal.consent_text.trim() === '') missing.push({ path: '/body/consentText', message: 'write the consent text' });
+  return missing;
+}
+
+/** Customer portals (P4-P7, P15-P20, P26, P39): settings, the enable checklist, members. */
+export class PortalsService {
+  constructor(
+    private readonly deps: Deps,
+    private readonly access: AccessService,
+  ) {}
+
+  async get(id: number, db: Conn = this.deps.db): Promise<PortalRow> {
+    const row = await db.selectFrom('portals').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined) throw errors.notFound('portal');
+    return row;
+  }
+
+  list(): Promise<PortalRow[]> {
+    return this.deps.db.selectFrom('portals').selectAll().orderBy('name').orderBy('id').execute();
+  }
+
+  private async settingsToRow(db: Conn, s: Settings): Promise<RowUpdate<'portals'>> {
+    const set: RowUpdate<'portals'> = {};
+    if (s.title !== undefined) set.title = s.title;
+    if (s.domain !== undefined) {
+      const domain = s.domain === null ? null : s.domain.toLowerCase();
+      if (domain !== null && domain === this.deps.config.publicAppUrl.hostname.toLowerCase()) {
+        throw errors.unprocessable('DOMAIN_IS_STAFF_APP', 'A portal is served on its own host, never on the staff app’s.', [{ path: '/body/domain', message: 'must differ from the staff app’s host' }]);
+      }
+      set.domain = domain;
+    }
+    if (s.slug !== undefined) set.slug = s.slug;
+    if (s.language !== undefined) set.language = s.language;
+    if (s.scope !== undefined) set.scope = s.scope;
+    if (s.filters !== undefined) {
+      validateConditions(await this.access.ticketCatalogue(db), s.filters, '/body/filters');
+      set.filters = JSON.stringify(s.filters);
+    }
+    if (s.defaultInboxId !== undefined) {
+      if (s.defaultInboxId !== null && (await db.selectFrom('inboxes').select('id').where('id', '=', s.defaultInboxId).executeTakeFirst()) === undefined) {
+        throw errors.unprocessable('INBOX_NOT_FOUND', 'The inbox does not exist.', [{ path: '/body/defaultInboxId', message: `no inbox ${s.defaultInboxId}` }]);
+      }
+      set.default_inbox_id = s.defaultInboxId;
+    }
+    if (s.showCustomStages !== undefined) set.show_custom_stages = s.showCustomStages ? 1 : 0;
+    if (s.idleTimeoutMinutes !== undefined) set.idle_timeout_minutes = s.idleTimeoutMinutes;
+    if (s.signInMethods !== undefined) set.sign_in_methods = JSON.stringify(s.signInMethods);
+    if (s.consentText !== undefined) set.consent_text = s.consentText;
+    if (s.consentLabel !== undefined) set.consent_label = s.consentLabel;
+    if (s.branding !== undefined) set.branding = JSON.stringify(s.branding);
+    return set;
+  }
+
+  private domainTaken(error: unknown): never {
+    if (isUniqueViolation(error)) throw errors.conflict('DOMAIN_TAKEN', 'Another portal already answers on this domain.');
+    throw error;
+  }
+
+  async create(input: Static<typeof PortalCreate>): Promise<PortalRow> {
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      const { name, ...settings } = input;
+      const set = await this.settingsToRow(tx, settings);
+      try {
+        return await tx.insertInto('portals').values({
+          name,
+          title: set.title ?? name,
+          slug: set.slug ?? 'tickets',
+          language: set.language ?? 'en',
+          scope: set.scope ?? 'contact',
+          idle_timeout_minutes: set.idle_timeout_minutes ?? 60,
+          ...set,
+          enabled: 0,
+          created_at: now,
+          updated_at: now,
+        }).returningAll().executeTakeFirstOrThrow();
+      } catch (error) {
+        return this.domainTaken(error);
+      }
+    });
+  }
+
+  /** Changes settings; enabling checks the result against the checklist in the same transaction. */
+  async update(id: number, input: Static<typeof PortalUpdate>): Promise<PortalRow> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      await this.get(id, tx);
+      const { name, enabled, ...settings } = input;
+      const set = await this.settingsToRow(tx, settings);
+      if (name !== undefined) set.name = name;
+      if (enabled !== undefined) set.enabled = enabled ? 1 : 0;
+      set.updated_at = this.deps.clock.now();
+      let row: PortalRow | undefined;
+      try {
+        row = await tx.updateTable('portals').set(set).where('id', '=', id).returningAll().executeTakeFirst();
+      } catch (error) {
+        this.domainTaken(error);
+      }
+      if (row === undefined) throw errors.notFound('portal');
+      const missing = missingForEnable(row);
+      if (row.enabled === 1 && missing.length > 0) {
+        throw errors.unprocessable('PORTAL_INCOMPLETE', `The portal cannot be enabled yet: ${missing.map((m) => m.message).join(', ')}.`, missing);
+      }
+      return row;
+    });
+  }
+
+  async delete(id: number): Promise<void> {
+    const r = await this.deps.db.deleteFrom('portals').where('id', '=', id).executeTakeFirst();
+    if (r.numDeletedRows === 0n) throw errors.notFound('portal');
+  }
+
+  // Members
+
+  async getMember(portalId: number, memberId: number, db: Conn = this.deps.db): Promise<MemberRow> {
+    const row = await db.selectFrom('members').selectAll().where('id', '=', memberId).where('portal_id', '=', portalId).executeTakeFirst();
+    if (row === undefined) throw errors.notFound('member');
+    return row;
+  }
+
+  async listMembers(portalId: number, afterId: number | undefined, limit: number): Promise<MemberRow[]> {
+    await this.get(portalId);
+    let q = this.deps.db.selectFrom('members').selectAll().where('portal_id', '=', portalId);
+    if (afterId !== undefined) q = q.where('id', '>', afterId);
+    return q.orderBy('id').limit(limit + 1).execute();
+  }
+
+  /** A sign-in for a contact on a portal; one per contact per portal. */
+  async createMember(portalId: number, contactId: number, password: string | undefined): Promise<MemberRow> {
+    const passwordHash = password === undefined ? null : await hashPassword(password);
+    const now = this.deps.clock.now();
+    return this.deps.db.transaction().execute(async (tx) => {
+      await this.get(portalId, tx);
+      if ((await tx.selectFrom('contacts').select('id').where('id', '=', contactId).executeTakeFirst()) === undefined) {
+        throw errors.unprocessable('CONTACT_NOT_FOUND', 'The contact does not exist.', [{ path: '/body/contactId', message: `no contact ${contactId}` }]);
+      }
+      try {
+        return await tx.insertInto('members').values({ portal_id: portalId, contact_id: contactId, password_hash: passwordHash, created_at: now, updated_at: now })
+          .returningAll().executeTakeFirstOrThrow();
+      } catch (error) {
+        if (isUniqueViolation(error)) throw errors.conflict('MEMBER_EXISTS', 'This contact already has a sign-in on this portal.');
+        throw error;
+      }
+    });
+  }
+
+  async updateMember(portalId: number, memberId: number, patch: { disabled?: boolean; password?: string }): Promise<MemberRow> {
+    const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password);
+    return this.deps.db.transaction().execute(async (tx) => {
+      const current = await this.getMember(portalId, memberId, tx);
+      const set: RowUpdate<'members'> = { updated_at: this.deps.clock.now() };
+      if (patch.disabled !== undefined) set.disabled_at = patch.disabled ? (current.disabled_at ?? this.deps.clock.now()) : null;
+      if (passwordHash !== undefined) {
+        set.password_hash = passwordHash;
+        set.failed_sign_ins = 0;
+        set.locked_until = null;
+      }
+      return tx.updateTable('members').set(set).where('id', '=', memberId).returningAll().executeTakeFirstOrThrow();
+    });
+  }
+
+  async deleteMember(portalId: number, memberId: number): Promise<void> {
+    await this.getMember(portalId, memberId);
+    await this.deps.db.deleteFrom('members').where('id', '=', memberId).execute();
+  }
+}
