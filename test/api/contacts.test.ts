@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 interface Contact { id: number; email: string; firstName: string | null; lastName: string | null; phone: string | null; primaryCompanyId: number | null; companyIds: number[]; updatedAt: string }
 interface Company { id: number; name: string; domain: string | null }
 interface ContactList { id: number; kind: 'static' | 'active'; filters: unknown[]; memberCount: number }
 interface Page<T> { items: T[]; nextCursor: string | null }
 interface Problem { code: string; errors?: { path: string; message: string }[] }
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
 const SORTS = ['email', '-email', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt'];
 
 describe.each(dialects)('contacts, companies and lists on %s', (dialect) => {
@@ -21,8 +19,7 @@ describe.each(dialects)('contacts, companies and lists on %s', (dialect) => {
     await t.close();
   });
 
-  const call = (method: Method, url: string, payload?: object) =>
-    t.app.inject({ method, url, headers: staff.auth, ...(payload === undefined ? {} : { payload }) });
+  const call = caller(() => t, () => staff);
 
   async function company(name = unique('Co')): Promise<Company> {
     const res = await call('POST', '/api/v1/companies', { name });

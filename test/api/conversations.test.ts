@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 interface Channel { id: number; type: string; address: string | null }
 interface Inbox { id: number; channels: Channel[] }
@@ -12,8 +12,6 @@ interface Message { id: number; kind: 'message' | 'comment'; authorType: string;
 interface Engagement { type: string; messageId: number | null; occurredAt: string }
 interface Page<T> { items: T[]; nextCursor: string | null }
 interface Problem { code: string }
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
 /** A multipart/form-data body built by hand: one file part. */
 function multipart(filenameParam: string, content: Buffer, contentType = 'application/octet-stream', field = 'file') {
   const boundary = `----portico-${randomBytes(8).toString('hex')}`;
@@ -37,8 +35,7 @@ describe.each(dialects)('inboxes, conversations and timelines on %s', (dialect) 
     await t.close();
   });
 
-  const call = (method: Method, url: string, payload?: object, as: TestStaff = admin) =>
-    t.app.inject({ method, url, headers: as.auth, ...(payload === undefined ? {} : { payload }) });
+  const call = caller(() => t, () => admin);
   async function created<T>(url: string, payload: object, as: TestStaff = admin): Promise<T> {
     const res = await call('POST', url, payload, as);
     expect(res.statusCode, res.body).toBe(201);

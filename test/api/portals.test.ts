@@ -1,7 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
-
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 describe.each(dialects)('portal settings on %s', (dialect) => {
   let t: TestApp;
@@ -14,8 +12,7 @@ describe.each(dialects)('portal settings on %s', (dialect) => {
     await t.close();
   });
 
-  const call = (method: Method, url: string, payload?: object, as: TestStaff = settings) =>
-    t.app.inject({ method, url, headers: as.auth, ...(payload === undefined ? {} : { payload }) });
+  const call = caller(() => t, () => settings);
   const domain = () => `${unique('support').toLowerCase()}.example.com`;
 
   test('P3 only staff holding the portal settings permission read or change portals', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 interface Stage { id: number; pipelineId: number; name: string; position: number; state: 'open' | 'closed' }
 interface Pipeline { id: number; name: string; stages: Stage[] }
@@ -11,8 +11,6 @@ interface Ticket {
 interface Engagement { type: string; ticketId: number | null; occurredAt: string }
 interface Page<T> { items: T[]; nextCursor: string | null }
 interface Problem { code: string; errors?: { path: string }[] }
-type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
-
 const OPEN_AND_CLOSED = [{ name: 'New', state: 'open' }, { name: 'Waiting', state: 'open' }, { name: 'Solved', state: 'closed' }];
 
 describe.each(dialects)('pipelines and tickets on %s', (dialect) => {
@@ -26,8 +24,7 @@ describe.each(dialects)('pipelines and tickets on %s', (dialect) => {
     await t.close();
   });
 
-  const call = (method: Method, url: string, payload?: object, as: TestStaff = admin) =>
-    t.app.inject({ method, url, headers: as.auth, ...(payload === undefined ? {} : { payload }) });
+  const call = caller(() => t, () => admin);
   const now = () => new Date(t.clock.now()).toISOString();
 
   async function created<T>(url: string, payload: object): Promise<T> {

@@ -111,3 +111,14 @@ export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   }
   return out;
 }
+
+export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
+/**
+ * A request helper bound to a test app and a default caller (read when called, so it may be
+ * set in beforeAll): `call('POST', url, body)` or `call('GET', url, undefined, someoneElse)`.
+ */
+export function caller(t: () => TestApp, defaultStaff: () => TestStaff) {
+  return (method: Method, url: string, payload?: object, as: TestStaff = defaultStaff()) =>
+    t().app.inject({ method, url, headers: as.auth, ...(payload === undefined ? {} : { payload }) });
+}
