@@ -13,6 +13,7 @@ import type { Deps } from './deps.js';
 import { errors } from './errors.js';
 import { registerAuth } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
+import { portalErrorPage } from './modules/portal/pages.routes.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
 import type { App } from './http/types.js';
 import { registerValidation } from './http/validation.js';
@@ -78,7 +79,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   registerValidation(app);
   // A JSON API: bodies are application/json (or multipart for uploads), never text/plain.
   app.removeContentTypeParser('text/plain');
-  registerProblemHandlers(app);
+  registerProblemHandlers(app, (request, error) => portalErrorPage(services.theme, request, error));
 
   registerSecurityHeaders(app, config);
   app.addHook('onResponse', (request, reply, done) => {
@@ -116,7 +117,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     },
   });
 
-  registerAuth(app, config, services.staffAuth);
+  registerAuth(app, config, { staff: services.staffAuth, members: services.memberAuth, hosts: services.portalHosts });
   registerRoutes(app, deps, services, metrics);
 
   app.addHook('onClose', async () => {

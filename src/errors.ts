@@ -40,6 +40,7 @@ export const errors = {
   conflict: (code: string, message: string) => new AppError(409, code, message),
   unprocessable: (code: string, message: string, fieldErrors?: FieldError[]) =>
     new AppError(422, code, message, fieldErrors),
+  portalNotAvailable: () => new AppError(404, 'PORTAL_NOT_AVAILABLE', 'This support site is not available.'),
   serviceUnavailable: () => new AppError(503, 'SERVICE_UNAVAILABLE', 'The server is busy. Try again shortly.'),
   internal: () => new AppError(500, 'INTERNAL', 'Something went wrong on our side. It has been logged.'),
 };

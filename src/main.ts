@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { openDatabase, type Database } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
-import { isDemoSeeded, seedDemo, DEMO_PASSWORD } from './demo/seed.js';
+import { isDemoSeeded, seedDemo, DEMO_PASSWORD, DEMO_PORTAL_HOST } from './demo/seed.js';
 import { systemClock } from './clock.js';
 import { buildServices } from './services.js';
 import { generatePassword } from './security/secrets.js';
@@ -99,6 +99,7 @@ async function start(config: Config, demo: boolean): Promise<void> {
   const base = `http://localhost:${config.port}`;
   if (seeded) {
     app.log.info(`demo data seeded: sign in at ${base}/api/v1/auth/sign-in as admin@example.com or agent@example.com, password "${DEMO_PASSWORD}"`);
+    app.log.info(`demo portal: http://${DEMO_PORTAL_HOST}:${config.port}/tickets, sign in as hank@globex.example with the same password`);
   }
   app.log.info(`Portico is serving ${base} (API under ${base}/api/v1, OpenAPI at ${base}/api/openapi.json)`);
 }

@@ -6,6 +6,7 @@ import { conversationsRoutes } from './modules/conversations/conversations.route
 import type { Metrics } from './modules/ops/metrics.js';
 import { openApiRoutes } from './modules/ops/openapi.routes.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
+import { pagesRoutes } from './modules/portal/pages.routes.js';
 import { portalsRoutes } from './modules/portal/portals.routes.js';
 import { authRoutes } from './modules/staff/auth.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
@@ -25,4 +26,8 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline, summaries: s.ticketSummaries });
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations });
   portalsRoutes(app, { portals: s.portals });
+  // Portal pages live in their own context: only there are urlencoded form bodies parsed.
+  void app.register(async (scope) => {
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth });
+  });
 }

@@ -1,7 +1,10 @@
 import { join } from 'node:path';
 import type { Deps } from './deps.js';
 import { AccessService } from './modules/access/access.service.js';
+import { MemberAuthService } from './modules/members/member-auth.service.js';
+import { PortalHosts } from './modules/portal/hosts.js';
 import { PortalsService } from './modules/portal/portals.service.js';
+import { Theme } from './modules/portal/theme.js';
 import { CompaniesService, ContactsService } from './modules/contacts/contacts.service.js';
 import { ListsService } from './modules/contacts/lists.service.js';
 import { ConversationsService, InboxesService } from './modules/conversations/conversations.service.js';
@@ -28,6 +31,9 @@ export interface Services {
   conversations: ConversationsService;
   access: AccessService;
   portals: PortalsService;
+  portalHosts: PortalHosts;
+  memberAuth: MemberAuthService;
+  theme: Theme;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -37,6 +43,7 @@ export function buildServices(deps: Deps): Services {
   const tickets = new TicketsService(deps, pipelines, timeline);
   const files = new FileStore(join(deps.config.dataDir, 'files'));
   const access = new AccessService(deps);
+  const portalHosts = new PortalHosts(deps);
   return {
     staff: new StaffService(deps),
     staffAuth: new StaffAuthService(deps),
@@ -50,6 +57,9 @@ export function buildServices(deps: Deps): Services {
     inboxes: new InboxesService(deps),
     conversations: new ConversationsService(deps, tickets, timeline, files),
     access,
-    portals: new PortalsService(deps, access),
+    portals: new PortalsService(deps, access, portalHosts),
+    portalHosts,
+    memberAuth: new MemberAuthService(deps),
+    theme: new Theme(),
   };
 }

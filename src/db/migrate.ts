@@ -2,11 +2,13 @@ import { Migrator, PostgresAdapter, sql, type Migration, type MigrationProvider,
 import type { Db } from './database.js';
 import * as core from './migrations/2026-11-25T00-00-core.js';
 import * as portals from './migrations/2026-11-25T01-00-portals.js';
+import * as memberSessions from './migrations/2026-11-25T02-00-member-sessions.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
 const migrations: Record<string, Migration> = {
   '2026-11-25T00-00-core': core,
   '2026-11-25T01-00-portals': portals,
+  '2026-11-25T02-00-member-sessions': memberSessions,
 };
 
 const provider: MigrationProvider = {

@@ -256,6 +256,18 @@ export interface MembersTable {
   updated_at: number;
 }
 
+export interface MemberSessionsTable {
+  id_hash: string;
+  member_id: number;
+  portal_id: number;
+  csrf_token: string;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 export interface DB {
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;
@@ -280,6 +292,7 @@ export interface DB {
   engagement_targets: EngagementTargetsTable;
   portals: PortalsTable;
   members: MembersTable;
+  member_sessions: MemberSessionsTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

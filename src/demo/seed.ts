@@ -3,8 +3,10 @@ import type { Db } from '../db/database.js';
 import type { Deps } from '../deps.js';
 import { buildServices } from '../services.js';
 
-/** The demo staff password. Demo data only: never seed it into a database you expose. */
+/** The demo staff and customer password. Demo data only: never seed it into a database you expose. */
 export const DEMO_PASSWORD = 'portico-demo-password';
+/** The demo portal's host; *.localhost resolves to this machine in browsers. */
+export const DEMO_PORTAL_HOST = 'portal.localhost';
 
 /** True once the database holds any staff user or contact: the demo never writes over real data. */
 export async function isDemoSeeded(db: Db): Promise<boolean> {
@@ -152,4 +154,20 @@ export async function seedDemo(deps: Deps): Promise<void> {
     }
     if (story.stage === 'Closed' || story.stage === 'Resolved') await s.conversations.updateThread(thread.id, { status: 'closed' });
   }
+
+  // The demo portal, on its own host: Globex's people see their company's tickets, never the
+  // ones marked internal.
+  const portal = await s.portals.create({
+    name: 'Portico Demo Support',
+    title: 'Your tickets · Portico Demo Support',
+    domain: DEMO_PORTAL_HOST,
+    slug: 'tickets',
+    scope: 'company',
+    defaultInboxId: supportInbox.inbox.id,
+    filters: [{ property: 'properties.internal', operator: 'is_not', value: true }],
+    consentText: 'We use your name and email to answer your requests. See https://example.com/privacy.',
+    consentLabel: 'I agree to the processing of my data',
+  });
+  await s.portals.update(portal.id, { enabled: true });
+  for (const contact of [hank, frank, peter]) await s.portals.createMember(portal.id, contact.id, DEMO_PASSWORD);
 }

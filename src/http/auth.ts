@@ -4,6 +4,8 @@ import { errors } from '../errors.js';
 import type { StaffAuthService, StaffPrincipal } from '../modules/staff/auth.service.js';
 import { allows } from '../modules/staff/staff.policy.js';
 import { safeEqual } from '../security/secrets.js';
+import type { MemberAuthService } from '../modules/members/member-auth.service.js';
+import type { PortalHosts } from '../modules/portal/hosts.js';
 import type { App } from './types.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -34,8 +36,21 @@ function bearerOf(request: FastifyRequest): string | undefined {
  * Authentication and authorization for every route, before the body is read. Each route declares
  * `config.access`; a route without one cannot be registered (default deny, enforced at boot).
  */
-export function registerAuth(app: App, config: Config, auth: StaffAuthService): void {
+/** The member session cookie: host-only on the portal's domain; __Host- prefixed under HTTPS. */
+export function memberCookieName(request: FastifyRequest): string {
+  return request.protocol === 'https' ? '__Host-portico_member' : 'portico_member';
+}
+
+export interface AuthServices {
+  staff: StaffAuthService;
+  members: MemberAuthService;
+  hosts: PortalHosts;
+}
+
+export function registerAuth(app: App, config: Config, { staff: auth, members, hosts }: AuthServices): void {
   app.decorateRequest('staff', null);
+  app.decorateRequest('portal', null);
+  app.decorateRequest('member', null);
   app.decorate('routeTable', []);
   const cookieName = staffCookieName(config);
 
@@ -70,10 +85,38 @@ export function registerAuth(app: App, config: Config, auth: StaffAuthService): 
     return auth.resolveSession(cookie);
   }
 
+  function cookieOf(request: FastifyRequest, name: string): string | undefined {
+    const header = request.headers.cookie;
+    if (header === undefined || !header.includes(name)) return undefined;
+    return app.parseCookie(header)[name];
+  }
+
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const portal = (await hosts.resolve(request.headers.host)) ?? null;
+    request.portal = portal;
     if (request.is404) return;
-    const access = request.routeOptions.config.access;
+    const routeConfig = request.routeOptions.config;
+    const access = routeConfig.access;
     if (access === undefined) throw errors.forbidden();
+    if (access === 'portal' || access === 'member') {
+      if (portal === null) throw errors.routeNotFound();
+      if (portal.enabled !== 1) throw errors.portalNotAvailable();
+      if (access === 'member') {
+        const token = cookieOf(request, memberCookieName(request));
+        const member = token === undefined || token === '' || token.length > 200 ? null : await members.resolve(portal, token);
+        if (member === null) {
+          if (request.method === 'GET') {
+            const next = encodeURIComponent(request.url.slice(0, 1000));
+            return reply.code(303).header('location', `/${portal.slug}/sign-in?next=${next}`).header('cache-control', 'no-store').send();
+          }
+          throw errors.unauthenticated();
+        }
+        request.member = member;
+      }
+      return;
+    }
+    // The staff app and its API never answer on a portal's host.
+    if (portal !== null && routeConfig.anyHost !== true) throw errors.routeNotFound();
     if (access === 'public') return;
     const principal = await principalOf(request);
     if (principal === null) {

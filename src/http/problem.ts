@@ -87,8 +87,23 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: A
     .send(problemBody(err, request));
 }
 
+/** Renders an error as an HTML page when the request came to a portal (portal/pages.routes.ts). */
+export type HtmlErrorPage = (request: FastifyRequest, error: AppError) => string | undefined;
+
+function sendError(reply: FastifyReply, request: FastifyRequest, err: AppError, htmlPage: HtmlErrorPage | undefined): FastifyReply {
+  const page = htmlPage?.(request, err);
+  if (page === undefined) return sendProblem(reply, request, err);
+  return reply
+    .code(err.status)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    .serializer((payload) => String(payload))
+    .send(page);
+}
+
 /** One error handler and one not-found handler for the whole app. */
-export function registerProblemHandlers(app: FastifyInstance): void {
+export function registerProblemHandlers(app: FastifyInstance, htmlPage?: HtmlErrorPage): void {
   app.setErrorHandler((error: unknown, request, reply) => {
     const appError = toAppError(error);
     if (appError.status >= 500) {
@@ -99,10 +114,10 @@ export function registerProblemHandlers(app: FastifyInstance): void {
     if (appError.status === 429) {
       const retry = reply.getHeader('retry-after');
       if (retry !== undefined) {
-        return sendProblem(reply, request, errors.rateLimited(Number(retry)));
+        return sendError(reply, request, errors.rateLimited(Number(retry)), htmlPage);
       }
     }
-    return sendProblem(reply, request, appError);
+    return sendError(reply, request, appError, htmlPage);
   });
-  app.setNotFoundHandler((request, reply) => sendProblem(reply, request, errors.routeNotFound()));
+  app.setNotFoundHandler((request, reply) => sendError(reply, request, errors.routeNotFound(), htmlPage));
 }

@@ -1,6 +1,8 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { MemberPrincipal } from '../modules/members/member-auth.service.js';
+import type { PortalRow } from '../modules/portal/portals.service.js';
 import type { StaffPrincipal } from '../modules/staff/auth.service.js';
 import type { Access } from '../modules/staff/staff.policy.js';
 
@@ -22,8 +24,14 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Who may call the route. Required on every route: a route without it refuses to register. */
     access?: Access;
+    /** Answers on portal hosts too (health checks). */
+    anyHost?: boolean;
   }
   interface FastifyRequest {
     staff: StaffPrincipal | null;
+    /** The portal whose host the request came to, if any (http/auth.ts). */
+    portal: PortalRow | null;
+    /** The signed-in portal member, on 'member' routes. */
+    member: MemberPrincipal | null;
   }
 }

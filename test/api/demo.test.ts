@@ -29,6 +29,9 @@ describe.each(dialects)('the demo data on %s', (dialect) => {
     const active = await db.selectFrom('contact_lists').select('id').where('kind', '=', 'active').executeTakeFirstOrThrow();
     expect((await db.selectFrom('list_members').select('contact_id').where('list_id', '=', active.id).execute()).length).toBe(3);
 
+    const portal = await db.selectFrom('portals').selectAll().executeTakeFirstOrThrow();
+    expect(portal).toMatchObject({ domain: 'portal.localhost', enabled: 1, scope: 'company' });
+    expect((await db.selectFrom('members').select('id').execute()).length).toBe(3);
     for (const email of ['admin@example.com', 'agent@example.com']) {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: { email, password: DEMO_PASSWORD } });
       expect(res.statusCode).toBe(200);

@@ -21,7 +21,7 @@ describe.each(dialects)('the route table on %s', (dialect) => {
 
   test('C9 the table is not empty and every route declares who may call it', () => {
     expect(routes().length).toBeGreaterThan(50);
-    for (const r of routes()) expect(['public', 'staff', 'portal_settings', 'manage_settings', 'manage_staff']).toContain(r.access);
+    for (const r of routes()) expect(['public', 'staff', 'portal_settings', 'manage_settings', 'manage_staff', 'portal', 'member']).toContain(r.access);
     const publicRoutes = routes().filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort();
     expect(publicRoutes).toEqual(['GET /', 'GET /api/openapi.json', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /api/v1/auth/sign-in']);
   });
@@ -29,6 +29,12 @@ describe.each(dialects)('the route table on %s', (dialect) => {
   test('C9 no route answers without its declared authentication', async () => {
     for (const r of routes()) {
       if (r.access === 'public') continue;
+      if (r.access === 'portal' || r.access === 'member') {
+        // Portal pages exist only on a portal's host (test/api/portal-pages.test.ts).
+        const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), payload: r.method === 'GET' ? undefined : {} });
+        expect(res.statusCode, `${r.method} ${r.url}`).toBe(404);
+        continue;
+      }
       for (const headers of [{}, { authorization: 'Bearer ptk_invalid' }, { cookie: 'portico_staff=forged' }]) {
         const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), headers, payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {} });
         expect(res.statusCode, `${r.method} ${r.url}`).toBe(401);
@@ -40,7 +46,7 @@ describe.each(dialects)('the route table on %s', (dialect) => {
 
   test('C4 C9 routes that need a permission refuse an agent without it, before reading the body', async () => {
     const agent = await createStaff(t);
-    const guarded = routes().filter((r) => r.access !== 'public' && r.access !== 'staff');
+    const guarded = routes().filter((r) => !['public', 'staff', 'portal', 'member'].includes(r.access));
     expect(guarded.length).toBeGreaterThan(10);
     for (const r of guarded) {
       const res = await t.app.inject({ method: r.method as 'GET', url: concrete(r.url), headers: agent.auth, payload: r.method === 'GET' || r.method === 'DELETE' ? undefined : {} });
@@ -53,6 +59,7 @@ describe.each(dialects)('the route table on %s', (dialect) => {
     expect(doc.openapi).toBe('3.1.0');
     for (const r of routes()) {
       const key = `${r.method} ${r.url}`;
+      if (r.access === 'portal' || r.access === 'member') continue; // HTML pages, not the API
       if (!NON_JSON.has(key)) {
         expect(r.responseCodes.some((c) => c.startsWith('2')), key).toBe(true);
         if (r.url.startsWith('/api/v1/')) expect(r.responseCodes, key).toContain('400');

@@ -23,25 +23,28 @@ const Index = Type.Object({
 
 export function opsRoutes(app: App, { deps, metrics }: { deps: Deps; metrics: Metrics }): void {
   app.get('/', {
-    config: { access: 'public' },
-    schema: { tags: ['operations'], summary: 'Where things are', response: { 200: Index } },
-  }, () => ({
+    config: { access: 'public', anyHost: true },
+    schema: { tags: ['operations'], summary: 'Where things are (on a portal host: its ticket list)', response: { 200: Index, 302: Type.Null() } },
+  }, async (request, reply) => {
+    if (request.portal !== null) return reply.code(302).header('location', `/${request.portal.slug}`).send(null);
+    return reply.send({
     name: 'Portico',
     api: '/api/v1',
     openapi: '/api/openapi.json',
     health: '/healthz',
     readiness: '/readyz',
     signIn: 'POST /api/v1/auth/sign-in',
-  }));
+    });
+  });
 
   app.get('/healthz', {
-    config: { access: 'public' },
+    config: { access: 'public', anyHost: true },
     logLevel: 'warn',
     schema: { tags: ['operations'], summary: 'The process is up', response: { 200: Health } },
   }, () => ({ status: 'ok' }));
 
   app.get('/readyz', {
-    config: { access: 'public' },
+    config: { access: 'public', anyHost: true },
     logLevel: 'warn',
     schema: { tags: ['operations'], summary: 'The database is reachable and migrated', response: { 200: Ready, 503: Ready } },
   }, async (_request, reply) => {
@@ -59,7 +62,7 @@ export function opsRoutes(app: App, { deps, metrics }: { deps: Deps; metrics: Me
   });
 
   app.get('/metrics', {
-    config: { access: 'public' },
+    config: { access: 'public', anyHost: true },
     logLevel: 'warn',
     schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: true },
   }, async (_request, reply) => {

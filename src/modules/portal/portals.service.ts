@@ -6,6 +6,7 @@ import type { Deps } from '../../deps.js';
 import { errors, type FieldError } from '../../errors.js';
 import { hashPassword } from '../../security/secrets.js';
 import type { AccessService } from '../access/access.service.js';
+import type { PortalHosts } from './hosts.js';
 import { validateConditions } from '../filters/filters.js';
 import type { PortalCreate, PortalUpdate } from './portals.schemas.js';
 
@@ -36,6 +37,7 @@ export class PortalsService {
   constructor(
     private readonly deps: Deps,
     private readonly access: AccessService,
+    private readonly hosts: PortalHosts,
   ) {}
 
   async get(id: number, db: Conn = this.deps.db): Promise<PortalRow> {
@@ -87,7 +89,7 @@ export class PortalsService {
 
   async create(input: Static<typeof PortalCreate>): Promise<PortalRow> {
     const now = this.deps.clock.now();
-    return this.deps.db.transaction().execute(async (tx) => {
+    const row = await this.deps.db.transaction().execute(async (tx) => {
       const { name, ...settings } = input;
       const set = await this.settingsToRow(tx, settings);
       try {
@@ -107,11 +109,14 @@ export class PortalsService {
         return this.domainTaken(error);
       }
     });
+    // After the commit, so no request caches the host's old state in between.
+    this.hosts.invalidate();
+    return row;
   }
 
   /** Changes settings; enabling checks the result against the checklist in the same transaction. */
   async update(id: number, input: Static<typeof PortalUpdate>): Promise<PortalRow> {
-    return this.deps.db.transaction().execute(async (tx) => {
+    const updated = await this.deps.db.transaction().execute(async (tx) => {
       await this.get(id, tx);
       const { name, enabled, ...settings } = input;
       const set = await this.settingsToRow(tx, settings);
@@ -131,10 +136,13 @@ export class PortalsService {
       }
       return row;
     });
+    this.hosts.invalidate();
+    return updated;
   }
 
   async delete(id: number): Promise<void> {
     const r = await this.deps.db.deleteFrom('portals').where('id', '=', id).executeTakeFirst();
+    this.hosts.invalidate();
     if (r.numDeletedRows === 0n) throw errors.notFound('portal');
   }
 

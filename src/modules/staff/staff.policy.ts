@@ -12,8 +12,12 @@ export interface Actor {
   permissions: readonly Permission[];
 }
 
-/** What a route demands of its caller. Every route declares one; there is no default. */
-export type Access = 'public' | 'staff' | Permission;
+/**
+ * What a route demands of its caller. Every route declares one; there is no default.
+ * 'portal' and 'member' routes answer only on an enabled portal's host (a member: signed in);
+ * every other route answers only off portal hosts, but for those marked `anyHost`.
+ */
+export type Access = 'public' | 'staff' | Permission | 'portal' | 'member';
 
 export function hasPermission(actor: Actor, permission: Permission): boolean {
   return actor.role === 'admin' || actor.permissions.includes(permission);
@@ -21,7 +25,7 @@ export function hasPermission(actor: Actor, permission: Permission): boolean {
 
 export function allows(actor: Actor | null, access: Access): boolean {
   if (access === 'public') return true;
-  if (actor === null) return false;
+  if (actor === null || access === 'portal' || access === 'member') return false;
   if (access === 'staff') return true;
   return hasPermission(actor, access);
 }

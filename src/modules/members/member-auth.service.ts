@@ -1,0 +1,89 @@
+import type { Deps } from '../../deps.js';
+import { errors } from '../../errors.js';
+import { decoyHash, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
+import { emailKey } from '../../util/email.js';
+import type { Viewer } from '../access/access.service.js';
+import type { PortalRow } from '../portal/portals.service.js';
+
+const MAX_FAILURES = 10;
+const LOCK_MS = 15 * 60 * 1000;
+const TOUCH_EVERY_MS = 60 * 1000;
+/** However active, a member signs in again after this long. */
+const ABSOLUTE_MS = 12 * 3600 * 1000;
+
+export interface MemberPrincipal {
+  viewer: Viewer;
+  email: string;
+  name: string;
+  session: { idHash: string; csrfToken: string };
+}
+
+/**
+ * Portal members signing in with a password (P8, P38, P39): server-side sessions whose cookie
+ * holds only a random id, a new id at every sign-in, the portal's idle timeout and an absolute
+ * lifetime. Unknown email, wrong password, locked and disabled members get the same answer
+ * after the same work.
+ */
+export class MemberAuthService {
+  constructor(private readonly deps: Deps) {}
+
+  async signIn(portal: PortalRow, email: string, password: string, meta: { ip: string; userAgent: string | undefined }): Promise<{ token: string; expiresAt: number }> {
+    const { db, clock } = this.deps;
+    const member = await db.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
+      .select(['m.id', 'm.password_hash', 'm.failed_sign_ins', 'm.locked_until', 'm.disabled_at'])
+      .where('m.portal_id', '=', portal.id).where('c.email_key', '=', emailKey(email))
+      .executeTakeFirst();
+    const ok = await verifyPassword(member?.password_hash ?? (await decoyHash()), password);
+    const now = clock.now();
+    if (member === undefined || member.password_hash === null) throw errors.invalidCredentials();
+    const locked = member.locked_until !== null && member.locked_until > now;
+    if (!ok || locked || member.disabled_at !== null) {
+      if (!ok && !locked) {
+        const failures = member.failed_sign_ins + 1;
+        await db.updateTable('members').set(failures >= MAX_FAILURES ? { failed_sign_ins: 0, locked_until: now + LOCK_MS } : { failed_sign_ins: failures })
+          .where('id', '=', member.id).execute();
+      }
+      throw errors.invalidCredentials();
+    }
+    const token = randomToken(32);
+    const expiresAt = now + ABSOLUTE_MS;
+    await db.transaction().execute(async (tx) => {
+      await tx.updateTable('members').set({ failed_sign_ins: 0, locked_until: null, last_sign_in_at: now }).where('id', '=', member.id).execute();
+      await tx.insertInto('member_sessions').values({
+        id_hash: sha256Hex(token), member_id: member.id, portal_id: portal.id, csrf_token: randomToken(24),
+        created_at: now, last_seen_at: now, expires_at: expiresAt, ip: meta.ip, user_agent: meta.userAgent?.slice(0, 512) ?? null,
+      }).execute();
+    });
+    return { token, expiresAt };
+  }
+
+  /** The member behind a session cookie on this portal, or null when unknown, idle too long, too old, or disabled. */
+  async resolve(portal: PortalRow, token: string): Promise<MemberPrincipal | null> {
+    const { db, clock } = this.deps;
+    const idHash = sha256Hex(token);
+    const row = await db.selectFrom('member_sessions as s')
+      .innerJoin('members as m', 'm.id', 's.member_id')
+      .innerJoin('contacts as c', 'c.id', 'm.contact_id')
+      .select(['s.csrf_token', 's.last_seen_at', 's.expires_at', 's.portal_id', 'm.id as member_id', 'm.disabled_at', 'c.id as contact_id', 'c.email', 'c.first_name', 'c.last_name'])
+      .where('s.id_hash', '=', idHash)
+      .executeTakeFirst();
+    if (row === undefined || row.portal_id !== portal.id) return null;
+    const now = clock.now();
+    if (now >= row.expires_at || now - row.last_seen_at >= portal.idle_timeout_minutes * 60_000 || row.disabled_at !== null) {
+      await db.deleteFrom('member_sessions').where('id_hash', '=', idHash).execute();
+      return null;
+    }
+    if (now - row.last_seen_at >= TOUCH_EVERY_MS) await db.updateTable('member_sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
+    const name = [row.first_name, row.last_name].filter((p) => p !== null && p !== '').join(' ');
+    return {
+      viewer: { portalId: portal.id, memberId: row.member_id, contactId: row.contact_id },
+      email: row.email,
+      name: name === '' ? row.email : name,
+      session: { idHash, csrfToken: row.csrf_token },
+    };
+  }
+
+  async signOut(idHash: string): Promise<void> {
+    await this.deps.db.deleteFrom('member_sessions').where('id_hash', '=', idHash).execute();
+  }
+}

@@ -1,0 +1,161 @@
+import formbody from '@fastify/formbody';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Deps } from '../../deps.js';
+import { AppError, errors } from '../../errors.js';
+import { memberCookieName } from '../../http/auth.js';
+import type { App } from '../../http/types.js';
+import { randomToken, safeEqual } from '../../security/secrets.js';
+import type { AccessService, View } from '../access/access.service.js';
+import type { MemberAuthService } from '../members/member-auth.service.js';
+import type { PortalRow } from './portals.service.js';
+import type { Page, Theme } from './theme.js';
+
+const FORM_COOKIE = 'portico_form';
+/** Portal pages may load their own stylesheets and images from https; nothing runs. */
+const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+export interface PagesOptions {
+  deps: Deps;
+  theme: Theme;
+  access: AccessService;
+  members: MemberAuthService;
+}
+
+const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
+const SignInForm = Type.Object(
+  {
+    email: Type.String({ maxLength: 254 }),
+    password: Type.String({ maxLength: 256 }),
+    csrf: Type.String({ maxLength: 100 }),
+    next: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
+const CsrfForm = Type.Object({ csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
+const ListQuery = Type.Object({ view: Type.Optional(Type.Enum(['mine', 'organization'])) }, { additionalProperties: false });
+
+function portalOf(request: FastifyRequest, slug: string): PortalRow {
+  const portal = request.portal;
+  if (portal?.slug !== slug) throw errors.routeNotFound();
+  return portal;
+}
+
+/** Only a path on this portal, so a sign-in can never send the customer elsewhere. */
+function safeNext(portal: PortalRow, next: string | undefined): string {
+  const home = `/${portal.slug}`;
+  if (next === undefined || !next.startsWith(home) || next.startsWith('//') || /[\\\s]/.test(next)) return home;
+  const rest = next.slice(home.length);
+  return rest === '' || rest.startsWith('/') || rest.startsWith('?') ? next : home;
+}
+
+/** The portal's HTML error pages, for anything that goes wrong on a portal host. */
+export function portalErrorPage(theme: Theme, request: FastifyRequest, error: AppError): string | undefined {
+  const portal = request.portal;
+  if (portal === null) return undefined;
+  const [heading, message] =
+    error.code === 'PORTAL_NOT_AVAILABLE' ? ['Not available', 'This support site is not available.']
+    : error.status === 404 ? ['Page not found', 'There is nothing at this address.']
+    : error.status === 429 ? ['Too many attempts', error.message]
+    : error.status === 401 || error.status === 403 ? ['Not allowed', 'Sign in again, then try once more.']
+    : error.status < 500 ? ['Something is wrong with the request', error.message]
+    : ['Something went wrong', 'Something went wrong on our side. Please try again.'];
+  return theme.render('error', portal, { heading, message, page_title: heading, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '' });
+}
+
+function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
+  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').send(body);
+}
+
+/**
+ * The customer portal's pages, on the portal's own host only (http/auth.ts). Forms are
+ * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
+ * session's token.
+ */
+export async function pagesRoutes(app: App, { deps, theme, access, members }: PagesOptions): Promise<void> {
+  await app.register(formbody, { bodyLimit: 16 * 1024 });
+
+  const render = (request: FastifyRequest, page: Page, portal: PortalRow, context: Record<string, unknown>) =>
+    theme.render(page, portal, { ...context, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? context.csrf ?? '' });
+
+  function formToken(request: FastifyRequest, reply: FastifyReply): string {
+    const existing = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
+    if (existing !== undefined && /^[A-Za-z0-9_-]{20,64}$/.test(existing)) return existing;
+    const token = randomToken(24);
+    reply.setCookie(FORM_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https' });
+    return token;
+  }
+
+  app.get('/assets/portal.css', { config: { access: 'portal' }, schema: { hide: true } }, (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(theme.css));
+
+  app.get('/assets/brand.css', { config: { access: 'portal' }, schema: { hide: true } }, (request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=60').send(theme.brandCss(request.portal as PortalRow)));
+
+  app.get('/:slug/sign-in', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: SlugParams, querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }) },
+  }, (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const csrf = formToken(request, reply);
+    return html(reply, render(request, 'sign-in', portal, { page_title: 'Sign in', csrf, next: safeNext(portal, request.query.next), email: '' }));
+  });
+
+  app.post('/:slug/sign-in', {
+    config: { access: 'portal', rateLimit: { max: 10, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` } },
+    schema: { hide: true, params: SlugParams, body: SignInForm },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const cookie = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
+    if (cookie === undefined || !safeEqual(cookie, request.body.csrf)) throw errors.csrf();
+    const next = safeNext(portal, request.body.next);
+    try {
+      const { token, expiresAt } = await members.signIn(portal, request.body.email, request.body.password, { ip: request.ip, userAgent: request.headers['user-agent'] });
+      reply.setCookie(memberCookieName(request), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(expiresAt) });
+      return await reply.code(303).header('location', next).header('cache-control', 'no-store').send();
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'INVALID_CREDENTIALS') throw error;
+      return html(reply, render(request, 'sign-in', portal, { page_title: 'Sign in', csrf: request.body.csrf, next, email: request.body.email, error: 'The email or password is wrong.' }), 401);
+    }
+  });
+
+  app.post('/:slug/sign-out', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams, body: CsrfForm },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const member = request.member;
+    if (member === null || !safeEqual(request.body.csrf, member.session.csrfToken)) throw errors.csrf();
+    await members.signOut(member.session.idHash);
+    reply.clearCookie(memberCookieName(request), { path: '/' });
+    return reply.code(303).header('location', `/${portal.slug}/sign-in`).header('cache-control', 'no-store').send();
+  });
+
+  app.get('/:slug', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams, querystring: ListQuery },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const member = request.member;
+    if (member === null) throw errors.unauthenticated();
+    const companyScope = portal.scope === 'company';
+    const view: View = companyScope ? (request.query.view ?? 'organization') : 'mine';
+    const ids = await access.visibleTicketIds(member.viewer, view, 25);
+    const rows = ids.length === 0 ? [] : await deps.db.selectFrom('tickets as t').innerJoin('stages as s', 's.id', 't.stage_id')
+      .select(['t.id', 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at', 's.name as stage'])
+      .where('t.id', 'in', ids).execute();
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const date = new Intl.DateTimeFormat(portal.language, { dateStyle: 'medium', timeZone: 'UTC' });
+    const tickets = ids.map((id) => byId.get(id)).filter((r) => r !== undefined).map((r) => ({
+      id: r.id,
+      subject: r.subject,
+      created_at: new Date(r.created_at).toISOString(),
+      created: date.format(r.created_at),
+      last_activity_at: new Date(r.last_activity_at).toISOString(),
+      last_activity: date.format(r.last_activity_at),
+      state: r.is_closed === 1 ? 'closed' : 'open',
+      status: portal.show_custom_stages === 1 ? r.stage : r.is_closed === 1 ? 'Closed' : 'Open',
+    }));
+    return html(reply, render(request, 'tickets', portal, { page_title: portal.title, tickets, view, company_scope: companyScope }));
+  });
+}

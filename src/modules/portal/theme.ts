@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Liquid, type Template } from 'liquidjs';
+import type { PortalRow } from './portals.service.js';
+
+/** The default theme's folder: beside src/ in a checkout, beside dist/ when built. */
+function themeRoot(): string {
+  for (const up of ['../../..', '../../../..']) {
+    const dir = join(import.meta.dirname, up, 'themes', 'default');
+    if (existsSync(join(dir, 'layout.liquid'))) return dir;
+  }
+  throw new Error('themes/default not found');
+}
+
+const PAGES = ['sign-in', 'tickets', 'error'] as const;
+export type Page = (typeof PAGES)[number];
+
+interface Branding {
+  logoUrl?: string | null;
+  faviconUrl?: string | null;
+  primaryColor?: string | null;
+  accentColor?: string | null;
+}
+
+function brandingOf(portal: PortalRow): Branding {
+  try {
+    return JSON.parse(portal.branding) as Branding;
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * The portal theme: LiquidJS templates, parsed once at boot and rendered synchronously. Liquid
+ * is a sandbox (templates admins edit later cannot run code on the server), and every output is
+ * HTML-escaped unless a template says otherwise.
+ */
+export class Theme {
+  private readonly liquid: Liquid;
+  private readonly templates = new Map<Page, Template[]>();
+  readonly css: string;
+
+  constructor(root = themeRoot()) {
+    this.liquid = new Liquid({ root, extname: '.liquid', cache: true, outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true });
+    for (const page of PAGES) this.templates.set(page, this.liquid.parseFileSync(page));
+    this.css = readFileSync(join(root, 'portal.css'), 'utf8');
+  }
+
+  /** What every page knows of its portal. Only these fields reach templates. */
+  portalContext(portal: PortalRow) {
+    const b = brandingOf(portal);
+    return { name: portal.name, title: portal.title, slug: portal.slug, language: portal.language, logo_url: b.logoUrl ?? null, favicon_url: b.faviconUrl ?? null };
+  }
+
+  /** CSS variables from the portal's colours (validated as #rrggbb when saved). */
+  brandCss(portal: PortalRow): string {
+    const b = brandingOf(portal);
+    const colour = (v: string | null | undefined) => (typeof v === 'string' && /^#[0-9a-fA-F]{6}$/.test(v) ? v : undefined);
+    const vars = [['--primary', colour(b.primaryColor)], ['--accent', colour(b.accentColor)]].filter(([, v]) => v !== undefined);
+    return `:root { ${vars.map(([k, v]) => `${String(k)}: ${String(v)};`).join(' ')} }\n`;
+  }
+
+  render(page: Page, portal: PortalRow, context: Record<string, unknown>): string {
+    const template = this.templates.get(page);
+    if (template === undefined) throw new Error(`no template ${page}`);
+    return this.liquid.renderSync(template, { ...context, portal: this.portalContext(portal) }) as string;
+  }
+}

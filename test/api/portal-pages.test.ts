@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createStaff, createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
+
+interface Fixture {
+  host: string;
+  slug: string;
+  portalId: number;
+  email: string;
+  password: string;
+}
+
+function cookiesOf(res: { headers: Record<string, unknown> }): Record<string, string> {
+  const raw = res.headers['set-cookie'];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? (raw as string[]) : [raw as string];
+  return Object.fromEntries(list.map((c) => c.split(';')[0]!.split('=') as [string, string]));
+}
+
+function csrfOf(body: string): string {
+  const match = /name="csrf" value="([^"]+)"/.exec(body);
+  if (match?.[1] === undefined) throw new Error('no csrf field in page');
+  return match[1];
+}
+
+describe.each(dialects)('portal pages on %s', (dialect) => {
+  let t: TestApp;
+  const PASSWORD = 'customer password 123';
+
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  async function portal(options: { scope?: 'contact' | 'company'; showCustomStages?: boolean; idle?: number } = {}): Promise<Fixture & { contactId: number; companyId: number; pipelineId: number }> {
+    const s = t.app.services;
+    const host = `${unique('support').toLowerCase()}.example.com`;
+    const company = await s.companies.create({ name: unique('Co') });
+    const email = `${unique('customer')}@example.com`;
+    const contact = await s.contacts.create({ email, firstName: 'Cora', lastName: 'Customer', primaryCompanyId: company.id });
+    const { pipeline } = await s.pipelines.create({ name: unique('P'), stages: [{ name: 'Waiting on us', state: 'open' }, { name: 'Solved', state: 'closed' }] });
+    const p = await s.portals.create({ name: 'Acme Help', title: 'Acme · your tickets', domain: host, consentText: 'ok', scope: options.scope ?? 'contact', showCustomStages: options.showCustomStages ?? false, idleTimeoutMinutes: options.idle ?? 30 });
+    await s.portals.update(p.id, { enabled: true });
+    await s.portals.createMember(p.id, contact.id, PASSWORD);
+    return { host, slug: p.slug, portalId: p.id, email, password: PASSWORD, contactId: contact.id, companyId: company.id, pipelineId: pipeline.id };
+  }
+
+  async function signIn(f: Fixture, password = f.password, ip = `10.9.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`) {
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in`, headers: { host: f.host }, remoteAddress: ip });
+    const form = cookiesOf(page).portico_form!;
+    const res = await t.app.inject({
+      method: 'POST', url: `/${f.slug}/sign-in`, remoteAddress: ip,
+      headers: { host: f.host, cookie: `portico_form=${form}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email: f.email, password, csrf: csrfOf(page.body), next: `/${f.slug}` }).toString(),
+    });
+    return { res, session: cookiesOf(res).portico_member };
+  }
+
+  test('P6 a portal answers only on its own host; the staff API never answers there', async () => {
+    const f = await portal();
+    const staff = await createStaff(t, { role: 'admin' });
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/contacts', headers: { ...staff.auth, host: f.host } })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: '/api/openapi.json', headers: { host: f.host } })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in` })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in`, headers: { host: f.host } })).statusCode).toBe(200);
+    expect((await t.app.inject({ method: 'GET', url: '/healthz', headers: { host: f.host } })).statusCode).toBe(200);
+    const home = await t.app.inject({ method: 'GET', url: '/', headers: { host: `${f.host}:3000` } });
+    expect(home.statusCode).toBe(302);
+    expect(home.headers.location).toBe(`/${f.slug}`);
+    const wrongSlug = await t.app.inject({ method: 'GET', url: '/other/sign-in', headers: { host: f.host } });
+    expect(wrongSlug.statusCode).toBe(404);
+    expect(wrongSlug.headers['content-type']).toMatch(/^text\/html/);
+    expect(wrongSlug.body).toContain('Page not found');
+  });
+
+  test('P26 a disabled portal shows a plain "not available" page', async () => {
+    const f = await portal();
+    await t.app.services.portals.update(f.portalId, { enabled: false });
+    const res = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in`, headers: { host: f.host } });
+    expect(res.statusCode).toBe(404);
+    expect(res.body).toContain('This support site is not available.');
+    expect(res.body).not.toContain('<form');
+  });
+
+  test('P8 P38 P5 a member signs in with a new session id, sees the tickets page titled by the portal, and signs out on the server', async () => {
+    const f = await portal();
+    const first = await signIn(f);
+    expect(first.res.statusCode).toBe(303);
+    expect(first.res.headers.location).toBe(`/${f.slug}`);
+    expect(String(first.res.headers['set-cookie'])).toMatch(/portico_member=[^;]+; .*HttpOnly/);
+    expect(String(first.res.headers['set-cookie'])).toMatch(/SameSite=Lax/);
+    const second = await signIn(f);
+    expect(second.session).not.toBe(first.session);
+
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}`, headers: { host: f.host, cookie: `portico_member=${first.session}` } });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(page.body).toContain('<title>Acme · your tickets</title>');
+    expect(page.body).toContain('Cora Customer');
+
+    const out = await t.app.inject({
+      method: 'POST', url: `/${f.slug}/sign-out`,
+      headers: { host: f.host, cookie: `portico_member=${first.session}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `csrf=${encodeURIComponent(csrfOf(page.body))}`,
+    });
+    expect(out.statusCode).toBe(303);
+    const after = await t.app.inject({ method: 'GET', url: `/${f.slug}`, headers: { host: f.host, cookie: `portico_member=${first.session}` } });
+    expect(after.statusCode).toBe(303);
+    expect(after.headers.location).toBe(`/${f.slug}/sign-in?next=${encodeURIComponent(`/${f.slug}`)}`);
+  });
+
+  test('P8 forms need their CSRF token; a wrong password and an unknown email read the same', async () => {
+    const f = await portal();
+    const noToken = await t.app.inject({ method: 'POST', url: `/${f.slug}/sign-in`, headers: { host: f.host, 'content-type': 'application/x-www-form-urlencoded' }, payload: `email=${f.email}&password=${f.password}&csrf=x` });
+    expect(noToken.statusCode).toBe(403);
+    expect(noToken.headers['content-type']).toMatch(/^text\/html/);
+    expect(noToken.headers['set-cookie']).toBeUndefined();
+    const wrong = await signIn(f, 'not the password');
+    const unknown = await signIn({ ...f, email: `${unique('nobody')}@example.com` });
+    expect(wrong.res.statusCode).toBe(401);
+    expect(unknown.res.statusCode).toBe(401);
+    expect(wrong.res.body).toContain('The email or password is wrong.');
+    expect(wrong.res.body.replace(/value="[^"]*"/g, '')).toBe(unknown.res.body.replace(/value="[^"]*"/g, ''));
+    expect(wrong.session).toBeUndefined();
+    const { session } = await signIn(f);
+    const signOutForged = await t.app.inject({ method: 'POST', url: `/${f.slug}/sign-out`, headers: { host: f.host, cookie: `portico_member=${session}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'csrf=forged' });
+    expect(signOutForged.statusCode).toBe(403);
+  });
+
+  test('P8 sign-in is rate limited per address and never redirects off the portal', async () => {
+    const f = await portal();
+    const codes: number[] = [];
+    for (let i = 0; i < 11; i++) codes.push((await signIn(f, 'wrong password', '192.0.2.99')).res.statusCode);
+    expect(codes.slice(0, 10).every((c) => c === 401)).toBe(true);
+    expect(codes[10]).toBe(429);
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in?next=${encodeURIComponent('//evil.example/x')}`, headers: { host: f.host } });
+    expect(page.body).toContain(`name="next" value="/${f.slug}"`);
+  });
+
+  test('P39 a member is signed out after the portal’s idle timeout', async () => {
+    const f = await portal({ idle: 10 });
+    const { session } = await signIn(f);
+    const get = () => t.app.inject({ method: 'GET', url: `/${f.slug}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    t.clock.advance(9 * 60_000);
+    expect((await get()).statusCode).toBe(200);
+    t.clock.advance(9 * 60_000);
+    expect((await get()).statusCode).toBe(200);
+    t.clock.advance(10 * 60_000 + 1);
+    expect((await get()).statusCode).toBe(303);
+  });
+
+  test('P31 P32 P33 P19 the list shows ID, subject, dates and status; custom stages on request; the View menu in company scope', async () => {
+    const f = await portal({ scope: 'company', showCustomStages: true });
+    const s = t.app.services;
+    const colleague = await s.contacts.create({ email: `${unique('colleague')}@example.com`, primaryCompanyId: f.companyId });
+    const own = await s.tickets.create({ subject: 'Printer <script>alert(1)</script> on fire', pipelineId: f.pipelineId, contactIds: [f.contactId] }, null);
+    const theirs = await s.tickets.create({ subject: 'Colleague ticket', pipelineId: f.pipelineId, contactIds: [colleague.id] }, null);
+    const { session } = await signIn(f);
+    const list = async (query = '') => (await t.app.inject({ method: 'GET', url: `/${f.slug}${query}`, headers: { host: f.host, cookie: `portico_member=${session}` } })).body;
+    const org = await list();
+    for (const column of ['ID', 'Subject', 'Created', 'Last activity', 'Status']) expect(org).toContain(`<th scope="col">${column}</th>`);
+    expect(org).toContain('Printer &lt;script&gt;alert(1)&lt;/script&gt; on fire');
+    expect(org).not.toContain('<script>');
+    expect(org).toContain('Colleague ticket');
+    expect(org).toContain('Waiting on us');
+    expect(org).toContain('Organization tickets');
+    const mine = await list('?view=mine');
+    expect(mine).toContain(`<td>${own.id}</td>`);
+    expect(mine).not.toContain(`<td>${theirs.id}</td>`);
+    expect((await t.app.inject({ method: 'GET', url: `/${f.slug}?view=everyone`, headers: { host: f.host, cookie: `portico_member=${session}` } })).statusCode).toBe(400);
+  });
+});

@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const available = existsSync(CHROMIUM);
+if (!available) {
+  process.stdout.write(`\nSKIPPED: browser tests. No Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); CI installs it.\n\n`);
+}
+
+describe.skipIf(!available)('the customer portal in a real browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let port = 0;
+
+  beforeAll(async () => {
+    t = await createTestApp('sqlite');
+    // The browser keeps its own time: cookies expiring by the manual clock would be dropped.
+    t.clock.set(Date.now());
+    await seedDemo(t.app.deps);
+    await t.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = t.app.server.address();
+    port = typeof address === 'object' && address !== null ? address.port : 0;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP portal.localhost 127.0.0.1'],
+    });
+  });
+  afterAll(async () => {
+    await browser.close();
+    await t.close();
+  });
+
+  test('P8 P19 P38 P17 a customer signs in on the portal host, sees the company’s tickets but not internal ones, switches the view, and signs out', async () => {
+    const page = await browser.newPage();
+    await page.goto(`http://portal.localhost:${port}/tickets`);
+    expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
+    await page.getByLabel('Email').fill('hank@globex.example');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`http://portal.localhost:${port}/tickets`);
+    expect(await page.title()).toBe('Your tickets · Portico Demo Support');
+    const rows = page.locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    await expect.poll(() => page.locator('tbody').innerText()).toContain('Export to CSV misses the last column');
+    expect(await page.locator('tbody').innerText()).not.toContain('Security review');
+    await page.getByRole('link', { name: 'My tickets' }).click();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`http://portal.localhost:${port}/tickets/sign-in`);
+    await page.goto(`http://portal.localhost:${port}/tickets`);
+    expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
+    await page.close();
+  });
+});
