@@ -58,7 +58,7 @@ async function start(config: Config, demo: boolean): Promise<void> {
   const app = await buildApp({ config, database, defaultMetrics: true });
   if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
   const purge = setInterval(() => {
-    app.services.staffAuth.purgeExpiredSessions().catch((err: unknown) => {
+    Promise.all([app.services.staffAuth.purgeExpiredSessions(), app.services.memberAuth.purgeExpiredSessions()]).catch((err: unknown) => {
       app.log.warn({ err }, 'session purge failed');
     });
   }, 10 * 60 * 1000);

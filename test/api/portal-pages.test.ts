@@ -150,6 +150,20 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect((await get()).statusCode).toBe(303);
   });
 
+  test('P39 P38 expired member sessions are purged: idle past the portal’s timeout, or past their absolute lifetime', async () => {
+    const f = await portal({ idle: 10 });
+    const { session } = await signIn(f);
+    const count = async () => (await t.app.deps.db.selectFrom('member_sessions').select('id_hash').where('portal_id', '=', f.portalId).execute()).length;
+    expect(session).toBeDefined();
+    expect(await count()).toBe(1);
+    t.clock.advance(9 * 60_000);
+    await t.app.services.memberAuth.purgeExpiredSessions();
+    expect(await count()).toBe(1);
+    t.clock.advance(2 * 60_000);
+    await t.app.services.memberAuth.purgeExpiredSessions();
+    expect(await count()).toBe(0);
+  });
+
   test('P31 P32 P33 P19 the list shows ID, subject, dates and status; custom stages on request; the View menu in company scope', async () => {
     const f = await portal({ scope: 'company', showCustomStages: true });
     const s = t.app.services;

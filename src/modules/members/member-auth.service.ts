@@ -1,3 +1,4 @@
+import { sql, type SqlBool } from 'kysely';
 import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
 import { decoyHash, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
@@ -81,6 +82,19 @@ export class MemberAuthService {
       name: name === '' ? row.email : name,
       session: { idHash, csrfToken: row.csrf_token },
     };
+  }
+
+  /** Deletes sessions past their absolute lifetime, or idle longer than their portal allows. */
+  async purgeExpiredSessions(): Promise<number> {
+    const now = this.deps.clock.now();
+    const r = await this.deps.db.deleteFrom('member_sessions')
+      .where((eb) => eb.or([
+        eb('expires_at', '<=', now),
+        eb.exists(eb.selectFrom('portals as p').select('p.id').whereRef('p.id', '=', 'member_sessions.portal_id')
+          .where(sql<SqlBool>`member_sessions.last_seen_at <= ${now} - p.idle_timeout_minutes * 60000`)),
+      ]))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async signOut(idHash: string): Promise<void> {
