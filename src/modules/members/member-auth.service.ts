@@ -91,7 +91,7 @@ export class MemberAuthService {
       .where((eb) => eb.or([
         eb('expires_at', '<=', now),
         eb.exists(eb.selectFrom('portals as p').select('p.id').whereRef('p.id', '=', 'member_sessions.portal_id')
-          .where(sql<SqlBool>`member_sessions.last_seen_at <= ${now} - p.idle_timeout_minutes * 60000`)),
+          .where(sql<SqlBool>`member_sessions.last_seen_at <= cast(${now} as bigint) - p.idle_timeout_minutes * 60000`)),
       ]))
       .executeTakeFirst();
     return Number(r.numDeletedRows);
