@@ -28,6 +28,6 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   portalsRoutes(app, { portals: s.portals });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
-    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth });
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations });
   });
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createStaff, createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
 
@@ -183,5 +184,54 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect(mine).toContain(`<td>${own.id}</td>`);
     expect(mine).not.toContain(`<td>${theirs.id}</td>`);
     expect((await t.app.inject({ method: 'GET', url: `/${f.slug}?view=everyone`, headers: { host: f.host, cookie: `portico_member=${session}` } })).statusCode).toBe(400);
+  });
+
+  test('P34 P16 P36 P17 a ticket shows its newest thread only, customer and staff messages with attachments, never an internal comment; others answer 404', async () => {
+    const f = await portal();
+    const s = t.app.services;
+    const staff = await createStaff(t);
+    const ticket = await s.tickets.create({ subject: 'Broken export', pipelineId: f.pipelineId, contactIds: [f.contactId] }, null);
+    const inbox = await s.inboxes.create(unique('Inbox'));
+    const older = await s.conversations.createThread({ inboxId: inbox.inbox.id, ticketId: ticket.id, subject: 'first' }, { type: 'system' });
+    await s.conversations.addMessage({ threadId: older.id, kind: 'message', author: { type: 'customer', contactId: f.contactId }, bodyText: 'an old message' });
+    t.clock.advance(60_000);
+    const newest = await s.conversations.createThread({ inboxId: inbox.inbox.id, ticketId: ticket.id, subject: 'second' }, { type: 'system' });
+    await s.conversations.addMessage({ threadId: newest.id, kind: 'message', author: { type: 'customer', contactId: f.contactId }, bodyText: 'The export <b>fails</b>' });
+    const upload = (name: string, body: string) => s.conversations.upload(Readable.from([Buffer.from(body)]), name, 'text/html', staff.id);
+    const log = await upload('export "log".html', '<script>alert(1)</script>');
+    await s.conversations.addMessage({ threadId: newest.id, kind: 'message', author: { type: 'staff', staffUserId: staff.id }, bodyText: 'Here is the log', attachmentIds: [log.id] });
+    const secret = await upload('secret.txt', 'internal only');
+    await s.conversations.addMessage({ threadId: newest.id, kind: 'comment', author: { type: 'staff', staffUserId: staff.id }, bodyText: 'SECRET NOTE', attachmentIds: [secret.id] });
+
+    const { session } = await signIn(f);
+    const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    const page = await get(`/${f.slug}/${ticket.id}`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('Broken export');
+    expect(page.body).toContain('The export &lt;b&gt;fails&lt;/b&gt;');
+    expect(page.body).toContain('Here is the log');
+    expect(page.body).not.toContain('an old message');
+    expect(page.body).not.toContain('SECRET NOTE');
+    expect(page.body).not.toContain('secret.txt');
+    expect(page.body).toContain(`/${f.slug}/attachments/${log.id}`);
+
+    const file = await get(`/${f.slug}/attachments/${log.id}`);
+    expect(file.statusCode).toBe(200);
+    expect(file.body).toBe('<script>alert(1)</script>');
+    expect(file.headers['content-type']).toBe('application/octet-stream');
+    expect(file.headers['content-disposition']).toMatch(/^attachment; filename="export _log_.html"/);
+    expect(file.headers['x-content-type-options']).toBe('nosniff');
+    expect(file.headers['content-security-policy']).toContain('sandbox');
+
+    expect((await get(`/${f.slug}/attachments/${secret.id}`)).statusCode).toBe(404);
+    const stranger = await s.contacts.create({ email: `${unique('stranger')}@example.com` });
+    const foreign = await s.tickets.create({ subject: 'Not yours', pipelineId: f.pipelineId, contactIds: [stranger.id] }, null);
+    const foreignPage = await get(`/${f.slug}/${foreign.id}`);
+    const missingPage = await get(`/${f.slug}/99999999`);
+    expect(foreignPage.statusCode).toBe(404);
+    expect(missingPage.statusCode).toBe(404);
+    expect(foreignPage.body).toBe(missingPage.body);
+    expect((await get(`/${f.slug}/abc`)).statusCode).toBe(400);
+    expect((await get(`/${f.slug}/attachments/x`)).statusCode).toBe(400);
   });
 });

@@ -33,7 +33,7 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     await t.close();
   });
 
-  test('P8 P19 P38 P17 a customer signs in on the portal host, sees the company’s tickets but not internal ones, switches the view, and signs out', async () => {
+  test('P8 P19 P34 P38 P17 a customer signs in on the portal host, sees the company’s tickets but not internal ones, switches the view, reads a ticket, and signs out', async () => {
     const page = await browser.newPage();
     await page.goto(`http://portal.localhost:${port}/tickets`);
     expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
@@ -48,6 +48,12 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     expect(await page.locator('tbody').innerText()).not.toContain('Security review');
     await page.getByRole('link', { name: 'My tickets' }).click();
     expect(await page.locator('tbody tr').count()).toBe(1);
+    await page.getByRole('link', { name: 'Cannot sign in after password change' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Cannot sign in after password change');
+    const conversation = await page.locator('.conversation').innerText();
+    expect(conversation).toContain('Around 09:40 CET');
+    expect(conversation).not.toContain('Logs show the account locked'); // an internal comment
+    await page.getByRole('link', { name: '← All tickets' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`http://portal.localhost:${port}/tickets/sign-in`);
     await page.goto(`http://portal.localhost:${port}/tickets`);

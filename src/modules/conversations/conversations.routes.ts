@@ -11,6 +11,7 @@ import {
   Attachment, ChannelCreate, ChannelParams, ChannelUpdate, Inbox, InboxCreate, InboxUpdate, Message, MessageCreate, MessagesQuery, Thread, ThreadCreate, ThreadListQuery, ThreadUpdate,
 } from './conversations.schemas.js';
 import type { ConversationsService, InboxesService } from './conversations.service.js';
+import { sendAttachment } from './download.js';
 
 export interface ConversationsRoutesOptions {
   deps: Deps;
@@ -21,15 +22,6 @@ export interface ConversationsRoutesOptions {
 const THREAD_SORT = pickSort('-lastMessageAt', '-lastMessageAt', { lastMessageAt: 'last_message_at' }, 'id');
 const MESSAGE_SORT = pickSort('createdAt', 'createdAt', { createdAt: 'id' }, 'id');
 const noContent = { 204: Type.Null(), ...problemResponses };
-/** Types a browser may show inline safely are still sent as downloads; the rest as octet-stream. */
-const KNOWN_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain']);
-
-export function contentDisposition(filename: string): string {
-  const ascii = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_');
-  // RFC 8187 allows fewer characters than encodeURIComponent leaves alone: encode ' ( ) * too.
-  const utf8 = encodeURIComponent(filename).replace(/['()*]/g, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase()}`);
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${utf8}`;
-}
 
 export function conversationsRoutes(app: App, { deps, inboxes, conversations }: ConversationsRoutesOptions): void {
   const itags = ['inboxes'];
@@ -176,13 +168,6 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations }: 
     schema: { tags: atags, summary: 'Download an attachment (always as a download, never rendered)', params: IdParams },
   }, async (request, reply) => {
     const row = await conversations.getAttachment(request.params.id);
-    return reply
-      .header('content-type', KNOWN_TYPES.has(row.content_type) ? row.content_type : 'application/octet-stream')
-      .header('content-length', String(row.size))
-      .header('content-disposition', contentDisposition(row.filename))
-      .header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'none'; sandbox")
-      .header('cache-control', 'private, no-store')
-      .send(conversations.openAttachment(row));
+    return sendAttachment(reply, row, conversations.openAttachment(row));
   });
 }

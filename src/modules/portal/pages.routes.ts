@@ -8,7 +8,10 @@ import type { App } from '../../http/types.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
 import type { AccessService, View } from '../access/access.service.js';
 import type { MemberAuthService } from '../members/member-auth.service.js';
+import { sendAttachment } from '../conversations/download.js';
+import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { PortalRow } from './portals.service.js';
+import { loadTicketView } from './ticket-view.js';
 import type { Page, Theme } from './theme.js';
 
 const FORM_COOKIE = 'portico_form';
@@ -20,6 +23,7 @@ export interface PagesOptions {
   theme: Theme;
   access: AccessService;
   members: MemberAuthService;
+  conversations: ConversationsService;
 }
 
 const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
@@ -33,6 +37,8 @@ const SignInForm = Type.Object(
   { additionalProperties: false },
 );
 const CsrfForm = Type.Object({ csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
+const TicketParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
+const AttachmentParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), attachmentId: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 const ListQuery = Type.Object({ view: Type.Optional(Type.Enum(['mine', 'organization'])) }, { additionalProperties: false });
 
 function portalOf(request: FastifyRequest, slug: string): PortalRow {
@@ -72,7 +78,7 @@ function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   const render = (request: FastifyRequest, page: Page, portal: PortalRow, context: Record<string, unknown>) =>
@@ -158,4 +164,54 @@ export async function pagesRoutes(app: App, { deps, theme, access, members }: Pa
     }));
     return html(reply, render(request, 'tickets', portal, { page_title: portal.title, tickets, view, company_scope: companyScope }));
   });
+
+  app.get('/:slug/:id', {
+    config: { access: 'member' },
+    schema: { hide: true, params: TicketParams },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const member = request.member;
+    if (member === null) throw errors.unauthenticated();
+    const view = await loadTicketView(deps.db, access, member.viewer, request.params.id);
+    // Not visible answers exactly like not there.
+    if (view === undefined) throw errors.notFound('ticket');
+    const date = new Intl.DateTimeFormat(portal.language, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+    const ticket = {
+      id: view.id,
+      subject: view.subject,
+      closed: view.closed,
+      state: view.closed ? 'closed' : 'open',
+      status: portal.show_custom_stages === 1 ? view.stage : view.closed ? 'Closed' : 'Open',
+      created_at: new Date(view.createdAt).toISOString(),
+      created: date.format(view.createdAt),
+      messages: view.messages.map((m) => ({
+        author: m.author,
+        from_customer: m.fromCustomer,
+        body: m.bodyText,
+        created_at: new Date(m.createdAt).toISOString(),
+        created: date.format(m.createdAt),
+        attachments: m.attachments.map((f) => ({ id: f.id, filename: f.filename, size: formatSize(f.size) })),
+      })),
+    };
+    return html(reply, render(request, 'ticket', portal, { page_title: view.subject, ticket }));
+  });
+
+  app.get('/:slug/attachments/:attachmentId', {
+    config: { access: 'member' },
+    schema: { hide: true, params: AttachmentParams },
+  }, async (request, reply) => {
+    portalOf(request, request.params.slug);
+    const member = request.member;
+    if (member === null) throw errors.unauthenticated();
+    const id = await access.findVisibleAttachmentId(member.viewer, request.params.attachmentId);
+    if (id === undefined) throw errors.notFound('attachment');
+    const row = await conversations.getAttachment(id);
+    return sendAttachment(reply, row, conversations.openAttachment(row));
+  });
+}
+
+function formatSize(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }

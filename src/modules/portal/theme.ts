@@ -12,7 +12,7 @@ function themeRoot(): string {
   throw new Error('themes/default not found');
 }
 
-const PAGES = ['sign-in', 'tickets', 'error'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'error'] as const;
 export type Page = (typeof PAGES)[number];
 
 interface Branding {
