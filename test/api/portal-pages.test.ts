@@ -234,4 +234,91 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect((await get(`/${f.slug}/abc`)).statusCode).toBe(400);
     expect((await get(`/${f.slug}/attachments/x`)).statusCode).toBe(400);
   });
+
+  function multipart(fields: Record<string, string>, files: { name: string; content: Buffer | string; type?: string }[]) {
+    const boundary = `----portico${unique('b')}`;
+    const chunks: Buffer[] = [];
+    for (const [k, v] of Object.entries(fields)) chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+    for (const f of files) {
+      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="attachments"; filename="${f.name}"\r\nContent-Type: ${f.type ?? 'text/plain'}\r\n\r\n`));
+      chunks.push(Buffer.isBuffer(f.content) ? f.content : Buffer.from(f.content));
+      chunks.push(Buffer.from('\r\n'));
+    }
+    chunks.push(Buffer.from(`--${boundary}--\r\n`));
+    return { payload: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+  }
+
+  test('P35 P27 P20 a member replies with text and files: in the thread shown, on the timelines, as the ticket’s last activity; a ticket without a thread starts one in the default inbox', async () => {
+    const s = t.app.services;
+    const inbox = await s.inboxes.create(unique('Portal inbox'));
+    await s.inboxes.addChannel(inbox.inbox.id, { type: 'portal', name: 'Portal' });
+    const f = await portal();
+    await s.portals.update(f.portalId, { defaultInboxId: inbox.inbox.id });
+    const ticket = await s.tickets.create({ subject: 'Phoned in', pipelineId: f.pipelineId, contactIds: [f.contactId], companyIds: [f.companyId] }, null);
+    const { session } = await signIn(f);
+    const headers = (contentType: string) => ({ host: f.host, cookie: `portico_member=${session}`, 'content-type': contentType });
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/${ticket.id}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    const csrf = csrfOf(page.body);
+    t.clock.advance(5 * 60_000);
+    const body = multipart({ csrf, body: 'Here are the logs you asked for.' }, [{ name: 'one.txt', content: 'first file' }, { name: 'two.log', content: 'second file' }]);
+    const res = await t.app.inject({ method: 'POST', url: `/${f.slug}/${ticket.id}/reply`, headers: headers(body.contentType), payload: body.payload });
+    expect(res.statusCode, res.body).toBe(303);
+    expect(res.headers.location).toBe(`/${f.slug}/${ticket.id}`);
+
+    const thread = await t.app.deps.db.selectFrom('threads').selectAll().where('ticket_id', '=', ticket.id).executeTakeFirstOrThrow();
+    expect(thread).toMatchObject({ inbox_id: inbox.inbox.id, contact_id: f.contactId, status: 'open' });
+    expect(thread.channel_id).not.toBeNull();
+    const after = await t.app.inject({ method: 'GET', url: `/${f.slug}/${ticket.id}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    expect(after.body).toContain('Here are the logs you asked for.');
+    expect(after.body).toContain('one.txt');
+    expect(after.body).toContain('two.log');
+    const saved = await s.tickets.get(ticket.id);
+    expect(saved.last_activity_at).toBe(t.clock.now());
+    for (const [type, id] of [['contact', f.contactId], ['ticket', ticket.id], ['company', f.companyId]] as const) {
+      const timeline = await s.timeline.page(type, id, undefined, 5);
+      expect(timeline.items[0], `${type} timeline`).toMatchObject({ type: 'email', body: 'Here are the logs you asked for.' });
+    }
+  });
+
+  test('P35 bad replies change nothing: no CSRF token, a foreign or closed ticket, an empty reply, too many files, a file too large', async () => {
+    const s = t.app.services;
+    const inbox = await s.inboxes.create(unique('Portal inbox'));
+    const f = await portal();
+    await s.portals.update(f.portalId, { defaultInboxId: inbox.inbox.id });
+    const open = await s.tickets.create({ subject: 'Open one', pipelineId: f.pipelineId, contactIds: [f.contactId] }, null);
+    const { session } = await signIn(f);
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/${open.id}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    const csrf = csrfOf(page.body);
+    const stranger = await s.contacts.create({ email: `${unique('stranger')}@example.com` });
+    const foreign = await s.tickets.create({ subject: 'Not yours', pipelineId: f.pipelineId, contactIds: [stranger.id] }, null);
+    const stages = await s.pipelines.get(f.pipelineId);
+    const closed = await s.tickets.create({ subject: 'Closed one', pipelineId: f.pipelineId, stageId: stages.stages[1]!.id, contactIds: [f.contactId] }, null);
+    const counts = async () => ({
+      messages: (await t.app.deps.db.selectFrom('messages').select('id').execute()).length,
+      attachments: (await t.app.deps.db.selectFrom('attachments').select('id').execute()).length,
+      threads: (await t.app.deps.db.selectFrom('threads').select('id').execute()).length,
+    });
+    const before = await counts();
+    const post = (ticketId: number, fields: Record<string, string>, files: { name: string; content: string }[] = []) => {
+      const body = multipart(fields, files);
+      return t.app.inject({ method: 'POST', url: `/${f.slug}/${ticketId}/reply`, headers: { host: f.host, cookie: `portico_member=${session}`, 'content-type': body.contentType }, payload: body.payload });
+    };
+    expect((await post(open.id, { body: 'no token' }, [{ name: 'a.txt', content: 'x' }])).statusCode).toBe(403);
+    expect((await post(open.id, { csrf: 'forged', body: 'forged token' })).statusCode).toBe(403);
+    expect((await post(foreign.id, { csrf, body: 'not mine' })).statusCode).toBe(404);
+    expect((await post(999999, { csrf, body: 'nothing there' })).statusCode).toBe(404);
+    expect((await post(closed.id, { csrf, body: 'too late' })).statusCode).toBe(409);
+    expect((await post(open.id, { csrf, body: '   ' })).statusCode).toBe(400);
+    const many = Array.from({ length: 11 }, (_, i) => ({ name: `f${i}.txt`, content: `file ${i}` }));
+    expect((await post(open.id, { csrf, body: 'too many' }, many)).statusCode).toBe(413);
+    const huge = await post(open.id, { csrf, body: 'too big' }, [{ name: 'big.txt', content: 'x'.repeat(t.config.attachmentLimit + 1) }]);
+    expect(huge.statusCode).toBe(413);
+    expect(huge.headers['content-type']).toMatch(/^text\/html/);
+    const urlencoded = await t.app.inject({ method: 'POST', url: `/${f.slug}/${open.id}/reply`, headers: { host: f.host, cookie: `portico_member=${session}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: `csrf=${csrf}&body=hi` });
+    expect(urlencoded.statusCode).toBe(415);
+    expect(await counts()).toEqual(before);
+    const closedPage = await t.app.inject({ method: 'GET', url: `/${f.slug}/${closed.id}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    expect(closedPage.body).toContain('This ticket is closed.');
+    expect(closedPage.body).not.toContain('Send reply');
+  });
 });

@@ -33,7 +33,7 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     await t.close();
   });
 
-  test('P8 P19 P34 P38 P17 a customer signs in on the portal host, sees the company’s tickets but not internal ones, switches the view, reads a ticket, and signs out', async () => {
+  test('P8 P19 P34 P35 P38 P17 a customer signs in on the portal host, sees the company’s tickets but not internal ones, switches the view, reads a ticket, replies with two files, downloads one, and signs out', async () => {
     const page = await browser.newPage();
     await page.goto(`http://portal.localhost:${port}/tickets`);
     expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
@@ -53,6 +53,17 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     const conversation = await page.locator('.conversation').innerText();
     expect(conversation).toContain('Around 09:40 CET');
     expect(conversation).not.toContain('Logs show the account locked'); // an internal comment
+    await page.getByLabel('Reply').fill('Still happening today, screenshots attached.');
+    await page.locator('#reply-files').setInputFiles([
+      { name: 'first.txt', mimeType: 'text/plain', buffer: Buffer.from('first attachment') },
+      { name: 'second.txt', mimeType: 'text/plain', buffer: Buffer.from('second attachment') },
+    ]);
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await expect.poll(() => page.locator('.conversation').innerText()).toContain('Still happening today, screenshots attached.');
+    const download = page.waitForEvent('download');
+    await page.getByRole('link', { name: 'second.txt' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('second.txt');
     await page.getByRole('link', { name: '← All tickets' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`http://portal.localhost:${port}/tickets/sign-in`);

@@ -17,13 +17,24 @@ import { htmlToText, sanitizeMessageHtml } from './html.js';
 
 export type Author = { type: 'staff'; staffUserId: number } | { type: 'customer'; contactId: number } | { type: 'system' };
 
+/** A file already durable in the file store, waiting for the row that will point at it. */
+export interface StoredUpload {
+  sha256: string;
+  size: number;
+  filename: string;
+  contentType: string;
+}
+
 export interface NewMessage {
   threadId: number;
   kind: 'message' | 'comment';
   author: Author;
   bodyText?: string;
   bodyHtml?: string;
+  /** Earlier uploads by the staff author, claimed for this message. */
   attachmentIds?: number[];
+  /** Files stored for this message alone (a customer's reply), recorded with it. */
+  files?: StoredUpload[];
 }
 
 const addressTaken = () => errors.conflict('ADDRESS_TAKEN', 'Another channel already receives mail at this address.');
@@ -196,7 +207,7 @@ export class ConversationsService {
   async addMessageIn(tx: Tx, input: NewMessage): Promise<repo.MessageRow> {
     const html = input.bodyHtml === undefined ? null : sanitizeMessageHtml(input.bodyHtml);
     const text = (input.bodyText ?? (html === null ? '' : htmlToText(html))).trim();
-    if (text === '' && (input.attachmentIds ?? []).length === 0) {
+    if (text === '' && (input.attachmentIds ?? []).length === 0 && (input.files ?? []).length === 0) {
       throw errors.unprocessable('EMPTY_MESSAGE', 'A message needs text or an attachment.', [{ path: '/body/bodyText', message: 'is empty' }]);
     }
     const thread = await this.getThread(input.threadId, tx);
@@ -217,6 +228,12 @@ export class ConversationsService {
       if (claimed !== ids.length) {
         throw errors.unprocessable('ATTACHMENT_NOT_AVAILABLE', 'An attachment is unknown, not yours, or already used.', [{ path: '/body/attachmentIds', message: 'must be your own uploads, not yet attached' }]);
       }
+    }
+    for (const file of input.files ?? []) {
+      await repo.insertAttachment(tx, {
+        message_id: message.id, sha256: file.sha256, size: file.size, filename: file.filename, content_type: file.contentType,
+        uploaded_by_staff_id: null, created_at: now,
+      });
     }
     await repo.updateThread(tx, thread.id, { last_message_at: now, updated_at: now });
     const targets: { type: 'ticket' | 'contact' | 'company'; id: number }[] = [];
@@ -243,18 +260,27 @@ export class ConversationsService {
     return message;
   }
 
-  /** Stores an upload (synced and renamed into place first), then records it, unattached, for its uploader. */
-  async upload(source: Readable, filename: string, declaredType: string, staffUserId: number): Promise<repo.AttachmentRow> {
-    const stored = await this.files.put(source, this.deps.config.attachmentLimit);
+  /**
+   * Writes a file durably (temp file, fsync, rename) and tells what it is: the type comes from
+   * its bytes, never from the client's claim. No row yet; the caller records it.
+   */
+  async storeFile(source: Readable, filename: string, declaredType: string, maxBytes = this.deps.config.attachmentLimit): Promise<StoredUpload> {
+    const stored = await this.files.put(source, maxBytes);
     if (stored.size === 0) throw errors.unprocessable('EMPTY_FILE', 'The file is empty.');
     const sniffed = await fileTypeFromBuffer(stored.head);
     const contentType = sniffed?.mime ?? (declaredType.startsWith('text/plain') ? 'text/plain' : 'application/octet-stream');
+    return { sha256: stored.sha256, size: stored.size, filename: cleanFilename(filename), contentType };
+  }
+
+  /** Stores an upload, then records it, unattached, for its uploader. */
+  async upload(source: Readable, filename: string, declaredType: string, staffUserId: number): Promise<repo.AttachmentRow> {
+    const file = await this.storeFile(source, filename, declaredType);
     return repo.insertAttachment(this.deps.db, {
       message_id: null,
-      sha256: stored.sha256,
-      size: stored.size,
-      filename: cleanFilename(filename),
-      content_type: contentType,
+      sha256: file.sha256,
+      size: file.size,
+      filename: file.filename,
+      content_type: file.contentType,
       uploaded_by_staff_id: staffUserId,
       created_at: this.deps.clock.now(),
     });

@@ -12,6 +12,8 @@ import { sendAttachment } from '../conversations/download.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { PortalRow } from './portals.service.js';
 import { loadTicketView } from './ticket-view.js';
+import { replyToTicket } from './reply.js';
+import type { StoredUpload } from '../conversations/conversations.service.js';
 import type { Page, Theme } from './theme.js';
 
 const FORM_COOKIE = 'portico_form';
@@ -193,7 +195,49 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
         attachments: m.attachments.map((f) => ({ id: f.id, filename: f.filename, size: formatSize(f.size) })),
       })),
     };
-    return html(reply, render(request, 'ticket', portal, { page_title: view.subject, ticket }));
+    return html(reply, render(request, 'ticket', portal, { page_title: view.subject, ticket, max_files: REPLY_MAX_FILES }));
+  });
+
+  app.post('/:slug/:id/reply', {
+    config: { access: 'member' },
+    schema: { hide: true, params: TicketParams },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const member = request.member;
+    if (member === null) throw errors.unauthenticated();
+    if (!request.isMultipart()) throw errors.unsupportedMediaType();
+    const totalLimit = deps.config.attachmentLimit * 2;
+    let csrf: string | undefined;
+    let text = '';
+    let total = 0;
+    const files: StoredUpload[] = [];
+    // The form sends its CSRF token first; no file is stored before it checks out, and the
+    // limits stop an oversize upload while it streams, not after.
+    const parts = request.parts({ limits: { files: REPLY_MAX_FILES, fileSize: deps.config.attachmentLimit, fields: 4, fieldSize: 64 * 1024, parts: REPLY_MAX_FILES + 4 } });
+    for await (const part of parts) {
+      if (part.type === 'field') {
+        if (part.fieldname === 'csrf' && typeof part.value === 'string') csrf = part.value;
+        else if (part.fieldname === 'body' && typeof part.value === 'string') text = part.value;
+        continue;
+      }
+      if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) {
+        part.file.resume();
+        throw errors.csrf();
+      }
+      if (part.filename === '') {
+        part.file.resume();
+        continue;
+      }
+      const stored = await conversations.storeFile(part.file, part.filename, part.mimetype);
+      total += stored.size;
+      if (total > totalLimit) throw errors.payloadTooLarge();
+      files.push(stored);
+    }
+    if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) throw errors.csrf();
+    if (text.length > REPLY_MAX_TEXT) throw errors.validation([{ path: '/body/body', message: `must be at most ${REPLY_MAX_TEXT} characters` }]);
+    if (text.trim() === '' && files.length === 0) throw errors.validation([{ path: '/body/body', message: 'write a message or attach a file' }], 'Write a message or attach a file.');
+    await replyToTicket(deps, access, conversations, portal, member.viewer, request.params.id, text, files);
+    return reply.code(303).header('location', `/${portal.slug}/${request.params.id}`).header('cache-control', 'no-store').send();
   });
 
   app.get('/:slug/attachments/:attachmentId', {
@@ -209,6 +253,10 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     return sendAttachment(reply, row, conversations.openAttachment(row));
   });
 }
+
+/** How many files, and how many bytes in all, one reply may carry. */
+const REPLY_MAX_FILES = 10;
+const REPLY_MAX_TEXT = 20_000;
 
 function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
