@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Viewer } from '../../src/modules/access/access.service.js';
+import { pickSort } from '../../src/http/pagination.js';
+import { PORTAL_SORTS, type Viewer } from '../../src/modules/access/access.service.js';
 import { createStaff, createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
 
 describe.each(dialects)('the access rule on %s', (dialect) => {
@@ -62,8 +63,9 @@ describe.each(dialects)('the access rule on %s', (dialect) => {
   test('P18 P19 in company scope a member also sees their primary company’s tickets; the View menu narrows to their own', async () => {
     const v = viewer('companyPortal', 'aliceOnCompany');
     expect(await sees(v)).toEqual([ids.alicesOwn, ids.bobs, ids.alicesClosed].sort((a, b) => a! - b!));
-    const org = await t.app.services.access.visibleTicketIds(v, 'organization', 50);
-    const mine = await t.app.services.access.visibleTicketIds(v, 'mine', 50);
+    const sort = pickSort(undefined, '-lastActivity', PORTAL_SORTS, 'a.ticket_id');
+    const org = (await t.app.services.access.listVisible(v, { view: 'organization', sort, limit: 50 })).map((r) => r.id);
+    const mine = (await t.app.services.access.listVisible(v, { view: 'mine', sort, limit: 50 })).map((r) => r.id);
     expect([...org].sort((a, b) => a - b)).toEqual([ids.alicesOwn, ids.bobs, ids.alicesClosed].sort((a, b) => a! - b!));
     expect([...mine].sort((a, b) => a - b)).toEqual([ids.alicesOwn, ids.alicesClosed].sort((a, b) => a! - b!));
   });

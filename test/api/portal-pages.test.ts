@@ -321,4 +321,52 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect(closedPage.body).toContain('This ticket is closed.');
     expect(closedPage.body).not.toContain('Send reply');
   });
+
+  test('P31 the list filters by status, searches subjects and the messages the customer can see (never an internal comment), sorts, and pages', async () => {
+    const s = t.app.services;
+    const f = await portal();
+    const staff = await createStaff(t);
+    const inbox = await s.inboxes.create(unique('Inbox'));
+    const ids: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      t.clock.advance(1000);
+      ids.push((await s.tickets.create({ subject: `Ticket number ${i}`, pipelineId: f.pipelineId, contactIds: [f.contactId] }, null)).id);
+    }
+    const stages = await s.pipelines.get(f.pipelineId);
+    await s.tickets.update(ids[3]!, { stageId: stages.stages[1]!.id }, null);
+    const older = await s.conversations.createThread({ inboxId: inbox.inbox.id, ticketId: ids[5]!, subject: 'x' }, { type: 'system' });
+    await s.conversations.addMessage({ threadId: older.id, kind: 'message', author: { type: 'customer', contactId: f.contactId }, bodyText: 'pineapple in an old thread' });
+    t.clock.advance(1000);
+    const newest = await s.conversations.createThread({ inboxId: inbox.inbox.id, ticketId: ids[5]!, subject: 'y' }, { type: 'system' });
+    await s.conversations.addMessage({ threadId: newest.id, kind: 'message', author: { type: 'staff', staffUserId: staff.id }, bodyText: 'The flux capacitor needs 1.21 GW (100% sure)' });
+    await s.conversations.addMessage({ threadId: newest.id, kind: 'comment', author: { type: 'staff', staffUserId: staff.id }, bodyText: 'internal-only-codeword' });
+
+    const { session } = await signIn(f);
+    const ticketIdsOn = async (query: string) => {
+      const res = await t.app.inject({ method: 'GET', url: `/${f.slug}${query}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+      expect(res.statusCode, query).toBe(200);
+      const found = [...res.body.matchAll(/<tr><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+      const next = /<a href="([^"]+)" rel="next">/.exec(res.body)?.[1]?.replace(/&amp;/g, '&');
+      return { found, next };
+    };
+    const first = await ticketIdsOn('');
+    expect(first.found).toHaveLength(25);
+    expect(first.found[0]).toBe(ids[5]); // newest activity first: it has messages
+    const second = await ticketIdsOn(first.next!.slice(`/${f.slug}`.length));
+    expect(second.next).toBeUndefined();
+    expect(new Set([...first.found, ...second.found])).toEqual(new Set(ids));
+
+    expect((await ticketIdsOn('?status=closed')).found).toEqual([ids[3]]);
+    expect((await ticketIdsOn('?status=open')).found).not.toContain(ids[3]);
+    expect((await ticketIdsOn('?q=number%2029')).found).toEqual([ids[29]]);
+    expect((await ticketIdsOn('?q=FLUX')).found).toEqual([ids[5]]);
+    expect((await ticketIdsOn('?q=100%25')).found).toEqual([ids[5]]);
+    expect((await ticketIdsOn('?q=internal-only-codeword')).found).toEqual([]);
+    expect((await ticketIdsOn('?q=pineapple')).found).toEqual([]);
+    const oldest = await ticketIdsOn('?sort=created');
+    expect(oldest.found[0]).toBe(ids[0]);
+    const bad = await t.app.inject({ method: 'GET', url: `/${f.slug}?cursor=nonsense`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toMatch(/^text\/html/);
+  });
 });

@@ -2,6 +2,7 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Conn } from '../../db/database.js';
 import { jsonValue } from '../../db/dialect.js';
 import type { Deps } from '../../deps.js';
+import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
 import { compileConditions, type Catalogue, type ConditionT } from '../filters/filters.js';
 import * as pipelinesRepo from '../tickets/pipelines.repository.js';
 
@@ -14,6 +15,18 @@ export interface Viewer {
 
 /** Which of the visible tickets a list shows (P19): the member's own, or their company's. */
 export type View = 'mine' | 'organization';
+
+export interface ListOptions {
+  view: View;
+  status?: 'open' | 'closed';
+  search?: string;
+  sort: SortSpec;
+  cursor?: Cursor;
+  limit: number;
+}
+
+/** Sorts the portal list offers; last activity goes through the association's own copy and index. */
+export const PORTAL_SORTS = { lastActivity: 'a.last_activity_at', created: 't.created_at' } as const;
 
 const STATIC_TICKET_PROPERTIES = {
   pipelineId: { type: 'id', ref: sql.ref('t.pipeline_id') },
@@ -89,15 +102,37 @@ export class AccessService {
     return row?.id;
   }
 
-  /** Visible ticket ids for a view, newest activity first (a page; the portal pages paginate it). */
-  async visibleTicketIds(viewer: Viewer, view: View, limit: number, db: Conn = this.deps.db): Promise<number[]> {
+  /**
+   * A page of the tickets a viewer may see, for the portal's list (P31, P19). The query starts
+   * from an association index (the contact's tickets for "mine", the primary company's for
+   * "organization") and keeps only what passes the access rule, so its cost follows the page,
+   * not the table. Search matches the subject and the messages the customer can see: those of
+   * the newest thread, never an internal comment.
+   */
+  async listVisible(viewer: Viewer, options: ListOptions, db: Conn = this.deps.db): Promise<{ id: number; sortValue: number }[]> {
     const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
-    let q = db.selectFrom('tickets as t').select('t.id').where(condition);
-    if (view === 'mine') {
-      q = q.where((eb) => eb.exists(eb.selectFrom('ticket_contacts as mc').select('mc.ticket_id').whereRef('mc.ticket_id', '=', 't.id').where('mc.contact_id', '=', viewer.contactId)));
+    let base;
+    if (options.view === 'mine') {
+      base = db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', viewer.contactId);
+    } else {
+      const contact = await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst();
+      base = db.selectFrom('ticket_companies as a').where('a.company_id', '=', contact?.primary_company_id ?? 0);
     }
-    const rows = await q.orderBy('t.last_activity_at', 'desc').orderBy('t.id', 'desc').limit(limit).execute();
-    return rows.map((r) => r.id);
+    const sortColumn = options.sort.column;
+    let q = base.innerJoin('tickets as t', 't.id', 'a.ticket_id')
+      .select(['t.id as id', sql.ref<number>(sortColumn).as('sortValue')])
+      .where(condition);
+    if (options.status !== undefined) q = q.where('t.is_closed', '=', options.status === 'closed' ? 1 : 0);
+    if (options.search !== undefined && options.search.trim() !== '') {
+      const pattern = `%${options.search.trim().toLowerCase().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
+      q = q.where(sql<SqlBool>`(lower(t.subject) like ${pattern} escape '\\'
+        or exists (select 1 from messages m
+                   where m.thread_id = (select n.id from threads n where n.ticket_id = t.id order by n.created_at desc, n.id desc limit 1)
+                     and m.kind = 'message' and lower(m.body_text) like ${pattern} escape '\\'))`);
+    }
+    if (options.cursor !== undefined) q = q.where(afterCursor(options.sort, options.cursor));
+    for (const o of orderFor(options.sort)) q = q.orderBy(o);
+    return q.limit(options.limit + 1).execute();
   }
 
   /**

@@ -6,7 +6,8 @@ import { AppError, errors } from '../../errors.js';
 import { memberCookieName } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
-import type { AccessService, View } from '../access/access.service.js';
+import { PORTAL_SORTS, type AccessService, type View } from '../access/access.service.js';
+import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import type { MemberAuthService } from '../members/member-auth.service.js';
 import { sendAttachment } from '../conversations/download.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
@@ -41,7 +42,16 @@ const SignInForm = Type.Object(
 const CsrfForm = Type.Object({ csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 const TicketParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 const AttachmentParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), attachmentId: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
-const ListQuery = Type.Object({ view: Type.Optional(Type.Enum(['mine', 'organization'])) }, { additionalProperties: false });
+const ListQuery = Type.Object(
+  {
+    view: Type.Optional(Type.Enum(['mine', 'organization'])),
+    status: Type.Optional(Type.Enum(['all', 'open', 'closed'])),
+    q: Type.Optional(Type.String({ maxLength: 200 })),
+    sort: Type.Optional(Type.Enum(['-lastActivity', 'lastActivity', '-created', 'created'])),
+    cursor: Type.Optional(Type.String({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+);
 
 function portalOf(request: FastifyRequest, slug: string): PortalRow {
   const portal = request.portal;
@@ -147,8 +157,15 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const member = request.member;
     if (member === null) throw errors.unauthenticated();
     const companyScope = portal.scope === 'company';
-    const view: View = companyScope ? (request.query.view ?? 'organization') : 'mine';
-    const ids = await access.visibleTicketIds(member.viewer, view, 25);
+    const query = request.query;
+    const view: View = companyScope ? (query.view ?? 'organization') : 'mine';
+    const sort = pickSort(query.sort, '-lastActivity', PORTAL_SORTS, 'a.ticket_id');
+    const status = query.status === 'open' || query.status === 'closed' ? query.status : undefined;
+    const search = query.q === undefined || query.q.trim() === '' ? undefined : query.q.trim();
+    const cursor = decodeCursor(sort, query.cursor);
+    const found = await access.listVisible(member.viewer, { view, sort, limit: PAGE_SIZE, ...(status === undefined ? {} : { status }), ...(search === undefined ? {} : { search }), ...(cursor === undefined ? {} : { cursor }) });
+    const page = toPage(found, PAGE_SIZE, sort, (r) => ({ value: r.sortValue, id: r.id }));
+    const ids = page.rows.map((r) => r.id);
     const rows = ids.length === 0 ? [] : await deps.db.selectFrom('tickets as t').innerJoin('stages as s', 's.id', 't.stage_id')
       .select(['t.id', 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at', 's.name as stage'])
       .where('t.id', 'in', ids).execute();
@@ -164,7 +181,19 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       state: r.is_closed === 1 ? 'closed' : 'open',
       status: portal.show_custom_stages === 1 ? r.stage : r.is_closed === 1 ? 'Closed' : 'Open',
     }));
-    return html(reply, render(request, 'tickets', portal, { page_title: portal.title, tickets, view, company_scope: companyScope }));
+    const link = (changes: Record<string, string | undefined>) => {
+      const params = new URLSearchParams();
+      const merged: Record<string, string | undefined> = { view: companyScope ? view : undefined, status: query.status, q: search, sort: query.sort, ...changes };
+      for (const [k, v] of Object.entries(merged)) if (v !== undefined && v !== '') params.set(k, v);
+      const qs = params.toString();
+      return `/${portal.slug}${qs === '' ? '' : `?${qs}`}`;
+    };
+    const filters = { view, status: query.status ?? 'all', q: search ?? '', sort: sort.name };
+    const next = page.nextCursor === null ? null : link({ cursor: page.nextCursor });
+    return html(reply, render(request, 'tickets', portal, {
+      page_title: portal.title, tickets, view, company_scope: companyScope, filters, next_page: next,
+      view_links: { mine: link({ view: 'mine', cursor: undefined }), organization: link({ view: 'organization', cursor: undefined }) },
+    }));
   });
 
   app.get('/:slug/:id', {
@@ -256,6 +285,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
 
 /** How many files, and how many bytes in all, one reply may carry. */
 const REPLY_MAX_FILES = 10;
+const PAGE_SIZE = 25;
 const REPLY_MAX_TEXT = 20_000;
 
 function formatSize(bytes: number): string {
