@@ -8,7 +8,7 @@ import type { App } from '../../http/types.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
 import { PORTAL_SORTS, type AccessService, type View } from '../access/access.service.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
-import type { MemberAuthService } from '../members/member-auth.service.js';
+import type { MemberAuthService, MemberPrincipal } from '../members/member-auth.service.js';
 import { sendAttachment } from '../conversations/download.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { PortalRow } from './portals.service.js';
@@ -57,6 +57,20 @@ function portalOf(request: FastifyRequest, slug: string): PortalRow {
   const portal = request.portal;
   if (portal?.slug !== slug) throw errors.routeNotFound();
   return portal;
+}
+
+/** The portal and the signed-in member of a 'member' route (http/auth.ts has checked both). */
+function signedIn(request: FastifyRequest, slug: string): { portal: PortalRow; member: MemberPrincipal } {
+  const portal = portalOf(request, slug);
+  const member = request.member;
+  if (member === null) throw errors.unauthenticated();
+  return { portal, member };
+}
+
+/** Open or Closed, or the stage's own name when the portal shows custom stages (P33). */
+function statusLabel(portal: PortalRow, closed: boolean, stage: string): string {
+  if (portal.show_custom_stages === 1) return stage;
+  return closed ? 'Closed' : 'Open';
 }
 
 /** Only a path on this portal, so a sign-in can never send the customer elsewhere. */
@@ -141,9 +155,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     config: { access: 'member' },
     schema: { hide: true, params: SlugParams, body: CsrfForm },
   }, async (request, reply) => {
-    const portal = portalOf(request, request.params.slug);
-    const member = request.member;
-    if (member === null || !safeEqual(request.body.csrf, member.session.csrfToken)) throw errors.csrf();
+    const { portal, member } = signedIn(request, request.params.slug);
+    if (!safeEqual(request.body.csrf, member.session.csrfToken)) throw errors.csrf();
     await members.signOut(member.session.idHash);
     reply.clearCookie(memberCookieName(request), { path: '/' });
     return reply.code(303).header('location', `/${portal.slug}/sign-in`).header('cache-control', 'no-store').send();
@@ -153,9 +166,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     config: { access: 'member' },
     schema: { hide: true, params: SlugParams, querystring: ListQuery },
   }, async (request, reply) => {
-    const portal = portalOf(request, request.params.slug);
-    const member = request.member;
-    if (member === null) throw errors.unauthenticated();
+    const { portal, member } = signedIn(request, request.params.slug);
     const companyScope = portal.scope === 'company';
     const query = request.query;
     const view: View = companyScope ? (query.view ?? 'organization') : 'mine';
@@ -179,7 +190,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       last_activity_at: new Date(r.last_activity_at).toISOString(),
       last_activity: date.format(r.last_activity_at),
       state: r.is_closed === 1 ? 'closed' : 'open',
-      status: portal.show_custom_stages === 1 ? r.stage : r.is_closed === 1 ? 'Closed' : 'Open',
+      status: statusLabel(portal, r.is_closed === 1, r.stage),
     }));
     const link = (changes: Record<string, string | undefined>) => {
       const params = new URLSearchParams();
@@ -200,9 +211,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     config: { access: 'member' },
     schema: { hide: true, params: TicketParams },
   }, async (request, reply) => {
-    const portal = portalOf(request, request.params.slug);
-    const member = request.member;
-    if (member === null) throw errors.unauthenticated();
+    const { portal, member } = signedIn(request, request.params.slug);
     const view = await loadTicketView(deps.db, access, member.viewer, request.params.id);
     // Not visible answers exactly like not there.
     if (view === undefined) throw errors.notFound('ticket');
@@ -212,7 +221,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       subject: view.subject,
       closed: view.closed,
       state: view.closed ? 'closed' : 'open',
-      status: portal.show_custom_stages === 1 ? view.stage : view.closed ? 'Closed' : 'Open',
+      status: statusLabel(portal, view.closed, view.stage),
       created_at: new Date(view.createdAt).toISOString(),
       created: date.format(view.createdAt),
       messages: view.messages.map((m) => ({
@@ -231,9 +240,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     config: { access: 'member' },
     schema: { hide: true, params: TicketParams },
   }, async (request, reply) => {
-    const portal = portalOf(request, request.params.slug);
-    const member = request.member;
-    if (member === null) throw errors.unauthenticated();
+    const { portal, member } = signedIn(request, request.params.slug);
     if (!request.isMultipart()) throw errors.unsupportedMediaType();
     const totalLimit = deps.config.attachmentLimit * 2;
     let csrf: string | undefined;
@@ -273,9 +280,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     config: { access: 'member' },
     schema: { hide: true, params: AttachmentParams },
   }, async (request, reply) => {
-    portalOf(request, request.params.slug);
-    const member = request.member;
-    if (member === null) throw errors.unauthenticated();
+    const { member } = signedIn(request, request.params.slug);
     const id = await access.findVisibleAttachmentId(member.viewer, request.params.attachmentId);
     if (id === undefined) throw errors.notFound('attachment');
     const row = await conversations.getAttachment(id);
