@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
@@ -70,5 +71,25 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     await page.goto(`http://portal.localhost:${port}/tickets`);
     expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
     await page.close();
+  });
+
+  async function seriousViolations(page: Page): Promise<string[]> {
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+  }
+
+  test('X5 an axe audit finds no serious or critical violation on the sign-in, list and detail pages', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`http://portal.localhost:${port}/tickets/sign-in`);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByLabel('Email').fill('hank@globex.example');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`http://portal.localhost:${port}/tickets`);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: 'Cannot sign in after password change' }).click();
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
   });
 });
