@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
 import { compileConditions, validateConditions, type ConditionT } from '../filters/filters.js';
 import * as repo from './contacts.repository.js';
+import { readJsonArray } from '../../util/json.js';
 
 export interface ListInput {
   name: string;
@@ -13,12 +14,7 @@ export interface ListInput {
 }
 
 export function filtersOf(list: repo.ListRow): ConditionT[] {
-  if (list.filters === null) return [];
-  try {
-    return JSON.parse(list.filters) as ConditionT[];
-  } catch {
-    return [];
-  }
+  return readJsonArray<ConditionT>(list.filters);
 }
 
 /**

@@ -4,15 +4,11 @@ import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
 import type { ConditionT } from '../filters/filters.js';
 import { Member, MemberCreate, MemberParams, MembersQuery, MemberUpdate, Portal, PortalCreate, PortalUpdate } from './portals.schemas.js';
-import { jsonArray, missingForEnable, type MemberRow, type PortalRow, type PortalsService } from './portals.service.js';
+import { missingForEnable, type MemberRow, type PortalRow, type PortalsService } from './portals.service.js';
+import { readJsonArray } from '../../util/json.js';
+import { brandingOf } from './theme.js';
 
 function presentPortal(row: PortalRow): Static<typeof Portal> {
-  let branding: Static<typeof Portal>['branding'];
-  try {
-    branding = JSON.parse(row.branding) as Static<typeof Portal>['branding'];
-  } catch {
-    branding = {};
-  }
   return {
     id: row.id,
     name: row.name,
@@ -22,14 +18,14 @@ function presentPortal(row: PortalRow): Static<typeof Portal> {
     slug: row.slug,
     language: row.language,
     scope: row.scope,
-    filters: jsonArray<ConditionT>(row.filters),
+    filters: readJsonArray<ConditionT>(row.filters),
     defaultInboxId: row.default_inbox_id,
     showCustomStages: row.show_custom_stages === 1,
     idleTimeoutMinutes: row.idle_timeout_minutes,
-    signInMethods: jsonArray<'password'>(row.sign_in_methods),
+    signInMethods: readJsonArray<'password'>(row.sign_in_methods),
     consentText: row.consent_text,
     consentLabel: row.consent_label,
-    branding,
+    branding: brandingOf(row),
     missing: missingForEnable(row).map((m) => m.message),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),

@@ -9,25 +9,17 @@ import type { AccessService } from '../access/access.service.js';
 import type { PortalHosts } from './hosts.js';
 import { validateConditions } from '../filters/filters.js';
 import type { PortalCreate, PortalUpdate } from './portals.schemas.js';
+import { readJsonArray } from '../../util/json.js';
 
 export type PortalRow = Row<'portals'>;
 export type MemberRow = Row<'members'>;
 type Settings = Omit<Static<typeof PortalUpdate>, 'enabled' | 'name'>;
 
-export function jsonArray<T>(text: string): T[] {
-  try {
-    const parsed: unknown = JSON.parse(text);
-    return Array.isArray(parsed) ? (parsed as T[]) : [];
-  } catch {
-    return [];
-  }
-}
-
 /** What a portal still lacks before it may be enabled (P4), as field paths and reasons. */
 export function missingForEnable(portal: PortalRow): FieldError[] {
   const missing: FieldError[] = [];
   if (portal.domain === null) missing.push({ path: '/body/domain', message: 'connect a domain' });
-  if (jsonArray(portal.sign_in_methods).length === 0) missing.push({ path: '/body/signInMethods', message: 'choose at least one sign-in method' });
+  if (readJsonArray(portal.sign_in_methods).length === 0) missing.push({ path: '/body/signInMethods', message: 'choose at least one sign-in method' });
   if (portal.consent_text === null || portal.consent_text.trim() === '') missing.push({ path: '/body/consentText', message: 'write the consent text' });
   return missing;
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Liquid, type Template } from 'liquidjs';
 import type { PortalRow } from './portals.service.js';
+import { readJsonObject } from '../../util/json.js';
 
 /** The default theme's folder: beside src/ in a checkout, beside dist/ when built. */
 function themeRoot(): string {
@@ -22,12 +23,8 @@ interface Branding {
   accentColor?: string | null;
 }
 
-function brandingOf(portal: PortalRow): Branding {
-  try {
-    return JSON.parse(portal.branding) as Branding;
-  } catch {
-    return {};
-  }
+export function brandingOf(portal: PortalRow): Branding {
+  return readJsonObject<Branding>(portal.branding);
 }
 
 /**

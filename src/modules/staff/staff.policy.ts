@@ -1,3 +1,4 @@
+import { readJsonArray } from '../../util/json.js';
 /**
  * Who may do what among staff: the one place. Admins hold every permission; agents hold the ones
  * granted to them.
@@ -31,10 +32,5 @@ export function allows(actor: Actor | null, access: Access): boolean {
 }
 
 export function parsePermissions(raw: string): Permission[] {
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    return Array.isArray(parsed) ? parsed.filter((p): p is Permission => (PERMISSIONS as readonly unknown[]).includes(p)) : [];
-  } catch {
-    return [];
-  }
+  return readJsonArray<unknown>(raw).filter((p): p is Permission => (PERMISSIONS as readonly unknown[]).includes(p));
 }

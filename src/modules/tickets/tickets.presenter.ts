@@ -5,6 +5,7 @@ import type { PropertyRow } from './pipelines.repository.js';
 import type { TicketRow, TicketSummaryRow } from './tickets.repository.js';
 import type { Pipeline, Ticket, TicketProperty, TicketSummary } from './tickets.schemas.js';
 import { customValuesOf } from './tickets.service.js';
+import { readJsonArray } from '../../util/json.js';
 
 export function presentPipeline({ pipeline, stages }: PipelineWithStages): Static<typeof Pipeline> {
   return {
@@ -23,7 +24,7 @@ export function presentProperty(row: PropertyRow): Static<typeof TicketProperty>
     key: row.key,
     label: row.label,
     type: row.type,
-    options: row.options === null ? [] : (JSON.parse(row.options) as { value: string; label: string }[]),
+    options: readJsonArray<{ value: string; label: string }>(row.options),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };

@@ -8,6 +8,7 @@ import type { TimelineService } from '../timeline/timeline.service.js';
 import * as pipelinesRepo from './pipelines.repository.js';
 import type { PipelinesService } from './pipelines.service.js';
 import * as repo from './tickets.repository.js';
+import { readJsonObject } from '../../util/json.js';
 
 type CustomValues = Record<string, string | number | boolean | null>;
 
@@ -27,12 +28,8 @@ export interface TicketInput {
 
 export type TicketPatch = Partial<Omit<TicketInput, 'contactIds' | 'companyIds' | 'source'>>;
 
-export function customValuesOf(row: repo.TicketRow): Record<string, string | number | boolean | null> {
-  try {
-    return JSON.parse(row.properties) as CustomValues;
-  } catch {
-    return {};
-  }
+export function customValuesOf(row: repo.TicketRow): CustomValues {
+  return readJsonObject<CustomValues>(row.properties) as CustomValues;
 }
 
 /** Tickets (C2): their stage decides Open or Closed; associations carry last activity for fast lists. */
