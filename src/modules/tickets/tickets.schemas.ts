@@ -76,10 +76,10 @@ export const Source = Type.Enum(['email', 'form', 'chat', 'portal', 'phone', 'ap
 const PropertyValue = Type.Unsafe<string | number | boolean | null>({ type: ['string', 'number', 'boolean', 'null'], maxLength: 10000 });
 const CustomValues = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), PropertyValue, { maxProperties: 200 });
 
-export const Ticket = Type.Object({
+/** A ticket as lists show it: everything but the description, custom values and associations. */
+const summaryFields = {
   id: Type.Integer(),
   subject: Type.String(),
-  description: Nullable(Type.String()),
   pipelineId: Type.Integer(),
   stageId: Type.Integer(),
   status: Type.Enum(['open', 'closed']),
@@ -87,30 +87,20 @@ export const Ticket = Type.Object({
   category: Nullable(Type.String()),
   source: Source,
   ownerId: Nullable(Type.Integer()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  lastActivityAt: Timestamp,
+  closedAt: NullableTimestamp,
+};
+export const TicketSummary = Type.Object(summaryFields);
+
+/** A whole ticket: its summary, plus description, custom values and associations. */
+export const Ticket = Type.Object({
+  ...summaryFields,
+  description: Nullable(Type.String()),
   properties: Type.Record(Type.String(), PropertyValue),
   contactIds: Type.Array(Type.Integer()),
   companyIds: Type.Array(Type.Integer()),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-  lastActivityAt: Timestamp,
-  closedAt: NullableTimestamp,
-});
-
-/** A ticket as lists show it: everything but the description, custom values and associations. */
-export const TicketSummary = Type.Object({
-  id: Type.Integer(),
-  subject: Type.String(),
-  pipelineId: Type.Integer(),
-  stageId: Type.Integer(),
-  status: Type.Enum(['open', 'closed']),
-  priority: Nullable(Priority),
-  category: Nullable(Type.String()),
-  source: Source,
-  ownerId: Nullable(Type.Integer()),
-  createdAt: Timestamp,
-  updatedAt: Timestamp,
-  lastActivityAt: Timestamp,
-  closedAt: NullableTimestamp,
 });
 
 export const TicketCreate = Type.Object(
