@@ -89,6 +89,12 @@ describe.each(dialects)('portal settings on %s', (dialect) => {
     await t.app.services.pipelines.createProperty({ key, label: 'Internal', type: 'boolean' });
     const ok = await call('POST', '/api/v1/portals', { name: unique('Brand'), filters: [{ property: 'pipelineId', operator: 'is', value: 1 }, { property: `properties.${key}`, operator: 'is_not', value: true }, { property: 'status', operator: 'is_any_of', values: ['open', 'closed'] }] });
     expect(ok.statusCode, ok.body).toBe(201);
+    // A property a rule names cannot be deleted from under the portal.
+    const property = (await call('GET', '/api/v1/ticket-properties')).json<{ items: { id: number; key: string }[] }>().items.find((p) => p.key === key)!;
+    const admin = await createStaff(t, { role: 'admin' });
+    const refused = await call('DELETE', `/api/v1/ticket-properties/${property.id}`, undefined, admin);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().code).toBe('PROPERTY_IN_USE');
     const bad = await call('POST', '/api/v1/portals', { name: unique('Brand'), filters: [{ property: 'properties.nope', operator: 'is_known' }, { property: 'pipelineId', operator: 'is', value: 'Support' }] });
     expect(bad.statusCode).toBe(422);
     expect(bad.json().code).toBe('INVALID_FILTER');

@@ -5,6 +5,7 @@ import type { Deps } from '../../deps.js';
 import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
 import { compileConditions, type Catalogue, type ConditionT } from '../filters/filters.js';
 import * as pipelinesRepo from '../tickets/pipelines.repository.js';
+import { readJsonArray } from '../../util/json.js';
 
 /** Who is looking: a portal member, as the session knows them. */
 export interface Viewer {
@@ -57,8 +58,9 @@ export class AccessService {
   constructor(private readonly deps: Deps) {}
 
   /** Ticket properties that portal filter rules may name: the fixed ones, and `properties.<key>` for each custom one. */
-  async ticketCatalogue(db: Conn = this.deps.db): Promise<Catalogue> {
+  async ticketCatalogue(db: Conn = this.deps.db, withCustom = true): Promise<Catalogue> {
     const catalogue: Catalogue = { ...STATIC_TICKET_PROPERTIES };
+    if (!withCustom) return catalogue;
     for (const def of await pipelinesRepo.listProperties(db)) {
       const as = def.type === 'number' ? 'number' : def.type === 'boolean' ? 'flag' : 'text';
       catalogue[`properties.${def.key}`] = {
@@ -71,7 +73,9 @@ export class AccessService {
 
   /** The access rule for `viewer`, as a condition on tickets aliased `t`. */
   async visible(viewer: Viewer, filters: ConditionT[], db: Conn = this.deps.db): Promise<Expression<SqlBool>> {
-    const rules = compileConditions(await this.ticketCatalogue(db), filters);
+    // Custom property definitions are read only when a rule names one: this runs on every request.
+    const withCustom = filters.some((f) => f.property.startsWith('properties.'));
+    const rules = compileConditions(await this.ticketCatalogue(db, withCustom), filters);
     return sql<SqlBool>`(
       exists (select 1 from portals p join members m on m.portal_id = p.id
               where p.id = ${viewer.portalId} and p.enabled = 1
@@ -87,12 +91,7 @@ export class AccessService {
 
   private async filtersOf(db: Conn, portalId: number): Promise<ConditionT[]> {
     const portal = await db.selectFrom('portals').select('filters').where('id', '=', portalId).executeTakeFirst();
-    if (portal === undefined) return [];
-    try {
-      return JSON.parse(portal.filters) as ConditionT[];
-    } catch {
-      return [];
-    }
+    return readJsonArray<ConditionT>(portal?.filters ?? null);
   }
 
   /** The ticket, if the viewer may see it; undefined otherwise, the same as for a missing one. */

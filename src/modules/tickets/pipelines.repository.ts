@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Conn } from '../../db/database.js';
+import { readJsonArray } from '../../util/json.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
 
 export type PipelineRow = Row<'pipelines'>;
@@ -88,6 +89,12 @@ export function insertProperty(db: Conn, row: NewRow<'ticket_properties'>): Prom
 
 export function updateProperty(db: Conn, id: number, patch: RowUpdate<'ticket_properties'>): Promise<PropertyRow | undefined> {
   return db.updateTable('ticket_properties').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+}
+
+/** Names of portals whose filter rules name the custom property `key`. */
+export async function portalsFilteringOn(db: Conn, key: string): Promise<string[]> {
+  const rows = await db.selectFrom('portals').select(['name', 'filters']).where('filters', 'like', `%"properties.${key}"%`).execute();
+  return rows.filter((r) => readJsonArray<{ property?: unknown }>(r.filters).some((c) => c.property === `properties.${key}`)).map((r) => r.name);
 }
 
 export async function deleteProperty(db: Conn, id: number): Promise<boolean> {

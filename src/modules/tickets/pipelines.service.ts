@@ -4,6 +4,7 @@ import type { RowUpdate } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { errors, type FieldError } from '../../errors.js';
 import * as repo from './pipelines.repository.js';
+import { readJsonArray } from '../../util/json.js';
 
 export interface PipelineWithStages {
   pipeline: repo.PipelineRow;
@@ -148,8 +149,17 @@ export class PipelinesService {
     return row;
   }
 
+  /** A property a portal's filter rules name cannot go: the portal would no longer know whom to show what. */
   async deleteProperty(id: number): Promise<void> {
-    if (!(await repo.deleteProperty(this.deps.db, id))) throw errors.notFound('ticket property');
+    await this.deps.db.transaction().execute(async (tx) => {
+      const property = await repo.findPropertyById(tx, id);
+      if (property === undefined) throw errors.notFound('ticket property');
+      const portals = await repo.portalsFilteringOn(tx, property.key);
+      if (portals.length > 0) {
+        throw errors.conflict('PROPERTY_IN_USE', `Portal filter rules use this property (${portals.join(', ')}); change them first.`);
+      }
+      await repo.deleteProperty(tx, id);
+    });
   }
 
   /**
@@ -183,7 +193,7 @@ export class PipelinesService {
             // Date.parse rolls 2026-02-30 over to March 2; a real date reads back unchanged.
             return typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(value)) && new Date(value).toISOString().startsWith(value);
           case 'enumeration': {
-            const options = JSON.parse(def.options ?? '[]') as PropertyOption[];
+            const options = readJsonArray<PropertyOption>(def.options);
             return typeof value === 'string' && options.some((o) => o.value === value);
           }
         }
