@@ -3,12 +3,24 @@ import type { Db } from './database.js';
 import * as core from './migrations/2026-11-25T00-00-core.js';
 import * as portals from './migrations/2026-11-25T01-00-portals.js';
 import * as memberSessions from './migrations/2026-11-25T02-00-member-sessions.js';
+import * as ticketSearch from './migrations/2026-11-25T03-00-ticket-search.js';
+import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
 const migrations: Record<string, Migration> = {
   '2026-11-25T00-00-core': core,
   '2026-11-25T01-00-portals': portals,
   '2026-11-25T02-00-member-sessions': memberSessions,
+  '2026-11-25T03-00-ticket-search': ticketSearch,
+};
+
+/**
+ * Work that follows a migration and needs application code, which migrations never import: it
+ * runs once, right after its migration was applied.
+ */
+const after: Record<string, (db: Db) => Promise<unknown>> = {
+  // Documents for the tickets that existed before the search index did.
+  '2026-11-25T03-00-ticket-search': indexMissingTickets,
 };
 
 const provider: MigrationProvider = {
@@ -34,7 +46,9 @@ export async function migrateToLatest(db: Db): Promise<string[]> {
       cause: result.error,
     });
   }
-  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const applied = (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (const name of applied) await after[name]?.(db);
+  return applied;
 }
 
 /** Names of migrations the code knows but the database has not applied. */

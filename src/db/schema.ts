@@ -268,6 +268,12 @@ export interface MemberSessionsTable {
   user_agent: string | null;
 }
 
+/** One search document per ticket (src/util/search-text.ts); the full-text index over it is the database's own. */
+export interface TicketSearchTable {
+  ticket_id: number;
+  doc: string;
+}
+
 export interface DB {
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;
@@ -293,6 +299,7 @@ export interface DB {
   portals: PortalsTable;
   members: MembersTable;
   member_sessions: MemberSessionsTable;
+  ticket_search: TicketSearchTable;
 }
 
 export type Row<T extends keyof DB> = Selectable<DB[T]>;

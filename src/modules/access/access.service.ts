@@ -6,6 +6,9 @@ import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pa
 import { compileConditions, type Catalogue, type ConditionT } from '../filters/filters.js';
 import * as pipelinesRepo from '../tickets/pipelines.repository.js';
 import { readJsonArray } from '../../util/json.js';
+import { documentPatterns, fts5Query, parseSearchQuery, tsQuery, type SearchQuery } from '../../util/search-text.js';
+
+const SEARCH_CANDIDATES = 5000;
 
 /** Who is looking: a portal member, as the session knows them. */
 export interface Viewer {
@@ -55,7 +58,11 @@ const STATIC_TICKET_PROPERTIES = {
  * an edited rule) holds from the next request on.
  */
 export class AccessService {
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    /** SQLite: a query found in fewer tickets than this is searched from the index's candidates. */
+    private readonly searchCandidates = SEARCH_CANDIDATES,
+  ) {}
 
   /** Ticket properties that portal filter rules may name: the fixed ones, and `properties.<key>` for each custom one. */
   async ticketCatalogue(db: Conn = this.deps.db, withCustom = true): Promise<Catalogue> {
@@ -105,8 +112,8 @@ export class AccessService {
    * A page of the tickets a viewer may see, for the portal's list (P31, P19). The query starts
    * from an association index (the contact's tickets for "mine", the primary company's for
    * "organization") and keeps only what passes the access rule, so its cost follows the page,
-   * not the table. Search matches the subject and the messages the customer can see: those of
-   * the newest thread, never an internal comment.
+   * not the table. Search matches words (the last one as a prefix) in the subject and the
+   * messages the customer can see: those of the newest thread, never an internal comment.
    */
   async listVisible(viewer: Viewer, options: ListOptions, db: Conn = this.deps.db): Promise<{ id: number; sortValue: number }[]> {
     const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
@@ -122,16 +129,35 @@ export class AccessService {
       .select(['t.id as id', sql.ref<number>(sortColumn).as('sortValue')])
       .where(condition);
     if (options.status !== undefined) q = q.where('t.is_closed', '=', options.status === 'closed' ? 1 : 0);
-    if (options.search !== undefined && options.search.trim() !== '') {
-      const pattern = `%${options.search.trim().toLowerCase().replace(/[\\%_]/g, (ch) => '\\' + ch)}%`;
-      q = q.where(sql<SqlBool>`(lower(t.subject) like ${pattern} escape '\\'
-        or exists (select 1 from messages m
-                   where m.thread_id = (select n.id from threads n where n.ticket_id = t.id order by n.created_at desc, n.id desc limit 1)
-                     and m.kind = 'message' and lower(m.body_text) like ${pattern} escape '\\'))`);
+    if (options.search !== undefined) {
+      const query = parseSearchQuery(options.search);
+      if (query === null) return []; // nothing in it that a document could hold
+      q = q.where(await this.matches(query, db));
     }
     if (options.cursor !== undefined) q = q.where(afterCursor(options.sort, options.cursor));
     for (const o of orderFor(options.sort)) q = q.orderBy(o);
     return q.limit(options.limit + 1).execute();
+  }
+
+  /**
+   * Whether ticket `t`'s search document (subject and the newest thread's customer-visible
+   * messages, tickets/search-index.ts) matches. PostgreSQL's planner weighs the GIN index against
+   * the list's own index by itself. SQLite's cannot see inside FTS5, so this asks the index first
+   * how common the query is (counting no further than `searchCandidates`): a rare query becomes a
+   * candidate list from the index, which the list then filters; a common one is checked ticket by
+   * ticket along the list's index, where a page fills after a short walk.
+   */
+  private async matches(query: SearchQuery, db: Conn): Promise<Expression<SqlBool>> {
+    if (this.deps.dialect === 'postgres') {
+      return sql<SqlBool>`exists (select 1 from ticket_search s where s.ticket_id = t.id and s.tsv @@ to_tsquery('simple', ${tsQuery(query)}))`;
+    }
+    const match = fts5Query(query);
+    const { rows } = await sql<{ n: number }>`select count(*) as n from (select rowid from ticket_search_fts where ticket_search_fts match ${match} limit ${this.searchCandidates})`.execute(db);
+    if ((rows[0]?.n ?? 0) < this.searchCandidates) {
+      return sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${match})`;
+    }
+    const found = documentPatterns(query).map((p) => sql<SqlBool>`instr(s.doc, ${p}) > 0`);
+    return sql<SqlBool>`exists (select 1 from ticket_search s where s.ticket_id = t.id and ${sql.join(found, sql` and `)})`;
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Conn } from '../../db/database.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
 import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
+import { reindexTicketSearch } from '../tickets/search-index.js';
 
 export type InboxRow = Row<'inboxes'>;
 export type ChannelRow = Row<'channels'>;
@@ -51,11 +52,29 @@ export function listThreads(db: Conn, filter: ThreadFilter, sort: SortSpec, curs
 }
 
 export const findThreadById = (db: Conn, id: number) => db.selectFrom('threads').selectAll().where('id', '=', id).executeTakeFirst();
-export const insertThread = (db: Conn, row: NewRow<'threads'>) => db.insertInto('threads').values(row).returningAll().executeTakeFirstOrThrow();
-export const updateThread = (db: Conn, id: number, patch: RowUpdate<'threads'>) => db.updateTable('threads').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+// Every write to threads and messages goes through these functions: they keep the tickets'
+// search documents (tickets/search-index.ts) in step.
+
+export async function insertThread(db: Conn, row: NewRow<'threads'>): Promise<ThreadRow> {
+  const thread = await db.insertInto('threads').values(row).returningAll().executeTakeFirstOrThrow();
+  if (thread.ticket_id !== null) await reindexTicketSearch(db, thread.ticket_id);
+  return thread;
+}
+
+export async function updateThread(db: Conn, id: number, patch: RowUpdate<'threads'>): Promise<ThreadRow | undefined> {
+  const before = patch.ticket_id === undefined && patch.created_at === undefined ? undefined : await findThreadById(db, id);
+  const thread = await db.updateTable('threads').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
+  if (thread !== undefined && before !== undefined) {
+    for (const ticketId of new Set([before.ticket_id, thread.ticket_id])) if (ticketId !== null) await reindexTicketSearch(db, ticketId);
+  }
+  return thread;
+}
+
 export async function deleteThread(db: Conn, id: number): Promise<boolean> {
-  const r = await db.deleteFrom('threads').where('id', '=', id).executeTakeFirst();
-  return r.numDeletedRows > 0n;
+  const r = await db.deleteFrom('threads').where('id', '=', id).returning('ticket_id').executeTakeFirst();
+  if (r === undefined) return false;
+  if (r.ticket_id !== null) await reindexTicketSearch(db, r.ticket_id);
+  return true;
 }
 
 export function listMessages(db: Conn, threadId: number, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<MessageRow[]> {
@@ -64,7 +83,14 @@ export function listMessages(db: Conn, threadId: number, sort: SortSpec, cursor:
   for (const o of orderFor(sort)) q = q.orderBy(o);
   return q.limit(limit + 1).execute();
 }
-export const insertMessage = (db: Conn, row: NewRow<'messages'>) => db.insertInto('messages').values(row).returningAll().executeTakeFirstOrThrow();
+export async function insertMessage(db: Conn, row: NewRow<'messages'>): Promise<MessageRow> {
+  const message = await db.insertInto('messages').values(row).returningAll().executeTakeFirstOrThrow();
+  if (message.kind === 'message') {
+    const thread = await db.selectFrom('threads').select('ticket_id').where('id', '=', message.thread_id).executeTakeFirst();
+    if (thread?.ticket_id != null) await reindexTicketSearch(db, thread.ticket_id);
+  }
+  return message;
+}
 
 export async function attachmentsOf(db: Conn, messageIds: number[]): Promise<Map<number, AttachmentRow[]>> {
   const map = new Map<number, AttachmentRow[]>(messageIds.map((id) => [id, []]));

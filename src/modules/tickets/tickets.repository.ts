@@ -3,6 +3,7 @@ import type { Conn } from '../../db/database.js';
 import { PreparedQuery } from '../../db/prepared.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
 import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
+import { reindexTicketSearch } from './search-index.js';
 
 export type TicketRow = Row<'tickets'>;
 
@@ -139,8 +140,10 @@ export function findTicketById(db: Conn, id: number): Promise<TicketRow | undefi
   return db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export function insertTicket(db: Conn, row: NewRow<'tickets'>): Promise<TicketRow> {
-  return db.insertInto('tickets').values(row).returningAll().executeTakeFirstOrThrow();
+export async function insertTicket(db: Conn, row: NewRow<'tickets'>): Promise<TicketRow> {
+  const ticket = await db.insertInto('tickets').values(row).returningAll().executeTakeFirstOrThrow();
+  await reindexTicketSearch(db, ticket.id);
+  return ticket;
 }
 
 /** Copies a ticket's revision and last activity onto its associations. */
@@ -154,6 +157,7 @@ async function syncAssociations(db: Conn, row: Pick<TicketRow, 'id' | 'revision'
 export async function updateTicket(db: Conn, id: number, patch: RowUpdate<'tickets'>): Promise<TicketRow | undefined> {
   const row = await db.updateTable('tickets').set({ ...patch, revision: sql<number>`revision + 1` }).where('id', '=', id).returningAll().executeTakeFirst();
   if (row !== undefined) await syncAssociations(db, row);
+  if (row !== undefined && patch.subject !== undefined) await reindexTicketSearch(db, id);
   return row;
 }
 
