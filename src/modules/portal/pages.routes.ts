@@ -271,6 +271,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     }
     if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) throw errors.csrf();
     if (text.length > REPLY_MAX_TEXT) throw errors.validation([{ path: '/body/body', message: `must be at most ${REPLY_MAX_TEXT} characters` }]);
+    // PostgreSQL cannot store a NUL in text (a 500 there); refuse it on both databases alike.
+    if (text.includes('\u0000')) throw errors.validation([{ path: '/body/body', message: 'must not contain a NUL character' }], 'The message contains a character that is not allowed.');
     if (text.trim() === '' && files.length === 0) throw errors.validation([{ path: '/body/body', message: 'write a message or attach a file' }], 'Write a message or attach a file.');
     await replyToTicket(deps, access, conversations, portal, member.viewer, request.params.id, text, files);
     return reply.code(303).header('location', `/${portal.slug}/${request.params.id}`).header('cache-control', 'no-store').send();
