@@ -34,7 +34,7 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     await t.close();
   });
 
-  test('P8 P19 P34 P35 P38 P17 a customer signs in on the portal host, sees the company’s tickets but not internal ones, switches the view, reads a ticket, replies with two files, downloads one, and signs out', async () => {
+  test('P8 P19 P31 P34 P35 P38 P17 a customer signs in on the portal host, sees the company’s tickets but not internal ones, searches them (never an internal comment), switches the view, reads a ticket, replies with two files, downloads one, and signs out', async () => {
     const page = await browser.newPage();
     await page.goto(`http://portal.localhost:${port}/tickets`);
     expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
@@ -47,6 +47,23 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     expect(await rows.count()).toBe(2);
     await expect.poll(() => page.locator('tbody').innerText()).toContain('Export to CSV misses the last column');
     expect(await page.locator('tbody').innerText()).not.toContain('Security review');
+    // Search: a word from Frank's message finds only his ticket; a word that sits only in an
+    // internal comment on Hank's ticket finds nothing.
+    const search = page.getByRole('searchbox', { name: 'Search' });
+    await search.fill('Region');
+    await search.press('Enter');
+    await page.waitForURL((url) => url.searchParams.get('q') === 'Region');
+    expect(await rows.count()).toBe(1);
+    expect(await page.locator('tbody').innerText()).toContain('Export to CSV misses the last column');
+    await search.fill('203.0.113.7');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL((url) => url.searchParams.get('q') === '203.0.113.7');
+    expect(await rows.count()).toBe(0);
+    expect(await page.locator('.empty').innerText()).toBe('No tickets match.');
+    await search.fill('');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL((url) => url.searchParams.get('q') === '');
+    expect(await rows.count()).toBe(2);
     await page.getByRole('link', { name: 'My tickets' }).click();
     expect(await page.locator('tbody tr').count()).toBe(1);
     await page.getByRole('link', { name: 'Cannot sign in after password change' }).click();
@@ -90,6 +107,31 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     expect(await seriousViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'Cannot sign in after password change' }).click();
     expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  // Last: it moves the app's clock forward by twice the idle timeout.
+  test('P39 a customer is signed out after the portal’s idle timeout', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`http://portal.localhost:${port}/tickets/sign-in`);
+    await page.getByLabel('Email').fill('frank@globex.example');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`http://portal.localhost:${port}/tickets`);
+    const portal = await t.app.deps.db.selectFrom('portals').select('idle_timeout_minutes').where('domain', '=', 'portal.localhost').executeTakeFirstOrThrow();
+    const idle = portal.idle_timeout_minutes * 60_000;
+    // The app's clock moves; the browser's does not need to (the session cookie outlives the idle timeout).
+    t.clock.advance(idle - 60_000);
+    await page.reload();
+    expect(new URL(page.url()).pathname).toBe('/tickets');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Tickets');
+    // That request counted as activity; the full timeout from it signs the customer out.
+    t.clock.advance(idle);
+    await page.reload();
+    expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Sign in');
+    expect(await page.getByLabel('Password').inputValue()).toBe('');
     await context.close();
   });
 });
