@@ -6,9 +6,9 @@ import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pa
 import { compileConditions, type Catalogue, type ConditionT } from '../filters/filters.js';
 import * as pipelinesRepo from '../tickets/pipelines.repository.js';
 import { readJsonArray } from '../../util/json.js';
-import { documentPatterns, fts5Query, parseSearchQuery, tsQuery, type SearchQuery } from '../../util/search-text.js';
+import { documentPatterns, fts5Query, parseSearchQuery, tsQuery } from '../../util/search-text.js';
 
-const SEARCH_CANDIDATES = 5000;
+const SEARCH_WALK = 1000;
 
 /** Who is looking: a portal member, as the session knows them. */
 export interface Viewer {
@@ -60,8 +60,8 @@ const STATIC_TICKET_PROPERTIES = {
 export class AccessService {
   constructor(
     private readonly deps: Deps,
-    /** SQLite: a query found in fewer tickets than this is searched from the index's candidates. */
-    private readonly searchCandidates = SEARCH_CANDIDATES,
+    /** SQLite: how many tickets of a list a search checks one by one before it asks FTS5 for candidates. */
+    private readonly searchWalk = SEARCH_WALK,
   ) {}
 
   /** Ticket properties that portal filter rules may name: the fixed ones, and `properties.<key>` for each custom one. */
@@ -114,8 +114,18 @@ export class AccessService {
    * "organization") and keeps only what passes the access rule, so its cost follows the page,
    * not the table. Search matches words (the last one as a prefix) in the subject and the
    * messages the customer can see: those of the newest thread, never an internal comment.
+   *
+   * How search runs: PostgreSQL's planner weighs the GIN index against the list's own index by
+   * itself. SQLite's cannot see into FTS5, and neither way suits every query: checking ticket by
+   * ticket along the list is quick when a page fills soon (a common word) and slow through 20,000
+   * tickets that hold no match, while a candidate list from FTS5 is quick for a rare word and
+   * slow for a common one (every match is read; a prefix is read whole). So SQLite first walks
+   * `searchWalk` tickets of the list, checking their documents, walks further if matches are
+   * common but the page is not full yet, and asks FTS5 for candidates only for rare ones.
    */
   async listVisible(viewer: Viewer, options: ListOptions, db: Conn = this.deps.db): Promise<{ id: number; sortValue: number }[]> {
+    const query = options.search === undefined ? undefined : parseSearchQuery(options.search);
+    if (query === null) return []; // nothing in it that a document could hold
     const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
     let base;
     if (options.view === 'mine') {
@@ -124,40 +134,51 @@ export class AccessService {
       const contact = await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst();
       base = db.selectFrom('ticket_companies as a').where('a.company_id', '=', contact?.primary_company_id ?? 0);
     }
-    const sortColumn = options.sort.column;
-    let q = base.innerJoin('tickets as t', 't.id', 'a.ticket_id')
-      .select(['t.id as id', sql.ref<number>(sortColumn).as('sortValue')])
-      .where(condition);
-    if (options.status !== undefined) q = q.where('t.is_closed', '=', options.status === 'closed' ? 1 : 0);
-    if (options.search !== undefined) {
-      const query = parseSearchQuery(options.search);
-      if (query === null) return []; // nothing in it that a document could hold
-      q = q.where(await this.matches(query, db));
-    }
-    if (options.cursor !== undefined) q = q.where(afterCursor(options.sort, options.cursor));
-    for (const o of orderFor(options.sort)) q = q.orderBy(o);
-    return q.limit(options.limit + 1).execute();
-  }
-
-  /**
-   * Whether ticket `t`'s search document (subject and the newest thread's customer-visible
-   * messages, tickets/search-index.ts) matches. PostgreSQL's planner weighs the GIN index against
-   * the list's own index by itself. SQLite's cannot see inside FTS5, so this asks the index first
-   * how common the query is (counting no further than `searchCandidates`): a rare query becomes a
-   * candidate list from the index, which the list then filters; a common one is checked ticket by
-   * ticket along the list's index, where a page fills after a short walk.
-   */
-  private async matches(query: SearchQuery, db: Conn): Promise<Expression<SqlBool>> {
+    const { sort, cursor, limit } = options;
+    const selection = ['t.id as id', sql.ref<number>(sort.column).as('sortValue')] as const;
+    const start = () => base.innerJoin('tickets as t', 't.id', 'a.ticket_id').select(selection);
+    const finish = (q: ReturnType<typeof start>, match: Expression<SqlBool> | undefined) => {
+      // The search before the access rule: it is the cheaper test and fails more often.
+      let r = match === undefined ? q : q.where(match);
+      r = r.where(condition);
+      if (options.status !== undefined) r = r.where('t.is_closed', '=', options.status === 'closed' ? 1 : 0);
+      if (cursor !== undefined) r = r.where(afterCursor(sort, cursor));
+      for (const o of orderFor(sort)) r = r.orderBy(o);
+      return r.limit(limit + 1).execute();
+    };
+    const page = (match?: Expression<SqlBool>) => finish(start(), match);
+    if (query === undefined) return page();
     if (this.deps.dialect === 'postgres') {
-      return sql<SqlBool>`exists (select 1 from ticket_search s where s.ticket_id = t.id and s.tsv @@ to_tsquery('simple', ${tsQuery(query)}))`;
+      return page(sql<SqlBool>`exists (select 1 from ticket_search s where s.ticket_id = t.id and s.tsv @@ to_tsquery('simple', ${tsQuery(query)}))`);
     }
-    const match = fts5Query(query);
-    const { rows } = await sql<{ n: number }>`select count(*) as n from (select rowid from ticket_search_fts where ticket_search_fts match ${match} limit ${this.searchCandidates})`.execute(db);
-    if ((rows[0]?.n ?? 0) < this.searchCandidates) {
-      return sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${match})`;
+    if (sort.column.startsWith('a.') && this.searchWalk > 0) {
+      // The list's first tickets in its order from where the page starts; each document is
+      // joined before the ticket, so the access rule only runs on matches.
+      let first = base.select(['a.ticket_id', 'a.last_activity_at']);
+      if (cursor !== undefined) first = first.where(afterCursor(sort, cursor));
+      for (const o of orderFor(sort)) first = first.orderBy(o);
+      const found = sql<SqlBool>`${sql.join(documentPatterns(query).map((p) => sql`instr(s.doc, ${p}) > 0`), sql` and `)}`;
+      const walk = (budget: number) => finish(db.selectFrom(first.limit(budget).as('a'))
+        .innerJoin('ticket_search as s', 's.ticket_id', 'a.ticket_id')
+        .innerJoin('tickets as t', 't.id', 'a.ticket_id')
+        .select(selection), found);
+      /** Whether a walk of `budget` tickets saw the whole rest of the list. */
+      const sawAll = async (budget: number) => {
+        const { rows } = await sql<{ n: number }>`select count(*) as n from ${first.limit(budget).as('w')}`.execute(db);
+        return (rows[0]?.n ?? 0) < budget;
+      };
+      const rows = await walk(this.searchWalk);
+      if (rows.length > limit || (await sawAll(this.searchWalk))) return rows;
+      // Matches are rarer than a page per walk. If they are still common (one in two hundred or
+      // more), walking on costs less than reading every match from FTS5; the next walk is sized
+      // from what this one found, with room to spare.
+      if (rows.length >= Math.ceil(this.searchWalk / 200)) {
+        const budget = Math.ceil((1.5 * this.searchWalk * (limit + 1)) / rows.length);
+        const more = await walk(budget);
+        if (more.length > limit || (await sawAll(budget))) return more;
+      }
     }
-    const found = documentPatterns(query).map((p) => sql<SqlBool>`instr(s.doc, ${p}) > 0`);
-    return sql<SqlBool>`exists (select 1 from ticket_search s where s.ticket_id = t.id and ${sql.join(found, sql` and `)})`;
+    return page(sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${fts5Query(query)})`);
   }
 
   /**
