@@ -3,7 +3,6 @@ import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
-import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { systemClock, type Clock } from './clock.js';
@@ -20,6 +19,7 @@ import { registerValidation } from './http/validation.js';
 import { buildServices, type Services } from './services.js';
 import { registerRoutes } from './routes.js';
 import { Metrics } from './modules/ops/metrics.js';
+import { registerLoadShedding } from './http/load-shedding.js';
 
 export interface BuildOptions {
   config: Config;
@@ -82,6 +82,9 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   registerProblemHandlers(app, (request, error) => portalErrorPage(services.theme, request, error));
 
   registerSecurityHeaders(app, config);
+  registerLoadShedding(app, config.maxEventLoopDelayMs, () => {
+    metrics.shed.inc();
+  });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status_code: String(reply.statusCode) };
@@ -92,9 +95,6 @@ export async function buildApp(options: BuildOptions): Promise<App> {
 
   // Cookies are parsed by the auth hook only when a request has no bearer token (http/auth.ts).
   await app.register(cookie, { hook: false });
-  if (config.maxEventLoopDelayMs > 0) {
-    await app.register(underPressure, { maxEventLoopDelay: config.maxEventLoopDelayMs, retryAfter: 10 });
-  }
   await app.register(rateLimit, {
     global: false,
     errorResponseBuilder: (_request, context) => errors.rateLimited(Math.ceil(context.ttl / 1000)),

@@ -90,11 +90,6 @@ async function start(config: Config, demo: boolean): Promise<void> {
   });
 
   await app.ready();
-  // The load-shedding sampler's first reading spans the synchronous schema compilation in
-  // ready(); wait for a clean reading so the first requests are not turned away with 503.
-  for (let i = 0; i < 50 && config.maxEventLoopDelayMs > 0 && app.isUnderPressure(); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
   await app.listen({ port: config.port, host: config.host });
   const base = `http://localhost:${config.port}`;
   if (seeded) {

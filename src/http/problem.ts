@@ -51,8 +51,6 @@ export function toAppError(error: unknown): AppError {
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return new AppError(400, 'BAD_REQUEST', 'The request address is malformed.');
-    case 'FST_UNDER_PRESSURE':
-      return errors.serviceUnavailable();
     default:
       break;
   }

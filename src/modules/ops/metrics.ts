@@ -6,6 +6,7 @@ export class Metrics {
   readonly requests: Counter<'method' | 'route' | 'status_code'>;
   readonly duration: Histogram<'method' | 'route' | 'status_code'>;
   readonly dbUp: Gauge;
+  readonly shed: Counter;
 
   constructor(options: { defaultMetrics: boolean }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
@@ -20,6 +21,11 @@ export class Metrics {
       help: 'Time to answer HTTP requests, by route template and status.',
       labelNames: ['method', 'route', 'status_code'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [this.registry],
+    });
+    this.shed = new Counter({
+      name: 'portico_http_requests_shed_total',
+      help: 'Requests turned away with 503 because they had waited too long to be handled.',
       registers: [this.registry],
     });
     this.dbUp = new Gauge({

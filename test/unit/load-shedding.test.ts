@@ -1,0 +1,49 @@
+import Fastify from 'fastify';
+import { afterEach, expect, test, vi } from 'vitest';
+import { registerLoadShedding } from '../../src/http/load-shedding.js';
+import { registerProblemHandlers } from '../../src/http/problem.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+test('X16 a request that has waited past the limit gets a problem 503 with Retry-After; liveness and prompt requests are served', async () => {
+  // The sampler's timer is faked, so it only runs when the test says; the clock is injected.
+  vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+  let now = 1_000;
+  let shed = 0;
+  const app = Fastify();
+  registerProblemHandlers(app);
+  registerLoadShedding(app, 500, () => shed++, () => now);
+  app.get('/work', () => ({ ok: true }));
+  app.get('/healthz', () => ({ status: 'ok' }));
+  await app.ready();
+
+  now += 400; // a poll that has lasted 400 ms: under the limit
+  expect((await app.inject({ method: 'GET', url: '/work' })).statusCode).toBe(200);
+
+  now += 1_700; // the same poll, 2.1 s in
+  const busy = await app.inject({ method: 'GET', url: '/work' });
+  expect(busy.statusCode).toBe(503);
+  expect(busy.headers['retry-after']).toBe('3');
+  expect(busy.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(busy.json()).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
+  expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  expect(shed).toBe(1);
+
+  vi.advanceTimersByTime(10); // the poll ended: the timer ran
+  expect((await app.inject({ method: 'GET', url: '/work' })).statusCode).toBe(200);
+  await app.close();
+});
+
+test('X16 a limit of 0 turns shedding off', async () => {
+  let now = 0;
+  const app = Fastify();
+  registerProblemHandlers(app);
+  registerLoadShedding(app, 0, () => undefined, () => now);
+  app.get('/work', () => ({ ok: true }));
+  await app.ready();
+  now += 60_000;
+  expect((await app.inject({ method: 'GET', url: '/work' })).statusCode).toBe(200);
+  await app.close();
+});
