@@ -181,7 +181,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       .select(['t.id', 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at', 's.name as stage'])
       .where('t.id', 'in', ids).execute();
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const date = new Intl.DateTimeFormat(portal.language, { dateStyle: 'medium', timeZone: 'UTC' });
+    const date = dateFormat(portal.language, false);
     const tickets = ids.map((id) => byId.get(id)).filter((r) => r !== undefined).map((r) => ({
       id: r.id,
       subject: r.subject,
@@ -215,7 +215,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const view = await loadTicketView(deps.db, access, member.viewer, request.params.id);
     // Not visible answers exactly like not there.
     if (view === undefined) throw errors.notFound('ticket');
-    const date = new Intl.DateTimeFormat(portal.language, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+    const date = dateFormat(portal.language, true);
     const ticket = {
       id: view.id,
       subject: view.subject,
@@ -294,6 +294,18 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
 const REPLY_MAX_FILES = 10;
 const PAGE_SIZE = 25;
 const REPLY_MAX_TEXT = 20_000;
+
+/** Building an Intl.DateTimeFormat takes longer than rendering a page's dates: one per language and style. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+function dateFormat(language: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${language}|${withTime ? 'datetime' : 'date'}`;
+  let format = dateFormats.get(key);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat(language, withTime ? { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' } : { dateStyle: 'medium', timeZone: 'UTC' });
+    dateFormats.set(key, format);
+  }
+  return format;
+}
 
 function formatSize(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
