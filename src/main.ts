@@ -63,8 +63,19 @@ async function start(config: Config, demo: boolean): Promise<void> {
     });
   }, 10 * 60 * 1000);
   purge.unref();
+  // Files a crash or a refused upload left behind: at start, then every six hours.
+  const sweepFiles = () => {
+    app.services.conversations.sweepOrphanFiles().then((removed) => {
+      if (removed > 0) app.log.info({ removed }, 'orphaned files removed');
+    }, (err: unknown) => {
+      app.log.warn({ err }, 'file sweep failed');
+    });
+  };
+  const sweep = setInterval(sweepFiles, 6 * 60 * 60 * 1000);
+  sweep.unref();
   app.addHook('onClose', () => {
     clearInterval(purge);
+    clearInterval(sweep);
   });
 
   let closing = false;
@@ -91,6 +102,7 @@ async function start(config: Config, demo: boolean): Promise<void> {
 
   await app.ready();
   await app.listen({ port: config.port, host: config.host });
+  sweepFiles();
   const base = `http://localhost:${config.port}`;
   if (seeded) {
     app.log.info(`demo data seeded: sign in at ${base}/api/v1/auth/sign-in as admin@example.com or agent@example.com, password "${DEMO_PASSWORD}"`);

@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { failpoint } from '../util/failpoints.js';
 
 export interface StoredFile {
   sha256: string;
@@ -54,6 +55,7 @@ export class FileStore {
         throw Object.assign(new Error('file too large'), { code: 'FST_REQ_FILE_TOO_LARGE' });
       }
       await handle.sync();
+      await failpoint('file.synced');
     } catch (error) {
       await handle.close();
       await unlink(tmp).catch(() => undefined);
@@ -67,6 +69,10 @@ export class FileStore {
     const exists = await stat(target).then(() => true, () => false);
     if (exists) {
       await unlink(tmp);
+      // The same bytes are stored already, maybe as an orphan the sweep is about to take: an
+      // upload in flight makes them new again.
+      const now = new Date();
+      await utimes(target, now, now);
     } else {
       await rename(tmp, target);
       const dirHandle = await open(dir, 'r');
@@ -81,5 +87,39 @@ export class FileStore {
 
   read(sha256: string): ReadStream {
     return createReadStream(this.pathOf(sha256));
+  }
+
+  /**
+   * Deletes what a crash or a refused upload left behind: temporary files, and stored files no
+   * row points at, when last written before `cutoffMs` (a reply in flight stores its files
+   * before its row commits, so the cutoff must leave it time). `referenced` says which of some
+   * hashes the database still knows.
+   */
+  async sweep(cutoffMs: number, referenced: (sha256s: string[]) => Promise<Set<string>>): Promise<number> {
+    let removed = 0;
+    const old = async (path: string) => (await stat(path).catch(() => null))?.mtimeMs ?? Infinity;
+    const remove = async (path: string) => {
+      await unlink(path).then(() => removed++, () => undefined);
+    };
+    const list = async (dir: string) => readdir(dir).catch(() => [] as string[]);
+    for (const name of await list(this.tmpDir)) {
+      const path = join(this.tmpDir, name);
+      if ((await old(path)) < cutoffMs) await remove(path);
+    }
+    for (const a of await list(this.root)) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of await list(join(this.root, a))) {
+        if (!/^[0-9a-f]{2}$/.test(b)) continue;
+        const dir = join(this.root, a, b);
+        const candidates: string[] = [];
+        for (const name of await list(dir)) {
+          if (/^[0-9a-f]{64}$/.test(name) && (await old(join(dir, name))) < cutoffMs) candidates.push(name);
+        }
+        if (candidates.length === 0) continue;
+        const known = await referenced(candidates);
+        for (const name of candidates) if (!known.has(name)) await remove(join(dir, name));
+      }
+    }
+    return removed;
   }
 }

@@ -14,6 +14,7 @@ import type { TicketsService } from '../tickets/tickets.service.js';
 import type { TimelineService } from '../timeline/timeline.service.js';
 import * as repo from './conversations.repository.js';
 import { htmlToText, sanitizeMessageHtml } from './html.js';
+import { failpoint } from '../../util/failpoints.js';
 
 export type Author = { type: 'staff'; staffUserId: number } | { type: 'customer'; contactId: number } | { type: 'system' };
 
@@ -222,6 +223,7 @@ export class ConversationsService {
       body_html: html,
       created_at: now,
     });
+    await failpoint('message.inserted');
     const ids = input.attachmentIds ?? [];
     if (ids.length > 0) {
       const claimed = input.author.type === 'staff' ? await repo.claimAttachments(tx, ids, message.id, input.author.staffUserId) : 0;
@@ -235,6 +237,7 @@ export class ConversationsService {
         uploaded_by_staff_id: null, created_at: now,
       });
     }
+    await failpoint('message.attachments-inserted');
     await repo.updateThread(tx, thread.id, { last_message_at: now, updated_at: now });
     const targets: { type: 'ticket' | 'contact' | 'company'; id: number }[] = [];
     if (thread.contact_id !== null) targets.push({ type: 'contact', id: thread.contact_id });
@@ -257,6 +260,7 @@ export class ConversationsService {
       staffUserId: input.author.type === 'staff' ? input.author.staffUserId : null,
       targets,
     });
+    await failpoint('message.timeline-recorded');
     return message;
   }
 
@@ -294,6 +298,17 @@ export class ConversationsService {
 
   openAttachment(row: repo.AttachmentRow): Readable {
     return this.files.read(row.sha256);
+  }
+
+  /**
+   * Deletes stored files no attachment points at (a refused reply's, a crash's) once they are
+   * older than `graceMs`, which must outlast any upload still on its way to a commit.
+   */
+  async sweepOrphanFiles(graceMs = 60 * 60 * 1000): Promise<number> {
+    return this.files.sweep(this.deps.clock.now() - graceMs, async (hashes) => {
+      const rows = await this.deps.db.selectFrom('attachments').select('sha256').distinct().where('sha256', 'in', hashes).execute();
+      return new Set(rows.map((r) => r.sha256));
+    });
   }
 }
 

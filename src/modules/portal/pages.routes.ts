@@ -16,6 +16,7 @@ import { loadTicketView } from './ticket-view.js';
 import { replyToTicket } from './reply.js';
 import type { StoredUpload } from '../conversations/conversations.service.js';
 import type { Page, Theme } from './theme.js';
+import { failpoint } from '../../util/failpoints.js';
 
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -274,7 +275,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     // PostgreSQL cannot store a NUL in text (a 500 there); refuse it on both databases alike.
     if (text.includes('\u0000')) throw errors.validation([{ path: '/body/body', message: 'must not contain a NUL character' }], 'The message contains a character that is not allowed.');
     if (text.trim() === '' && files.length === 0) throw errors.validation([{ path: '/body/body', message: 'write a message or attach a file' }], 'Write a message or attach a file.');
+    await failpoint('reply.files-stored');
     await replyToTicket(deps, access, conversations, portal, member.viewer, request.params.id, text, files);
+    await failpoint('reply.committed');
     return reply.code(303).header('location', `/${portal.slug}/${request.params.id}`).header('cache-control', 'no-store').send();
   });
 
