@@ -9,7 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Deps } from './deps.js';
-import { errors } from './errors.js';
+import { AppError, errors } from './errors.js';
 import { registerAuth } from './http/auth.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { portalErrorPage } from './modules/portal/pages.routes.js';
@@ -20,6 +20,9 @@ import { buildServices, type Services } from './services.js';
 import { registerRoutes } from './routes.js';
 import { Metrics } from './modules/ops/metrics.js';
 import { registerLoadShedding } from './http/load-shedding.js';
+
+/** An escaped NUL in JSON text: \u0000 after an even number of backslashes (an odd one escapes the backslash). */
+const JSON_NUL = /(?<!\\)(?:\\\\)*\\u0000/i;
 
 export interface BuildOptions {
   config: Config;
@@ -79,6 +82,21 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   registerValidation(app);
   // A JSON API: bodies are application/json (or multipart for uploads), never text/plain.
   app.removeContentTypeParser('text/plain');
+  // JSON may spell a NUL character (\u0000), which PostgreSQL cannot store and no text needs:
+  // refused before parsing, the same on both databases.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (JSON_NUL.test(text)) {
+      done(errors.validation([{ path: '/body', message: 'must not contain NUL characters (\\u0000)' }]), undefined);
+      return;
+    }
+    void parseJson(request, text, done);
+  });
+  app.addHook('onRequest', (request, _reply, done) => {
+    done(request.url.includes('%00') ? new AppError(400, 'BAD_REQUEST', 'The request address holds a NUL character.') : undefined);
+  });
   registerProblemHandlers(app, (request, error) => portalErrorPage(services.theme, request, error));
 
   registerSecurityHeaders(app, config);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errors, type FieldError } from '../errors.js';
 import type { ProblemBody } from './common-schemas.js';
+import { isUnstorableText } from '../db/db-errors.js';
 
 interface AjvIssue {
   instancePath?: string;
@@ -31,6 +32,7 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const e = error as Partial<FastifyError> & { type?: string };
   if (e.validation !== undefined) return errors.validation(fieldErrors(e as FastifyError));
+  if (isUnstorableText(error)) return new AppError(400, 'BAD_REQUEST', 'The request holds a NUL character, which text may not contain.');
   switch (e.code) {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':

@@ -99,6 +99,22 @@ describe.each(dialects)('bad input on every write route, %s', (dialect) => {
     }
   });
 
+  test('C9 a NUL character answers 400 on both databases and stores nothing, whether in JSON, a query string or a path', async () => {
+    const auth = { ...admin.auth, 'content-type': 'application/json' };
+    const escaped = await t.app.inject({ method: 'POST', url: '/api/v1/companies', headers: auth, payload: String.raw`{"name":"Back\\u0000slash"}` });
+    expect(escaped.statusCode).toBe(201); // an escaped backslash, then the letters u0000: plain text
+    expect(escaped.json()).toMatchObject({ name: String.raw`Back\u0000slash` });
+    const before = await rowCounts(t);
+    const json = await t.app.inject({ method: 'POST', url: '/api/v1/companies', headers: auth, payload: String.raw`{"name":"Nul\u0000Co"}` });
+    expect(json.statusCode).toBe(400);
+    expect(json.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+    for (const url of ['/api/v1/contacts?email=%00x', '/api/v1/contacts?email=a%00', '/api/v1/tickets/%00']) {
+      const res = await t.app.inject({ method: 'GET', url, headers: admin.auth });
+      expect(res.statusCode, url).toBe(400);
+    }
+    expect(await rowCounts(t)).toEqual(before);
+  });
+
   test('C9 malformed bodies: broken JSON, wrong media type, too large, prototype poisoning, unknown fields, wrong types', async () => {
     const post = (payload: string, contentType = 'application/json') =>
       t.app.inject({ method: 'POST', url: '/api/v1/companies', headers: { ...admin.auth, 'content-type': contentType }, payload });
