@@ -1,0 +1,56 @@
+/**
+ * How fast the portal's ticket list renders, 25 rows, through LiquidJS's renderSync and through
+ * the compiled closures (src/modules/portal/liquid-compiler.ts). A measurement, not a test:
+ *   npx tsx test/perf/portal-render-speed.ts
+ */
+import { Theme } from '../../src/modules/portal/theme.js';
+import type { PortalRow } from '../../src/modules/portal/portals.service.js';
+
+const portal = { id: 1, name: 'Acme Help', title: 'Acme · your tickets', slug: 'acme', language: 'en', branding: '{}' } as unknown as PortalRow;
+const date = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' });
+const tickets = Array.from({ length: 25 }, (_, i) => {
+  const created = Date.UTC(2025, 0, 1) + i * 86_400_000;
+  return {
+    id: 1000 + i,
+    subject: `Printer on floor ${i} says "PC LOAD LETTER" & won't <print>`,
+    created_at: new Date(created).toISOString(),
+    created: date.format(created),
+    last_activity_at: new Date(created + 3_600_000).toISOString(),
+    last_activity: date.format(created + 3_600_000),
+    state: i % 3 === 0 ? 'closed' : 'open',
+    status: i % 3 === 0 ? 'Closed' : 'Open',
+  };
+});
+const context = {
+  page_title: portal.title, tickets, view: 'mine', company_scope: true,
+  filters: { view: 'mine', status: 'all', q: '', sort: '-lastActivity' },
+  next_page: '/acme?cursor=eyJpZCI6MTAyNH0', view_links: { mine: '/acme?view=mine', organization: '/acme?view=organization' },
+  member: { name: 'Cora Customer' }, csrf: 'b64csrftokenvalue0123456789',
+};
+
+const liquid = new Theme(undefined, { compile: false });
+const compiled = new Theme();
+if (!compiled.compiledPages.includes('tickets')) throw new Error('the tickets page did not compile');
+if (liquid.render('tickets', portal, context) !== compiled.render('tickets', portal, context)) throw new Error('outputs differ');
+
+function rate(theme: Theme, ms: number): number {
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    for (let i = 0; i < 50; i++) theme.render('tickets', portal, context);
+    n += 50;
+  }
+  return n / (ms / 1000);
+}
+
+rate(liquid, 1000);
+rate(compiled, 1000);
+const runs: { liquid: number; compiled: number }[] = [];
+for (let i = 0; i < 5; i++) runs.push({ liquid: rate(liquid, 1000), compiled: rate(compiled, 1000) });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+const l = median(runs.map((r) => r.liquid));
+const c = median(runs.map((r) => r.compiled));
+console.log(`tickets page, 25 rows, median of 5 one-second runs (Theme.render, context spread included)`);
+console.log(`LiquidJS renderSync: ${Math.round(l)} renders/s (${(1e6 / l).toFixed(1)} µs each)`);
+console.log(`compiled closures:   ${Math.round(c)} renders/s (${(1e6 / c).toFixed(1)} µs each)`);
+console.log(`speed-up: ×${(c / l).toFixed(1)}`);
