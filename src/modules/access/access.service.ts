@@ -9,6 +9,8 @@ import { readJsonArray } from '../../util/json.js';
 import { documentPatterns, fts5Query, parseSearchQuery, tsQuery } from '../../util/search-text.js';
 
 const SEARCH_WALK = 1000;
+const RARE_QUERIES = 1000;
+const RARE_FOR_MS = 60_000;
 
 /** Who is looking: a portal member, as the session knows them. */
 export interface Viewer {
@@ -27,6 +29,17 @@ export interface ListOptions {
   sort: SortSpec;
   cursor?: Cursor;
   limit: number;
+}
+
+/** A row of the portal's list: the sort key, and what the list shows. */
+export interface VisibleTicket {
+  id: number;
+  sortValue: number;
+  subject: string;
+  is_closed: number;
+  created_at: number;
+  last_activity_at: number;
+  stage: string;
 }
 
 /** Sorts the portal list offers; last activity goes through the association's own copy and index. */
@@ -121,9 +134,10 @@ export class AccessService {
    * tickets that hold no match, while a candidate list from FTS5 is quick for a rare word and
    * slow for a common one (every match is read; a prefix is read whole). So SQLite first walks
    * `searchWalk` tickets of the list, checking their documents, walks further if matches are
-   * common but the page is not full yet, and asks FTS5 for candidates only for rare ones.
+   * common but the page is not full yet, and asks FTS5 for candidates only for rare ones; a
+   * query found rare goes straight to the candidates for a minute.
    */
-  async listVisible(viewer: Viewer, options: ListOptions, db: Conn = this.deps.db): Promise<{ id: number; sortValue: number }[]> {
+  async listVisible(viewer: Viewer, options: ListOptions, db: Conn = this.deps.db): Promise<VisibleTicket[]> {
     const query = options.search === undefined ? undefined : parseSearchQuery(options.search);
     if (query === null) return []; // nothing in it that a document could hold
     const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
@@ -135,7 +149,9 @@ export class AccessService {
       base = db.selectFrom('ticket_companies as a').where('a.company_id', '=', contact?.primary_company_id ?? 0);
     }
     const { sort, cursor, limit } = options;
-    const selection = ['t.id as id', sql.ref<number>(sort.column).as('sortValue')] as const;
+    // What the list shows comes with the page, so rendering it needs no second query.
+    const selection = ['t.id as id', sql.ref<number>(sort.column).as('sortValue'), 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at',
+      sql<string>`(select st.name from stages st where st.id = t.stage_id)`.as('stage')] as const;
     const start = () => base.innerJoin('tickets as t', 't.id', 'a.ticket_id').select(selection);
     const finish = (q: ReturnType<typeof start>, match: Expression<SqlBool> | undefined) => {
       // The search before the access rule: it is the cheaper test and fails more often.
@@ -151,7 +167,8 @@ export class AccessService {
     if (this.deps.dialect === 'postgres') {
       return page(sql<SqlBool>`exists (select 1 from ticket_search s where s.ticket_id = t.id and s.tsv @@ to_tsquery('simple', ${tsQuery(query)}))`);
     }
-    if (sort.column.startsWith('a.') && this.searchWalk > 0) {
+    const match = fts5Query(query);
+    if (sort.column.startsWith('a.') && this.searchWalk > 0 && !this.wasRare(match)) {
       // The list's first tickets in its order from where the page starts; each document is
       // joined before the ticket, so the access rule only runs on matches.
       let first = base.select(['a.ticket_id', 'a.last_activity_at']);
@@ -177,8 +194,31 @@ export class AccessService {
         const more = await walk(budget);
         if (more.length > limit || (await sawAll(budget))) return more;
       }
+      this.rememberRare(match);
     }
-    return page(sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${fts5Query(query)})`);
+    return page(sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${match})`);
+  }
+
+  /**
+   * SQLite: queries whose last walk found too few matches and ended with FTS5's candidates,
+   * with when, so that the next page or the next member asking the same goes to the candidates
+   * at once. Only the plan depends on it, never the answer; it is forgotten after a minute.
+   */
+  private readonly rare = new Map<string, number>();
+
+  private wasRare(match: string): boolean {
+    const at = this.rare.get(match);
+    if (at === undefined) return false;
+    if (this.deps.clock.now() - at < RARE_FOR_MS) return true;
+    this.rare.delete(match);
+    return false;
+  }
+
+  private rememberRare(match: string): void {
+    this.rare.delete(match);
+    this.rare.set(match, this.deps.clock.now());
+    // Map keeps insertion order: the first key is the one remembered longest ago.
+    if (this.rare.size > RARE_QUERIES) this.rare.delete(this.rare.keys().next().value as string);
   }
 
   /**

@@ -17,6 +17,7 @@ import { replyToTicket } from './reply.js';
 import type { StoredUpload } from '../conversations/conversations.service.js';
 import type { Page, Theme } from './theme.js';
 import { failpoint } from '../../util/failpoints.js';
+import { iso } from '../../http/common-schemas.js';
 
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -177,19 +178,14 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const cursor = decodeCursor(sort, query.cursor);
     const found = await access.listVisible(member.viewer, { view, sort, limit: PAGE_SIZE, ...(status === undefined ? {} : { status }), ...(search === undefined ? {} : { search }), ...(cursor === undefined ? {} : { cursor }) });
     const page = toPage(found, PAGE_SIZE, sort, (r) => ({ value: r.sortValue, id: r.id }));
-    const ids = page.rows.map((r) => r.id);
-    const rows = ids.length === 0 ? [] : await deps.db.selectFrom('tickets as t').innerJoin('stages as s', 's.id', 't.stage_id')
-      .select(['t.id', 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at', 's.name as stage'])
-      .where('t.id', 'in', ids).execute();
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    const date = dateFormat(portal.language, false);
-    const tickets = ids.map((id) => byId.get(id)).filter((r) => r !== undefined).map((r) => ({
+    const day = dayLabels(portal.language);
+    const tickets = page.rows.map((r) => ({
       id: r.id,
       subject: r.subject,
-      created_at: new Date(r.created_at).toISOString(),
-      created: date.format(r.created_at),
-      last_activity_at: new Date(r.last_activity_at).toISOString(),
-      last_activity: date.format(r.last_activity_at),
+      created_at: iso(r.created_at),
+      created: day(r.created_at),
+      last_activity_at: iso(r.last_activity_at),
+      last_activity: day(r.last_activity_at),
       state: r.is_closed === 1 ? 'closed' : 'open',
       status: statusLabel(portal, r.is_closed === 1, r.stage),
     }));
@@ -308,6 +304,28 @@ function dateFormat(language: string, withTime: boolean): Intl.DateTimeFormat {
     dateFormats.set(key, format);
   }
   return format;
+}
+
+/** A list shows dates without times: each day's label is formatted once per language. */
+const dayLabelCache = new Map<string, Map<number, string>>();
+function dayLabels(language: string): (ms: number) => string {
+  let labels = dayLabelCache.get(language);
+  if (labels === undefined) {
+    labels = new Map();
+    dayLabelCache.set(language, labels);
+  }
+  const cache = labels;
+  const format = dateFormat(language, false);
+  return (ms) => {
+    const day = Math.floor(ms / 86_400_000);
+    let label = cache.get(day);
+    if (label === undefined) {
+      label = format.format(ms);
+      if (cache.size >= 20_000) cache.clear();
+      cache.set(day, label);
+    }
+    return label;
+  };
 }
 
 function formatSize(bytes: number): string {
