@@ -135,7 +135,7 @@ const realistic: Record<(typeof PAGES)[number], object[]> = {
 };
 
 describe('the default theme', () => {
-  test('X5 every page of the default theme compiles, and the theme renders them through the closures', () => {
+  test('P21 every page of the default theme compiles, and the theme renders them through the closures', () => {
     expect(new Theme().compiledPages).toEqual(PAGES);
     for (const page of PAGES) expect(pageRenderer(theme, theme.parseFileSync(page)).compiled).toBe(true);
   });
@@ -149,7 +149,7 @@ describe('the default theme', () => {
     }
   });
 
-  test('X5 the sign-in, ticket and error pages print what LiquidJS prints for realistic data', () => {
+  test('P21 the sign-in, ticket and error pages print what LiquidJS prints for realistic data', () => {
     for (const page of ['sign-in', 'ticket', 'error'] as const) {
       const templates = theme.parseFileSync(page);
       for (const env of realistic[page]) {
@@ -165,14 +165,14 @@ describe('the default theme', () => {
     fc.assert(fc.property(pageContext, (env) => { expectSame(theme, templates, env); }), { numRuns: 300 });
   });
 
-  test('X5 every page prints what LiquidJS prints for any data, however hostile', () => {
+  test('P21 every page prints what LiquidJS prints for any data, however hostile', () => {
     for (const page of PAGES) {
       const templates = theme.parseFileSync(page);
       fc.assert(fc.property(pageContext, (env) => { expectSame(theme, templates, env); }), { numRuns: 150 });
     }
   });
 
-  test('X5 Theme.render gives the same page compiled or not', () => {
+  test('P21 Theme.render gives the same page compiled or not', () => {
     const row = { ...portal, branding: JSON.stringify({ logoUrl: 'https://x.example/l.png' }) } as unknown as PortalRow;
     const compiled = new Theme();
     const interpreted = new Theme(undefined, { compile: false });
@@ -239,7 +239,7 @@ const corpusContexts: object[] = [
 ];
 
 describe('a corpus of small templates', () => {
-  test('X5 each construct the compiler accepts prints what LiquidJS prints', () => {
+  test('P21 each construct the compiler accepts prints what LiquidJS prints', () => {
     for (const source of corpus) {
       const templates = small.parse(source);
       for (const env of corpusContexts) {
@@ -249,7 +249,7 @@ describe('a corpus of small templates', () => {
     }
   });
 
-  test('X5 the corpus prints what LiquidJS prints for generated data', () => {
+  test('P21 the corpus prints what LiquidJS prints for generated data', () => {
     const env = fc.record({
       a: value, b: value, n: fc.oneof(fc.integer({ min: -3, max: 6 }), fc.constantFrom(NaN, 1.5, '2', null)), s: str, arr: fc.array(value, { maxLength: 6 }),
       obj: value, k: key, d: fc.oneof(str, fc.integer(), fc.constantFrom('2024-03-04T05:06:07Z', '2024-03-04')),
@@ -258,7 +258,7 @@ describe('a corpus of small templates', () => {
     fc.assert(fc.property(env, (e) => { for (const templates of parsed) expectSame(small, templates, e); }), { numRuns: 200 });
   });
 
-  test('X5 generated templates print what LiquidJS prints', () => {
+  test('P21 generated templates print what LiquidJS prints', () => {
     const open = fc.constantFrom('{%', '{%-');
     const close = fc.constantFrom('%}', '-%}');
     const tag = (body: fc.Arbitrary<string>) => fc.tuple(open, body, close).map(([o, b, c]) => `${o} ${b} ${c}`);
@@ -314,7 +314,7 @@ describe('a corpus of small templates', () => {
     }), { numRuns: 1500 });
   });
 
-  test('X5 layouts and blocks print what LiquidJS prints, nested layouts and layout arguments included', () => {
+  test('P21 layouts and blocks print what LiquidJS prints, nested layouts and layout arguments included', () => {
     const files = {
       page: "head{% assign t = 'page' %}{% layout 'base' title: t %}kept aside{% block content %}<{{ a }}>{% endblock %}{% block side %}side {{ title }}{% endblock %}",
       base: '<h1>{{ title }}</h1>{% block content %}default{% endblock %}|{% block missing %}fallback {{ a }}{% endblock %}|{% block side %}{% endblock %}|{% block %}{% endblock %}',
@@ -344,7 +344,7 @@ describe('what the compiler does not handle', () => {
     '{% if a == %}x{% endif %}', '{% if a b %}x{% endif %}',
   ];
 
-  test('X5 a template using anything else is rendered by LiquidJS, chosen at boot, with the same output', () => {
+  test('P21 a template using anything else is rendered by LiquidJS, chosen at boot, with the same output', () => {
     const env = { a: '<a>', arr: [1, 2, 3], n: 5, name: 'part' };
     for (const source of fallbacks) {
       const templates = partials.parse(source);
@@ -355,14 +355,14 @@ describe('what the compiler does not handle', () => {
     }
   });
 
-  test('X5 options the compiler does not mirror keep every template with LiquidJS', () => {
+  test('P21 options the compiler does not mirror keep every template with LiquidJS', () => {
     for (const options of [{ jsTruthy: true }, { strictVariables: true }, { ownPropertyOnly: false }, { outputEscape: 'json' as const }, { memoryLimit: 1000 }, { lenientIf: true }]) {
       const liquid = new Liquid({ ...OPTIONS, ...options });
       expect(pageRenderer(liquid, liquid.parse('{{ a }}')).compiled).toBe(false);
     }
   });
 
-  test('X5 data only LiquidJS should touch (functions, Drops, toLiquid) makes that render fall back, with the same output', () => {
+  test('P21 data only LiquidJS should touch (functions, Drops, toLiquid) makes that render fall back, with the same output', () => {
     class Money extends Drop {
       override valueOf() { return '€1'; }
       cents() { return 100; }
@@ -379,7 +379,7 @@ describe('what the compiler does not handle', () => {
   const dir = mkdtempSync(join(tmpdir(), 'portico-theme-'));
   afterAll(() => { rmSync(dir, { recursive: true, force: true }); });
 
-  test('X5 a theme page the compiler cannot handle is still served, by LiquidJS, and the others stay compiled', () => {
+  test('P21 a theme page the compiler cannot handle is still served, by LiquidJS, and the others stay compiled', () => {
     cpSync(THEME, dir, { recursive: true });
     writeFileSync(join(dir, 'error.liquid'), "{% layout 'layout' %}{% block content %}<h1 class=\"{% cycle 'a', 'b' %}\">{{ heading }}</h1>{% endblock %}");
     const custom = new Theme(dir);
@@ -390,7 +390,7 @@ describe('what the compiler does not handle', () => {
 });
 
 describe('the sandbox', () => {
-  test('X5 a template cannot reach the process, functions or the prototype chain: it prints what LiquidJS prints, nothing', () => {
+  test('P21 a template cannot reach the process, functions or the prototype chain: it prints what LiquidJS prints, nothing', () => {
     const probes = [
       '{{ constructor }}', '{{ x.constructor.name }}', '{{ __proto__ }}', '{{ x.__proto__ }}', '{{ x.__proto__.toString }}', '{{ "s".constructor }}',
       '{{ x.toString }}', '{{ x.hasOwnProperty }}', '{{ process }}', '{{ process.env }}', '{{ global }}', '{{ globalThis }}', '{{ this }}', '{{ require }}',
@@ -407,13 +407,13 @@ describe('the sandbox', () => {
     }
   });
 
-  test('X5 reading forloop.constructor is an error in LiquidJS, and stays one', () => {
+  test('P21 reading forloop.constructor is an error in LiquidJS, and stays one', () => {
     const templates = small.parse('{% for i in (1..2) %}{{ forloop.constructor }}{% endfor %}');
     expect(differential(small, templates, {})).toEqual({ liquid: { threw: true }, compiled: { threw: true } });
     expect(() => pageRenderer(small, templates).render({})).toThrow(/Class constructor/);
   });
 
-  test('X5 assigning __proto__ or constructor changes nothing outside the render', () => {
+  test('P21 assigning __proto__ or constructor changes nothing outside the render', () => {
     const before = Object.getOwnPropertyNames(Object.prototype).sort();
     const templates = small.parse('{% assign __proto__ = x %}{% assign constructor = x %}{% capture toString %}t{% endcapture %}{{ __proto__.polluted }}{{ constructor }}{{ toString }}{{ polluted }}');
     expectSame(small, templates, { x: { polluted: 'yes' } });
@@ -421,7 +421,7 @@ describe('the sandbox', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
-  test('X5 like LiquidJS, `.size` is the one read that looks past own properties (an inherited size is printed)', () => {
+  test('P21 like LiquidJS, `.size` is the one read that looks past own properties (an inherited size is printed)', () => {
     const templates = small.parse('{{ x.size }}|{{ x.first }}|{{ m.size }}');
     expect(differential(small, templates, { x: Object.create({ size: 'inherited', first: 'hidden' }) as object, m: new Map([[1, 2]]) }))
       .toEqual({ liquid: { html: 'inherited||1' }, compiled: { html: 'inherited||1' } });
