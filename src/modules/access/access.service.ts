@@ -68,12 +68,14 @@ const STATIC_TICKET_PROPERTIES = {
  *               and t is associated with the contact's primary company ) )  (P18, P19)
  *
  * Everything is read in the same query, so a change (a disabled member, a new primary company,
- * an edited rule) holds from the next request on.
+ * an edited rule) holds from the next request on. The association tests are scalar subqueries
+ * (at most one row each, by primary key), not EXISTS: PostgreSQL turns an OR of EXISTS into
+ * hashed subplans and read all 20,000 tickets of a big company into a hash for a page of 25.
  */
 export class AccessService {
   constructor(
     private readonly deps: Deps,
-    /** SQLite: how many tickets of a list a search checks one by one before it asks FTS5 for candidates. */
+    /** How many tickets of a list a search checks one by one before it asks the index for candidates. */
     private readonly searchWalk = SEARCH_WALK,
   ) {}
 
@@ -101,11 +103,11 @@ export class AccessService {
               where p.id = ${viewer.portalId} and p.enabled = 1
                 and m.id = ${viewer.memberId} and m.contact_id = ${viewer.contactId} and m.disabled_at is null)
       and ${rules}
-      and (exists (select 1 from ticket_contacts vc where vc.ticket_id = t.id and vc.contact_id = ${viewer.contactId})
-           or exists (select 1 from portals ps
-                        join contacts c on c.id = ${viewer.contactId}
-                        join ticket_companies vo on vo.company_id = c.primary_company_id
-                      where ps.id = ${viewer.portalId} and ps.scope = 'company' and vo.ticket_id = t.id))
+      and ((select 1 from ticket_contacts vc where vc.ticket_id = t.id and vc.contact_id = ${viewer.contactId}) is not null
+           or (select 1 from portals ps
+                 join contacts c on c.id = ${viewer.contactId}
+                 join ticket_companies vo on vo.company_id = c.primary_company_id
+               where ps.id = ${viewer.portalId} and ps.scope = 'company' and vo.ticket_id = t.id) is not null)
     )`;
   }
 
@@ -128,14 +130,15 @@ export class AccessService {
    * not the table. Search matches words (the last one as a prefix) in the subject and the
    * messages the customer can see: those of the newest thread, never an internal comment.
    *
-   * How search runs: PostgreSQL's planner weighs the GIN index against the list's own index by
-   * itself. SQLite's cannot see into FTS5, and neither way suits every query: checking ticket by
-   * ticket along the list is quick when a page fills soon (a common word) and slow through 20,000
-   * tickets that hold no match, while a candidate list from FTS5 is quick for a rare word and
-   * slow for a common one (every match is read; a prefix is read whole). So SQLite first walks
-   * `searchWalk` tickets of the list, checking their documents, walks further if matches are
-   * common but the page is not full yet, and asks FTS5 for candidates only for rare ones; a
-   * query found rare goes straight to the candidates for a minute.
+   * How search runs: no single plan suits every query. Checking ticket by ticket along the list
+   * is quick when a page fills soon (a common word) and slow through 20,000 tickets that hold no
+   * match; a candidate list from the index (FTS5, or PostgreSQL's GIN) is quick for a rare word
+   * and slow for a common one (every match is read; FTS5 reads a prefix whole). Neither planner
+   * can tell which case it is in (a word common everywhere may be absent from this company), so
+   * on both databases this walks `searchWalk` tickets of the list first, checking their
+   * documents, walks further if matches are common but the page is not full yet, and reads the
+   * index's candidates only for rare ones; a query found rare goes straight to the candidates
+   * for a minute.
    */
   async listVisible(viewer: Viewer, options: ListOptions, db: Conn = this.deps.db): Promise<VisibleTicket[]> {
     const query = options.search === undefined ? undefined : parseSearchQuery(options.search);
@@ -164,43 +167,47 @@ export class AccessService {
     };
     const page = (match?: Expression<SqlBool>) => finish(start(), match);
     if (query === undefined) return page();
-    if (this.deps.dialect === 'postgres') {
-      return page(sql<SqlBool>`exists (select 1 from ticket_search s where s.ticket_id = t.id and s.tsv @@ to_tsquery('simple', ${tsQuery(query)}))`);
-    }
-    const match = fts5Query(query);
-    if (sort.column.startsWith('a.') && this.searchWalk > 0 && !this.wasRare(match)) {
+    const pg = this.deps.dialect === 'postgres';
+    const candidates = pg
+      // OFFSET 0 keeps PostgreSQL from flattening this into a join it might walk row by row:
+      // the candidates are read once, from the GIN index, and hashed.
+      ? sql<SqlBool>`t.id in (select ticket_id from ticket_search where tsv @@ to_tsquery('simple', ${tsQuery(query)}) offset 0)`
+      : sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${fts5Query(query)})`;
+    const key = fts5Query(query);
+    if (sort.column.startsWith('a.') && this.searchWalk > 0 && !this.wasRare(key)) {
       // The list's first tickets in its order from where the page starts; each document is
       // joined before the ticket, so the access rule only runs on matches.
       let first = base.select(['a.ticket_id', 'a.last_activity_at']);
       if (cursor !== undefined) first = first.where(afterCursor(sort, cursor));
       for (const o of orderFor(sort)) first = first.orderBy(o);
-      const found = sql<SqlBool>`${sql.join(documentPatterns(query).map((p) => sql`instr(s.doc, ${p}) > 0`), sql` and `)}`;
+      const has = (p: string) => (pg ? sql`strpos(s.doc, ${p}) > 0` : sql`instr(s.doc, ${p}) > 0`);
+      const found = sql<SqlBool>`${sql.join(documentPatterns(query).map(has), sql` and `)}`;
       const walk = (budget: number) => finish(db.selectFrom(first.limit(budget).as('a'))
         .innerJoin('ticket_search as s', 's.ticket_id', 'a.ticket_id')
         .innerJoin('tickets as t', 't.id', 'a.ticket_id')
         .select(selection), found);
       /** Whether a walk of `budget` tickets saw the whole rest of the list. */
       const sawAll = async (budget: number) => {
-        const { rows } = await sql<{ n: number }>`select count(*) as n from ${first.limit(budget).as('w')}`.execute(db);
-        return (rows[0]?.n ?? 0) < budget;
+        const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${first.limit(budget).as('w')}`.execute(db);
+        return Number(rows[0]?.n ?? 0) < budget;
       };
       const rows = await walk(this.searchWalk);
       if (rows.length > limit || (await sawAll(this.searchWalk))) return rows;
       // Matches are rarer than a page per walk. If they are still common (one in two hundred or
-      // more), walking on costs less than reading every match from FTS5; the next walk is sized
-      // from what this one found, with room to spare.
+      // more), walking on costs less than reading every match from the index; the next walk is
+      // sized from what this one found, with room to spare.
       if (rows.length >= Math.ceil(this.searchWalk / 200)) {
         const budget = Math.ceil((1.5 * this.searchWalk * (limit + 1)) / rows.length);
         const more = await walk(budget);
         if (more.length > limit || (await sawAll(budget))) return more;
       }
-      this.rememberRare(match);
+      this.rememberRare(key);
     }
-    return page(sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${match})`);
+    return page(candidates);
   }
 
   /**
-   * SQLite: queries whose last walk found too few matches and ended with FTS5's candidates,
+   * Queries whose last walk found too few matches and ended with the index's candidates,
    * with when, so that the next page or the next member asking the same goes to the candidates
    * at once. Only the plan depends on it, never the answer; it is forgotten after a minute.
    */
