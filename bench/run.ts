@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -14,13 +15,17 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Db, type Dialect } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { SEED, seedDatabase, seedShape, type SeedReport, type SeedShape } from './seed.js';
+import { searchDocument } from '../src/util/search-text.js';
+import { SEARCH_WORDS, SEED, seedDatabase, seedShape, type SeedReport, type SeedShape } from './seed.js';
 import type { ServerMessage, ServerReady, StopMessage } from './server.js';
 
 /**
  * `npm run bench`: seeds 1,000,000 tickets on SQLite (and PostgreSQL when reachable), starts the
  * app and a bare Fastify route in a child process, loads both with autocannon from this process
- * and reports req/s, p50 and p99 against the targets.
+ * and reports req/s, p50 and p99 against the targets: the JSON API's list and detail, and the
+ * customer portal's pages for signed-in members (a contact's list, the 20,000-ticket company's
+ * list, search in it over a rotation of planted words, a ticket page), then the portal search
+ * far past capacity to see the server shed load.
  *
  *   --sqlite-only / --postgres-only   one dialect only
  *   --postgres                        PostgreSQL is required: fail instead of skipping it
@@ -35,14 +40,33 @@ const TARGETS = {
   listShareConnections: 50,
   p99Ms: 25,
   p99Connections: 10,
+  /** Portal pages render HTML for a signed-in member: a lower bar than the JSON API. */
+  portalShareOfBare: 0.05,
+  portalP99Ms: 50,
+  /** Under overload the server sheds load instead of letting latency run away. */
+  overloadConnections: 400,
+  overloadP99Ms: 1000,
 } as const;
 const CONNECTIONS = [50, 10] as const;
 const LIST_LIMIT = 25;
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Route = 'bare' | 'list' | 'detail';
-/** Per connection count: bare, then the API routes, then bare again, so drift shows. */
-const SCHEDULE: readonly (readonly [Route, number])[] = [['bare', 1], ['list', 1], ['detail', 1], ['bare', 2]];
+type Route = 'bare' | 'list' | 'detail' | 'portalList' | 'portalOrg' | 'portalSearch' | 'portalDetail';
+const ROUTE_NAMES: Record<Route, string> = {
+  bare: 'bare',
+  list: 'api list',
+  detail: 'api detail',
+  portalList: 'portal list (contact scope)',
+  portalOrg: 'portal list (company of 20k)',
+  portalSearch: 'portal search (company)',
+  portalDetail: 'portal ticket page',
+};
+const API_ROUTES = ['list', 'detail', 'portalList', 'portalOrg', 'portalSearch', 'portalDetail'] as const satisfies readonly Route[];
+/** Per connection count: bare, then the app's routes, then bare again, so drift shows. */
+const SCHEDULE: readonly (readonly [Route, number])[] = [['bare', 1], ...API_ROUTES.map((r) => [r, 1] as const), ['bare', 2]];
+/** What the portal search rotates through: every kind of word bench/seed.ts planted, and a prefix. */
+const SEARCH_TERMS = [SEARCH_WORDS.common, SEARCH_WORDS.rare, SEARCH_WORDS.commentOnly, SEARCH_WORDS.skewed, 'screensh', 'dark mode', 'nothing here'] as const;
+const PORTAL_MEMBERS = { contact: 64, company: 16 } as const;
 
 interface Options {
   sqlite: boolean;
@@ -70,7 +94,37 @@ interface Plan {
   lines: string[];
 }
 
+interface PortalSite {
+  host: string;
+  slug: string;
+  /** One session cookie per member, ready for a Cookie header. */
+  cookies: string[];
+}
+
+interface PortalSetup {
+  contact: PortalSite;
+  company: PortalSite;
+  /** Tickets of the big company that its members may see. */
+  detailTickets: number[];
+}
+
+interface SearchTiming {
+  term: string;
+  rows: number;
+  medianMs: number;
+  maxMs: number;
+}
+
+interface PortalProbe {
+  statuses: Record<string, number>;
+  searchTimings: SearchTiming[];
+  searchPlans: Plan[];
+  /** Seeded search documents equal what src/util/search-text.ts makes of the same texts. */
+  documentsMatch: boolean;
+}
+
 interface Probe {
+  portal: PortalProbe;
   listStatus: number;
   listItems: number;
   listOrderMatches: boolean;
@@ -81,12 +135,27 @@ interface Probe {
   listSorts: boolean;
 }
 
+/** The portal search far past what the machine can serve. */
+interface Overload {
+  connections: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Responses by status code. */
+  codes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** The Retry-After of the 503s a side connection saw; null when it saw none. */
+  retryAfter: string[] | null;
+}
+
 interface DialectReport {
   dialect: Dialect;
   seed: SeedReport;
   shape: SeedShape;
   probe: Probe;
   runs: Measurement[];
+  overload: Overload;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,13 +416,106 @@ function printPlans(title: string, plans: readonly Plan[]): void {
   });
 }
 
+type BenchApp = Awaited<ReturnType<typeof buildApp>>;
+
+/**
+ * Two portals on the seeded data, both hiding tickets that came in by phone: one in contact scope
+ * with members for the heavy and the light contacts, one in company scope with members of the big
+ * company. Members sign in through the real service; their session cookies go to the load runs.
+ */
+async function setupPortals(app: BenchApp, db: Db, ids: QueryIds): Promise<PortalSetup> {
+  const s = app.services;
+  const password = randomBytes(18).toString('base64url');
+  const filters = [{ property: 'source', operator: 'is_not' as const, value: 'phone' }];
+  const site = async (scope: 'contact' | 'company', host: string, contactIds: readonly number[]): Promise<PortalSite> => {
+    const created = await s.portals.create({ name: `Bench ${scope}`, scope, domain: host, consentText: 'Bench.', filters, defaultInboxId: 1, idleTimeoutMinutes: 24 * 60 });
+    const portal = await s.portals.update(created.id, { enabled: true });
+    const cookies: string[] = [];
+    for (const contactId of contactIds) {
+      await s.portals.createMember(portal.id, contactId, password);
+      const contact = await db.selectFrom('contacts').select('email').where('id', '=', contactId).executeTakeFirstOrThrow();
+      const { token } = await s.memberAuth.signIn(portal, contact.email, password, { ip: '127.0.0.1', userAgent: 'bench' });
+      cookies.push(`portico_member=${token}`);
+    }
+    return { host, slug: portal.slug, cookies };
+  };
+  const contact = await site('contact', 'contact-portal.bench.example', [...new Set(ids.contacts)].slice(0, PORTAL_MEMBERS.contact));
+  const company = await site('company', 'company-portal.bench.example', Array.from({ length: PORTAL_MEMBERS.company }, (_, k) => 1 + k * Math.floor(SEED.companyOneContacts / PORTAL_MEMBERS.company)));
+  const random = prng(7);
+  const { rows } = await sql<{ ticket_id: number }>`
+    SELECT a.ticket_id FROM ticket_companies a JOIN tickets t ON t.id = a.ticket_id
+    WHERE a.company_id = 1 AND t.source = 'email'`.execute(db);
+  const detailTickets = Array.from({ length: 500 }, () => item(rows, Math.floor(random() * rows.length)).ticket_id);
+  return { contact, company, detailTickets };
+}
+
+function portalRequests(setup: PortalSetup): Record<'portalList' | 'portalOrg' | 'portalSearch' | 'portalDetail', Req[]> {
+  const on = (site: PortalSite, paths: readonly string[]): Req[] =>
+    Array.from({ length: Math.max(paths.length, site.cookies.length) }, (_, k) => ({ path: item(paths, k), headers: { host: site.host, cookie: item(site.cookies, k) } }));
+  const { contact, company } = setup;
+  return {
+    portalList: on(contact, [`/${contact.slug}`]),
+    portalOrg: on(company, [`/${company.slug}?view=organization`]),
+    // Seven terms against sixteen members: every member searches every term.
+    portalSearch: on(company, Array.from({ length: SEARCH_TERMS.length * company.cookies.length }, (_, k) => `/${company.slug}?view=organization&q=${encodeURIComponent(item(SEARCH_TERMS, k))}`)),
+    portalDetail: on(company, setup.detailTickets.map((id) => `/${company.slug}/${id}`)),
+  };
+}
+
+/** One request of each portal page, in-process; search timed term by term; seeded documents checked. */
+async function probePortal(app: BenchApp, db: Db, dialect: Dialect, recorder: QueryRecorder, setup: PortalSetup): Promise<PortalProbe> {
+  const requests = portalRequests(setup);
+  const statuses: Record<string, number> = {};
+  for (const route of ['portalList', 'portalOrg', 'portalSearch', 'portalDetail'] as const) {
+    const r = item(requests[route], 0);
+    const res = await app.inject({ method: 'GET', url: r.path, headers: r.headers });
+    statuses[route] = res.statusCode;
+    log(`  GET ${r.path} (${r.headers.host}) -> ${res.statusCode}, ${int(res.body.length)} bytes${route === 'portalDetail' ? '' : `, ${int((res.body.match(/<tr><td>/g) ?? []).length)} rows`}`);
+  }
+  const member = { headers: { host: setup.company.host, cookie: item(setup.company.cookies, 0) } };
+  const searchTimings: SearchTiming[] = [];
+  let searchPlans: Plan[] = [];
+  log('  portal search in the big company, in-process (ms per page of 25, 15 runs):');
+  for (const term of SEARCH_TERMS) {
+    const url = `/${setup.company.slug}?view=organization&q=${encodeURIComponent(term)}`;
+    const times: number[] = [];
+    let rows = 0;
+    for (let k = 0; k < 15; k++) {
+      recorder.recording = k === 0;
+      const t0 = performance.now();
+      const res = await app.inject({ method: 'GET', url, ...member });
+      times.push(performance.now() - t0);
+      rows = (res.body.match(/<tr><td>/g) ?? []).length;
+      if (res.statusCode !== 200) throw new Error(`portal search for ${term} answered ${res.statusCode}`);
+    }
+    recorder.recording = false;
+    const queries = recorder.take();
+    if (term === SEARCH_WORDS.rare || term === SEARCH_WORDS.skewed) searchPlans = [...searchPlans, ...(await plansOf(db, dialect, queries.filter((q) => /ticket_search/.test(q.sql))))];
+    times.sort((a, b) => a - b);
+    const timing = { term, rows, medianMs: times[Math.floor(times.length / 2)] ?? 0, maxMs: times[times.length - 1] ?? 0 };
+    searchTimings.push(timing);
+    log(`    ${JSON.stringify(term).padEnd(16)} ${String(rows).padStart(3)} rows  median ${ms(Math.round(timing.medianMs * 100) / 100).padStart(6)}  max ${ms(Math.round(timing.maxMs * 100) / 100).padStart(6)}`);
+  }
+  printPlans('portal search (rare and skewed terms)', searchPlans);
+
+  // The seed wrote documents in SQL; they must be what the application would write.
+  const sample = await sql<{ doc: string; subject: string; b1: string; b2: string }>`
+    SELECT s.doc, t.subject, m1.body_text AS b1, m2.body_text AS b2 FROM ticket_search s JOIN tickets t ON t.id = s.ticket_id
+    JOIN messages m1 ON m1.id = t.id * 3 - 2 JOIN messages m2 ON m2.id = t.id * 3 - 1
+    WHERE s.ticket_id IN (1, 2, 3, 997, 12345, 500000, 999999)`.execute(db);
+  const documentsMatch = sample.rows.length === 7 && sample.rows.every((r) => r.doc === searchDocument([r.subject, r.b1, r.b2]));
+  log(`  seeded search documents equal searchDocument(): ${documentsMatch ? 'yes' : 'NO'}`);
+  return { statuses, searchTimings, searchPlans, documentsMatch };
+}
+
 /**
  * Builds the app in this process on a recording connection, creates the admin and the API token
  * through app.services, and runs one list and one detail request, checking the answers against
  * the database and explaining every query they ran.
  */
-async function probe(target: Target, ids: QueryIds): Promise<{ probe: Probe; secret: string }> {
-  const config = loadConfig(target.appEnv);
+async function probe(target: Target, ids: QueryIds): Promise<{ probe: Probe; secret: string; portals: PortalSetup }> {
+  // Requests here run back to back in one process: no load to shed.
+  const config = loadConfig({ ...target.appEnv, MAX_EVENT_LOOP_DELAY_MS: '0' });
   const recorder = new QueryRecorder();
   const database = openDatabase(config.database, { onQuery: recorder.onQuery });
   // Errors the app logs (a 500's cause, for instance) are kept and shown if a probe fails.
@@ -393,6 +555,7 @@ async function probe(target: Target, ids: QueryIds): Promise<{ probe: Probe; sec
     const mainList = listPlans.find((p) => /ticket_contacts/i.test(p.sql) && /\blimit\b/i.test(p.sql));
     const mainPlan = mainList?.lines.join('\n') ?? '';
     const result: Probe = {
+      portal: { statuses: {}, searchTimings: [], searchPlans: [], documentsMatch: false },
       listStatus: list.statusCode,
       listItems: got?.length ?? 0,
       listOrderMatches: got !== null && got.length === want.length && got.every((id, k) => id === want[k]),
@@ -416,7 +579,18 @@ async function probe(target: Target, ids: QueryIds): Promise<{ probe: Probe; sec
       for (const line of logged.slice(0, 4)) log(`  app log: ${line.trim().slice(0, 1500)}`);
       throw new Error(`the API answered ${list.statusCode} (list) and ${detail.statusCode} (detail); expected 200 for both`);
     }
-    return { probe: result, secret };
+
+    const t0 = performance.now();
+    const portals = await setupPortals(app, database.db, ids);
+    log(`  portals: ${portals.contact.cookies.length} members signed in on ${portals.contact.host} (contact scope), ` +
+      `${portals.company.cookies.length} on ${portals.company.host} (company scope) in ${seconds(performance.now() - t0)}`);
+    result.portal = await probePortal(app, database.db, target.dialect, recorder, portals);
+    const bad = Object.entries(result.portal.statuses).filter(([, status]) => status !== 200);
+    if (bad.length > 0 || !result.portal.documentsMatch) {
+      for (const line of logged.slice(0, 4)) log(`  app log: ${line.trim().slice(0, 1500)}`);
+      throw new Error(bad.length > 0 ? `portal pages answered ${bad.map(([r, st]) => `${st} (${r})`).join(', ')}` : 'the seeded search documents differ from searchDocument()');
+    }
+    return { probe: result, secret, portals };
   } finally {
     await app.close();
   }
@@ -469,49 +643,106 @@ async function stopServer(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-async function cannon(origin: string, paths: readonly string[], headers: Record<string, string>, connections: number, durationS: number): Promise<autocannon.Result> {
+/** One request of a rotation: a path and its headers (a portal's Host, a member's cookie). */
+interface Req {
+  path: string;
+  headers: Record<string, string>;
+}
+
+type OnResponse = (status: number, headers: Record<string, string | string[] | undefined>) => void;
+
+async function cannon(origin: string, requests: readonly Req[], connections: number, durationS: number, onResponse?: OnResponse): Promise<autocannon.Result> {
   let next = 0;
   return autocannon({
     url: origin,
     connections,
     duration: durationS,
-    headers,
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: item(paths, next++) }) }],
+    requests: [{
+      method: 'GET',
+      setupRequest: (request) => {
+        const r = item(requests, next++);
+        return { ...request, path: r.path, headers: { ...request.headers, ...r.headers } };
+      },
+      ...(onResponse === undefined ? {} : {
+        onResponse: (status: number, _body: string, _context: object, headers: Record<string, string | string[] | undefined> | undefined) => {
+          onResponse(status, headers ?? {});
+        },
+      }),
+    }],
   });
 }
 
 interface Endpoints {
   origin: Record<Route, string>;
-  paths: Record<Route, readonly string[]>;
-  headers: Record<Route, Record<string, string>>;
+  requests: Record<Route, readonly Req[]>;
+}
+
+/** GET with any headers, Host included (fetch will not send a Host of our choosing). */
+function get(origin: string, r: Req): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolvePromise, reject) => {
+    const req = httpRequest(`${origin}${r.path}`, { headers: r.headers }, (res) => {
+      res.resume();
+      res.on('end', () => {
+        resolvePromise({ status: res.statusCode ?? 0, headers: res.headers });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 async function checkEndpoints(endpoints: Endpoints): Promise<void> {
-  for (const route of ['bare', 'list', 'detail'] as const) {
-    const url = `${endpoints.origin[route]}${item(endpoints.paths[route], 0)}`;
-    const response = await fetch(url, { headers: endpoints.headers[route] });
-    await response.arrayBuffer();
-    if (response.status !== 200) throw new Error(`GET ${url} answered ${response.status} from the bench server`);
+  for (const route of Object.keys(ROUTE_NAMES) as Route[]) {
+    const r = item(endpoints.requests[route], 0);
+    const { status } = await get(endpoints.origin[route], r);
+    if (status !== 200) throw new Error(`GET ${endpoints.origin[route]}${r.path} answered ${status} from the bench server`);
   }
 }
 
 async function loadPhase(endpoints: Endpoints, options: Options): Promise<Measurement[]> {
   const runs: Measurement[] = [];
-  log(`  ${'conns'.padStart(5)}  ${'route'.padEnd(8)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'requests'.padStart(10)}  failures`);
+  log(`  ${'conns'.padStart(5)}  ${'route'.padEnd(28)} ${'req/s'.padStart(9)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'requests'.padStart(10)}  failures`);
   for (const connections of CONNECTIONS) {
     for (const [route, round] of SCHEDULE) {
-      const { origin, paths, headers } = { origin: endpoints.origin[route], paths: endpoints.paths[route], headers: endpoints.headers[route] };
-      await cannon(origin, paths, headers, connections, options.warmupS);
-      const r = await cannon(origin, paths, headers, connections, options.durationS);
+      const origin = endpoints.origin[route];
+      const requests = endpoints.requests[route];
+      await cannon(origin, requests, connections, options.warmupS);
+      const r = await cannon(origin, requests, connections, options.durationS);
       const failures = r.non2xx + r.errors + r.timeouts;
       const m: Measurement = { connections, route, round, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total, failures };
       runs.push(m);
-      const name = route === 'bare' ? `bare #${round}` : route;
-      log(`  ${String(connections).padStart(5)}  ${name.padEnd(8)} ${int(m.rps).padStart(9)} ${ms(m.p50).padStart(7)} ${ms(m.p99).padStart(7)} ${int(m.requests).padStart(10)}  ` +
+      const name = route === 'bare' ? `bare #${round}` : ROUTE_NAMES[route];
+      log(`  ${String(connections).padStart(5)}  ${name.padEnd(28)} ${int(m.rps).padStart(9)} ${ms(m.p50).padStart(7)} ${ms(m.p99).padStart(7)} ${int(m.requests).padStart(10)}  ` +
         (failures === 0 ? '0' : `${int(failures)}  INVALID (non-2xx ${int(r.non2xx)}, errors ${int(r.errors)}, timeouts ${int(r.timeouts)})`));
     }
   }
   return runs;
+}
+
+/**
+ * Overload: the portal search (the heaviest page) from far more connections than the machine can
+ * serve. Every 503 is checked for a Retry-After.
+ */
+async function overloadPhase(endpoints: Endpoints, options: Options): Promise<Overload> {
+  const connections = TARGETS.overloadConnections;
+  log();
+  log(`  overload: ${ROUTE_NAMES.portalSearch} at ${connections} connections for ${options.durationS} s`);
+  const retryAfter = new Map<string, number>();
+  const r = await cannon(endpoints.origin.portalSearch, endpoints.requests.portalSearch, connections, options.durationS, (status, headers) => {
+    if (status !== 503) return;
+    const value = headers['retry-after'];
+    const key = typeof value === 'string' ? value : '(none)';
+    retryAfter.set(key, (retryAfter.get(key) ?? 0) + 1);
+  });
+  const codes: Record<string, number> = {};
+  for (const [code, stat] of Object.entries(r.statusCodeStats ?? {})) codes[code] = stat.count ?? 0;
+  const result: Overload = {
+    connections, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, codes, errors: r.errors, timeouts: r.timeouts,
+    retryAfter: retryAfter.size === 0 ? null : [...retryAfter.keys()],
+  };
+  log(`    ${int(result.rps)} req/s, p50 ${ms(result.p50)} ms, p99 ${ms(result.p99)} ms, max ${ms(r.latency.max)} ms; responses ${Object.entries(codes).map(([c, n]) => `${c}: ${int(n)}`).join(', ')}; ` +
+    `errors ${int(r.errors)} (timeouts ${int(r.timeouts)}); Retry-After on 503s: ${retryAfter.size === 0 ? '(no 503)' : [...retryAfter].map(([v, n]) => `${v} (${int(n)}x)`).join(', ')}`);
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,23 +768,30 @@ async function benchDialect(target: Target, ids: QueryIds, options: Options): Pr
     `(at most ${int(shape.maxTicketsPerContact)} each; heavy contacts at least ${int(shape.minTicketsPerHeavyContact)}), company 1: ${int(shape.companyOneTickets)} tickets`);
 
   banner(`${name}: probe (in-process, one request of each)`);
-  const { probe: probed, secret } = await probe(target, ids);
+  const { probe: probed, secret, portals } = await probe(target, ids);
 
   banner(`${name}: load (autocannon, ${options.warmupS} s warm-up + ${options.durationS} s per run)`);
   const { child, ready } = await startServer(target.appEnv);
   try {
     const bare = new URL(ready.bareUrl);
     const auth = { authorization: `Bearer ${secret}` };
+    const app = ready.apiUrl;
     const endpoints: Endpoints = {
-      origin: { bare: bare.origin, list: ready.apiUrl, detail: ready.apiUrl },
-      paths: { bare: [bare.pathname], list: ids.contacts.map(listPath), detail: ids.tickets.map(detailPath) },
-      headers: { bare: {}, list: auth, detail: auth },
+      origin: { bare: bare.origin, list: app, detail: app, portalList: app, portalOrg: app, portalSearch: app, portalDetail: app },
+      requests: {
+        bare: [{ path: bare.pathname, headers: {} }],
+        list: ids.contacts.map((id) => ({ path: listPath(id), headers: auth })),
+        detail: ids.tickets.map((id) => ({ path: detailPath(id), headers: auth })),
+        ...portalRequests(portals),
+      },
     };
     log(`  server pid ${String(child.pid)}: app ${ready.apiUrl}, bare ${ready.bareUrl}; ` +
-      `${ids.contacts.length} contact ids (half heavy), ${ids.tickets.length} ticket ids in rotation`);
+      `${ids.contacts.length} contact ids (half heavy), ${ids.tickets.length} ticket ids, ${portals.contact.cookies.length + portals.company.cookies.length} portal members, ` +
+      `${SEARCH_TERMS.length} search terms in rotation`);
     await checkEndpoints(endpoints);
     const runs = await loadPhase(endpoints, options);
-    return { dialect: target.dialect, seed, shape, probe: probed, runs };
+    const overload = await overloadPhase(endpoints, options);
+    return { dialect: target.dialect, seed, shape, probe: probed, runs, overload };
   } finally {
     await stopServer(child);
   }
@@ -582,25 +820,44 @@ interface Verdict {
 }
 
 function verdicts(report: DialectReport): [string, Verdict | undefined][] {
-  const list50 = summarize(report, TARGETS.listShareConnections, 'list');
-  const bare50 = summarize(report, TARGETS.listShareConnections, 'bare');
-  const tail = (route: Route): Verdict | undefined => {
+  const share = (route: Route, connections: number, target: number): Verdict | undefined => {
+    const api = summarize(report, connections, route);
+    const bare = summarize(report, connections, 'bare');
+    if (api === undefined || bare === undefined) return undefined;
+    return {
+      pass: api.failures === 0 && bare.failures === 0 && api.rps >= target * bare.rps,
+      text: `${((100 * api.rps) / bare.rps).toFixed(1)}%${api.failures + bare.failures > 0 ? ' (invalid run)' : ''}`,
+    };
+  };
+  const tail = (route: Route, target: number): Verdict | undefined => {
     const s = summarize(report, TARGETS.p99Connections, route);
     if (s === undefined) return undefined;
-    return { pass: s.failures === 0 && s.p99 < TARGETS.p99Ms, text: s.failures === 0 ? `${ms(s.p99)} ms` : 'invalid run' };
-  };
-  const share: Verdict | undefined = list50 === undefined || bare50 === undefined ? undefined : {
-    pass: list50.failures === 0 && bare50.failures === 0 && list50.rps >= TARGETS.listShareOfBare * bare50.rps,
-    text: `${((100 * list50.rps) / bare50.rps).toFixed(1)}%${list50.failures + bare50.failures > 0 ? ' (invalid run)' : ''}`,
+    return { pass: s.failures === 0 && s.p99 < target, text: s.failures === 0 ? `${ms(s.p99)} ms` : 'invalid run' };
   };
   const seedTarget = report.dialect === 'sqlite'
     ? { pass: report.seed.totalMs < TARGETS.seedSeconds * 1000, text: seconds(report.seed.totalMs) }
     : undefined;
+  const o = report.overload;
+  const shed = (o.codes['503'] ?? 0) > 0;
+  // Timeouts are reported, not judged: a few of 400 connections wait many seconds on this
+  // 2-core machine even against a trivial server without shedding (docs/ARCHITECTURE.md).
+  const overload: Verdict = {
+    pass: o.p99 < TARGETS.overloadP99Ms && (o.retryAfter === null || o.retryAfter.every((v) => /^\d+$/.test(v))),
+    text: `p99 ${ms(o.p99)} ms, ${shed ? `${((100 * (o.codes['503'] ?? 0)) / Object.values(o.codes).reduce((a, b) => a + b, 0)).toFixed(0)}% shed` : 'none shed'}`,
+  };
+  const { listShareOfBare: api, portalShareOfBare: portal, listShareConnections: at, p99Ms, portalP99Ms, p99Connections: at10 } = TARGETS;
   return [
     [`seed under ${TARGETS.seedSeconds} s (SQLite)`, seedTarget],
-    [`list req/s >= ${TARGETS.listShareOfBare * 100}% of bare @${TARGETS.listShareConnections}`, share],
-    [`list p99 < ${TARGETS.p99Ms} ms @${TARGETS.p99Connections}`, tail('list')],
-    [`detail p99 < ${TARGETS.p99Ms} ms @${TARGETS.p99Connections}`, tail('detail')],
+    [`api list >= ${api * 100}% of bare @${at}`, share('list', at, api)],
+    [`api list p99 < ${p99Ms} ms @${at10}`, tail('list', p99Ms)],
+    [`api detail p99 < ${p99Ms} ms @${at10}`, tail('detail', p99Ms)],
+    [`portal list >= ${portal * 100}% of bare @${at}`, share('portalList', at, portal)],
+    [`portal org list >= ${portal * 100}% of bare @${at}`, share('portalOrg', at, portal)],
+    [`portal list p99 < ${portalP99Ms} ms @${at10}`, tail('portalList', portalP99Ms)],
+    [`portal org list p99 < ${portalP99Ms} ms @${at10}`, tail('portalOrg', portalP99Ms)],
+    [`portal search p99 < ${portalP99Ms} ms @${at10}`, tail('portalSearch', portalP99Ms)],
+    [`portal detail p99 < ${portalP99Ms} ms @${at10}`, tail('portalDetail', portalP99Ms)],
+    [`overload @${TARGETS.overloadConnections}: p99 < ${TARGETS.overloadP99Ms} ms`, overload],
   ];
 }
 
@@ -613,22 +870,23 @@ function printSummary(reports: readonly DialectReport[], postgresSkipped: string
     else if (dialect === 'postgres' && postgresSkipped !== null) columns.push({ name: 'PostgreSQL', report: undefined });
   }
   const W = 28;
+  const L = 30;
   const cell = (s: Summary | undefined, report: DialectReport | undefined): string => {
     if (report === undefined) return 'SKIPPED'.padStart(W);
     if (s === undefined) return '-'.padStart(W);
     return `${int(s.rps).padStart(9)} ${ms(Math.round(s.p50 * 100) / 100).padStart(7)} ${ms(Math.round(s.p99 * 100) / 100).padStart(7)}${s.failures > 0 ? ' !' : '  '}`.padStart(W);
   };
   log(`req/s and latency (ms); ${options.durationS} s runs; bare = mean of the runs before and after the API routes`);
-  log(`${''.padEnd(16)}${columns.map((c) => `| ${c.name.padEnd(W - 1)}`).join('')}`);
-  log(`${'conns  route'.padEnd(16)}${columns.map(() => `| ${'req/s     p50     p99  '.padStart(W - 1)}`).join('')}`);
+  log(`${''.padEnd(L + 7)}${columns.map((c) => `| ${c.name.padEnd(W - 1)}`).join('')}`);
+  log(`${'conns  route'.padEnd(L + 7)}${columns.map(() => `| ${'req/s     p50     p99  '.padStart(W - 1)}`).join('')}`);
   for (const connections of CONNECTIONS) {
-    for (const route of ['bare', 'list', 'detail'] as const) {
-      log(`${String(connections).padStart(5)}  ${route.padEnd(9)}${columns.map((c) => `|${cell(c.report === undefined ? undefined : summarize(c.report, connections, route), c.report)}`).join('')}`);
+    for (const route of Object.keys(ROUTE_NAMES) as Route[]) {
+      log(`${String(connections).padStart(5)}  ${ROUTE_NAMES[route].padEnd(L)}${columns.map((c) => `|${cell(c.report === undefined ? undefined : summarize(c.report, connections, route), c.report)}`).join('')}`);
     }
   }
-  for (const route of ['list', 'detail'] as const) {
+  for (const route of API_ROUTES) {
     for (const connections of CONNECTIONS) {
-      log(`${`${route}/bare @${connections}`.padEnd(16)}${columns.map((c) => {
+      log(`${`${ROUTE_NAMES[route]} / bare @${connections}`.padEnd(L + 7)}${columns.map((c) => {
         const api = c.report === undefined ? undefined : summarize(c.report, connections, route);
         const bare = c.report === undefined ? undefined : summarize(c.report, connections, 'bare');
         return `|${(api === undefined || bare === undefined ? '-' : `${((100 * api.rps) / bare.rps).toFixed(1)}%  `).padStart(W)}`;
@@ -636,7 +894,7 @@ function printSummary(reports: readonly DialectReport[], postgresSkipped: string
     }
   }
   log();
-  log(`${'Targets'.padEnd(34)}${columns.map((c) => `| ${c.name.padEnd(W - 1)}`).join('')}`);
+  log(`${'Targets'.padEnd(L + 7)}${columns.map((c) => `| ${c.name.padEnd(W - 1)}`).join('')}`);
   const rows = new Map<string, string[]>();
   for (const c of columns) {
     const list = c.report === undefined ? [] : verdicts(c.report);
@@ -647,7 +905,11 @@ function printSummary(reports: readonly DialectReport[], postgresSkipped: string
     }
   }
   for (const [title, cells] of rows) {
-    log(`${title.padEnd(34)}${columns.map((c, k) => `| ${(c.report === undefined ? 'SKIPPED' : (cells[k] ?? '-')).padEnd(W - 1)}`).join('')}`);
+    log(`${title.padEnd(L + 7)}${columns.map((c, k) => `| ${(c.report === undefined ? 'SKIPPED' : (cells[k] ?? '-')).padEnd(W - 1)}`).join('')}`);
+  }
+  for (const report of reports) {
+    log(`${label(report.dialect)} portal search in-process (median/max ms, rows): ` +
+      report.probe.portal.searchTimings.map((t) => `${t.term} ${ms(Math.round(t.medianMs * 10) / 10)}/${ms(Math.round(t.maxMs * 10) / 10)} (${t.rows})`).join(', '));
   }
   for (const report of reports) {
     log(`${label(report.dialect)} list query: ${report.probe.listUsesIndex ? 'uses' : 'does NOT use'} ticket_contacts_by_activity` +

@@ -199,6 +199,72 @@ FROM (
 const TICKET_CONTACTS_SQL = `INSERT INTO ticket_contacts (ticket_id, contact_id, last_activity_at)
 SELECT id, ${contactOf('id')}, last_activity_at FROM tickets`;
 
+/** Words the portal search benchmark looks for (bench/run.ts): how often each occurs is by design. */
+export const SEARCH_WORDS = {
+  /** In one subject in twelve ("Invoice shows the wrong amount"): a page fills after a short scan. */
+  common: 'invoice',
+  /** In about one customer message in 5,000: a handful in the big company, found only by reading every ticket. */
+  rare: 'quasar',
+  /** Only ever in internal comments, which customers never search: no ticket matches. */
+  commentOnly: 'escalated',
+  /**
+   * In one customer message in a hundred (~10,000 tickets), but never in the big company's: common
+   * in the index, absent from the list being searched, the hardest case for SQLite's plan choice.
+   */
+  skewed: 'nebula',
+} as const;
+
+const STAFF_BODIES = [
+  'Thanks for reporting this. We could reproduce it and a fix is on its way; we will write again once it is live.',
+  'Could you tell us which browser and version you use? A screenshot of the error would help too.',
+  'This is now fixed on our side. Please try again and let us know if anything still looks wrong.',
+  'We have forwarded this to the billing team; expect an answer within one business day.',
+];
+
+/** One thread per ticket in inbox 1, with the ticket's contact, subject, status and times. */
+const THREADS_SQL = `INSERT INTO threads (id, inbox_id, channel_id, ticket_id, contact_id, subject, status, assignee_id,
+  created_at, updated_at, last_message_at)
+SELECT t.id, 1, NULL, t.id, tc.contact_id, t.subject, (CASE WHEN t.is_closed = 1 THEN 'closed' ELSE 'open' END), NULL,
+  t.created_at, t.last_activity_at, t.last_activity_at
+FROM tickets t JOIN ticket_contacts tc ON tc.ticket_id = t.id`;
+
+/**
+ * Messages 3i-2 (the customer's), 3i-1 (the staff answer) and, on one thread in five, 3i (an
+ * internal comment) of thread i.
+ */
+function messagesSql(kind: 'customer' | 'staff' | 'comment'): string {
+  const id = kind === 'customer' ? 'th.id * 3 - 2' : kind === 'staff' ? 'th.id * 3 - 1' : 'th.id * 3';
+  const body = kind === 'customer'
+    ? `${pick(rnd('th.id', 20), even(DESCRIPTIONS))} || (CASE WHEN ${rnd('th.id', 21)} % 5000 = 0 THEN ' The ${SEARCH_WORDS.rare} module is affected.' ELSE '' END)` +
+      ` || (CASE WHEN th.contact_id > ${SEED.companyOneContacts} AND ${rnd('th.id', 24)} % 100 = 0 THEN ' The ${SEARCH_WORDS.skewed} export fails too.' ELSE '' END)`
+    : kind === 'staff' ? pick(rnd('th.id', 22), even(STAFF_BODIES))
+    : `'Customer ${SEARCH_WORDS.commentOnly} to tier 2; check the account notes before answering.'`;
+  const author = kind === 'customer' ? `'customer', th.contact_id, NULL` : `'staff', NULL, NULL`;
+  const created = kind === 'customer' ? 'th.created_at' : `th.created_at + (th.last_message_at - th.created_at) / ${kind === 'staff' ? 2 : 3}`;
+  return `INSERT INTO messages (id, thread_id, kind, author_type, contact_id, staff_user_id, body_text, body_html, created_at)
+SELECT ${id}, th.id, '${kind === 'comment' ? 'comment' : 'message'}', ${author}, ${body}, NULL, ${created}
+FROM threads th${kind === 'comment' ? ` WHERE ${rnd('th.id', 23)} % 5 = 0` : ''}`;
+}
+
+/**
+ * The seeded texts reduced in SQL exactly as src/util/search-text.ts reduces them (they are
+ * ASCII, so lower case and punctuation to spaces is all it takes); bench/run.ts checks a sample
+ * against searchDocument before it measures anything.
+ */
+function searchWordsSql(expr: string): string {
+  const texts = [...SUBJECTS, ...DESCRIPTIONS, ...STAFF_BODIES, ' (#1)'];
+  const punctuation = [...new Set(texts.join('').replace(/[A-Za-z0-9 ]/g, ''))];
+  let out = `lower(${expr})`;
+  for (const ch of punctuation) out = `replace(${out}, ${quote(ch)}, ' ')`;
+  for (let k = 0; k < 4; k++) out = `replace(${out}, '  ', ' ')`;
+  return `trim(${out})`;
+}
+
+/** Each ticket's search document: its subject and the two customer-visible messages of its thread. */
+const TICKET_SEARCH_SQL = `INSERT INTO ticket_search (ticket_id, doc)
+SELECT t.id, ' ' || ${searchWordsSql("t.subject || ' ' || m1.body_text || ' ' || m2.body_text")} || ' '
+FROM tickets t JOIN messages m1 ON m1.id = t.id * 3 - 2 JOIN messages m2 ON m2.id = t.id * 3 - 1`;
+
 const TICKET_COMPANIES_SQL = `INSERT INTO ticket_companies (ticket_id, company_id, last_activity_at)
 SELECT tc.ticket_id, c.primary_company_id, tc.last_activity_at
 FROM ticket_contacts tc JOIN contacts c ON c.id = tc.contact_id
@@ -257,10 +323,16 @@ export async function seedDatabase(db: Db, dialect: Dialect, log: (line: string)
   await step('tickets', 'tickets', [ticketsSql(dialect)]);
   await step('ticket_contacts', 'ticket_contacts', [TICKET_CONTACTS_SQL]);
   await step('ticket_companies', 'ticket_companies', [TICKET_COMPANIES_SQL]);
+  await step('inbox, threads', 'threads', [
+    `INSERT INTO inboxes (id, name, created_at, updated_at) VALUES (1, 'Support', ${now}, ${now})`,
+    THREADS_SQL,
+  ]);
+  await step('messages', 'messages', [messagesSql('customer'), messagesSql('staff'), messagesSql('comment')]);
+  await step('search index', 'ticket_search', [TICKET_SEARCH_SQL]);
 
   if (dialect === 'postgres') {
     // Rows were inserted with explicit ids: move the identity sequences past them.
-    for (const table of ['pipelines', 'stages', 'companies', 'contacts', 'tickets']) {
+    for (const table of ['pipelines', 'stages', 'companies', 'contacts', 'tickets', 'inboxes', 'threads', 'messages']) {
       await sql`SELECT setval(pg_get_serial_sequence(${table}, 'id'), (SELECT max(id) FROM ${sql.table(table)}))`.execute(db);
     }
   }
