@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase, type Db, type Dialect } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { searchDocument } from '../src/util/search-text.js';
+import { measureRender } from './render.js';
 import { SEARCH_WORDS, SEED, seedDatabase, seedShape, type SeedReport, type SeedShape } from './seed.js';
 import type { ServerMessage, ServerReady, StopMessage } from './server.js';
 
@@ -933,6 +934,11 @@ async function main(): Promise<void> {
   log(`Portico benchmark ${runId}: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   log(`seed: ${int(SEED.tickets)} tickets, ${int(SEED.contacts)} contacts, ${int(SEED.companies)} companies; ` +
     `runs of ${options.durationS} s after ${options.warmupS} s warm-up at ${CONNECTIONS.join(' and ')} connections`);
+
+  banner('Theme: the ticket list page, 25 rows');
+  const render = measureRender();
+  log(`  LiquidJS renderSync ${int(render.liquidPerSecond)} renders/s (${(1e6 / render.liquidPerSecond).toFixed(0)} µs), ` +
+    `compiled closures ${int(render.compiledPerSecond)} renders/s (${(1e6 / render.compiledPerSecond).toFixed(0)} µs): ×${(render.compiledPerSecond / render.liquidPerSecond).toFixed(1)}`);
 
   const reports: DialectReport[] = [];
   let postgresSkipped: string | null = null;

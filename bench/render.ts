@@ -1,10 +1,10 @@
 /**
  * How fast the portal's ticket list renders, 25 rows, through LiquidJS's renderSync and through
- * the compiled closures (src/modules/portal/liquid-compiler.ts). A measurement, not a test:
- *   npx tsx test/perf/portal-render-speed.ts
+ * the compiled closures (src/modules/portal/liquid-compiler.ts), alternating in the same run.
+ * Part of `npm run bench`.
  */
-import { Theme } from '../../src/modules/portal/theme.js';
-import type { PortalRow } from '../../src/modules/portal/portals.service.js';
+import { Theme } from '../src/modules/portal/theme.js';
+import type { PortalRow } from '../src/modules/portal/portals.service.js';
 
 const portal = { id: 1, name: 'Acme Help', title: 'Acme · your tickets', slug: 'acme', language: 'en', branding: '{}' } as unknown as PortalRow;
 const date = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' });
@@ -28,10 +28,10 @@ const context = {
   member: { name: 'Cora Customer' }, csrf: 'b64csrftokenvalue0123456789',
 };
 
-const liquid = new Theme(undefined, { compile: false });
-const compiled = new Theme();
-if (!compiled.compiledPages.includes('tickets')) throw new Error('the tickets page did not compile');
-if (liquid.render('tickets', portal, context) !== compiled.render('tickets', portal, context)) throw new Error('outputs differ');
+export interface RenderSpeed {
+  liquidPerSecond: number;
+  compiledPerSecond: number;
+}
 
 function rate(theme: Theme, ms: number): number {
   let n = 0;
@@ -43,14 +43,16 @@ function rate(theme: Theme, ms: number): number {
   return n / (ms / 1000);
 }
 
-rate(liquid, 1000);
-rate(compiled, 1000);
-const runs: { liquid: number; compiled: number }[] = [];
-for (let i = 0; i < 5; i++) runs.push({ liquid: rate(liquid, 1000), compiled: rate(compiled, 1000) });
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-const l = median(runs.map((r) => r.liquid));
-const c = median(runs.map((r) => r.compiled));
-console.log(`tickets page, 25 rows, median of 5 one-second runs (Theme.render, context spread included)`);
-console.log(`LiquidJS renderSync: ${Math.round(l)} renders/s (${(1e6 / l).toFixed(1)} µs each)`);
-console.log(`compiled closures:   ${Math.round(c)} renders/s (${(1e6 / c).toFixed(1)} µs each)`);
-console.log(`speed-up: ×${(c / l).toFixed(1)}`);
+/** Medians of five alternating one-second runs, after a warm-up of each. */
+export function measureRender(): RenderSpeed {
+  const liquid = new Theme(undefined, { compile: false });
+  const compiled = new Theme();
+  if (!compiled.compiledPages.includes('tickets')) throw new Error('the tickets page did not compile');
+  if (liquid.render('tickets', portal, context) !== compiled.render('tickets', portal, context)) throw new Error('LiquidJS and the compiled page differ');
+  rate(liquid, 500);
+  rate(compiled, 500);
+  const runs: RenderSpeed[] = [];
+  for (let i = 0; i < 5; i++) runs.push({ liquidPerSecond: rate(liquid, 1000), compiledPerSecond: rate(compiled, 1000) });
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  return { liquidPerSecond: median(runs.map((r) => r.liquidPerSecond)), compiledPerSecond: median(runs.map((r) => r.compiledPerSecond)) };
+}
