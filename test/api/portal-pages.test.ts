@@ -186,6 +186,25 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect((await t.app.inject({ method: 'GET', url: `/${f.slug}?view=everyone`, headers: { host: f.host, cookie: `portico_member=${session}` } })).statusCode).toBe(400);
   });
 
+  test('P15 P17 P18 a signed-in member’s next page follows a changed filter rule and a changed primary company', async () => {
+    const f = await portal({ scope: 'company' });
+    const s = t.app.services;
+    const colleague = await s.contacts.create({ email: `${unique('colleague')}@example.com`, primaryCompanyId: f.companyId });
+    const phoned = await s.tickets.create({ subject: 'Phoned in', pipelineId: f.pipelineId, contactIds: [f.contactId], source: 'phone' }, null);
+    const theirs = await s.tickets.create({ subject: 'Colleague ticket', pipelineId: f.pipelineId, contactIds: [colleague.id] }, null);
+    const { session } = await signIn(f);
+    const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    const listed = async () => [...(await get(`/${f.slug}`)).body.matchAll(/<tr><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    expect(await listed()).toEqual(expect.arrayContaining([phoned.id, theirs.id]));
+    await s.portals.update(f.portalId, { filters: [{ property: 'source', operator: 'is_not', value: 'phone' }] });
+    expect(await listed()).not.toContain(phoned.id);
+    expect((await get(`/${f.slug}/${phoned.id}`)).statusCode).toBe(404);
+    const elsewhere = await s.companies.create({ name: unique('Elsewhere') });
+    await s.contacts.update(f.contactId, { primaryCompanyId: elsewhere.id });
+    expect(await listed()).not.toContain(theirs.id);
+    expect((await get(`/${f.slug}/${theirs.id}`)).statusCode).toBe(404);
+  });
+
   test('P34 P16 P36 P17 a ticket shows its newest thread only, customer and staff messages with attachments, never an internal comment; others answer 404', async () => {
     const f = await portal();
     const s = t.app.services;

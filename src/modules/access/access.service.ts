@@ -17,6 +17,11 @@ export interface Viewer {
   portalId: number;
   memberId: number;
   contactId: number;
+  /**
+   * The portal's filter rules and the contact's primary company, read with the session in this
+   * same request (one round trip instead of three). Queries in a transaction read their own.
+   */
+  known?: { filters: ConditionT[]; primaryCompanyId: number | null };
 }
 
 /** Which of the visible tickets a list shows (P19): the member's own, or their company's. */
@@ -111,14 +116,16 @@ export class AccessService {
     )`;
   }
 
-  private async filtersOf(db: Conn, portalId: number): Promise<ConditionT[]> {
+  private async filtersOf(db: Conn, viewer: Viewer): Promise<ConditionT[]> {
+    if (viewer.known !== undefined && db === this.deps.db) return viewer.known.filters;
+    const portalId = viewer.portalId;
     const portal = await db.selectFrom('portals').select('filters').where('id', '=', portalId).executeTakeFirst();
     return readJsonArray<ConditionT>(portal?.filters ?? null);
   }
 
   /** The ticket, if the viewer may see it; undefined otherwise, the same as for a missing one. */
   async findVisibleTicketId(viewer: Viewer, ticketId: number, db: Conn = this.deps.db): Promise<number | undefined> {
-    const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
+    const condition = await this.visible(viewer, await this.filtersOf(db, viewer), db);
     const row = await db.selectFrom('tickets as t').select('t.id').where('t.id', '=', ticketId).where(condition).executeTakeFirst();
     return row?.id;
   }
@@ -143,13 +150,14 @@ export class AccessService {
   async listVisible(viewer: Viewer, options: ListOptions, db: Conn = this.deps.db): Promise<VisibleTicket[]> {
     const query = options.search === undefined ? undefined : parseSearchQuery(options.search);
     if (query === null) return []; // nothing in it that a document could hold
-    const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
+    const condition = await this.visible(viewer, await this.filtersOf(db, viewer), db);
     let base;
     if (options.view === 'mine') {
       base = db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', viewer.contactId);
     } else {
-      const contact = await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst();
-      base = db.selectFrom('ticket_companies as a').where('a.company_id', '=', contact?.primary_company_id ?? 0);
+      const company = viewer.known !== undefined && db === this.deps.db ? viewer.known.primaryCompanyId
+        : (await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst())?.primary_company_id;
+      base = db.selectFrom('ticket_companies as a').where('a.company_id', '=', company ?? 0);
     }
     const { sort, cursor, limit } = options;
     // What the list shows comes with the page, so rendering it needs no second query.
@@ -233,7 +241,7 @@ export class AccessService {
    * comment) of the newest thread (P16) of a ticket the viewer may see.
    */
   async findVisibleAttachmentId(viewer: Viewer, attachmentId: number, db: Conn = this.deps.db): Promise<number | undefined> {
-    const condition = await this.visible(viewer, await this.filtersOf(db, viewer.portalId), db);
+    const condition = await this.visible(viewer, await this.filtersOf(db, viewer), db);
     const row = await db.selectFrom('attachments as a')
       .innerJoin('messages as msg', 'msg.id', 'a.message_id')
       .innerJoin('threads as th', 'th.id', 'msg.thread_id')

@@ -5,6 +5,8 @@ import { decoyHash, randomToken, sha256Hex, verifyPassword } from '../../securit
 import { emailKey } from '../../util/email.js';
 import type { Viewer } from '../access/access.service.js';
 import type { PortalRow } from '../portal/portals.service.js';
+import type { ConditionT } from '../filters/filters.js';
+import { readJsonArray } from '../../util/json.js';
 
 const MAX_FAILURES = 10;
 const LOCK_MS = 15 * 60 * 1000;
@@ -65,7 +67,9 @@ export class MemberAuthService {
     const row = await db.selectFrom('member_sessions as s')
       .innerJoin('members as m', 'm.id', 's.member_id')
       .innerJoin('contacts as c', 'c.id', 'm.contact_id')
-      .select(['s.csrf_token', 's.last_seen_at', 's.expires_at', 's.portal_id', 'm.id as member_id', 'm.disabled_at', 'c.id as contact_id', 'c.email', 'c.first_name', 'c.last_name'])
+      .innerJoin('portals as p', 'p.id', 's.portal_id')
+      .select(['s.csrf_token', 's.last_seen_at', 's.expires_at', 's.portal_id', 'm.id as member_id', 'm.disabled_at', 'c.id as contact_id', 'c.email', 'c.first_name', 'c.last_name',
+        'c.primary_company_id', 'p.filters'])
       .where('s.id_hash', '=', idHash)
       .executeTakeFirst();
     if (row === undefined || row.portal_id !== portal.id) return null;
@@ -77,7 +81,10 @@ export class MemberAuthService {
     if (now - row.last_seen_at >= TOUCH_EVERY_MS) await db.updateTable('member_sessions').set({ last_seen_at: now }).where('id_hash', '=', idHash).execute();
     const name = [row.first_name, row.last_name].filter((p) => p !== null && p !== '').join(' ');
     return {
-      viewer: { portalId: portal.id, memberId: row.member_id, contactId: row.contact_id },
+      viewer: {
+        portalId: portal.id, memberId: row.member_id, contactId: row.contact_id,
+        known: { filters: readJsonArray<ConditionT>(row.filters), primaryCompanyId: row.primary_company_id },
+      },
       email: row.email,
       name: name === '' ? row.email : name,
       session: { idHash, csrfToken: row.csrf_token },
