@@ -1,10 +1,10 @@
 /**
  * Word search, the same on SQLite and PostgreSQL. Text is reduced here, in one place, to a
  * search document: its words (runs of letters and digits) in lower case without diacritics,
- * each with one space either side. SQLite's FTS5 (unicode61) and PostgreSQL's 'simple' text search
- * configuration then split that document into exactly these words again, and a search for
- * `inv` finds "Invoice", `resume` finds "Résumé", `2026-114` finds the words 2026 and 114 side
- * by side. Changing how text is reduced means rebuilding every document.
+ * each with one space either side. SQLite's FTS5 (unicode61) and PostgreSQL (the migration's
+ * portico_search_vector, a tsvector of the words as they are) index exactly these words, and a
+ * search for `inv` finds "Invoice", `resume` finds "Résumé", `2026-114` finds the words 2026 and
+ * 114 side by side. Changing how text is reduced means rebuilding every document.
  */
 
 /** A search document never grows past this (characters); words after it are not found. */
@@ -52,11 +52,15 @@ export function fts5Query(query: SearchQuery): string {
   return query.phrases.map((words, k) => `"${words.join(' ')}"${k === query.phrases.length - 1 ? '*' : ''}`).join(' AND ');
 }
 
-/** The query for PostgreSQL's to_tsquery('simple', …): `a <-> b & c:*`. */
+/**
+ * The query as a PostgreSQL tsquery literal, `'a' <-> 'b' & 'c':*`, cast with `::tsquery` (not
+ * to_tsquery, whose parser would split some words again). Words hold only letters and digits, so
+ * quoting them needs no escapes.
+ */
 export function tsQuery(query: SearchQuery): string {
   return query.phrases.map((words, k) => {
     const last = k === query.phrases.length - 1;
-    return words.map((w, j) => (last && j === words.length - 1 ? `${w}:*` : w)).join(' <-> ');
+    return words.map((w, j) => (last && j === words.length - 1 ? `'${w}':*` : `'${w}'`)).join(' <-> ');
   }).join(' & ');
 }
 

@@ -120,14 +120,15 @@ describe.each(dialects)('ticket search on %s', (dialect) => {
   });
 
   test.runIf(dialect === 'postgres')('P31 PostgreSQL text search and the ticket-by-ticket check agree for any text and query', async () => {
-    const piece = fc.constantFrom('inv', 'invoice', 'Résumé', 'resume', 'ß', '2026', '114', '1e5', 'abc123', '123abc', 'x', '履歴書', 'łódź', '-', '.', '/', '@', ':', '&', '|', '!', "'", ' ', '  ');
+    // PostgreSQL's own parser would split some of these (1e5łódź, a.b@c, x/y): the index must not.
+    const piece = fc.constantFrom('inv', 'invoice', 'Résumé', 'resume', 'ß', '2026', '114', '1e5', 'abc123', '123abc', 'x', '履歴書', 'łódź', '-', '.', '/', '@', ':', '&', '|', '!', "'", ' ', '  ', 'e', '5', 'www', 'com', '-1');
     const text = fc.array(piece, { maxLength: 10 }).map((parts) => parts.join(''));
     await fc.assert(fc.asyncProperty(text, text, async (body, q) => {
       const query = parseSearchQuery(q);
       if (query === null) return;
       const doc = searchDocument([body]);
-      const { rows } = await sql<{ hit: boolean }>`select to_tsvector('simple', ${doc}) @@ to_tsquery('simple', ${tsQuery(query)}) as hit`.execute(t.app.deps.db);
+      const { rows } = await sql<{ hit: boolean }>`select portico_search_vector(${doc}) @@ cast(${tsQuery(query)} as tsquery) as hit`.execute(t.app.deps.db);
       expect(rows[0]?.hit, `${q} in ${doc}`).toBe(documentPatterns(query).every((p) => doc.includes(p)));
-    }), { numRuns: 400 });
+    }), { numRuns: 400, examples: [['1e5łódź', 'łódź'], ['abc123 1e5', '1e'], ['x-1.5', '1 5']] });
   });
 });

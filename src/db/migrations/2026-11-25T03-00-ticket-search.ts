@@ -5,7 +5,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
  * messages of its newest thread, reduced to words by src/util/search-text.ts), kept by the
  * application in the transaction that changes them. SQLite indexes the documents with FTS5
  * (external content, kept in step by triggers, as the FTS5 manual describes); PostgreSQL with a
- * generated tsvector and a GIN index. Frozen once merged: never import application code here.
+ * generated tsvector of exactly those words and a GIN index. Frozen once merged: never import application code here.
  * Documents of tickets that exist before this migration are written at the next start.
  */
 export async function up(db: Kysely<any>): Promise<void> {
@@ -16,7 +16,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('doc', 'text', (c) => c.notNull())
     .execute();
   if (pg) {
-    await sql`alter table ticket_search add column tsv tsvector generated always as (to_tsvector('simple', doc)) stored`.execute(db);
+    // The document's words as they are, each at its position: PostgreSQL's text-search parser
+    // would split some of them again (1e5abc is a number and a word to it), and the application's
+    // word rules are the only ones. Positions stop at tsvector's limit, 16383.
+    await sql`create function portico_search_vector(doc text) returns tsvector
+      language sql immutable strict parallel safe
+      as $$ select coalesce(string_agg('''' || w || ''':' || least(i, 16383), ' ')::tsvector, ''::tsvector)
+            from unnest(string_to_array(btrim(doc), ' ')) with ordinality as x(w, i) where w <> '' $$`.execute(db);
+    await sql`alter table ticket_search add column tsv tsvector generated always as (portico_search_vector(doc)) stored`.execute(db);
     await sql`create index ticket_search_tsv on ticket_search using gin (tsv)`.execute(db);
     return;
   }
@@ -35,6 +42,8 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  if (!(db.getExecutor().adapter instanceof PostgresAdapter)) await sql`drop table if exists ticket_search_fts`.execute(db);
+  const pg = db.getExecutor().adapter instanceof PostgresAdapter;
+  if (!pg) await sql`drop table if exists ticket_search_fts`.execute(db);
   await db.schema.dropTable('ticket_search').execute();
+  if (pg) await sql`drop function if exists portico_search_vector(text)`.execute(db);
 }

@@ -179,7 +179,7 @@ export class AccessService {
     const candidates = pg
       // OFFSET 0 keeps PostgreSQL from flattening this into a join it might walk row by row:
       // the candidates are read once, from the GIN index, and hashed.
-      ? sql<SqlBool>`t.id in (select ticket_id from ticket_search where tsv @@ to_tsquery('simple', ${tsQuery(query)}) offset 0)`
+      ? sql<SqlBool>`t.id in (select ticket_id from ticket_search where tsv @@ cast(${tsQuery(query)} as tsquery) offset 0)`
       : sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${fts5Query(query)})`;
     const key = fts5Query(query);
     if (sort.column.startsWith('a.') && this.searchWalk > 0 && !this.wasRare(key)) {
