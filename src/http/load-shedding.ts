@@ -2,11 +2,6 @@ import type { FastifyInstance } from 'fastify';
 import { errors } from '../errors.js';
 
 const TICK_MS = 10;
-/**
- * A page runs several queries one after another (a ticket page, six), each of which may wait
- * for the pool as long as the one waiting now: a wait counts this many times over.
- */
-const POOL_WAIT_WEIGHT = 4;
 
 /**
  * Sheds load instead of queueing it. A request's handling runs to its end without yielding
@@ -19,8 +14,8 @@ const POOL_WAIT_WEIGHT = 4;
  * drains quickly and the requests that are served stay fast.
  *
  * On PostgreSQL requests do yield, waiting for a pooled connection, and the queue forms there:
- * when the longest-waiting query has waited a quarter of the same limit (its request has more
- * queries to wait for), new requests are turned away the same way.
+ * when the longest-waiting query has waited past the same limit, new requests are turned away
+ * the same way.
  *
  * (Mean event-loop delay, what @fastify/under-pressure samples, hides this: a single poll of
  * two seconds between many short ones averages out below any useful threshold.)
@@ -49,7 +44,7 @@ export function registerLoadShedding(
     done();
   });
   app.addHook('onRequest', (request, reply, done) => {
-    const lag = Math.max(now() - lastTick - TICK_MS, POOL_WAIT_WEIGHT * connectionWaitMs());
+    const lag = Math.max(now() - lastTick - TICK_MS, connectionWaitMs());
     // Liveness stays answerable: an overloaded process is busy, not dead.
     if (lag <= maxLagMs || request.url === '/healthz') {
       done();
