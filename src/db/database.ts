@@ -15,12 +15,6 @@ export type Conn = Kysely<DB> | Transaction<DB>;
 export interface Database {
   db: Db;
   dialect: Dialect;
-  /**
-   * How long (ms) the longest-waiting query has been waiting for a connection; 0 when none waits.
-   * On PostgreSQL that wait is where an overloaded process queues (load shedding reads it);
-   * SQLite's one connection answers synchronously, so nothing waits there.
-   */
-  connectionWaitMs(): number;
   close(): Promise<void>;
 }
 
@@ -90,7 +84,6 @@ function openSqlite(file: string, options: OpenOptions): Database {
   return {
     db,
     dialect: 'sqlite',
-    connectionWaitMs: () => 0,
     close: async () => {
       await db.destroy();
     },
@@ -114,27 +107,10 @@ function openPostgres(url: string, poolSize: number, options: OpenOptions): Data
   });
   // A broken idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  // Kysely asks the pool for a connection per query or transaction; note when each asked, in
-  // order, so the oldest waiter is the first entry.
-  const waiting = new Map<symbol, number>();
-  const connect = pool.connect.bind(pool);
-  const connectTracked = async (): Promise<pg.PoolClient> => {
-    const key = Symbol('waiter');
-    waiting.set(key, performance.now());
-    try {
-      return await connect();
-    } finally {
-      waiting.delete(key);
-    }
-  };
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: { connect: connectTracked, end: () => pool.end() } }), ...logOption(options) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...logOption(options) });
   return {
     db,
     dialect: 'postgres',
-    connectionWaitMs: () => {
-      const oldest = waiting.values().next();
-      return oldest.done === true ? 0 : performance.now() - oldest.value;
-    },
     close: async () => {
       await db.destroy();
     },

@@ -13,21 +13,10 @@ const TICK_MS = 10;
  * gets a 503 with Retry-After at once, which costs next to nothing, so the rest of the queue
  * drains quickly and the requests that are served stay fast.
  *
- * On PostgreSQL requests do yield, waiting for a pooled connection, and the queue forms there:
- * when the longest-waiting query has waited past the same limit, new requests are turned away
- * the same way.
- *
  * (Mean event-loop delay, what @fastify/under-pressure samples, hides this: a single poll of
  * two seconds between many short ones averages out below any useful threshold.)
  */
-export function registerLoadShedding(
-  app: FastifyInstance,
-  maxLagMs: number,
-  onShed: () => void,
-  /** How long the longest-waiting query has waited for a database connection (Database.connectionWaitMs). */
-  connectionWaitMs: () => number = () => 0,
-  now: () => number = () => performance.now(),
-): void {
+export function registerLoadShedding(app: FastifyInstance, maxLagMs: number, onShed: () => void, now: () => number = () => performance.now()): void {
   if (maxLagMs <= 0) return;
   let lastTick = now();
   const timer = setInterval(() => {
@@ -44,7 +33,7 @@ export function registerLoadShedding(
     done();
   });
   app.addHook('onRequest', (request, reply, done) => {
-    const lag = Math.max(now() - lastTick - TICK_MS, connectionWaitMs());
+    const lag = now() - lastTick - TICK_MS;
     // Liveness stays answerable: an overloaded process is busy, not dead.
     if (lag <= maxLagMs || request.url === '/healthz') {
       done();

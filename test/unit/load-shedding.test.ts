@@ -7,15 +7,14 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-test('X16 a request that has waited past the limit, behind others or for a database connection, gets a problem 503 with Retry-After; liveness and prompt requests are served', async () => {
+test('X16 a request that has waited past the limit gets a problem 503 with Retry-After; liveness and prompt requests are served', async () => {
   // The sampler's timer is faked, so it only runs when the test says; the clock is injected.
   vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
   let now = 1_000;
-  let waiting = 0;
   let shed = 0;
   const app = Fastify();
   registerProblemHandlers(app);
-  registerLoadShedding(app, 500, () => shed++, () => waiting, () => now);
+  registerLoadShedding(app, 500, () => shed++, () => now);
   app.get('/work', () => ({ ok: true }));
   app.get('/healthz', () => ({ status: 'ok' }));
   await app.ready();
@@ -30,17 +29,10 @@ test('X16 a request that has waited past the limit, behind others or for a datab
   expect(busy.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(busy.json()).toMatchObject({ status: 503, code: 'SERVICE_UNAVAILABLE' });
   expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  expect(shed).toBe(1);
 
   vi.advanceTimersByTime(10); // the poll ended: the timer ran
   expect((await app.inject({ method: 'GET', url: '/work' })).statusCode).toBe(200);
-
-  waiting = 800; // a query has waited 800 ms for a database connection: PostgreSQL's queue
-  const queued = await app.inject({ method: 'GET', url: '/work' });
-  expect(queued.statusCode).toBe(503);
-  expect(queued.headers['retry-after']).toBe('1');
-  waiting = 0;
-  expect((await app.inject({ method: 'GET', url: '/work' })).statusCode).toBe(200);
-  expect(shed).toBe(2);
   await app.close();
 });
 
@@ -48,7 +40,7 @@ test('X16 a limit of 0 turns shedding off', async () => {
   let now = 0;
   const app = Fastify();
   registerProblemHandlers(app);
-  registerLoadShedding(app, 0, () => undefined, () => 10_000, () => now);
+  registerLoadShedding(app, 0, () => undefined, () => now);
   app.get('/work', () => ({ ok: true }));
   await app.ready();
   now += 60_000;
