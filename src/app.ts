@@ -102,7 +102,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   registerSecurityHeaders(app, config);
   registerLoadShedding(app, config.maxEventLoopDelayMs, () => {
     metrics.shed.inc();
-  });
+  }, undefined, config.maxConcurrentRequests);
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status_code: String(reply.statusCode) };

@@ -36,6 +36,8 @@ export interface Config {
   attachmentLimit: number;
   /** Answer 503 instead of queueing when the event loop lags this much (ms); 0 turns it off. */
   maxEventLoopDelayMs: number;
+  /** Answer 503 when this many requests are being worked on already; 0 turns it off. */
+  maxConcurrentRequests: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -134,5 +136,6 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     attachmentLimit: integer(env, 'ATTACHMENT_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 300, 0, 60_000),
+    maxConcurrentRequests: integer(env, 'MAX_CONCURRENT_REQUESTS', 64, 0, 100_000),
   };
 }

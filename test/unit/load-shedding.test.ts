@@ -47,3 +47,36 @@ test('X16 a limit of 0 turns shedding off', async () => {
   expect((await app.inject({ method: 'GET', url: '/work' })).statusCode).toBe(200);
   await app.close();
 });
+
+test('X16 past the concurrent limit the next request gets a 503; a finished one frees its place, and liveness is never counted', async () => {
+  const app = Fastify();
+  registerProblemHandlers(app);
+  registerLoadShedding(app, 0, () => undefined, () => 0, 2);
+  let open = (): void => undefined;
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  app.get('/slow', async () => {
+    await gate;
+    return { ok: true };
+  });
+  app.get('/fast', () => ({ ok: true }));
+  app.get('/healthz', () => ({ status: 'ok' }));
+  await app.ready();
+  const first = app.inject({ method: 'GET', url: '/slow' });
+  const second = app.inject({ method: 'GET', url: '/slow' });
+  // Both are being worked on (waiting, as a PostgreSQL query waits for the pool).
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  const third = await app.inject({ method: 'GET', url: '/fast' });
+  expect(third.statusCode).toBe(503);
+  expect(third.headers['retry-after']).toBe('1');
+  expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+  open();
+  expect((await first).statusCode).toBe(200);
+  expect((await second).statusCode).toBe(200);
+  expect((await app.inject({ method: 'GET', url: '/fast' })).statusCode).toBe(200);
+  // Failed requests free their place too.
+  for (let i = 0; i < 5; i++) expect((await app.inject({ method: 'GET', url: '/missing' })).statusCode).toBe(404);
+  expect((await app.inject({ method: 'GET', url: '/fast' })).statusCode).toBe(200);
+  await app.close();
+});
