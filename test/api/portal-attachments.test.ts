@@ -5,6 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FileStore } from '../../src/storage/file-store.js';
 import { createStaff, createTestApp, dialects, rowCounts, unique, type TestApp } from '../helpers/test-app.js';
+import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
 
 /**
  * Hostile file names and contents sent by a customer through the portal's reply form, then
@@ -30,17 +31,7 @@ const DISPOSITION = /^attachment; filename="([\x20\x21\x23-\x5b\x5d-\x7e]*)"; fi
 /** Types that would run script on the portal's origin if a browser rendered them. */
 const ACTIVE_TYPES = ['text/html', 'image/svg+xml', 'application/xhtml+xml', 'text/xml', 'application/xml', 'text/javascript', 'application/javascript'];
 
-function cookiesOf(res: LightMyRequestResponse): Record<string, string> {
-  const raw = res.headers['set-cookie'];
-  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  return Object.fromEntries(list.map((c) => c.split(';')[0]!.split('=') as [string, string]));
-}
 
-function csrfOf(body: string): string {
-  const match = /name="csrf" value="([^"]+)"/.exec(body);
-  if (match?.[1] === undefined) throw new Error('no csrf field in page');
-  return match[1];
-}
 
 function multipart(fields: Record<string, string>, parts: Part[]) {
   const boundary = `----portico${unique('b')}`;

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createStaff, createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
+import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
 
 interface Fixture {
   host: string;
@@ -10,17 +11,7 @@ interface Fixture {
   password: string;
 }
 
-function cookiesOf(res: { headers: Record<string, unknown> }): Record<string, string> {
-  const raw = res.headers['set-cookie'];
-  const list = raw === undefined ? [] : Array.isArray(raw) ? (raw as string[]) : [raw as string];
-  return Object.fromEntries(list.map((c) => c.split(';')[0]!.split('=') as [string, string]));
-}
 
-function csrfOf(body: string): string {
-  const match = /name="csrf" value="([^"]+)"/.exec(body);
-  if (match?.[1] === undefined) throw new Error('no csrf field in page');
-  return match[1];
-}
 
 describe.each(dialects)('portal pages on %s', (dialect) => {
   let t: TestApp;

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createStaff, createTestApp, dialects, rowCounts, unique, type TestApp } from '../helpers/test-app.js';
+import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
 
 /**
  * The access rule, walked over every portal route that takes a ticket or attachment id: what a
@@ -60,17 +61,7 @@ const WALKERS: Record<string, Walker> = {
 /** An id no row will ever have in these tests: the largest the routes accept. */
 const MISSING = 2_147_483_647;
 
-function cookiesOf(res: LightMyRequestResponse): Record<string, string> {
-  const raw = res.headers['set-cookie'];
-  const list = raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
-  return Object.fromEntries(list.map((c) => c.split(';')[0]!.split('=') as [string, string]));
-}
 
-function csrfOf(body: string): string {
-  const match = /name="csrf" value="([^"]+)"/.exec(body);
-  if (match?.[1] === undefined) throw new Error('no csrf field in page');
-  return match[1];
-}
 
 /** Everything an answer tells the caller, less what differs on every request. */
 function observable(res: LightMyRequestResponse) {
