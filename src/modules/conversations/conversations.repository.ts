@@ -83,11 +83,13 @@ export function listMessages(db: Conn, threadId: number, sort: SortSpec, cursor:
   for (const o of orderFor(sort)) q = q.orderBy(o);
   return q.limit(limit + 1).execute();
 }
-export async function insertMessage(db: Conn, row: NewRow<'messages'>): Promise<MessageRow> {
+/** `ticketId`: the thread's ticket, when the caller has the thread at hand (saves reading it again). */
+export async function insertMessage(db: Conn, row: NewRow<'messages'>, ticketId?: number | null): Promise<MessageRow> {
   const message = await db.insertInto('messages').values(row).returningAll().executeTakeFirstOrThrow();
   if (message.kind === 'message') {
-    const thread = await db.selectFrom('threads').select('ticket_id').where('id', '=', message.thread_id).executeTakeFirst();
-    if (thread?.ticket_id != null) await reindexTicketSearch(db, thread.ticket_id);
+    const ticket = ticketId !== undefined ? ticketId
+      : (await db.selectFrom('threads').select('ticket_id').where('id', '=', message.thread_id).executeTakeFirst())?.ticket_id;
+    if (ticket != null) await reindexTicketSearch(db, ticket);
   }
   return message;
 }

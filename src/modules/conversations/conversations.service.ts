@@ -222,7 +222,7 @@ export class ConversationsService {
       body_text: text,
       body_html: html,
       created_at: now,
-    });
+    }, thread.ticket_id);
     await failpoint('message.inserted');
     const ids = input.attachmentIds ?? [];
     if (ids.length > 0) {
