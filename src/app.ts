@@ -94,7 +94,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     }
     void parseJson(request, text, done);
   });
-  app.addHook('onRequest', (request, _reply, done) => {
+  // Before validation, after the Host is resolved: on a portal's host the answer is its error page.
+  app.addHook('preValidation', (request, _reply, done) => {
     done(request.url.includes('%00') ? new AppError(400, 'BAD_REQUEST', 'The request address holds a NUL character.') : undefined);
   });
   registerProblemHandlers(app, (request, error) => portalErrorPage(services.theme, request, error));

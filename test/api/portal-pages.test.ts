@@ -175,6 +175,9 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect(mine).toContain(`<td>${own.id}</td>`);
     expect(mine).not.toContain(`<td>${theirs.id}</td>`);
     expect((await t.app.inject({ method: 'GET', url: `/${f.slug}?view=everyone`, headers: { host: f.host, cookie: `portico_member=${session}` } })).statusCode).toBe(400);
+    const nul = await t.app.inject({ method: 'GET', url: `/${f.slug}?q=%00`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    expect(nul.statusCode).toBe(400);
+    expect(nul.headers['content-type']).toMatch(/^text\/html/); // the portal's own error page, not problem JSON
   });
 
   test('P15 P17 P18 a signed-in member’s next page follows a changed filter rule and a changed primary company', async () => {
