@@ -5,6 +5,9 @@
  */
 import { Theme } from '../src/modules/portal/theme.js';
 import type { PortalRow } from '../src/modules/portal/portals.service.js';
+import { Translator } from '../src/modules/i18n/translator.js';
+
+const translator = new Translator('en', 'UTC');
 
 const portal = { id: 1, name: 'Acme Help', title: 'Acme · your tickets', slug: 'acme', language: 'en', branding: '{}' } as unknown as PortalRow;
 const date = new Intl.DateTimeFormat('en', { dateStyle: 'medium', timeZone: 'UTC' });
@@ -37,7 +40,7 @@ function rate(theme: Theme, ms: number): number {
   let n = 0;
   const end = performance.now() + ms;
   while (performance.now() < end) {
-    for (let i = 0; i < 50; i++) theme.render('tickets', portal, context);
+    for (let i = 0; i < 50; i++) theme.render('tickets', portal, context, translator);
     n += 50;
   }
   return n / (ms / 1000);
@@ -48,7 +51,7 @@ export function measureRender(): RenderSpeed {
   const liquid = new Theme(undefined, { compile: false });
   const compiled = new Theme();
   if (!compiled.compiledPages.includes('tickets')) throw new Error('the tickets page did not compile');
-  if (liquid.render('tickets', portal, context) !== compiled.render('tickets', portal, context)) throw new Error('LiquidJS and the compiled page differ');
+  if (liquid.render('tickets', portal, context, translator) !== compiled.render('tickets', portal, context, translator)) throw new Error('LiquidJS and the compiled page differ');
   rate(liquid, 500);
   rate(compiled, 500);
   const runs: RenderSpeed[] = [];

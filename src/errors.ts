@@ -18,6 +18,15 @@ export class AppError extends Error {
     super(message);
     this.name = 'AppError';
   }
+
+  /** What a customer's page says instead of `message`: a catalogue key and its values (locales/). */
+  pageMessage?: { key: string; values?: Record<string, string | number> };
+
+  /** Says this on a customer's page, in the page's language. */
+  forPage(key: string, values?: Record<string, string | number>): this {
+    this.pageMessage = values === undefined ? { key } : { key, values };
+    return this;
+  }
 }
 
 export const errors = {
@@ -33,7 +42,8 @@ export const errors = {
   csrf: () => new AppError(403, 'CSRF_TOKEN_INVALID', 'The request lacks a valid X-CSRF-Token header.'),
   invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.'),
   rateLimited: (retryAfterSeconds: number) =>
-    new AppError(429, 'RATE_LIMITED', `Too many attempts. Try again in ${retryAfterSeconds} seconds.`),
+    new AppError(429, 'RATE_LIMITED', `Too many attempts. Try again in ${retryAfterSeconds} seconds.`)
+      .forPage('error.tooMany.message', { seconds: retryAfterSeconds }),
   notFound: (what: string) => new AppError(404, `${what.toUpperCase().replace(/[^A-Z]+/g, '_')}_NOT_FOUND`, `No such ${what.toLowerCase()}.`),
   routeNotFound: () => new AppError(404, 'ROUTE_NOT_FOUND', 'There is nothing at this address.'),
   methodNotAllowed: () => new AppError(405, 'METHOD_NOT_ALLOWED', 'This address does not take that method.'),

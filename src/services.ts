@@ -15,6 +15,7 @@ import { TicketSummaryCache } from './modules/tickets/summary-cache.js';
 import { TicketsService } from './modules/tickets/tickets.service.js';
 import { TimelineService } from './modules/timeline/timeline.service.js';
 import { FileStore } from './storage/file-store.js';
+import { TranslationsService } from './modules/i18n/translations.service.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -34,6 +35,7 @@ export interface Services {
   portalHosts: PortalHosts;
   memberAuth: MemberAuthService;
   theme: Theme;
+  translations: TranslationsService;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -61,5 +63,6 @@ export function buildServices(deps: Deps): Services {
     portalHosts,
     memberAuth: new MemberAuthService(deps),
     theme: new Theme(),
+    translations: new TranslationsService(deps, portalHosts),
   };
 }

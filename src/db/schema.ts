@@ -239,7 +239,20 @@ export interface PortalsTable {
   consent_text: string | null;
   consent_label: string | null;
   branding: Generated<string>;
+  /** Languages offered besides the primary one, as a JSON array of codes (X1). */
+  languages: Generated<string>;
+  /** IANA time zone of the portal's dates. */
+  time_zone: Generated<string>;
   created_at: number;
+  updated_at: number;
+}
+
+/** An admin's replacement for one catalogue message, per portal and language. */
+export interface PortalMessagesTable {
+  portal_id: number;
+  language: string;
+  key: string;
+  message: string;
   updated_at: number;
 }
 
@@ -252,6 +265,8 @@ export interface MembersTable {
   locked_until: number | null;
   last_sign_in_at: number | null;
   disabled_at: number | null;
+  /** The member's saved language, when they chose one on the portal. */
+  language: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -298,6 +313,7 @@ export interface DB {
   engagement_targets: EngagementTargetsTable;
   portals: PortalsTable;
   members: MembersTable;
+  portal_messages: PortalMessagesTable;
   member_sessions: MemberSessionsTable;
   ticket_search: TicketSearchTable;
 }

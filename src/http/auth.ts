@@ -51,6 +51,7 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
   app.decorateRequest('staff', null);
   app.decorateRequest('portal', null);
   app.decorateRequest('member', null);
+  app.decorateRequest('translator', null);
   app.decorate('routeTable', []);
   const cookieName = staffCookieName(config);
 

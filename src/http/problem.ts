@@ -88,15 +88,22 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: A
 }
 
 /** Renders an error as an HTML page when the request came to a portal (portal/pages.routes.ts). */
-export type HtmlErrorPage = (request: FastifyRequest, error: AppError) => string | undefined;
+export type HtmlErrorPage = (request: FastifyRequest, error: AppError) => Promise<string | undefined>;
 
-function sendError(reply: FastifyReply, request: FastifyRequest, err: AppError, htmlPage: HtmlErrorPage | undefined): FastifyReply {
-  const page = htmlPage?.(request, err);
+async function sendError(reply: FastifyReply, request: FastifyRequest, err: AppError, htmlPage: HtmlErrorPage | undefined): Promise<FastifyReply> {
+  let page: string | undefined;
+  try {
+    page = await htmlPage?.(request, err);
+  } catch (error) {
+    // The error page itself failed (its database read, say): the plain answer still goes out.
+    request.log.error({ err: error }, 'error page failed');
+  }
   if (page === undefined) return sendProblem(reply, request, err);
   return reply
     .code(err.status)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
+    .header('vary', 'Accept-Language, Cookie')
     .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
     .serializer((payload) => String(payload))
     .send(page);

@@ -3,6 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { MemberPrincipal } from '../modules/members/member-auth.service.js';
 import type { PortalRow } from '../modules/portal/portals.service.js';
+import type { Translator } from '../modules/i18n/translator.js';
 import type { StaffPrincipal } from '../modules/staff/auth.service.js';
 import type { Access } from '../modules/staff/staff.policy.js';
 
@@ -33,5 +34,7 @@ declare module 'fastify' {
     portal: PortalRow | null;
     /** The signed-in portal member, on 'member' routes. */
     member: MemberPrincipal | null;
+    /** The translator of a portal page, once the page has chosen its language (i18n/). */
+    translator: Translator | null;
   }
 }

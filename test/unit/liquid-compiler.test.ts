@@ -6,7 +6,8 @@ import { Drop, Liquid, type Template } from 'liquidjs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { compileTemplates, pageRenderer, Unsupported } from '../../src/modules/portal/liquid-compiler.js';
 import { Bail } from '../../src/modules/portal/liquid-runtime.js';
-import { Theme } from '../../src/modules/portal/theme.js';
+import { registerThemeFilters, Theme, withTranslator } from '../../src/modules/portal/theme.js';
+import { Translator } from '../../src/modules/i18n/translator.js';
 import type { PortalRow } from '../../src/modules/portal/portals.service.js';
 
 // The differential test of the compiled portal templates: whatever LiquidJS's renderSync prints
@@ -16,6 +17,10 @@ import type { PortalRow } from '../../src/modules/portal/portals.service.js';
 const THEME = join(import.meta.dirname, '..', '..', 'themes', 'default');
 const OPTIONS = { outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true } as const;
 const theme = new Liquid({ root: THEME, extname: '.liquid', cache: true, ...OPTIONS });
+registerThemeFilters(theme);
+const english = new Translator('en', 'UTC');
+const polish = new Translator('pl', 'Europe/Warsaw');
+const languages = [{ code: 'en', name: 'English', current: true }, { code: 'pl', name: 'Polski', current: false }];
 const PAGES = ['sign-in', 'tickets', 'ticket', 'error'] as const;
 
 type Outcome = { html: string } | { threw: true };
@@ -29,6 +34,8 @@ function outcome(render: () => unknown): Outcome {
 
 /** Both renderings of one template; the compiled one without any fallback. */
 function differential(liquid: Liquid, templates: Template[], env: object): { liquid: Outcome; compiled: Outcome } {
+  // The t filter reads the translator from the data, as on a real page.
+  if (Object.getOwnPropertySymbols(env).length === 0) withTranslator(env, polish);
   const compiled = compileTemplates(liquid, templates);
   return { liquid: outcome(() => liquid.renderSync(templates, env)), compiled: outcome(() => compiled(env)) };
 }
@@ -112,7 +119,7 @@ function listContext(rows: number, changes: Record<string, unknown> = {}) {
     view_links: { mine: '/acme?view=mine', organization: '/acme?view=organization' }, ...changes,
   };
 }
-const realistic: Record<(typeof PAGES)[number], object[]> = {
+const realisticData: Record<(typeof PAGES)[number], object[]> = {
   'sign-in': [
     { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '' },
     { portal: { ...portal, logo_url: 'https://cdn.example.com/logo.png', favicon_url: 'https://cdn.example.com/f.ico' }, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme/12', email: 'o\'neil@example.com', error: 'The email or password is wrong.' },
@@ -133,6 +140,11 @@ const realistic: Record<(typeof PAGES)[number], object[]> = {
   })),
   error: [{ portal, member: null, csrf: '', heading: 'Page not found', message: 'There is nothing at this address.', page_title: 'Page not found' }],
 };
+// Each page in English, and in Polish with the language switch shown.
+const realistic = Object.fromEntries(Object.entries(realisticData).map(([page, envs]) => [page, envs.flatMap((env) => [
+  withTranslator({ ...env, lang: 'en', languages: languages.slice(0, 1), here: '/acme' }, english),
+  withTranslator({ ...env, lang: 'pl', languages, here: '/acme?q=%3Cx%3E' }, polish),
+])])) as Record<(typeof PAGES)[number], object[]>;
 
 describe('the default theme', () => {
   test('P21 every page of the default theme compiles, and the theme renders them through the closures', () => {
@@ -178,7 +190,9 @@ describe('the default theme', () => {
     const interpreted = new Theme(undefined, { compile: false });
     expect(interpreted.compiledPages).toEqual([]);
     for (const page of PAGES) {
-      for (const env of realistic[page]) expect(compiled.render(page, row, { ...env })).toBe(interpreted.render(page, row, { ...env }));
+      for (const tr of [english, polish]) {
+        for (const env of realisticData[page]) expect(compiled.render(page, row, { ...env }, tr)).toBe(interpreted.render(page, row, { ...env }, tr));
+      }
     }
   });
 });
@@ -186,8 +200,11 @@ describe('the default theme', () => {
 // --- A corpus of small templates covering each construct the compiler accepts. ---
 
 const small = new Liquid(OPTIONS);
+registerThemeFilters(small);
 
 const corpus = [
+  // the theme's t filter: catalogue messages with plural values, unknown keys, odd values
+  '{{ "tickets.shown" | t: count: n }}|{{ a | t }}|{{ "ticket.replyFilesHint" | t: max: arr.size }}|{{ "status.open" | t: 1, count: b }}|{{ "tickets.heading" | t | upcase }}|{{ s | t: count: n }}',
   // outputs, paths, escaping, stringification
   '{{ a }}|{{ b }}|{{ n }}|{{ s }}|{{ arr }}|{{ obj }}|{{ missing }}|{{ missing.x.y }}',
   '{{ a.b }}{{ obj.x }}{{ obj["x"] }}{{ obj[k] }}{{ arr[0] }}{{ arr[-1] }}{{ arr[n] }}{{ arr[k] }}{{ s[0] }}{{ [k] }}',
@@ -270,6 +287,7 @@ describe('a corpus of small templates', () => {
     const filter = fc.constantFrom(
       'upcase', 'downcase', 'size', 'first', 'last', 'escape', 'raw', 'default: "d"', 'default: obj.x', 'append: s', 'prepend: "<"', 'join: ","', 'plus: 1', 'json',
       'strip_html', 'truncate: 5', 'split: ","', 'replace: "a", "b"', 'sort', 'map: "x"', 'where: "x", 1', 'slice: 1, 2', 'url_encode', 'reverse', 'date: "%Y-%m-%d"',
+      't', 't: count: n', 't: max: arr.size, count: s',
     );
     const value_ = fc.tuple(operand, fc.array(filter, { maxLength: 3 })).map(([o, fs]) => [o, ...fs].join(' | '));
     const op = fc.constantFrom('==', '!=', '<', '>', '<=', '>=', 'contains', 'and', 'or');
@@ -385,7 +403,7 @@ describe('what the compiler does not handle', () => {
     const custom = new Theme(dir);
     expect(custom.compiledPages).toEqual(['sign-in', 'tickets', 'ticket']);
     const row = { ...portal, branding: '{}' } as unknown as PortalRow;
-    expect(custom.render('error', row, { heading: 'Gone <now>' })).toContain('<h1 class="a">Gone &lt;now&gt;</h1>');
+    expect(custom.render('error', row, { heading: 'Gone <now>' }, english)).toContain('<h1 class="a">Gone &lt;now&gt;</h1>');
   });
 });
 

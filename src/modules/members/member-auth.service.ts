@@ -18,6 +18,8 @@ export interface MemberPrincipal {
   viewer: Viewer;
   email: string;
   name: string;
+  /** The language the member chose on the portal, if any (X1). */
+  language: string | null;
   session: { idHash: string; csrfToken: string };
 }
 
@@ -69,7 +71,7 @@ export class MemberAuthService {
       .innerJoin('contacts as c', 'c.id', 'm.contact_id')
       .innerJoin('portals as p', 'p.id', 's.portal_id')
       .select(['s.csrf_token', 's.last_seen_at', 's.expires_at', 's.portal_id', 'm.id as member_id', 'm.disabled_at', 'c.id as contact_id', 'c.email', 'c.first_name', 'c.last_name',
-        'c.primary_company_id', 'p.filters'])
+        'c.primary_company_id', 'p.filters', 'm.language'])
       .where('s.id_hash', '=', idHash)
       .executeTakeFirst();
     if (row === undefined || row.portal_id !== portal.id) return null;
@@ -87,6 +89,7 @@ export class MemberAuthService {
       },
       email: row.email,
       name: name === '' ? row.email : name,
+      language: row.language,
       session: { idHash, csrfToken: row.csrf_token },
     };
   }
@@ -102,6 +105,11 @@ export class MemberAuthService {
       ]))
       .executeTakeFirst();
     return Number(r.numDeletedRows);
+  }
+
+  /** Remembers the language a member chose on the portal's switch. */
+  async saveLanguage(memberId: number, language: string): Promise<void> {
+    await this.deps.db.updateTable('members').set({ language, updated_at: this.deps.clock.now() }).where('id', '=', memberId).execute();
   }
 
   async signOut(idHash: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { TokenKind, filters as builtinFilters, type Context, type Liquid } from 'liquidjs';
 import {
-  builtinFilter, callFilter, escape, isFalsy, lookupRoot, operators, range, readProperty, toValue,
+  builtinFilter, callFilter, envFilterOf, escape, guard, isFalsy, lookupRoot, operators, range, readProperty, toValue,
   type FilterHandler, type FilterThis, type Scope, type State,
 } from './liquid-runtime.js';
 
@@ -132,14 +132,9 @@ function compileExpression(postfix: TokenView[], unit: Unit, lex: Lexical): Eval
   return only;
 }
 
-function compileFilter(filter: FilterView, unit: Unit, lex: Lexical): (s: State, v: unknown) => unknown {
-  // outputEscape's filter is named "[object Function]"; we know it by its handler.
-  const isEscape = filter.handler === builtinFilters.escape;
-  const impl = isEscape ? (builtinFilters.escape as FilterHandler) : builtinFilter(filter.name);
-  if (impl === undefined || filter.handler !== impl) return unsupported(`filter ${filter.name}`);
-  if (isEscape && filter.args.length === 0) return (_s, v) => escape(v);
-  if (filter.raw && filter.args.length === 0) return (_s, v) => v;
-  const args = filter.args.map((arg): Eval => {
+/** Positional arguments evaluate to their value, named ones to [name, value], as LiquidJS passes them. */
+function compileFilterArgs(filter: FilterView, unit: Unit, lex: Lexical): Eval[] {
+  return filter.args.map((arg): Eval => {
     if (Array.isArray(arg)) {
       const [name, token] = arg;
       const value = compileToken(token, unit, lex);
@@ -147,6 +142,21 @@ function compileFilter(filter: FilterView, unit: Unit, lex: Lexical): (s: State,
     }
     return compileToken(arg, unit, lex);
   });
+}
+
+function compileFilter(filter: FilterView, unit: Unit, lex: Lexical): (s: State, v: unknown) => unknown {
+  const own = envFilterOf(filter.handler);
+  if (own !== undefined) {
+    const ownArgs = compileFilterArgs(filter, unit, lex);
+    return (s, v) => guard(own(s.env, v, ownArgs.map((a) => a(s))));
+  }
+  // outputEscape's filter is named "[object Function]"; we know it by its handler.
+  const isEscape = filter.handler === builtinFilters.escape;
+  const impl = isEscape ? (builtinFilters.escape as FilterHandler) : builtinFilter(filter.name);
+  if (impl === undefined || filter.handler !== impl) return unsupported(`filter ${filter.name}`);
+  if (isEscape && filter.args.length === 0) return (_s, v) => escape(v);
+  if (filter.raw && filter.args.length === 0) return (_s, v) => v;
+  const args = compileFilterArgs(filter, unit, lex);
   const self: FilterThis = { context: unit.context, token: filter.token, liquid: unit.liquid };
   return (s, v) => callFilter(impl, self, v, args.map((a) => a(s)));
 }

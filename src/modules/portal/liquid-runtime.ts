@@ -232,3 +232,24 @@ export function callFilter(handler: FilterHandler, self: FilterThis, value: unkn
   const result = handler.apply(self, [value, ...args]);
   return guard(isIterator(result) ? toValueSync(result) : result);
 }
+
+/**
+ * A filter of ours that reads the render's data (the env given to render), such as the theme's
+ * `t`, which needs the page's translator. Registered on LiquidJS as a handler reading
+ * `this.context.environments`, and known to the compiler, which hands it the same env.
+ */
+export type EnvFilter = (env: object, value: unknown, args: unknown[]) => unknown;
+const envFilters = new WeakMap<object, EnvFilter>();
+
+export function registerEnvFilter(liquid: Liquid, name: string, filter: EnvFilter): void {
+  const handler = function (this: FilterThis, value: unknown, ...args: unknown[]): unknown {
+    return filter(this.context.environments, value, args);
+  };
+  envFilters.set(handler, filter);
+  liquid.registerFilter(name, handler);
+}
+
+/** The EnvFilter behind a registered handler, if it is one. */
+export function envFilterOf(handler: unknown): EnvFilter | undefined {
+  return typeof handler === 'function' ? envFilters.get(handler) : undefined;
+}

@@ -18,6 +18,9 @@ import type { StoredUpload } from '../conversations/conversations.service.js';
 import type { Page, Theme } from './theme.js';
 import { failpoint } from '../../util/failpoints.js';
 import { iso } from '../../http/common-schemas.js';
+import { chooseLanguage, LANGUAGE_COOKIE, offeredLanguages, type TranslationsService } from '../i18n/translations.service.js';
+import type { Translator } from '../i18n/translator.js';
+import { isLanguage } from '../i18n/catalogue.js';
 
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -29,6 +32,7 @@ export interface PagesOptions {
   access: AccessService;
   members: MemberAuthService;
   conversations: ConversationsService;
+  translations: TranslationsService;
 }
 
 const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
@@ -42,6 +46,15 @@ const SignInForm = Type.Object(
   { additionalProperties: false },
 );
 const CsrfForm = Type.Object({ csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
+const LanguageForm = Type.Object(
+  {
+    // Any text: an unknown code falls back to the portal's languages rather than failing.
+    language: Type.String({ maxLength: 35 }),
+    csrf: Type.String({ maxLength: 100 }),
+    next: Type.Optional(Type.String({ maxLength: 1000 })),
+  },
+  { additionalProperties: false },
+);
 const TicketParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 const AttachmentParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), attachmentId: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
 const ListQuery = Type.Object(
@@ -70,9 +83,30 @@ function signedIn(request: FastifyRequest, slug: string): { portal: PortalRow; m
 }
 
 /** Open or Closed, or the stage's own name when the portal shows custom stages (P33). */
-function statusLabel(portal: PortalRow, closed: boolean, stage: string): string {
+function statusLabel(portal: PortalRow, tr: Translator, closed: boolean, stage: string): string {
   if (portal.show_custom_stages === 1) return stage;
-  return closed ? 'Closed' : 'Open';
+  return closed ? tr.t('status.closed') : tr.t('status.open');
+}
+
+function cookieOf(request: FastifyRequest, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (header === undefined || !header.includes(name)) return undefined;
+  return request.server.parseCookie(header)[name];
+}
+
+/**
+ * The page's translator, in the language chosen for this visitor (X1) among those the portal
+ * offers, made once per request.
+ */
+export async function translatorFor(translations: TranslationsService, request: FastifyRequest, portal: PortalRow): Promise<Translator> {
+  if (request.translator !== null) return request.translator;
+  const language = chooseLanguage(portal, {
+    chosen: cookieOf(request, LANGUAGE_COOKIE),
+    saved: request.member?.language,
+    acceptLanguage: request.headers['accept-language'],
+  });
+  request.translator = await translations.translator(portal, language);
+  return request.translator;
 }
 
 /** Only a path on this portal, so a sign-in can never send the customer elsewhere. */
@@ -83,22 +117,29 @@ function safeNext(portal: PortalRow, next: string | undefined): string {
   return rest === '' || rest.startsWith('/') || rest.startsWith('?') ? next : home;
 }
 
-/** The portal's HTML error pages, for anything that goes wrong on a portal host. */
-export function portalErrorPage(theme: Theme, request: FastifyRequest, error: AppError): string | undefined {
+/** The portal's HTML error pages, for anything that goes wrong on a portal host, in the visitor's language. */
+export async function portalErrorPage(theme: Theme, translations: TranslationsService, request: FastifyRequest, error: AppError): Promise<string | undefined> {
   const portal = request.portal;
   if (portal === null) return undefined;
-  const [heading, message] =
-    error.code === 'PORTAL_NOT_AVAILABLE' ? ['Not available', 'This support site is not available.']
-    : error.status === 404 ? ['Page not found', 'There is nothing at this address.']
-    : error.status === 429 ? ['Too many attempts', error.message]
-    : error.status === 401 || error.status === 403 ? ['Not allowed', 'Sign in again, then try once more.']
-    : error.status < 500 ? ['Something is wrong with the request', error.message]
-    : ['Something went wrong', 'Something went wrong on our side. Please try again.'];
-  return theme.render('error', portal, { heading, message, page_title: heading, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '' });
+  const tr = await translatorFor(translations, request, portal);
+  const [headingKey, messageKey] =
+    error.code === 'PORTAL_NOT_AVAILABLE' ? ['error.notAvailable.heading', 'error.notAvailable.message']
+    : error.status === 404 ? ['error.notFound.heading', 'error.notFound.message']
+    : error.status === 429 ? ['error.tooMany.heading', 'error.tooMany.message']
+    : error.code === 'CSRF_TOKEN_INVALID' ? ['error.notAllowed.heading', 'error.expired.message']
+    : error.status === 401 || error.status === 403 ? ['error.notAllowed.heading', 'error.notAllowed.message']
+    : error.code === 'PAYLOAD_TOO_LARGE' ? ['error.badRequest.heading', 'reply.tooLarge']
+    : error.status < 500 ? ['error.badRequest.heading', 'error.badRequest.message']
+    : ['error.server.heading', 'error.server.message'];
+  const heading = tr.t(headingKey);
+  const message = error.pageMessage === undefined ? tr.t(messageKey) : tr.t(error.pageMessage.key, error.pageMessage.values);
+  return theme.render('error', portal, { heading, message, page_title: heading, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '', here: request.url }, tr);
 }
 
 function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store').send(body);
+  // The language follows the visitor's cookie and Accept-Language at one URL (X1).
+  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store')
+    .header('vary', 'Accept-Language, Cookie').send(body);
 }
 
 /**
@@ -106,11 +147,11 @@ function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members, conversations }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
-  const render = (request: FastifyRequest, page: Page, portal: PortalRow, context: Record<string, unknown>) =>
-    theme.render(page, portal, { ...context, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? context.csrf ?? '' });
+  const render = (request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>) =>
+    theme.render(page, portal, { ...context, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? context.csrf ?? '', here: request.url }, tr);
 
   function formToken(request: FastifyRequest, reply: FastifyReply): string {
     const existing = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
@@ -129,10 +170,11 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   app.get('/:slug/sign-in', {
     config: { access: 'portal' },
     schema: { hide: true, params: SlugParams, querystring: Type.Object({ next: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false }) },
-  }, (request, reply) => {
+  }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
     const csrf = formToken(request, reply);
-    return html(reply, render(request, 'sign-in', portal, { page_title: 'Sign in', csrf, next: safeNext(portal, request.query.next), email: '' }));
+    const tr = await translatorFor(translations, request, portal);
+    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next: safeNext(portal, request.query.next), email: '' }));
   });
 
   app.post('/:slug/sign-in', {
@@ -149,7 +191,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       return await reply.code(303).header('location', next).header('cache-control', 'no-store').send();
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'INVALID_CREDENTIALS') throw error;
-      return html(reply, render(request, 'sign-in', portal, { page_title: 'Sign in', csrf: request.body.csrf, next, email: request.body.email, error: 'The email or password is wrong.' }), 401);
+      const tr = await translatorFor(translations, request, portal);
+      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong') }), 401);
     }
   });
 
@@ -162,6 +205,28 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     await members.signOut(member.session.idHash);
     reply.clearCookie(memberCookieName(request), { path: '/' });
     return reply.code(303).header('location', `/${portal.slug}/sign-in`).header('cache-control', 'no-store').send();
+  });
+
+  // The language switch (X1): remembered in a cookie, and as the member's preference when
+  // signed in. The page's URL stays the same; an unknown code just forgets the choice.
+  app.post('/:slug/language', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: SlugParams, body: LanguageForm },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const token = cookieOf(request, memberCookieName(request));
+    const member = token === undefined || token === '' || token.length > 200 ? null : await members.resolve(portal, token);
+    const expected = member === null ? cookieOf(request, FORM_COOKIE) : member.session.csrfToken;
+    if (expected === undefined || !safeEqual(expected, request.body.csrf)) throw errors.csrf();
+    const language = request.body.language;
+    const secure = request.protocol === 'https';
+    if (isLanguage(language) && offeredLanguages(portal).includes(language)) {
+      reply.setCookie(LANGUAGE_COOKIE, language, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: 365 * 24 * 3600 });
+      if (member !== null) await members.saveLanguage(member.viewer.memberId, language);
+    } else {
+      reply.clearCookie(LANGUAGE_COOKIE, { path: '/' });
+    }
+    return reply.code(303).header('location', safeNext(portal, request.body.next)).header('cache-control', 'no-store').send();
   });
 
   app.get('/:slug', {
@@ -178,16 +243,16 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const cursor = decodeCursor(sort, query.cursor);
     const found = await access.listVisible(member.viewer, { view, sort, limit: PAGE_SIZE, ...(status === undefined ? {} : { status }), ...(search === undefined ? {} : { search }), ...(cursor === undefined ? {} : { cursor }) });
     const page = toPage(found, PAGE_SIZE, sort, (r) => ({ value: r.sortValue, id: r.id }));
-    const day = dayLabels(portal.language);
+    const tr = await translatorFor(translations, request, portal);
     const tickets = page.rows.map((r) => ({
       id: r.id,
       subject: r.subject,
       created_at: iso(r.created_at),
-      created: day(r.created_at),
+      created: tr.date(r.created_at),
       last_activity_at: iso(r.last_activity_at),
-      last_activity: day(r.last_activity_at),
+      last_activity: tr.date(r.last_activity_at),
       state: r.is_closed === 1 ? 'closed' : 'open',
-      status: statusLabel(portal, r.is_closed === 1, r.stage),
+      status: statusLabel(portal, tr, r.is_closed === 1, r.stage),
     }));
     const link = (changes: Record<string, string | undefined>) => {
       const params = new URLSearchParams();
@@ -198,7 +263,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     };
     const filters = { view, status: query.status ?? 'all', q: search ?? '', sort: sort.name };
     const next = page.nextCursor === null ? null : link({ cursor: page.nextCursor });
-    return html(reply, render(request, 'tickets', portal, {
+    return html(reply, render(request, 'tickets', portal, tr, {
       page_title: portal.title, tickets, view, company_scope: companyScope, filters, next_page: next,
       view_links: { mine: link({ view: 'mine', cursor: undefined }), organization: link({ view: 'organization', cursor: undefined }) },
     }));
@@ -212,25 +277,25 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const view = await loadTicketView(deps.db, access, member.viewer, request.params.id);
     // Not visible answers exactly like not there.
     if (view === undefined) throw errors.notFound('ticket');
-    const date = dateFormat(portal.language, true);
+    const tr = await translatorFor(translations, request, portal);
     const ticket = {
       id: view.id,
       subject: view.subject,
       closed: view.closed,
       state: view.closed ? 'closed' : 'open',
-      status: statusLabel(portal, view.closed, view.stage),
+      status: statusLabel(portal, tr, view.closed, view.stage),
       created_at: new Date(view.createdAt).toISOString(),
-      created: date.format(view.createdAt),
+      created: tr.dateTime(view.createdAt),
       messages: view.messages.map((m) => ({
-        author: m.author,
+        author: m.author ?? (m.fromCustomer ? tr.t('ticket.customer') : tr.t('ticket.supportTeam')),
         from_customer: m.fromCustomer,
         body: m.bodyText,
         created_at: new Date(m.createdAt).toISOString(),
-        created: date.format(m.createdAt),
-        attachments: m.attachments.map((f) => ({ id: f.id, filename: f.filename, size: formatSize(f.size) })),
+        created: tr.dateTime(m.createdAt),
+        attachments: m.attachments.map((f) => ({ id: f.id, filename: f.filename, size: tr.fileSize(f.size) })),
       })),
     };
-    return html(reply, render(request, 'ticket', portal, { page_title: view.subject, ticket, max_files: REPLY_MAX_FILES }));
+    return html(reply, render(request, 'ticket', portal, tr, { page_title: view.subject, ticket, max_files: REPLY_MAX_FILES }));
   });
 
   app.post('/:slug/:id/reply', {
@@ -267,10 +332,10 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       files.push(stored);
     }
     if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) throw errors.csrf();
-    if (text.length > REPLY_MAX_TEXT) throw errors.validation([{ path: '/body/body', message: `must be at most ${REPLY_MAX_TEXT} characters` }]);
+    if (text.length > REPLY_MAX_TEXT) throw errors.validation([{ path: '/body/body', message: `must be at most ${REPLY_MAX_TEXT} characters` }]).forPage('reply.tooLong', { max: REPLY_MAX_TEXT });
     // PostgreSQL cannot store a NUL in text (a 500 there); refuse it on both databases alike.
-    if (text.includes('\u0000')) throw errors.validation([{ path: '/body/body', message: 'must not contain a NUL character' }], 'The message contains a character that is not allowed.');
-    if (text.trim() === '' && files.length === 0) throw errors.validation([{ path: '/body/body', message: 'write a message or attach a file' }], 'Write a message or attach a file.');
+    if (text.includes('\u0000')) throw errors.validation([{ path: '/body/body', message: 'must not contain a NUL character' }], 'The message contains a character that is not allowed.').forPage('reply.badCharacter');
+    if (text.trim() === '' && files.length === 0) throw errors.validation([{ path: '/body/body', message: 'write a message or attach a file' }], 'Write a message or attach a file.').forPage('reply.empty');
     await failpoint('reply.files-stored');
     await replyToTicket(deps, access, conversations, portal, member.viewer, request.params.id, text, files);
     await failpoint('reply.committed');
@@ -293,43 +358,3 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
 const REPLY_MAX_FILES = 10;
 const PAGE_SIZE = 25;
 const REPLY_MAX_TEXT = 20_000;
-
-/** Building an Intl.DateTimeFormat takes longer than rendering a page's dates: one per language and style. */
-const dateFormats = new Map<string, Intl.DateTimeFormat>();
-function dateFormat(language: string, withTime: boolean): Intl.DateTimeFormat {
-  const key = `${language}|${withTime ? 'datetime' : 'date'}`;
-  let format = dateFormats.get(key);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat(language, withTime ? { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' } : { dateStyle: 'medium', timeZone: 'UTC' });
-    dateFormats.set(key, format);
-  }
-  return format;
-}
-
-/** A list shows dates without times: each day's label is formatted once per language. */
-const dayLabelCache = new Map<string, Map<number, string>>();
-function dayLabels(language: string): (ms: number) => string {
-  let labels = dayLabelCache.get(language);
-  if (labels === undefined) {
-    labels = new Map();
-    dayLabelCache.set(language, labels);
-  }
-  const cache = labels;
-  const format = dateFormat(language, false);
-  return (ms) => {
-    const day = Math.floor(ms / 86_400_000);
-    let label = cache.get(day);
-    if (label === undefined) {
-      label = format.format(ms);
-      if (cache.size >= 20_000) cache.clear();
-      cache.set(day, label);
-    }
-    return label;
-  };
-}
-
-function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-}

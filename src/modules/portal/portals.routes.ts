@@ -7,6 +7,7 @@ import { Member, MemberCreate, MemberParams, MembersQuery, MemberUpdate, Portal,
 import { missingForEnable, type MemberRow, type PortalRow, type PortalsService } from './portals.service.js';
 import { readJsonArray } from '../../util/json.js';
 import { brandingOf } from './theme.js';
+import { offeredLanguages } from '../i18n/translations.service.js';
 
 function presentPortal(row: PortalRow): Static<typeof Portal> {
   return {
@@ -16,7 +17,9 @@ function presentPortal(row: PortalRow): Static<typeof Portal> {
     title: row.title,
     domain: row.domain,
     slug: row.slug,
-    language: row.language,
+    language: offeredLanguages(row)[0] ?? 'en',
+    languages: offeredLanguages(row),
+    timeZone: row.time_zone,
     scope: row.scope,
     filters: readJsonArray<ConditionT>(row.filters),
     defaultInboxId: row.default_inbox_id,

@@ -1,13 +1,15 @@
 import { Type } from 'typebox';
 import { Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-schemas.js';
 import { Conditions } from '../filters/filters.js';
+import { LANGUAGES } from '../i18n/catalogue.js';
 
 export const SIGN_IN_METHODS = ['password'] as const;
 const SignInMethod = Type.Enum(['password']);
 const Scope = Type.Enum(['contact', 'company'], { description: 'contact: a member sees their own tickets; company: also their primary company’s (P18)' });
 const Hostname = Type.String({ minLength: 1, maxLength: 253, pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$', description: 'The host the portal answers on, without scheme or port' });
 const Slug = Type.String({ minLength: 1, maxLength: 60, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });
-const Language = Type.String({ pattern: '^[a-z]{2,3}(-[A-Z]{2})?$', description: 'A BCP 47 language tag such as en or pl' });
+const Language = Type.Enum([...LANGUAGES], { description: 'A language Portico has a catalogue for' });
+const TimeZone = Type.String({ minLength: 1, maxLength: 64, description: 'An IANA time zone such as Europe/Warsaw or UTC' });
 const Colour = Type.String({ pattern: '^#[0-9a-fA-F]{6}$' });
 const Url = Type.String({ maxLength: 2000, pattern: '^https://[^\\s"<>]+$' });
 
@@ -28,7 +30,9 @@ export const Portal = Type.Object({
   title: Type.String(),
   domain: Nullable(Type.String()),
   slug: Type.String(),
-  language: Type.String(),
+  language: Language,
+  languages: Type.Array(Language, { description: 'Every language the portal offers its visitors, the primary one first (X1).' }),
+  timeZone: Type.String({ description: 'The IANA time zone of the dates on the portal' }),
   scope: Scope,
   filters: Conditions,
   defaultInboxId: Nullable(Type.Integer()),
@@ -52,7 +56,9 @@ const Settings = {
   title: Line({ maxLength: 120 }),
   domain: Nullable(Hostname),
   slug: Slug,
-  language: Language,
+  language: Type.Enum([...LANGUAGES], { description: 'The primary language: of every page and email unless a visitor chooses another the portal offers (P7)' }),
+  languages: Type.Array(Language, { uniqueItems: true, maxItems: LANGUAGES.length, description: 'The languages visitors may choose from; the primary language is always among them (X1)' }),
+  timeZone: TimeZone,
   scope: Scope,
   filters: Conditions,
   defaultInboxId: Nullable(Id),

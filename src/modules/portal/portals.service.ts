@@ -10,6 +10,7 @@ import type { PortalHosts } from './hosts.js';
 import { validateConditions } from '../filters/filters.js';
 import type { PortalCreate, PortalUpdate } from './portals.schemas.js';
 import { readJsonArray } from '../../util/json.js';
+import { canonicalTimeZone } from '../i18n/translator.js';
 
 export type PortalRow = Row<'portals'>;
 export type MemberRow = Row<'members'>;
@@ -54,6 +55,12 @@ export class PortalsService {
     }
     if (s.slug !== undefined) set.slug = s.slug;
     if (s.language !== undefined) set.language = s.language;
+    if (s.languages !== undefined) set.languages = JSON.stringify(s.languages);
+    if (s.timeZone !== undefined) {
+      const zone = canonicalTimeZone(s.timeZone);
+      if (zone === undefined) throw errors.validation([{ path: '/body/timeZone', message: 'must be an IANA time zone such as Europe/Warsaw or UTC' }]);
+      set.time_zone = zone;
+    }
     if (s.scope !== undefined) set.scope = s.scope;
     if (s.filters !== undefined) {
       validateConditions(await this.access.ticketCatalogue(db), s.filters, '/body/filters');

@@ -4,6 +4,37 @@ import { Liquid } from 'liquidjs';
 import { pageRenderer, type PageRenderer } from './liquid-compiler.js';
 import type { PortalRow } from './portals.service.js';
 import { readJsonObject } from '../../util/json.js';
+import { registerEnvFilter } from './liquid-runtime.js';
+import type { Translator } from '../i18n/translator.js';
+import { offeredLanguages } from '../i18n/translations.service.js';
+import { catalogue } from '../i18n/catalogue.js';
+
+/** Where a page's translator sits in the data given to its template: out of the templates' reach. */
+const TRANSLATOR = Symbol('translator');
+
+/**
+ * `{{ 'tickets.shown' | t: count: tickets.size }}`: the message of that key in the page's
+ * language, with named arguments as its values (positional ones are ignored).
+ */
+function translateFilter(env: object, key: unknown, args: unknown[]): string {
+  const translator = (env as { [TRANSLATOR]?: Translator })[TRANSLATOR];
+  const name = typeof key === 'string' ? key : String(key);
+  if (translator === undefined) return name;
+  const values: Record<string, unknown> = {};
+  for (const arg of args) if (Array.isArray(arg) && typeof arg[0] === 'string') values[arg[0]] = arg[1];
+  return translator.t(name, values);
+}
+
+/** The theme's own filters, on a Liquid instance (the theme's, or a test's). */
+export function registerThemeFilters(liquid: Liquid): void {
+  registerEnvFilter(liquid, 't', translateFilter);
+}
+
+/** Gives a template's data the translator its `t` filter reads; returns the same object. */
+export function withTranslator<T extends object>(env: T, translator: Translator): T {
+  Object.defineProperty(env, TRANSLATOR, { value: translator, enumerable: true, configurable: true, writable: true });
+  return env;
+}
 
 /** The default theme's folder: beside src/ in a checkout, beside dist/ when built. */
 function themeRoot(): string {
@@ -45,6 +76,7 @@ export class Theme {
   /** `compile: false` keeps every page with LiquidJS (to compare the two). */
   constructor(root = themeRoot(), options: { compile?: boolean } = {}) {
     this.liquid = new Liquid({ root, extname: '.liquid', cache: true, outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true });
+    registerThemeFilters(this.liquid);
     for (const page of PAGES) this.pages.set(page, pageRenderer(this.liquid, this.liquid.parseFileSync(page), options.compile ?? true));
     this.compiledPages = PAGES.filter((page) => this.pages.get(page)?.compiled === true);
     this.css = readFileSync(join(root, 'portal.css'), 'utf8');
@@ -64,9 +96,20 @@ export class Theme {
     return `:root { ${vars.map(([k, v]) => `${String(k)}: ${String(v)};`).join(' ')} }\n`;
   }
 
-  render(page: Page, portal: PortalRow, context: Record<string, unknown>): string {
+  /** The language switch's choices, each named in its own language. */
+  languagesContext(portal: PortalRow, current: string) {
+    return offeredLanguages(portal).map((code) => ({ code, name: catalogue(code).source.get('language.name') ?? code, current: code === current }));
+  }
+
+  /** A page in the translator's language: `lang` for <html lang>, `languages` for the switch. */
+  render(page: Page, portal: PortalRow, context: Record<string, unknown>, translator: Translator): string {
     const renderer = this.pages.get(page);
     if (renderer === undefined) throw new Error(`no template ${page}`);
-    return renderer.render({ ...context, portal: this.portalContext(portal) });
+    return renderer.render(withTranslator({
+      ...context,
+      portal: this.portalContext(portal),
+      lang: translator.language,
+      languages: this.languagesContext(portal, translator.language),
+    }, translator));
   }
 }

@@ -12,7 +12,8 @@ export interface TicketView {
   messages: {
     id: number;
     fromCustomer: boolean;
-    author: string;
+    /** The author's name, or null where the page says "Customer" or "Support team" in its language. */
+    author: string | null;
     bodyText: string;
     createdAt: number;
     attachments: { id: number; filename: string; size: number }[];
@@ -51,7 +52,7 @@ export async function loadTicketView(db: Conn, access: AccessService, viewer: Vi
       return {
         id: m.id,
         fromCustomer: m.author_type === 'customer',
-        author: m.author_type === 'customer' ? (customerName === '' ? (m.email ?? 'Customer') : customerName) : (m.staff_name ?? 'Support team'),
+        author: m.author_type === 'customer' ? (customerName === '' ? m.email : customerName) : m.staff_name,
         bodyText: m.body_text,
         createdAt: m.created_at,
         attachments: files.filter((f) => f.message_id === m.id).map((f) => ({ id: f.id, filename: f.filename, size: f.size })),
