@@ -156,12 +156,15 @@ export async function seedDemo(deps: Deps): Promise<void> {
   }
 
   // The demo portal, on its own host: Globex's people see their company's tickets, never the
-  // ones marked internal.
+  // ones marked internal. English first, Polish for visitors who prefer it.
   const portal = await s.portals.create({
     name: 'Portico Demo Support',
     title: 'Your tickets · Portico Demo Support',
     domain: DEMO_PORTAL_HOST,
     slug: 'tickets',
+    language: 'en',
+    languages: ['pl'],
+    timeZone: 'Europe/Warsaw',
     scope: 'company',
     defaultInboxId: supportInbox.inbox.id,
     filters: [{ property: 'properties.internal', operator: 'is_not', value: true }],
