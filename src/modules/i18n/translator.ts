@@ -22,10 +22,18 @@ export class Translator {
    * never fails for want of a string.
    */
   t(key: string, values?: Record<string, unknown>): string {
-    for (const compiled of [this.overrides.get(key), this.messages.get(key), catalogue(REFERENCE_LANGUAGE).compiled.get(key)]) {
-      if (compiled === undefined) continue;
+    const compiled = this.overrides.get(key) ?? this.messages.get(key);
+    if (compiled !== undefined) {
       try {
         return formatCompiled(compiled, values);
+      } catch {
+        // Fall back below.
+      }
+    }
+    for (const fallback of [this.messages.get(key), catalogue(REFERENCE_LANGUAGE).compiled.get(key)]) {
+      if (fallback === undefined || fallback === compiled) continue;
+      try {
+        return formatCompiled(fallback, values);
       } catch {
         // Try the next source.
       }

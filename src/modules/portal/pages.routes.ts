@@ -83,9 +83,11 @@ function signedIn(request: FastifyRequest, slug: string): { portal: PortalRow; m
 }
 
 /** Open or Closed, or the stage's own name when the portal shows custom stages (P33). */
-function statusLabel(portal: PortalRow, tr: Translator, closed: boolean, stage: string): string {
-  if (portal.show_custom_stages === 1) return stage;
-  return closed ? tr.t('status.closed') : tr.t('status.open');
+function statusLabels(portal: PortalRow, tr: Translator): (closed: boolean, stage: string) => string {
+  if (portal.show_custom_stages === 1) return (_closed, stage) => stage;
+  const open = tr.t('status.open');
+  const closed = tr.t('status.closed');
+  return (isClosed) => (isClosed ? closed : open);
 }
 
 function cookieOf(request: FastifyRequest, name: string): string | undefined {
@@ -244,6 +246,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const found = await access.listVisible(member.viewer, { view, sort, limit: PAGE_SIZE, ...(status === undefined ? {} : { status }), ...(search === undefined ? {} : { search }), ...(cursor === undefined ? {} : { cursor }) });
     const page = toPage(found, PAGE_SIZE, sort, (r) => ({ value: r.sortValue, id: r.id }));
     const tr = await translatorFor(translations, request, portal);
+    const statusLabel = statusLabels(portal, tr);
     const tickets = page.rows.map((r) => ({
       id: r.id,
       subject: r.subject,
@@ -252,7 +255,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       last_activity_at: iso(r.last_activity_at),
       last_activity: tr.date(r.last_activity_at),
       state: r.is_closed === 1 ? 'closed' : 'open',
-      status: statusLabel(portal, tr, r.is_closed === 1, r.stage),
+      status: statusLabel(r.is_closed === 1, r.stage),
     }));
     const link = (changes: Record<string, string | undefined>) => {
       const params = new URLSearchParams();
@@ -283,7 +286,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       subject: view.subject,
       closed: view.closed,
       state: view.closed ? 'closed' : 'open',
-      status: statusLabel(portal, tr, view.closed, view.stage),
+      status: statusLabels(portal, tr)(view.closed, view.stage),
       created_at: new Date(view.createdAt).toISOString(),
       created: tr.dateTime(view.createdAt),
       messages: view.messages.map((m) => ({

@@ -20,6 +20,7 @@ function translateFilter(env: object, key: unknown, args: unknown[]): string {
   const translator = (env as { [TRANSLATOR]?: Translator })[TRANSLATOR];
   const name = typeof key === 'string' ? key : String(key);
   if (translator === undefined) return name;
+  if (args.length === 0) return translator.t(name);
   const values: Record<string, unknown> = {};
   for (const arg of args) if (Array.isArray(arg) && typeof arg[0] === 'string') values[arg[0]] = arg[1];
   return translator.t(name, values);
