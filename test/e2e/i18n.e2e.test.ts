@@ -1,16 +1,12 @@
-import { existsSync } from 'node:fs';
 import { parse, TYPE, type MessageFormatElement } from '@formatjs/icu-messageformat-parser';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
 import { catalogue, type Language } from '../../src/modules/i18n/catalogue.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  process.stdout.write(`\nSKIPPED: browser tests of the portal's languages. No Chromium at ${CHROMIUM}; CI installs it.\n\n`);
-}
+const available = chromiumAvailable('browser tests of the portal’s languages');
 
 /** The words of a language's messages: every literal piece with a letter in it, trimmed. */
 function wordsOf(language: Language): Set<string> {
@@ -71,10 +67,7 @@ describe.skipIf(!available)('the portal’s languages in a real browser', () => 
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const address = t.app.server.address();
     base = `http://portal.localhost:${typeof address === 'object' && address !== null ? address.port : 0}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP portal.localhost 127.0.0.1'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser.close();

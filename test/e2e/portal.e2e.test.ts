@@ -1,15 +1,11 @@
-import { existsSync } from 'node:fs';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
 import { createTestApp, type TestApp } from '../helpers/test-app.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available) {
-  process.stdout.write(`\nSKIPPED: browser tests. No Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH); CI installs it.\n\n`);
-}
+const available = chromiumAvailable('browser tests');
 
 describe.skipIf(!available)('the customer portal in a real browser', () => {
   let t: TestApp;
@@ -24,10 +20,7 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     await t.app.listen({ host: '127.0.0.1', port: 0 });
     const address = t.app.server.address();
     port = typeof address === 'object' && address !== null ? address.port : 0;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP portal.localhost 127.0.0.1'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser.close();
