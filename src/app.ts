@@ -138,6 +138,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
 
   registerAuth(app, config, { staff: services.staffAuth, members: services.memberAuth, hosts: services.portalHosts });
   registerRoutes(app, deps, services, metrics);
+  metrics.trackOutbox(() => services.outbox.depth());
 
   app.addHook('onClose', async () => {
     await database.close();

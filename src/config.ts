@@ -38,6 +38,57 @@ export interface Config {
   maxEventLoopDelayMs: number;
   /** Answer 503 when this many requests are being worked on already; 0 turns it off. */
   maxConcurrentRequests: number;
+  /** Outgoing mail: the SMTP server, or null to keep mail in the outbox (the development mailbox). */
+  smtp: SmtpConfig | null;
+  /** The sender of every email. */
+  mailFrom: { address: string; name: string | null };
+}
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  /** smtps: TLS from the first byte; smtp: STARTTLS when the server offers it (required with requireTls). */
+  secure: boolean;
+  requireTls: boolean;
+  user: string | null;
+  password: string | null;
+}
+
+/** SMTP_URL: smtp://user:password@host:587 or smtps://host:465; ?requireTLS=true insists on STARTTLS. */
+function parseSmtp(env: Env): SmtpConfig | null {
+  const raw = env.SMTP_URL;
+  if (raw === undefined || raw === '') return null;
+  const expected = 'an smtp://[user:password@]host[:port] or smtps:// URL';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('SMTP_URL', expected, undefined);
+  }
+  // Never echo the URL: it may hold a password.
+  if ((url.protocol !== 'smtp:' && url.protocol !== 'smtps:') || url.hostname === '') throw new ConfigError('SMTP_URL', expected, undefined);
+  const secure = url.protocol === 'smtps:';
+  const requireTls = url.searchParams.get('requireTLS');
+  if (requireTls !== null && requireTls !== 'true' && requireTls !== 'false') throw new ConfigError('SMTP_URL', `${expected} whose requireTLS is true or false`, undefined);
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port === '' ? (secure ? 465 : 587) : Number(url.port),
+    secure,
+    requireTls: requireTls === 'true',
+    user: url.username === '' ? null : decodeURIComponent(url.username),
+    password: url.password === '' ? null : decodeURIComponent(url.password),
+  };
+}
+
+/** MAIL_FROM: "Support <support@example.com>" or a bare address; defaults to no-reply at the app's host. */
+function parseMailFrom(env: Env, publicAppUrl: URL): Config['mailFrom'] {
+  const raw = env.MAIL_FROM;
+  if (raw === undefined || raw === '') return { address: `no-reply@${publicAppUrl.hostname}`, name: 'Portico' };
+  const match = /^\s*(?:"?([^"<>\r\n]*?)"?\s*<([^<>\s]+@[^<>\s]+)>|([^<>\s]+@[^<>\s]+))\s*$/.exec(raw);
+  if (match === null) throw new ConfigError('MAIL_FROM', 'an address, or a name and <address>', raw);
+  const address = match[2] ?? match[3] ?? '';
+  const name = match[1]?.trim() ?? '';
+  return { address, name: name === '' ? null : name };
 }
 
 type Env = Record<string, string | undefined>;
@@ -137,5 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     attachmentLimit: integer(env, 'ATTACHMENT_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 300, 0, 60_000),
     maxConcurrentRequests: integer(env, 'MAX_CONCURRENT_REQUESTS', 64, 0, 100_000),
+    smtp: parseSmtp(env),
+    mailFrom: parseMailFrom(env, publicAppUrl),
   };
 }

@@ -9,6 +9,7 @@ import { systemClock } from './clock.js';
 import { buildServices } from './services.js';
 import { generatePassword } from './security/secrets.js';
 
+import { OutboxWorker, smtpTransport } from './modules/mail/outbox-worker.js';
 const USAGE = `Usage: portico <command>
 
 Commands:
@@ -73,9 +74,19 @@ async function start(config: Config, demo: boolean): Promise<void> {
   };
   const sweep = setInterval(sweepFiles, 6 * 60 * 60 * 1000);
   sweep.unref();
-  app.addHook('onClose', () => {
+  // Outgoing mail: sent by this process when SMTP is configured; kept in the outbox otherwise.
+  const mailer = config.smtp === null ? undefined : new OutboxWorker(app.deps, smtpTransport(config.smtp), app.log);
+  const purgeMail = setInterval(() => {
+    app.services.outbox.purgeSent(30).catch((err: unknown) => {
+      app.log.warn({ err }, 'outbox purge failed');
+    });
+  }, 24 * 60 * 60 * 1000);
+  purgeMail.unref();
+  app.addHook('onClose', async () => {
     clearInterval(purge);
     clearInterval(sweep);
+    clearInterval(purgeMail);
+    await mailer?.stop();
   });
 
   let closing = false;
@@ -103,6 +114,12 @@ async function start(config: Config, demo: boolean): Promise<void> {
   await app.ready();
   await app.listen({ port: config.port, host: config.host });
   sweepFiles();
+  if (mailer === undefined) {
+    app.log.info('SMTP_URL is not set: outgoing mail stays in the outbox (GET /api/v1/outbox)');
+  } else {
+    mailer.start();
+    app.log.info({ smtp: `${config.smtp?.host ?? ''}:${config.smtp?.port ?? ''}` }, 'sending outgoing mail');
+  }
   const base = `http://localhost:${config.port}`;
   if (seeded) {
     app.log.info(`demo data seeded: sign in at ${base}/api/v1/auth/sign-in as admin@example.com or agent@example.com, password "${DEMO_PASSWORD}"`);

@@ -8,6 +8,7 @@ import { openApiRoutes } from './modules/ops/openapi.routes.js';
 import { opsRoutes } from './modules/ops/ops.routes.js';
 import { pagesRoutes } from './modules/portal/pages.routes.js';
 import { translationsRoutes } from './modules/i18n/translations.routes.js';
+import { outboxRoutes } from './modules/mail/outbox.routes.js';
 import { portalsRoutes } from './modules/portal/portals.routes.js';
 import { authRoutes } from './modules/staff/auth.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
@@ -28,6 +29,7 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations });
   portalsRoutes(app, { portals: s.portals });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
+  outboxRoutes(app, { outbox: s.outbox });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
     await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations });

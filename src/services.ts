@@ -16,6 +16,7 @@ import { TicketsService } from './modules/tickets/tickets.service.js';
 import { TimelineService } from './modules/timeline/timeline.service.js';
 import { FileStore } from './storage/file-store.js';
 import { TranslationsService } from './modules/i18n/translations.service.js';
+import { OutboxService } from './modules/mail/outbox.service.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -36,6 +37,7 @@ export interface Services {
   memberAuth: MemberAuthService;
   theme: Theme;
   translations: TranslationsService;
+  outbox: OutboxService;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -64,5 +66,6 @@ export function buildServices(deps: Deps): Services {
     memberAuth: new MemberAuthService(deps),
     theme: new Theme(),
     translations: new TranslationsService(deps, portalHosts),
+    outbox: new OutboxService(deps),
   };
 }

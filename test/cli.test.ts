@@ -76,11 +76,13 @@ describe('the portico CLI', () => {
       [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
       [{ SESSION_SECRET: 'short' }, 'SESSION_SECRET'],
       [{ PUBLIC_APP_URL: 'ftp://example.com' }, 'PUBLIC_APP_URL'],
+      [{ SMTP_URL: 'http://user:secret@mail.example.com' }, 'SMTP_URL'],
     ] as const) {
       const result = portico(['migrate'], { DATA_DIR, ...env });
       expect(result.code, JSON.stringify(env)).toBe(78);
       expect(result.stderr).toMatch(new RegExp(`^portico: configuration: ${variable} must be `));
       expect(result.stderr).not.toContain('    at ');
+      expect(result.stderr).not.toContain('secret');
     }
   });
 

@@ -5,6 +5,7 @@ import * as portals from './migrations/2026-11-25T01-00-portals.js';
 import * as memberSessions from './migrations/2026-11-25T02-00-member-sessions.js';
 import * as ticketSearch from './migrations/2026-11-25T03-00-ticket-search.js';
 import * as portalLanguages from './migrations/2026-11-26T00-00-portal-languages.js';
+import * as outbox from './migrations/2026-11-26T01-00-outbox.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-25T02-00-member-sessions': memberSessions,
   '2026-11-25T03-00-ticket-search': ticketSearch,
   '2026-11-26T00-00-portal-languages': portalLanguages,
+  '2026-11-26T01-00-outbox': outbox,
 };
 
 /**

@@ -271,6 +271,30 @@ export interface MembersTable {
   updated_at: number;
 }
 
+export type OutboxStatus = 'queued' | 'sending' | 'sent' | 'failed';
+
+/** One email on its way out (modules/mail). */
+export interface OutboxTable {
+  id: Generated<number>;
+  message_id: string;
+  kind: string;
+  portal_id: number | null;
+  to_address: string;
+  to_name: string | null;
+  from_address: string;
+  from_name: string | null;
+  subject: string;
+  text_body: string;
+  html_body: string | null;
+  status: OutboxStatus;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  claimed_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  sent_at: number | null;
+}
+
 export interface MemberSessionsTable {
   id_hash: string;
   member_id: number;
@@ -314,6 +338,7 @@ export interface DB {
   portals: PortalsTable;
   members: MembersTable;
   portal_messages: PortalMessagesTable;
+  outbox: OutboxTable;
   member_sessions: MemberSessionsTable;
   ticket_search: TicketSearchTable;
 }

@@ -1,15 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
-import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FileStore } from '../../src/storage/file-store.js';
 import { createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
+import { kill, startServer, type Server } from '../helpers/server-process.js';
 
 /**
  * P35 P27: a reply commits whole or not at all. A real server process (src/main.ts under tsx)
@@ -17,69 +13,9 @@ import { createTestApp, dialects, unique, type TestApp } from '../helpers/test-a
  * store are then read as a restarted server finds them, and the next server process, started on
  * the same data, serves the ticket page.
  */
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
 /** Points in the order a reply passes them; only the last is after the commit. */
 const POINTS = ['file.synced', 'reply.files-stored', 'message.inserted', 'message.attachments-inserted', 'message.timeline-recorded', 'reply.committed'] as const;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-interface Server {
-  child: ChildProcess;
-  port: number;
-  /** Resolves with the failpoint's name when the process stops at one. */
-  stopped: Promise<string>;
-}
-
-/** Starts `portico start` on the test's data and waits until it serves (its own log line says so). */
-async function startServer(t: TestApp, failpoints: string): Promise<Server> {
-  const port = await freePort();
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    DATA_DIR: t.config.dataDir,
-    DATABASE_URL: t.config.database.dialect === 'sqlite' ? `sqlite:${t.config.database.file}` : t.config.database.url,
-    SESSION_SECRET: 'test-secret-test-secret-test-secret-0123',
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    LOG_LEVEL: 'info',
-    MAX_EVENT_LOOP_DELAY_MS: '0',
-    PORTICO_FAILPOINTS: failpoints,
-  };
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const output: string[] = [];
-  const stopped = new Promise<string>((resolve) => {
-    createInterface({ input: child.stderr }).on('line', (line) => {
-      output.push(line);
-      const hit = /^portico failpoint: (\S+)$/.exec(line);
-      if (hit?.[1] !== undefined) resolve(hit[1]);
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      output.push(line);
-      if (line.includes('Portico is serving')) resolve();
-    });
-    child.once('exit', (code, signal) => {
-      reject(new Error(`the server exited before serving (code ${String(code)}, signal ${String(signal)}):\n${output.join('\n')}`));
-    });
-  });
-  return { child, port, stopped };
-}
-
-async function kill(server: Server): Promise<void> {
-  if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-  const exited = once(server.child, 'exit');
-  server.child.kill('SIGKILL');
-  await exited;
-}
 
 interface Fixture {
   host: string;

@@ -7,6 +7,8 @@ export class Metrics {
   readonly duration: Histogram<'method' | 'route' | 'status_code'>;
   readonly dbUp: Gauge;
   readonly shed: Counter;
+  readonly outbox: Gauge<'status'>;
+  private outboxDepth: (() => Promise<Record<string, number>>) | undefined;
 
   constructor(options: { defaultMetrics: boolean }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
@@ -28,10 +30,25 @@ export class Metrics {
       help: 'Requests turned away with 503 because they had waited too long to be handled.',
       registers: [this.registry],
     });
+    this.outbox = new Gauge({
+      name: 'portico_outbox_messages',
+      help: 'Mail in the outbox, by state: queued (waiting to be sent), sending, failed (for staff to look at).',
+      labelNames: ['status'],
+      registers: [this.registry],
+      collect: async () => {
+        if (this.outboxDepth === undefined) return;
+        for (const [status, n] of Object.entries(await this.outboxDepth())) this.outbox.set({ status }, n);
+      },
+    });
     this.dbUp = new Gauge({
       name: 'portico_database_up',
       help: '1 when the last readiness check reached the database.',
       registers: [this.registry],
     });
+  }
+
+  /** Where the outbox gauge reads the queue's depth, at each scrape. */
+  trackOutbox(depth: () => Promise<Record<string, number>>): void {
+    this.outboxDepth = depth;
   }
 }
