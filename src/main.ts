@@ -10,6 +10,7 @@ import { buildServices } from './services.js';
 import { generatePassword } from './security/secrets.js';
 
 import { OutboxWorker, smtpTransport } from './modules/mail/outbox-worker.js';
+import { purgeTokens } from './modules/members/one-time-tokens.js';
 const USAGE = `Usage: portico <command>
 
 Commands:
@@ -59,7 +60,11 @@ async function start(config: Config, demo: boolean): Promise<void> {
   const app = await buildApp({ config, database, defaultMetrics: true });
   if (applied.length > 0) app.log.info({ applied }, 'migrations applied');
   const purge = setInterval(() => {
-    Promise.all([app.services.staffAuth.purgeExpiredSessions(), app.services.memberAuth.purgeExpiredSessions()]).catch((err: unknown) => {
+    Promise.all([
+      app.services.staffAuth.purgeExpiredSessions(),
+      app.services.memberAuth.purgeExpiredSessions(),
+      purgeTokens(app.deps.db, app.deps.clock.now()),
+    ]).catch((err: unknown) => {
       app.log.warn({ err }, 'session purge failed');
     });
   }, 10 * 60 * 1000);

@@ -32,6 +32,6 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   outboxRoutes(app, { outbox: s.outbox });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
-    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations });
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, account: s.memberAccounts });
   });
 }

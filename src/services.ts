@@ -17,6 +17,7 @@ import { TimelineService } from './modules/timeline/timeline.service.js';
 import { FileStore } from './storage/file-store.js';
 import { TranslationsService } from './modules/i18n/translations.service.js';
 import { OutboxService } from './modules/mail/outbox.service.js';
+import { MemberAccountService } from './modules/members/account.service.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -38,6 +39,7 @@ export interface Services {
   theme: Theme;
   translations: TranslationsService;
   outbox: OutboxService;
+  memberAccounts: MemberAccountService;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -48,6 +50,9 @@ export function buildServices(deps: Deps): Services {
   const files = new FileStore(join(deps.config.dataDir, 'files'));
   const access = new AccessService(deps);
   const portalHosts = new PortalHosts(deps);
+  const theme = new Theme();
+  const outbox = new OutboxService(deps);
+  const memberAuth = new MemberAuthService(deps);
   return {
     staff: new StaffService(deps),
     staffAuth: new StaffAuthService(deps),
@@ -63,9 +68,10 @@ export function buildServices(deps: Deps): Services {
     access,
     portals: new PortalsService(deps, access, portalHosts),
     portalHosts,
-    memberAuth: new MemberAuthService(deps),
-    theme: new Theme(),
+    memberAuth,
+    theme,
     translations: new TranslationsService(deps, portalHosts),
-    outbox: new OutboxService(deps),
+    outbox,
+    memberAccounts: new MemberAccountService(deps, outbox, theme, memberAuth),
   };
 }

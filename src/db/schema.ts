@@ -295,6 +295,19 @@ export interface OutboxTable {
   sent_at: number | null;
 }
 
+export type TokenPurpose = 'verify' | 'invite' | 'reset' | 'magic';
+
+/** A member's one-time link: only its sha256 is kept. */
+export interface OneTimeTokensTable {
+  token_hash: string;
+  purpose: TokenPurpose;
+  portal_id: number;
+  member_id: number;
+  expires_at: number;
+  used_at: number | null;
+  created_at: number;
+}
+
 export interface MemberSessionsTable {
   id_hash: string;
   member_id: number;
@@ -339,6 +352,7 @@ export interface DB {
   members: MembersTable;
   portal_messages: PortalMessagesTable;
   outbox: OutboxTable;
+  one_time_tokens: OneTimeTokensTable;
   member_sessions: MemberSessionsTable;
   ticket_search: TicketSearchTable;
 }

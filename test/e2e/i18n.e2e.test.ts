@@ -75,7 +75,7 @@ describe.skipIf(!available)('the portal’s languages in a real browser', () => 
   });
 
   async function signIn(page: Page, emailLabel: string, passwordLabel: string, button: string) {
-    await page.getByLabel(emailLabel).fill('hank@globex.example');
+    await page.getByLabel(emailLabel, { exact: true }).fill('hank@globex.example');
     await page.getByLabel(passwordLabel).fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: button }).click();
     await page.waitForURL(`${base}/tickets`);

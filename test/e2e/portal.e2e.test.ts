@@ -31,7 +31,7 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     const page = await browser.newPage();
     await page.goto(`http://portal.localhost:${port}/tickets`);
     expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
-    await page.getByLabel('Email').fill('hank@globex.example');
+    await page.getByLabel('Email', { exact: true }).fill('hank@globex.example');
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`http://portal.localhost:${port}/tickets`);
@@ -93,7 +93,7 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     const page = await context.newPage();
     await page.goto(`http://portal.localhost:${port}/tickets/sign-in`);
     expect(await seriousViolations(page)).toEqual([]);
-    await page.getByLabel('Email').fill('hank@globex.example');
+    await page.getByLabel('Email', { exact: true }).fill('hank@globex.example');
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`http://portal.localhost:${port}/tickets`);
@@ -108,7 +108,7 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`http://portal.localhost:${port}/tickets/sign-in`);
-    await page.getByLabel('Email').fill('frank@globex.example');
+    await page.getByLabel('Email', { exact: true }).fill('frank@globex.example');
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`http://portal.localhost:${port}/tickets`);

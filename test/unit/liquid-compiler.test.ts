@@ -21,7 +21,7 @@ registerThemeFilters(theme);
 const english = new Translator('en', 'UTC');
 const polish = new Translator('pl', 'Europe/Warsaw');
 const languages = [{ code: 'en', name: 'English', current: true }, { code: 'pl', name: 'Polski', current: false }];
-const PAGES = ['sign-in', 'tickets', 'ticket', 'error'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set'] as const;
 
 type Outcome = { html: string } | { threw: true };
 function outcome(render: () => unknown): Outcome {
@@ -121,7 +121,9 @@ function listContext(rows: number, changes: Record<string, unknown> = {}) {
 }
 const realisticData: Record<(typeof PAGES)[number], object[]> = {
   'sign-in': [
-    { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '' },
+    { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: false } },
+    { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: true } },
+    { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: false, magic_link: true } },
     { portal: { ...portal, logo_url: 'https://cdn.example.com/logo.png', favicon_url: 'https://cdn.example.com/f.ico' }, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme/12', email: 'o\'neil@example.com', error: 'The email or password is wrong.' },
   ],
   tickets: [
@@ -139,6 +141,15 @@ const realisticData: Record<(typeof PAGES)[number], object[]> = {
     },
   })),
   error: [{ portal, member: null, csrf: '', heading: 'Page not found', message: 'There is nothing at this address.', page_title: 'Page not found' }],
+  notice: [
+    { portal, member: null, csrf: 'c', heading: 'Check your email', message: 'If <a@b.c> has an account…', page_title: 'Check your email' },
+    { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', heading: 'Gone', message: 'Ask again', action: { url: '/acme/sign-in?x=<y>', label: 'Again & again' }, page_title: 'Gone' },
+  ],
+  'password-reset': [{ portal, member: null, csrf: 'c', page_title: 'Reset', email: '' }, { portal, member: null, csrf: 'c', page_title: 'Reset', email: '"x"@y.z' }],
+  'password-set': [
+    { portal, member: null, csrf: 'c', heading: 'Choose', page_title: 'Choose', action: '/acme/password-reset/abc', needs_current: false },
+    { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', heading: 'Change', page_title: 'Change', action: '/acme/account/password', needs_current: true, email: 'cora@example.com', error: 'Too <short>' },
+  ],
 };
 // Each page in English, and in Polish with the language switch shown.
 const realistic = Object.fromEntries(Object.entries(realisticData).map(([page, envs]) => [page, envs.flatMap((env) => [
@@ -401,7 +412,7 @@ describe('what the compiler does not handle', () => {
     cpSync(THEME, dir, { recursive: true });
     writeFileSync(join(dir, 'error.liquid'), "{% layout 'layout' %}{% block content %}<h1 class=\"{% cycle 'a', 'b' %}\">{{ heading }}</h1>{% endblock %}");
     const custom = new Theme(dir);
-    expect(custom.compiledPages).toEqual(['sign-in', 'tickets', 'ticket']);
+    expect(custom.compiledPages).toEqual(PAGES.filter((p) => p !== 'error'));
     const row = { ...portal, branding: '{}' } as unknown as PortalRow;
     expect(custom.render('error', row, { heading: 'Gone <now>' }, english)).toContain('<h1 class="a">Gone &lt;now&gt;</h1>');
   });

@@ -1,4 +1,5 @@
 import { sql, type SqlBool } from 'kysely';
+import type { Conn } from '../../db/database.js';
 import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
 import { decoyHash, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
@@ -13,6 +14,11 @@ const LOCK_MS = 15 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 1000;
 /** However active, a member signs in again after this long. */
 const ABSOLUTE_MS = 12 * 3600 * 1000;
+
+export interface SessionMeta {
+  ip: string;
+  userAgent: string | undefined;
+}
 
 export interface MemberPrincipal {
   viewer: Viewer;
@@ -32,7 +38,7 @@ export interface MemberPrincipal {
 export class MemberAuthService {
   constructor(private readonly deps: Deps) {}
 
-  async signIn(portal: PortalRow, email: string, password: string, meta: { ip: string; userAgent: string | undefined }): Promise<{ token: string; expiresAt: number }> {
+  async signIn(portal: PortalRow, email: string, password: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number }> {
     const { db, clock } = this.deps;
     const member = await db.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
       .select(['m.id', 'm.password_hash', 'm.failed_sign_ins', 'm.locked_until', 'm.disabled_at'])
@@ -50,15 +56,22 @@ export class MemberAuthService {
       }
       throw errors.invalidCredentials();
     }
+    return db.transaction().execute((tx) => this.startSession(tx, portal.id, member.id, meta));
+  }
+
+  /**
+   * A new session for a member who just proved who they are (password, emailed link): a fresh
+   * random id, of which only the hash is stored; sign-in failures and lockout are cleared.
+   */
+  async startSession(db: Conn, portalId: number, memberId: number, meta: SessionMeta): Promise<{ token: string; expiresAt: number }> {
+    const now = this.deps.clock.now();
     const token = randomToken(32);
     const expiresAt = now + ABSOLUTE_MS;
-    await db.transaction().execute(async (tx) => {
-      await tx.updateTable('members').set({ failed_sign_ins: 0, locked_until: null, last_sign_in_at: now }).where('id', '=', member.id).execute();
-      await tx.insertInto('member_sessions').values({
-        id_hash: sha256Hex(token), member_id: member.id, portal_id: portal.id, csrf_token: randomToken(24),
-        created_at: now, last_seen_at: now, expires_at: expiresAt, ip: meta.ip, user_agent: meta.userAgent?.slice(0, 512) ?? null,
-      }).execute();
-    });
+    await db.updateTable('members').set({ failed_sign_ins: 0, locked_until: null, last_sign_in_at: now }).where('id', '=', memberId).execute();
+    await db.insertInto('member_sessions').values({
+      id_hash: sha256Hex(token), member_id: memberId, portal_id: portalId, csrf_token: randomToken(24),
+      created_at: now, last_seen_at: now, expires_at: expiresAt, ip: meta.ip, user_agent: meta.userAgent?.slice(0, 512) ?? null,
+    }).execute();
     return { token, expiresAt };
   }
 

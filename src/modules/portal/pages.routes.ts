@@ -21,6 +21,8 @@ import { iso } from '../../http/common-schemas.js';
 import { chooseLanguage, LANGUAGE_COOKIE, offeredLanguages, type TranslationsService } from '../i18n/translations.service.js';
 import type { Translator } from '../i18n/translator.js';
 import { isLanguage } from '../i18n/catalogue.js';
+import { signInMethods, type MemberAccountService } from '../members/account.service.js';
+import { accountRoutes } from './account.routes.js';
 
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -33,6 +35,7 @@ export interface PagesOptions {
   members: MemberAuthService;
   conversations: ConversationsService;
   translations: TranslationsService;
+  account: MemberAccountService;
 }
 
 const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
@@ -149,11 +152,16 @@ function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, account }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
 
   const render = (request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>) =>
-    theme.render(page, portal, { ...context, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? context.csrf ?? '', here: request.url }, tr);
+    theme.render(page, portal, {
+      ...context,
+      member: request.member === null ? null : { name: request.member.name, can_change_password: signInMethods(portal).password },
+      csrf: request.member?.session.csrfToken ?? context.csrf ?? '',
+      here: request.url,
+    }, tr);
 
   function formToken(request: FastifyRequest, reply: FastifyReply): string {
     const existing = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
@@ -176,7 +184,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const portal = portalOf(request, request.params.slug);
     const csrf = formToken(request, reply);
     const tr = await translatorFor(translations, request, portal);
-    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next: safeNext(portal, request.query.next), email: '' }));
+    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next: safeNext(portal, request.query.next), email: '', methods: signInMethods(portal) }));
   });
 
   app.post('/:slug/sign-in', {
@@ -184,6 +192,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     schema: { hide: true, params: SlugParams, body: SignInForm },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
+    if (!signInMethods(portal).password) throw errors.routeNotFound();
     const cookie = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
     if (cookie === undefined || !safeEqual(cookie, request.body.csrf)) throw errors.csrf();
     const next = safeNext(portal, request.body.next);
@@ -194,7 +203,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'INVALID_CREDENTIALS') throw error;
       const tr = await translatorFor(translations, request, portal);
-      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong') }), 401);
+      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal) }), 401);
     }
   });
 
@@ -343,6 +352,18 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     await replyToTicket(deps, access, conversations, portal, member.viewer, request.params.id, text, files);
     await failpoint('reply.committed');
     return reply.code(303).header('location', `/${portal.slug}/${request.params.id}`).header('cache-control', 'no-store').send();
+  });
+
+  accountRoutes(app, {
+    account,
+    kit: {
+      portalOf, signedIn, render, html, formToken,
+      translator: (request, portal) => translatorFor(translations, request, portal),
+      formTokenOk: (request, sent) => {
+        const cookie = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
+        return cookie !== undefined && safeEqual(cookie, sent);
+      },
+    },
   });
 
   app.get('/:slug/attachments/:attachmentId', {

@@ -25,7 +25,7 @@ function presentPortal(row: PortalRow): Static<typeof Portal> {
     defaultInboxId: row.default_inbox_id,
     showCustomStages: row.show_custom_stages === 1,
     idleTimeoutMinutes: row.idle_timeout_minutes,
-    signInMethods: readJsonArray<'password'>(row.sign_in_methods),
+    signInMethods: readJsonArray<'password' | 'magic_link'>(row.sign_in_methods),
     consentText: row.consent_text,
     consentLabel: row.consent_label,
     branding: brandingOf(row),

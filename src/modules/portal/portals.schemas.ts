@@ -3,8 +3,8 @@ import { Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-sche
 import { Conditions } from '../filters/filters.js';
 import { LANGUAGES } from '../i18n/catalogue.js';
 
-export const SIGN_IN_METHODS = ['password'] as const;
-const SignInMethod = Type.Enum(['password']);
+export const SIGN_IN_METHODS = ['password', 'magic_link'] as const;
+const SignInMethod = Type.Enum([...SIGN_IN_METHODS], { description: 'password: email and password; magic_link: a one-time sign-in link by email (X2)' });
 const Scope = Type.Enum(['contact', 'company'], { description: 'contact: a member sees their own tickets; company: also their primary company’s (P18)' });
 const Hostname = Type.String({ minLength: 1, maxLength: 253, pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$', description: 'The host the portal answers on, without scheme or port' });
 const Slug = Type.String({ minLength: 1, maxLength: 60, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });

@@ -46,8 +46,17 @@ function themeRoot(): string {
   throw new Error('themes/default not found');
 }
 
-const PAGES = ['sign-in', 'tickets', 'ticket', 'error'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set'] as const;
 export type Page = (typeof PAGES)[number];
+
+/** What an email says; every string already in the recipient's language. */
+export interface EmailContent {
+  subject: string;
+  heading: string;
+  paragraphs: string[];
+  action?: { url: string; label: string } | null;
+  after?: string[];
+}
 
 interface Branding {
   logoUrl?: string | null;
@@ -70,6 +79,8 @@ export function brandingOf(portal: PortalRow): Branding {
 export class Theme {
   private readonly liquid: Liquid;
   private readonly pages = new Map<Page, PageRenderer>();
+  private readonly emailHtml: PageRenderer;
+  private readonly emailText: PageRenderer;
   readonly css: string;
   /** The pages rendered by compiled closures rather than by LiquidJS's interpreter. */
   readonly compiledPages: readonly Page[];
@@ -80,6 +91,11 @@ export class Theme {
     registerThemeFilters(this.liquid);
     for (const page of PAGES) this.pages.set(page, pageRenderer(this.liquid, this.liquid.parseFileSync(page), options.compile ?? true));
     this.compiledPages = PAGES.filter((page) => this.pages.get(page)?.compiled === true);
+    // Emails: HTML escaped like pages; the text part printed as written (it is not HTML).
+    this.emailHtml = pageRenderer(this.liquid, this.liquid.parseFileSync('emails/email-html'), options.compile ?? true);
+    const text = new Liquid({ root, extname: '.liquid', cache: true, strictFilters: true, ownPropertyOnly: true });
+    registerThemeFilters(text);
+    this.emailText = pageRenderer(text, text.parseFileSync('emails/email-text'), options.compile ?? true);
     this.css = readFileSync(join(root, 'portal.css'), 'utf8');
   }
 
@@ -87,6 +103,17 @@ export class Theme {
   portalContext(portal: PortalRow) {
     const b = brandingOf(portal);
     return { name: portal.name, title: portal.title, slug: portal.slug, language: portal.language, logo_url: b.logoUrl ?? null, favicon_url: b.faviconUrl ?? null };
+  }
+
+  /**
+   * An email of the portal, as HTML and as plain text, from emails/email-{html,text}.liquid:
+   * a heading, paragraphs, an optional button with its link, paragraphs after it.
+   */
+  renderEmail(portal: PortalRow, mail: EmailContent, translator: Translator): { html: string; text: string } {
+    const b = brandingOf(portal);
+    const primary = typeof b.primaryColor === 'string' && /^#[0-9a-fA-F]{6}$/.test(b.primaryColor) ? b.primaryColor : '#2454d6';
+    const env = () => withTranslator({ ...mail, action: mail.action ?? null, after: mail.after ?? [], primary, portal: this.portalContext(portal), lang: translator.language }, translator);
+    return { html: this.emailHtml.render(env()), text: this.emailText.render(env()).replace(/\n{3,}/g, '\n\n') };
   }
 
   /** CSS variables from the portal's colours (validated as #rrggbb when saved). */

@@ -1,0 +1,166 @@
+import type { Conn } from '../../db/database.js';
+import type { TokenPurpose } from '../../db/schema.js';
+import type { Deps } from '../../deps.js';
+import { AppError, errors } from '../../errors.js';
+import { hashPassword, verifyPassword } from '../../security/secrets.js';
+import { passwordProblem } from '../../security/password-policy.js';
+import { emailKey } from '../../util/email.js';
+import { readJsonArray } from '../../util/json.js';
+import type { Translator } from '../i18n/translator.js';
+import type { OutboxService } from '../mail/outbox.service.js';
+import type { PortalRow } from '../portal/portals.service.js';
+import type { Theme } from '../portal/theme.js';
+import type { MemberAuthService, SessionMeta } from './member-auth.service.js';
+import { consumeToken, issueToken, peekToken } from './one-time-tokens.js';
+
+/** Mails of one kind to one address in an hour, at most; more requests are answered the same and send nothing. */
+export const MAIL_PER_RECIPIENT_PER_HOUR = 3;
+
+/** The portal's own address for links in emails: its host, with the scheme (and port) of the app. */
+export function portalUrl(deps: Deps, portal: PortalRow, path: string): string {
+  const app = deps.config.publicAppUrl;
+  return `${app.protocol}//${portal.domain ?? app.hostname}${app.port === '' ? '' : `:${app.port}`}/${portal.slug}${path}`;
+}
+
+/** A new password the policy refuses, as a 400 whose page says why in the visitor's language. */
+export function checkNewPassword(password: string): void {
+  const problem = passwordProblem(password);
+  if (problem === undefined) return;
+  const [message, key] = problem === 'too_short' ? ['must be at least 8 characters', 'password.tooShort']
+    : problem === 'too_long' ? ['must be at most 256 characters', 'password.tooLong']
+    : ['is one of the most common passwords', 'password.common'];
+  throw errors.validation([{ path: '/body/password', message }], 'The password cannot be used.').forPage(key);
+}
+
+export function signInMethods(portal: PortalRow): { password: boolean; magic_link: boolean } {
+  const methods = readJsonArray<string>(portal.sign_in_methods);
+  return { password: methods.includes('password'), magic_link: methods.includes('magic_link') };
+}
+
+/**
+ * What members do with their own account by email (P11, X2): reset a forgotten password, sign
+ * in by a one-time link, change their password. Every request for a link answers the same
+ * whether the address has an account or not; links are single use, expire, and only the newest
+ * of each kind works.
+ */
+export class MemberAccountService {
+  constructor(
+    private readonly deps: Deps,
+    private readonly outbox: OutboxService,
+    private readonly theme: Theme,
+    private readonly sessions: MemberAuthService,
+  ) {}
+
+  /** The member with this email on this portal who may receive links: not disabled. */
+  private findMember(db: Conn, portal: PortalRow, email: string) {
+    return db.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
+      .select(['m.id', 'c.email', 'c.first_name', 'c.last_name'])
+      .where('m.portal_id', '=', portal.id).where('c.email_key', '=', emailKey(email)).where('m.disabled_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  /** Whether this address has had its fill of this kind of mail in the last hour. */
+  private async recipientSaturated(db: Conn, address: string, kind: string): Promise<boolean> {
+    const since = this.deps.clock.now() - 3_600_000;
+    const row = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('to_address', '=', address).where('created_at', '>', since).where('kind', '=', kind).executeTakeFirstOrThrow();
+    return row.n >= MAIL_PER_RECIPIENT_PER_HOUR;
+  }
+
+  /**
+   * Mails a one-time link of `purpose` to the member with `email`, if there is one; nothing
+   * tells the caller whether there was. Returns whether a mail was written (for tests and logs).
+   */
+  private async mailLink(portal: PortalRow, email: string, purpose: TokenPurpose, tr: Translator, compose: (url: string) => Parameters<Theme['renderEmail']>[1]): Promise<boolean> {
+    const kind = `member.${purpose}`;
+    return this.deps.db.transaction().execute(async (tx) => {
+      const member = await this.findMember(tx, portal, email);
+      if (member === undefined || (await this.recipientSaturated(tx, member.email, kind))) return false;
+      const token = await issueToken(tx, purpose, portal.id, member.id, this.deps.clock.now());
+      const path = purpose === 'reset' ? `/password-reset/${token}` : `/magic-link/${token}`;
+      const content = compose(portalUrl(this.deps, portal, path));
+      const { html, text } = this.theme.renderEmail(portal, content, tr);
+      const name = [member.first_name, member.last_name].filter((p) => p !== null && p !== '').join(' ');
+      await this.outbox.enqueue(tx, { kind, portalId: portal.id, to: { address: member.email, name: name === '' ? null : name }, subject: content.subject, text, html });
+      return true;
+    });
+  }
+
+  /** P11: a link to choose a new password, valid one hour. */
+  requestPasswordReset(portal: PortalRow, email: string, tr: Translator): Promise<boolean> {
+    const values = { portal: portal.name };
+    return this.mailLink(portal, email, 'reset', tr, (url) => ({
+      subject: tr.t('email.reset.subject', values),
+      heading: tr.t('email.reset.heading'),
+      paragraphs: [tr.t('email.reset.intro', values)],
+      action: { url, label: tr.t('email.reset.action') },
+      after: [tr.t('email.reset.ignore')],
+    }));
+  }
+
+  /** X2: a link that signs the member in, valid 15 minutes. */
+  requestMagicLink(portal: PortalRow, email: string, tr: Translator): Promise<boolean> {
+    const values = { portal: portal.name };
+    return this.mailLink(portal, email, 'magic', tr, (url) => ({
+      subject: tr.t('email.magic.subject', values),
+      heading: tr.t('email.magic.heading', values),
+      paragraphs: [tr.t('email.magic.intro')],
+      action: { url, label: tr.t('email.magic.action') },
+      after: [tr.t('email.magic.ignore')],
+    }));
+  }
+
+  /** Whether a reset link can still be used (the set-password page shows only then). */
+  async resetLinkUsable(portal: PortalRow, token: string): Promise<boolean> {
+    return (await peekToken(this.deps.db, 'reset', portal.id, token, this.deps.clock.now())) !== undefined;
+  }
+
+  /**
+   * Sets a new password from a reset link: the link is used up, every session of the member
+   * ends, and this browser gets a new one. Undefined when the link cannot be used.
+   */
+  async resetPassword(portal: PortalRow, token: string, password: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number } | undefined> {
+    checkNewPassword(password);
+    const passwordHash = await hashPassword(password);
+    return this.deps.db.transaction().execute(async (tx) => {
+      const row = await consumeToken(tx, 'reset', portal.id, token, this.deps.clock.now());
+      if (row === undefined) return undefined;
+      await this.setPassword(tx, row.member_id, passwordHash);
+      return this.sessions.startSession(tx, portal.id, row.member_id, meta);
+    });
+  }
+
+  /** X2: signs in by a magic link, used up at once. Undefined when the link cannot be used. */
+  async signInWithLink(portal: PortalRow, token: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number } | undefined> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      const row = await consumeToken(tx, 'magic', portal.id, token, this.deps.clock.now());
+      if (row === undefined) return undefined;
+      const member = await tx.selectFrom('members').select('disabled_at').where('id', '=', row.member_id).executeTakeFirst();
+      if (member === undefined || member.disabled_at !== null) return undefined;
+      return this.sessions.startSession(tx, portal.id, row.member_id, meta);
+    });
+  }
+
+  /** P11: a signed-in member changes their password, proving the current one; their other sessions end. */
+  async changePassword(memberId: number, keepSession: string, current: string, password: string): Promise<void> {
+    const member = await this.deps.db.selectFrom('members').select('password_hash').where('id', '=', memberId).executeTakeFirstOrThrow();
+    if (member.password_hash === null || !(await verifyPassword(member.password_hash, current))) {
+      throw new AppError(400, 'WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/current', message: 'is not the current password' }]).forPage('password.wrongCurrent');
+    }
+    checkNewPassword(password);
+    const passwordHash = await hashPassword(password);
+    await this.deps.db.transaction().execute(async (tx) => {
+      await this.setPassword(tx, memberId, passwordHash, keepSession);
+    });
+  }
+
+  /** A new password: lockout cleared, reset links voided, and every session but `keep` ended. */
+  private async setPassword(db: Conn, memberId: number, passwordHash: string, keep?: string): Promise<void> {
+    const now = this.deps.clock.now();
+    await db.updateTable('members').set({ password_hash: passwordHash, failed_sign_ins: 0, locked_until: null, updated_at: now }).where('id', '=', memberId).execute();
+    await db.updateTable('one_time_tokens').set({ used_at: now }).where('member_id', '=', memberId).where('purpose', 'in', ['reset', 'magic']).where('used_at', 'is', null).execute();
+    let sessions = db.deleteFrom('member_sessions').where('member_id', '=', memberId);
+    if (keep !== undefined) sessions = sessions.where('id_hash', '!=', keep);
+    await sessions.execute();
+  }
+}

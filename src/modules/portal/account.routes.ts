@@ -1,0 +1,188 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import { AppError, errors } from '../../errors.js';
+import { memberCookieName } from '../../http/auth.js';
+import type { App } from '../../http/types.js';
+import { safeEqual } from '../../security/secrets.js';
+import type { Translator } from '../i18n/translator.js';
+import type { MemberAccountService } from '../members/account.service.js';
+import { signInMethods } from '../members/account.service.js';
+import type { MemberPrincipal } from '../members/member-auth.service.js';
+import type { PortalRow } from './portals.service.js';
+import type { Page } from './theme.js';
+
+/** What the portal's page routes share with these (pages.routes.ts). */
+export interface PageKit {
+  portalOf(request: FastifyRequest, slug: string): PortalRow;
+  signedIn(request: FastifyRequest, slug: string): { portal: PortalRow; member: MemberPrincipal };
+  translator(request: FastifyRequest, portal: PortalRow): Promise<Translator>;
+  render(request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>): string;
+  html(reply: FastifyReply, body: string, status?: number): FastifyReply;
+  /** The double-submit CSRF token of forms shown before sign-in (set as a cookie when new). */
+  formToken(request: FastifyRequest, reply: FastifyReply): string;
+  /** Whether a pre-sign-in form's token matches its cookie. */
+  formTokenOk(request: FastifyRequest, sent: string): boolean;
+}
+
+const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
+const TokenParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
+const EmailForm = Type.Object({ email: Type.String({ maxLength: 254 }), csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
+const PasswordForm = Type.Object(
+  { password: Type.String({ maxLength: 1024 }), csrf: Type.String({ maxLength: 100 }), email: Type.Optional(Type.String({ maxLength: 254 })) },
+  { additionalProperties: false },
+);
+const ChangePasswordForm = Type.Object(
+  { current: Type.String({ maxLength: 1024 }), password: Type.String({ maxLength: 1024 }), csrf: Type.String({ maxLength: 100 }) },
+  { additionalProperties: false },
+);
+
+/**
+ * Requests for emailed links are limited per address here (and per recipient in the service), so
+ * the portal cannot be used to flood someone's inbox.
+ */
+const LINK_LIMIT = { max: 5, timeWindow: '10 minutes', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` };
+
+/**
+ * The portal's account pages (P11, X2): forgotten password, magic links, changing the password.
+ * Pages carrying a token in their address are sent with `Referrer-Policy: no-referrer` (as every
+ * portal page is) and never cached.
+ */
+export function accountRoutes(app: App, { account, kit }: { account: MemberAccountService; kit: PageKit }): void {
+  const startSession = (request: FastifyRequest, reply: FastifyReply, session: { token: string; expiresAt: number }) => {
+    reply.setCookie(memberCookieName(request), session.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(session.expiresAt) });
+  };
+  const invalidLink = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, again: string) => {
+    const tr = await kit.translator(request, portal);
+    const heading = tr.t('link.invalid.title');
+    return kit.html(reply, kit.render(request, 'notice', portal, tr, {
+      page_title: heading, heading, message: tr.t('link.invalid.message'), action: { url: `/${portal.slug}/${again}`, label: tr.t('link.invalid.action') },
+    }), 400);
+  };
+  const checkEmail = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, tr: Translator, email: string, messageKey: string) => {
+    const heading = tr.t('reset.sent.title');
+    return kit.html(reply, kit.render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t(messageKey, { email }) }));
+  };
+  /** A refused new (or wrong current) password shows the form again, saying why. */
+  const formAgain = async (error: unknown, request: FastifyRequest, reply: FastifyReply, portal: PortalRow, context: Record<string, unknown>) => {
+    if (!(error instanceof AppError) || error.pageMessage === undefined || (error.code !== 'VALIDATION_FAILED' && error.code !== 'WRONG_PASSWORD')) throw error;
+    const tr = await kit.translator(request, portal);
+    const heading = tr.t(context.needs_current === true ? 'password.changeTitle' : 'password.title');
+    return kit.html(reply, kit.render(request, 'password-set', portal, tr, { ...context, page_title: heading, heading, error: tr.t(error.pageMessage.key) }), 400);
+  };
+  const passwordMethod = (portal: PortalRow) => {
+    if (!signInMethods(portal).password) throw errors.routeNotFound();
+  };
+
+  // Forgotten password: ask for a link.
+  app.get('/:slug/password-reset', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: SlugParams },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    passwordMethod(portal);
+    const tr = await kit.translator(request, portal);
+    return kit.html(reply, kit.render(request, 'password-reset', portal, tr, { page_title: tr.t('reset.title'), csrf: kit.formToken(request, reply), email: '' }));
+  });
+
+  app.post('/:slug/password-reset', {
+    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    schema: { hide: true, params: SlugParams, body: EmailForm },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    passwordMethod(portal);
+    if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
+    const tr = await kit.translator(request, portal);
+    const email = request.body.email.trim();
+    await account.requestPasswordReset(portal, email, tr);
+    return checkEmail(request, reply, portal, tr, email, 'reset.sent.message');
+  });
+
+  // The link from the email: a form for the new password while the link can be used.
+  app.get('/:slug/password-reset/:token', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: TokenParams },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    passwordMethod(portal);
+    if (!(await account.resetLinkUsable(portal, request.params.token))) return invalidLink(request, reply, portal, 'password-reset');
+    const tr = await kit.translator(request, portal);
+    const heading = tr.t('password.title');
+    return kit.html(reply, kit.render(request, 'password-set', portal, tr, {
+      page_title: heading, heading, csrf: kit.formToken(request, reply), action: `/${portal.slug}/password-reset/${request.params.token}`, needs_current: false,
+    }));
+  });
+
+  app.post('/:slug/password-reset/:token', {
+    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    schema: { hide: true, params: TokenParams, body: PasswordForm },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    passwordMethod(portal);
+    if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
+    let session: Awaited<ReturnType<MemberAccountService['resetPassword']>>;
+    try {
+      session = await account.resetPassword(portal, request.params.token, request.body.password, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    } catch (error) {
+      return formAgain(error, request, reply, portal, { csrf: request.body.csrf, action: `/${portal.slug}/password-reset/${request.params.token}`, needs_current: false });
+    }
+    if (session === undefined) return invalidLink(request, reply, portal, 'password-reset');
+    startSession(request, reply, session);
+    return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
+  });
+
+  // Magic links (X2): ask for one, then follow it.
+  app.post('/:slug/magic-link', {
+    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    schema: { hide: true, params: SlugParams, body: EmailForm },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    if (!signInMethods(portal).magic_link) throw errors.routeNotFound();
+    if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
+    const tr = await kit.translator(request, portal);
+    const email = request.body.email.trim();
+    await account.requestMagicLink(portal, email, tr);
+    return checkEmail(request, reply, portal, tr, email, 'magic.sent.message');
+  });
+
+  // Used at once; the answer is a redirect, so the token leaves the address bar.
+  app.get('/:slug/magic-link/:token', {
+    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    schema: { hide: true, params: TokenParams },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    if (!signInMethods(portal).magic_link) throw errors.routeNotFound();
+    const session = await account.signInWithLink(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    if (session === undefined) return invalidLink(request, reply, portal, 'sign-in');
+    startSession(request, reply, session);
+    return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
+  });
+
+  // A signed-in member changes their password with the current one.
+  app.get('/:slug/account/password', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams },
+  }, async (request, reply) => {
+    const { portal } = kit.signedIn(request, request.params.slug);
+    passwordMethod(portal);
+    const tr = await kit.translator(request, portal);
+    const heading = tr.t('password.changeTitle');
+    return kit.html(reply, kit.render(request, 'password-set', portal, tr, { page_title: heading, heading, action: `/${portal.slug}/account/password`, needs_current: true, email: request.member?.email ?? '' }));
+  });
+
+  app.post('/:slug/account/password', {
+    config: { access: 'member', rateLimit: { max: 10, timeWindow: '10 minutes', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` } },
+    schema: { hide: true, params: SlugParams, body: ChangePasswordForm },
+  }, async (request, reply) => {
+    const { portal, member } = kit.signedIn(request, request.params.slug);
+    passwordMethod(portal);
+    if (!safeEqual(request.body.csrf, member.session.csrfToken)) throw errors.csrf();
+    try {
+      await account.changePassword(member.viewer.memberId, member.session.idHash, request.body.current, request.body.password);
+    } catch (error) {
+      return formAgain(error, request, reply, portal, { action: `/${portal.slug}/account/password`, needs_current: true, email: member.email });
+    }
+    const tr = await kit.translator(request, portal);
+    const heading = tr.t('password.changed.title');
+    return kit.html(reply, kit.render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('password.changed.message'), action: { url: `/${portal.slug}`, label: tr.t('ticket.back') } }));
+  });
+}

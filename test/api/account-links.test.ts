@@ -1,0 +1,270 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { passwordProblem } from '../../src/security/password-policy.js';
+import { createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
+import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+
+// P11 (password reset, changing a password), X2 (magic links), and the emailed links' rules:
+// single use, expiring, only the newest works, only on its own portal, limited per recipient and
+// per address, the same answer whether an address has an account or not.
+
+const PASSWORD = 'customer password 123';
+
+interface Fixture {
+  host: string;
+  slug: string;
+  portalId: number;
+  email: string;
+  memberId: number;
+}
+
+describe.each(dialects)('emailed account links on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  let ipCounter = 0;
+  const freshIp = () => `10.77.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`;
+
+  async function portal(options: { methods?: ('password' | 'magic_link')[]; language?: 'en' | 'pl' } = {}): Promise<Fixture> {
+    const s = t.app.services;
+    const host = `${unique('help').toLowerCase()}.example.com`;
+    const email = `${unique('member')}@example.com`;
+    const contact = await s.contacts.create({ email, firstName: 'Cora', lastName: 'Customer' });
+    const p = await s.portals.create({ name: 'Acme Help', domain: host, consentText: 'ok', signInMethods: options.methods ?? ['password', 'magic_link'], language: options.language ?? 'en' });
+    await s.portals.update(p.id, { enabled: true });
+    const member = await s.portals.createMember(p.id, contact.id, PASSWORD);
+    return { host, slug: p.slug, portalId: p.id, email, memberId: member.id };
+  }
+
+  const get = (f: Fixture, url: string, headers: Record<string, string> = {}, ip = freshIp()) =>
+    t.app.inject({ method: 'GET', url, headers: { host: f.host, ...headers }, remoteAddress: ip });
+
+  /** A pre-sign-in form posted as a browser would: its page first (for the CSRF cookie), then the form. */
+  async function postForm(f: Fixture, pageUrl: string, action: string, fields: Record<string, string>, ip = freshIp()) {
+    const page = await get(f, pageUrl, {}, ip);
+    const form = cookiesOf(page).portico_form!;
+    return t.app.inject({
+      method: 'POST', url: action, remoteAddress: ip,
+      headers: { host: f.host, cookie: `portico_form=${form}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ ...fields, csrf: csrfOf(page.body) }).toString(),
+    });
+  }
+
+  async function signIn(f: Fixture, password = PASSWORD) {
+    const res = await postForm(f, `/${f.slug}/sign-in`, `/${f.slug}/sign-in`, { email: f.email, password, next: `/${f.slug}` });
+    return { status: res.statusCode, session: cookiesOf(res).portico_member };
+  }
+
+  const mails = (f: Fixture, kind: string) => t.app.deps.db.selectFrom('outbox').selectAll().where('to_address', '=', f.email).where('kind', '=', kind).orderBy('id').execute();
+  /** The path of the newest link of `kind` mailed to the member. */
+  async function linkOf(f: Fixture, kind: string): Promise<string> {
+    const all = await mails(f, kind);
+    const text = all.at(-1)?.text_body ?? '';
+    const url = /https?:\/\/\S+/.exec(text)?.[0];
+    if (url === undefined) throw new Error(`no link in ${kind} mail`);
+    expect(new URL(url).hostname).toBe(f.host);
+    return new URL(url).pathname;
+  }
+  const sessionCount = async (f: Fixture) => (await t.app.deps.db.selectFrom('member_sessions').select('id_hash').where('member_id', '=', f.memberId).execute()).length;
+  const passwordHash = async (f: Fixture) => (await t.app.deps.db.selectFrom('members').select('password_hash').where('id', '=', f.memberId).executeTakeFirstOrThrow()).password_hash;
+
+  test('P11 a forgotten password: the same answer for any address, a mail with a one-hour link, a new password that ends every session', async () => {
+    const f = await portal();
+    const before = await signIn(f);
+    expect(before.status).toBe(303);
+    const signInPage = await get(f, `/${f.slug}/sign-in`);
+    expect(signInPage.body).toContain(`href="/${f.slug}/password-reset"`);
+
+    const known = await postForm(f, `/${f.slug}/password-reset`, `/${f.slug}/password-reset`, { email: f.email.toUpperCase() });
+    const unknown = await postForm(f, `/${f.slug}/password-reset`, `/${f.slug}/password-reset`, { email: 'nobody@example.com' });
+    expect(known.statusCode).toBe(200);
+    expect(unknown.statusCode).toBe(200);
+    expect(known.body.replaceAll(f.email.toUpperCase(), 'X').replace(/value="[^"]*"/g, '')).toBe(unknown.body.replaceAll('nobody@example.com', 'X').replace(/value="[^"]*"/g, ''));
+    expect(await t.app.deps.db.selectFrom('outbox').select('id').where('to_address', '=', 'nobody@example.com').execute()).toEqual([]);
+    const [mail] = await mails(f, 'member.reset');
+    expect(mail).toMatchObject({ subject: 'Reset your password for Acme Help', portal_id: f.portalId, to_name: 'Cora Customer', status: 'queued' });
+    expect(mail!.html_body).toContain('Choose a new password</a>');
+    // Only a hash is stored: the token in the mail is not in the tokens table.
+    const link = await linkOf(f, 'member.reset');
+    const token = link.split('/').at(-1)!;
+    expect(await t.app.deps.db.selectFrom('one_time_tokens').select('token_hash').where('token_hash', '=', token).execute()).toEqual([]);
+
+    const form = await get(f, link);
+    expect(form.statusCode).toBe(200);
+    expect(form.headers['referrer-policy']).toBe('no-referrer');
+    expect(form.body).toContain('autocomplete="new-password"');
+    // The policy: too short, too common; the link still works after a refusal.
+    for (const [password, says] of [['short', 'too short'], ['password123', 'most common'], ['x'.repeat(257), 'too long']] as const) {
+      const refused = await postForm(f, link, link, { password });
+      expect(refused.statusCode, password).toBe(400);
+      expect(refused.body, password).toContain(says);
+      expect(refused.body).toContain('<form method="post"');
+    }
+    const done = await postForm(f, link, link, { password: 'a new passphrase of mine' });
+    expect(done.statusCode).toBe(303);
+    expect(done.headers.location).toBe(`/${f.slug}`);
+    const fresh = cookiesOf(done).portico_member!;
+    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${fresh}` })).statusCode).toBe(200);
+    // The old session ended; the old password no longer works; the new one does.
+    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${before.session!}` })).statusCode).toBe(303);
+    expect(await sessionCount(f)).toBe(1);
+    expect((await signIn(f)).status).toBe(401);
+    expect((await signIn(f, 'a new passphrase of mine')).status).toBe(303);
+    // Used once.
+    const again = await get(f, link);
+    expect(again.statusCode).toBe(400);
+    expect(again.body).toContain('This link cannot be used');
+  });
+
+  test('P11 only the newest link works, for an hour, on its own portal; forged and malformed links change nothing', async () => {
+    const f = await portal();
+    const other = await portal();
+    await postForm(f, `/${f.slug}/password-reset`, `/${f.slug}/password-reset`, { email: f.email });
+    const first = await linkOf(f, 'member.reset');
+    await postForm(f, `/${f.slug}/password-reset`, `/${f.slug}/password-reset`, { email: f.email });
+    const second = await linkOf(f, 'member.reset');
+    expect(second).not.toBe(first);
+    const hash = await passwordHash(f);
+    const token = second.split('/').at(-1)!;
+    const attempts = [
+      { url: first, why: 'replaced by a newer link' },
+      { url: `/${other.slug}/password-reset/${token}`, why: 'another portal', fixture: other },
+      { url: `/${f.slug}/password-reset/${token.slice(0, -1)}A`, why: 'forged' },
+      { url: `/${f.slug}/password-reset/${'x'.repeat(200)}`, why: 'too long' },
+      { url: `/${f.slug}/password-reset/%00%0d%0a`, why: 'control characters' },
+      { url: `/${f.slug}/password-reset/..%2F..%2Fetc`, why: 'a path' },
+    ];
+    for (const a of attempts) {
+      const fx = a.fixture ?? f;
+      const page = await get(fx, a.url);
+      expect(page.statusCode, a.why).toBeGreaterThanOrEqual(400);
+      expect(page.statusCode, a.why).toBeLessThan(500);
+      const post = await postForm(fx, `/${fx.slug}/sign-in`, a.url, { password: 'a fine new passphrase' });
+      expect(post.statusCode, a.why).toBeGreaterThanOrEqual(400);
+      expect(post.statusCode, a.why).toBeLessThan(500);
+    }
+    expect(await passwordHash(f)).toBe(hash);
+    t.clock.advance(60 * 60_000);
+    expect((await get(f, second)).statusCode).toBe(400);
+    expect((await postForm(f, `/${f.slug}/sign-in`, second, { password: 'a fine new passphrase' })).statusCode).toBe(400);
+    expect(await passwordHash(f)).toBe(hash);
+  });
+
+  test('X2 a magic link signs the member in once, within 15 minutes, and leaves a clean address', async () => {
+    const f = await portal({ language: 'pl' });
+    const page = await get(f, `/${f.slug}/sign-in`);
+    expect(page.body).toContain(`action="/${f.slug}/magic-link"`);
+    const asked = await postForm(f, `/${f.slug}/sign-in`, `/${f.slug}/magic-link`, { email: f.email });
+    expect(asked.statusCode).toBe(200);
+    expect(asked.body).toContain('link do logowania');
+    const [mail] = await mails(f, 'member.magic');
+    expect(mail!.subject).toBe('Link do logowania w Acme Help');
+    expect(mail!.text_body).toContain('Działa raz, przez 15 minut.');
+    const link = await linkOf(f, 'member.magic');
+    const followed = await get(f, link);
+    expect(followed.statusCode).toBe(303);
+    expect(followed.headers.location).toBe(`/${f.slug}`);
+    const session = cookiesOf(followed).portico_member!;
+    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${session}` })).statusCode).toBe(200);
+    const reused = await get(f, link);
+    expect(reused.statusCode).toBe(400);
+    expect(reused.body).toContain('Tego linku nie można użyć');
+    expect(reused.headers['set-cookie']).toBeUndefined();
+
+    await postForm(f, `/${f.slug}/sign-in`, `/${f.slug}/magic-link`, { email: f.email });
+    const late = await linkOf(f, 'member.magic');
+    t.clock.advance(15 * 60_000);
+    expect((await get(f, late)).statusCode).toBe(400);
+
+    await postForm(f, `/${f.slug}/sign-in`, `/${f.slug}/magic-link`, { email: f.email });
+    const disabledLink = await linkOf(f, 'member.magic');
+    await t.app.services.portals.updateMember(f.portalId, f.memberId, { disabled: true });
+    const refused = await get(f, disabledLink);
+    expect(refused.statusCode).toBe(400);
+    expect(refused.headers['set-cookie']).toBeUndefined();
+  });
+
+  test('X2 P11 a portal offers only the methods it enables: no magic link, or no password', async () => {
+    const passwordOnly = await portal({ methods: ['password'] });
+    expect((await get(passwordOnly, `/${passwordOnly.slug}/sign-in`)).body).not.toContain('magic-link');
+    expect((await postForm(passwordOnly, `/${passwordOnly.slug}/sign-in`, `/${passwordOnly.slug}/magic-link`, { email: passwordOnly.email })).statusCode).toBe(404);
+    expect((await get(passwordOnly, `/${passwordOnly.slug}/magic-link/${'a'.repeat(43)}`)).statusCode).toBe(404);
+    expect(await mails(passwordOnly, 'member.magic')).toEqual([]);
+
+    const linkOnly = await portal({ methods: ['magic_link'] });
+    const page = await get(linkOnly, `/${linkOnly.slug}/sign-in`);
+    expect(page.body).toContain('magic-link');
+    expect(page.body).not.toContain('type="password"');
+    expect((await signIn(linkOnly)).status).toBe(404);
+    expect((await get(linkOnly, `/${linkOnly.slug}/password-reset`)).statusCode).toBe(404);
+  });
+
+  test('X2 P11 requests for links are limited per recipient and per address, and answer the same when limited', async () => {
+    const f = await portal();
+    const answers: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const res = await postForm(f, `/${f.slug}/password-reset`, `/${f.slug}/password-reset`, { email: f.email });
+      expect(res.statusCode).toBe(200);
+      answers.push(res.body.replace(/value="[^"]*"/g, ''));
+    }
+    expect(new Set(answers).size).toBe(1);
+    expect(await mails(f, 'member.reset')).toHaveLength(3);
+    t.clock.advance(3_600_001);
+    await postForm(f, `/${f.slug}/password-reset`, `/${f.slug}/password-reset`, { email: f.email });
+    expect(await mails(f, 'member.reset')).toHaveLength(4);
+
+    const ip = '192.0.2.77';
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) codes.push((await postForm(f, `/${f.slug}/sign-in`, `/${f.slug}/magic-link`, { email: `${unique('any')}@example.com` }, ip)).statusCode);
+    expect(codes.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
+    expect(codes[5]).toBe(429);
+  });
+
+  test('P11 changing the password needs the current one; the other sessions end, this one stays', async () => {
+    const f = await portal();
+    const here = (await signIn(f)).session!;
+    const elsewhere = (await signIn(f)).session!;
+    const cookie = { cookie: `portico_member=${here}` };
+    const list = await get(f, `/${f.slug}`, cookie);
+    expect(list.body).toContain(`href="/${f.slug}/account/password"`);
+    const form = await get(f, `/${f.slug}/account/password`, cookie);
+    expect(form.statusCode).toBe(200);
+    const post = (fields: Record<string, string>) => t.app.inject({
+      method: 'POST', url: `/${f.slug}/account/password`, remoteAddress: freshIp(),
+      headers: { host: f.host, ...cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ ...fields, csrf: csrfOf(form.body) }).toString(),
+    });
+    const wrong = await post({ current: 'not it', password: 'another good passphrase' });
+    expect(wrong.statusCode).toBe(400);
+    expect(wrong.body).toContain('The current password is wrong.');
+    const weak = await post({ current: PASSWORD, password: 'qwertyuiop' });
+    expect(weak.statusCode).toBe(400);
+    expect(weak.body).toContain('most common');
+    const forged = await t.app.inject({ method: 'POST', url: `/${f.slug}/account/password`, headers: { host: f.host, ...cookie, 'content-type': 'application/x-www-form-urlencoded' }, payload: `current=${encodeURIComponent(PASSWORD)}&password=another+good+passphrase&csrf=forged` });
+    expect(forged.statusCode).toBe(403);
+    const ok = await post({ current: PASSWORD, password: 'another good passphrase' });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.body).toContain('Your password was changed');
+    expect((await get(f, `/${f.slug}`, cookie)).statusCode).toBe(200);
+    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${elsewhere}` })).statusCode).toBe(303);
+    expect((await signIn(f, 'another good passphrase')).status).toBe(303);
+  });
+});
+
+describe('the password policy', () => {
+  test('P11 at least 8 characters as people count them, up to 256, no composition rules, no breached password', () => {
+    expect(passwordProblem('1234567')).toBe('too_short');
+    expect(passwordProblem('   a   b   ')).toBe('too_short');
+    expect(passwordProblem('😀😀😀😀😀😀😀')).toBe('too_short');
+    expect(passwordProblem('😀😀😀😀😀😀😀😀')).toBeUndefined();
+    expect(passwordProblem('x'.repeat(256))).toBeUndefined();
+    expect(passwordProblem('x'.repeat(257))).toBe('too_long');
+    expect(passwordProblem('correct horse battery staple')).toBeUndefined();
+    expect(passwordProblem('alllowercaseletters')).toBeUndefined();
+    for (const common of ['password', 'PASSWORD1', '12345678', 'iloveyou', 'sunshine', 'qwertyuiop']) expect(passwordProblem(common), common).toBe('common');
+  });
+});
