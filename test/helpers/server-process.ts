@@ -8,7 +8,8 @@ import type { TestApp } from './test-app.js';
 /** The real server, `portico start` from the sources under tsx, for the crash tests. */
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on right now. */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

@@ -190,6 +190,16 @@ describe('the default theme holds no words of its own', () => {
     error: [{ ...common, heading: '«heading»', message: '«message»' }],
   } as const;
 
+  test('X1 P11 emails hold no words of their own either, in their HTML or their text', () => {
+    const theme = new Theme();
+    const { html, text } = theme.renderEmail(portal, { subject: '«subject»', heading: '«heading»', paragraphs: ['«p1»', '«p2»'], action: { url: 'https://x.example/a', label: '«label»' }, after: ['«after»'] }, mark);
+    const visible = [...html.replace(/<(style|script|title)[\s\S]*?<\/\1>/g, '').split(/<[^>]*>/), ...text.split('\n')];
+    const leftover = visible.map((s) => s.replace(/⟦[^⟧]*⟧|«[^»]*»|https:\/\/x\.example\/a/g, '')).filter((s) => /\p{L}/u.test(s));
+    expect(leftover).toEqual([]);
+    expect(html).toContain('⟦email.footer⟧');
+    expect(text).toContain('«label»:\nhttps://x.example/a');
+  });
+
   test('X1 P21 every page’s text and its labels (aria-label, alt, title, placeholder) come from the catalogue or the data', () => {
     const theme = new Theme();
     for (const [page, contexts] of Object.entries(pages)) {

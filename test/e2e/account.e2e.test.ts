@@ -1,0 +1,115 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { seedDemo } from '../../src/demo/seed.js';
+import { OutboxWorker, smtpTransport } from '../../src/modules/mail/outbox-worker.js';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
+import { freePort } from '../helpers/server-process.js';
+import { SmtpSink } from '../helpers/smtp-sink.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+
+const available = chromiumAvailable('browser tests of emailed account links');
+
+/**
+ * P11 X2 in a real browser, with the mail read from a real SMTP server: a forgotten password
+ * reset from the emailed link, a sign-in by magic link, and the page a used link shows.
+ */
+describe.skipIf(!available)('emailed account links in a real browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let sink: SmtpSink;
+  let worker: OutboxWorker;
+  let base = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}`, MAIL_FROM: 'Portico Demo Support <support@portal.localhost>' });
+    t.clock.set(Date.now());
+    await seedDemo(t.app.deps);
+    sink = await new SmtpSink().start();
+    worker = new OutboxWorker(t.app.deps, smtpTransport({ host: '127.0.0.1', port: sink.port, secure: false, requireTls: false, user: null, password: null }), { info: () => undefined, warn: () => undefined, error: () => undefined });
+    await t.app.listen({ host: '127.0.0.1', port });
+    base = `http://portal.localhost:${port}`;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser.close();
+    await worker.stop();
+    await sink.stop();
+    await t.close();
+  });
+
+  /** Sends the outbox and returns the link in the newest mail to `to`. */
+  async function mailedLink(to: string): Promise<string> {
+    await worker.runOnce();
+    const mail = sink.received.filter((m) => m.to.includes(to)).at(-1);
+    const link = /https?:\/\/\S+/.exec(mail?.parsed.text ?? '')?.[0];
+    if (link === undefined) throw new Error(`no link mailed to ${to}`);
+    return link;
+  }
+
+  async function seriousViolations(page: Page): Promise<string[]> {
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+  }
+
+  test('P11 a member resets a forgotten password from the emailed link, is signed in, and signs in with it later; the used link says so', async () => {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${base}/tickets/sign-in`);
+    await page.getByRole('link', { name: 'Forgot your password?' }).click();
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByLabel('Email').fill('frank@globex.example');
+    await page.getByRole('button', { name: 'Send the link' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Check your email');
+    expect(await page.locator('main').innerText()).toContain('If frank@globex.example has an account here');
+    const link = await mailedLink('frank@globex.example');
+    const mail = sink.received.at(-1)!;
+    expect(mail.parsed.subject).toBe('Reset your password for Portico Demo Support');
+    expect(mail.parsed.html).toContain(link.replaceAll('&', '&amp;'));
+    await page.goto(link);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Choose a new password');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByLabel('New password').fill('password1');
+    await page.getByRole('button', { name: 'Save the password' }).click();
+    expect(await page.getByRole('alert').innerText()).toContain('most common');
+    await page.getByLabel('New password').fill('frank grimes was here');
+    await page.getByRole('button', { name: 'Save the password' }).click();
+    await page.waitForURL(`${base}/tickets`);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Tickets');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${base}/tickets/sign-in`);
+    await page.getByLabel('Email', { exact: true }).fill('frank@globex.example');
+    await page.getByLabel('Password').fill('frank grimes was here');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(`${base}/tickets`);
+    await page.goto(link);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('This link cannot be used');
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  test('X2 a member signs in by a magic link, which leaves a clean address and works once', async () => {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${base}/tickets/sign-in`);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByLabel('Email address for the link').fill('hank@globex.example');
+    await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Check your email');
+    const link = await mailedLink('hank@globex.example');
+    expect(sink.received.at(-1)!.parsed.subject).toBe('Your sign-in link for Portico Demo Support');
+    await page.goto(link);
+    await page.waitForURL(`${base}/tickets`);
+    expect(page.url()).toBe(`${base}/tickets`);
+    expect(await page.locator('caption').innerText()).toBe('Showing 2 tickets');
+    const other = await browser.newContext();
+    const second = await other.newPage();
+    await second.goto(link);
+    expect(await second.getByRole('heading', { level: 1 }).innerText()).toBe('This link cannot be used');
+    await second.getByRole('link', { name: 'Ask for a new link' }).click();
+    expect(new URL(second.url()).pathname).toBe('/tickets/sign-in');
+    await other.close();
+    await context.close();
+  });
+});
