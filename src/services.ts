@@ -53,12 +53,13 @@ export function buildServices(deps: Deps): Services {
   const theme = new Theme();
   const outbox = new OutboxService(deps);
   const memberAuth = new MemberAuthService(deps);
+  const contacts = new ContactsService(deps, lists, timeline);
   return {
     staff: new StaffService(deps),
     staffAuth: new StaffAuthService(deps),
     timeline,
     lists,
-    contacts: new ContactsService(deps, lists, timeline),
+    contacts,
     companies: new CompaniesService(deps, timeline),
     pipelines,
     tickets,
@@ -72,6 +73,6 @@ export function buildServices(deps: Deps): Services {
     theme,
     translations: new TranslationsService(deps, portalHosts),
     outbox,
-    memberAccounts: new MemberAccountService(deps, outbox, theme, memberAuth),
+    memberAccounts: new MemberAccountService(deps, outbox, theme, memberAuth, contacts),
   };
 }

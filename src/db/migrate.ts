@@ -7,6 +7,7 @@ import * as ticketSearch from './migrations/2026-11-25T03-00-ticket-search.js';
 import * as portalLanguages from './migrations/2026-11-26T00-00-portal-languages.js';
 import * as outbox from './migrations/2026-11-26T01-00-outbox.js';
 import * as oneTimeTokens from './migrations/2026-11-26T02-00-one-time-tokens.js';
+import * as registration from './migrations/2026-11-26T03-00-registration.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T00-00-portal-languages': portalLanguages,
   '2026-11-26T01-00-outbox': outbox,
   '2026-11-26T02-00-one-time-tokens': oneTimeTokens,
+  '2026-11-26T03-00-registration': registration,
 };
 
 /**

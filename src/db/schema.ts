@@ -243,6 +243,8 @@ export interface PortalsTable {
   languages: Generated<string>;
   /** IANA time zone of the portal's dates. */
   time_zone: Generated<string>;
+  /** Visitors may register themselves (P9). */
+  self_registration: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -267,6 +269,8 @@ export interface MembersTable {
   disabled_at: number | null;
   /** The member's saved language, when they chose one on the portal. */
   language: string | null;
+  /** When the member proved the email address (registration link); null until then. */
+  verified_at: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -305,6 +309,19 @@ export interface OneTimeTokensTable {
   member_id: number;
   expires_at: number;
   used_at: number | null;
+  created_at: number;
+}
+
+/** A consent a member gave (or refused) to the portal's notice, as it was worded then (P29). */
+export interface ConsentsTable {
+  id: Generated<number>;
+  portal_id: number;
+  member_id: number;
+  version: string;
+  notice: string;
+  label: string;
+  accepted: number;
+  ip: string | null;
   created_at: number;
 }
 
@@ -353,6 +370,7 @@ export interface DB {
   portal_messages: PortalMessagesTable;
   outbox: OutboxTable;
   one_time_tokens: OneTimeTokensTable;
+  consents: ConsentsTable;
   member_sessions: MemberSessionsTable;
   ticket_search: TicketSearchTable;
 }

@@ -171,6 +171,7 @@ export async function seedDemo(deps: Deps): Promise<void> {
     consentText: 'We use your name and email to answer your requests. See https://example.com/privacy.',
     consentLabel: 'I agree to the processing of my data',
     signInMethods: ['password', 'magic_link'],
+    selfRegistration: true,
   });
   await s.portals.update(portal.id, { enabled: true });
   for (const contact of [hank, frank, peter]) await s.portals.createMember(portal.id, contact.id, DEMO_PASSWORD);

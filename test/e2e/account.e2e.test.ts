@@ -89,6 +89,34 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     await context.close();
   });
 
+  test('P9 P14 a visitor registers with consent, follows the link read from the SMTP server, and sees their (empty) ticket list', async () => {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${base}/tickets/sign-in`);
+    await page.getByRole('link', { name: 'Register here' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Create your account');
+    expect(await seriousViolations(page)).toEqual([]);
+    const privacy = page.getByRole('link', { name: 'https://example.com/privacy' });
+    expect(await privacy.getAttribute('rel')).toBe('noopener noreferrer');
+    await page.getByLabel('Name').fill('Rita Registers');
+    await page.getByLabel('Email').fill('rita@newco.example');
+    await page.getByLabel('Password').fill('rita registers today');
+    // The browser itself will not send the form without the consent box.
+    await page.getByRole('button', { name: 'Register' }).click();
+    expect(new URL(page.url()).pathname).toBe('/tickets/register');
+    await page.getByLabel('I agree to the processing of my data').check();
+    await page.getByRole('button', { name: 'Register' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Check your email');
+    const link = await mailedLink('rita@newco.example');
+    expect(sink.received.at(-1)!.parsed.subject).toBe('Confirm your email for Portico Demo Support');
+    await page.goto(link);
+    await page.waitForURL(`${base}/tickets`);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Tickets');
+    expect(await page.locator('.empty').innerText()).toBe('No tickets yet.');
+    expect(await page.locator('.who').innerText()).toBe('Rita Registers');
+    await context.close();
+  });
+
   test('X2 a member signs in by a magic link, which leaves a clean address and works once', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();

@@ -177,9 +177,10 @@ describe('the default theme holds no words of its own', () => {
   const rows = [{ id: 3, subject: '«subject»', created_at: '«iso»', created: '«date»', last_activity_at: '«iso»', last_activity: '«date»', state: 'open', status: '«status»' }];
   const common = { member: { name: '«member»' }, csrf: 'c', here: '/acme', page_title: '«page»' };
   const pages = {
-    'sign-in': [{ ...common, member: null, next: '/acme', email: '', error: '«error»', methods: { password: true, magic_link: true } }],
+    'sign-in': [{ ...common, member: null, next: '/acme', email: '', error: '«error»', methods: { password: true, magic_link: true }, self_registration: true }],
     notice: [{ ...common, heading: '«heading»', message: '«message»', action: { url: '/x', label: '«label»' } }],
     'password-reset': [{ ...common, member: null, email: '' }],
+    register: [{ ...common, member: null, consent_html: '<p>«consent»</p>', consent_label: '«label»', name: '«name»', email: '«email»', consent: true, error: '«error»' }],
     'password-set': [{ ...common, member: { name: '«member»', can_change_password: true }, heading: '«heading»', action: '/x', needs_current: true, email: '«email»', error: '«error»' }],
     tickets: [
       { ...common, tickets: rows, view: 'mine', company_scope: true, filters: { view: 'mine', status: 'all', q: '', sort: '-created' }, next_page: '/acme?cursor=x', view_links: { mine: '/m', organization: '/o' } },

@@ -21,7 +21,7 @@ registerThemeFilters(theme);
 const english = new Translator('en', 'UTC');
 const polish = new Translator('pl', 'Europe/Warsaw');
 const languages = [{ code: 'en', name: 'English', current: true }, { code: 'pl', name: 'Polski', current: false }];
-const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'register'] as const;
 
 type Outcome = { html: string } | { threw: true };
 function outcome(render: () => unknown): Outcome {
@@ -122,7 +122,7 @@ function listContext(rows: number, changes: Record<string, unknown> = {}) {
 const realisticData: Record<(typeof PAGES)[number], object[]> = {
   'sign-in': [
     { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: false } },
-    { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: true } },
+    { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: true }, self_registration: true },
     { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: false, magic_link: true } },
     { portal: { ...portal, logo_url: 'https://cdn.example.com/logo.png', favicon_url: 'https://cdn.example.com/f.ico' }, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme/12', email: 'o\'neil@example.com', error: 'The email or password is wrong.' },
   ],
@@ -146,6 +146,10 @@ const realisticData: Record<(typeof PAGES)[number], object[]> = {
     { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', heading: 'Gone', message: 'Ask again', action: { url: '/acme/sign-in?x=<y>', label: 'Again & again' }, page_title: 'Gone' },
   ],
   'password-reset': [{ portal, member: null, csrf: 'c', page_title: 'Reset', email: '' }, { portal, member: null, csrf: 'c', page_title: 'Reset', email: '"x"@y.z' }],
+  register: [
+    { portal, member: null, csrf: 'c', page_title: 'Register', consent_html: '<p>We use <a href="https://x.example/p">data</a></p>', consent_label: 'I agree & <so>', name: '', email: '', consent: false },
+    { portal, member: null, csrf: 'c', page_title: 'Register', consent_html: '', consent_label: '', name: 'Zoë "Z" <b>', email: 'z@x.y', consent: true, error: 'Tick <the> box' },
+  ],
   'password-set': [
     { portal, member: null, csrf: 'c', heading: 'Choose', page_title: 'Choose', action: '/acme/password-reset/abc', needs_current: false },
     { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', heading: 'Change', page_title: 'Change', action: '/acme/account/password', needs_current: true, email: 'cora@example.com', error: 'Too <short>' },

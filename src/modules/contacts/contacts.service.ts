@@ -1,4 +1,4 @@
-import type { Conn } from '../../db/database.js';
+import type { Conn, Tx } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import type { RowUpdate } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
@@ -31,32 +31,35 @@ export class ContactsService {
     private readonly timeline: TimelineService,
   ) {}
 
-  async create(input: ContactInput): Promise<repo.ContactRow> {
+  create(input: ContactInput): Promise<repo.ContactRow> {
+    return this.deps.db.transaction().execute((tx) => this.createIn(tx, input));
+  }
+
+  /** Creates a contact in the caller's transaction (a registration makes one with its member). */
+  async createIn(tx: Tx, input: ContactInput): Promise<repo.ContactRow> {
     const now = this.deps.clock.now();
-    return this.deps.db.transaction().execute(async (tx) => {
-      const primary = input.primaryCompanyId ?? null;
-      const companies = [...new Set([...(primary === null ? [] : [primary]), ...(input.companyIds ?? [])])];
-      await requireCompanies(tx, companies, '/body/companyIds');
-      let contact: repo.ContactRow;
-      try {
-        contact = await repo.insertContact(tx, {
-          email: input.email.trim(),
-          email_key: emailKey(input.email),
-          first_name: blankToNull(input.firstName) ?? null,
-          last_name: blankToNull(input.lastName) ?? null,
-          phone: blankToNull(input.phone) ?? null,
-          primary_company_id: primary,
-          created_at: now,
-          updated_at: now,
-        });
-      } catch (error) {
-        if (isUniqueViolation(error)) throw emailTaken();
-        throw error;
-      }
-      for (const companyId of companies) await repo.linkCompany(tx, contact.id, companyId, now);
-      await this.lists.refreshContact(tx, contact.id);
-      return contact;
-    });
+    const primary = input.primaryCompanyId ?? null;
+    const companies = [...new Set([...(primary === null ? [] : [primary]), ...(input.companyIds ?? [])])];
+    await requireCompanies(tx, companies, '/body/companyIds');
+    let contact: repo.ContactRow;
+    try {
+      contact = await repo.insertContact(tx, {
+        email: input.email.trim(),
+        email_key: emailKey(input.email),
+        first_name: blankToNull(input.firstName) ?? null,
+        last_name: blankToNull(input.lastName) ?? null,
+        phone: blankToNull(input.phone) ?? null,
+        primary_company_id: primary,
+        created_at: now,
+        updated_at: now,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw emailTaken();
+      throw error;
+    }
+    for (const companyId of companies) await repo.linkCompany(tx, contact.id, companyId, now);
+    await this.lists.refreshContact(tx, contact.id);
+    return contact;
   }
 
   async get(id: number, db: Conn = this.deps.db): Promise<repo.ContactRow> {

@@ -9,8 +9,11 @@ import { readJsonArray } from '../../util/json.js';
 import type { Translator } from '../i18n/translator.js';
 import type { OutboxService } from '../mail/outbox.service.js';
 import type { PortalRow } from '../portal/portals.service.js';
-import type { Theme } from '../portal/theme.js';
+import type { EmailContent, Theme } from '../portal/theme.js';
 import type { MemberAuthService, SessionMeta } from './member-auth.service.js';
+import type { ContactsService } from '../contacts/contacts.service.js';
+import { sha256Hex } from '../../security/secrets.js';
+import { isMailAddress } from '../mail/outbox.service.js';
 import { consumeToken, issueToken, peekToken } from './one-time-tokens.js';
 
 /** Mails of one kind to one address in an hour, at most; more requests are answered the same and send nothing. */
@@ -49,6 +52,7 @@ export class MemberAccountService {
     private readonly outbox: OutboxService,
     private readonly theme: Theme,
     private readonly sessions: MemberAuthService,
+    private readonly contacts: ContactsService,
   ) {}
 
   /** The member with this email on this portal who may receive links: not disabled. */
@@ -71,18 +75,113 @@ export class MemberAccountService {
    * Mails a one-time link of `purpose` to the member with `email`, if there is one; nothing
    * tells the caller whether there was. Returns whether a mail was written (for tests and logs).
    */
-  private async mailLink(portal: PortalRow, email: string, purpose: TokenPurpose, tr: Translator, compose: (url: string) => Parameters<Theme['renderEmail']>[1]): Promise<boolean> {
+  private async mailLink(portal: PortalRow, email: string, purpose: TokenPurpose, tr: Translator, compose: (url: string) => EmailContent): Promise<boolean> {
     const kind = `member.${purpose}`;
     return this.deps.db.transaction().execute(async (tx) => {
       const member = await this.findMember(tx, portal, email);
       if (member === undefined || (await this.recipientSaturated(tx, member.email, kind))) return false;
-      const token = await issueToken(tx, purpose, portal.id, member.id, this.deps.clock.now());
-      const path = purpose === 'reset' ? `/password-reset/${token}` : `/magic-link/${token}`;
-      const content = compose(portalUrl(this.deps, portal, path));
-      const { html, text } = this.theme.renderEmail(portal, content, tr);
-      const name = [member.first_name, member.last_name].filter((p) => p !== null && p !== '').join(' ');
-      await this.outbox.enqueue(tx, { kind, portalId: portal.id, to: { address: member.email, name: name === '' ? null : name }, subject: content.subject, text, html });
+      await this.mailToken(tx, portal, member, purpose, tr, compose);
       return true;
+    });
+  }
+
+  /** Issues a token of `purpose` for the member and writes the mail carrying its link, in `tx`. */
+  private async mailToken(tx: Conn, portal: PortalRow, member: { id: number; email: string; first_name: string | null; last_name: string | null }, purpose: TokenPurpose, tr: Translator, compose: (url: string) => EmailContent): Promise<void> {
+    const token = await issueToken(tx, purpose, portal.id, member.id, this.deps.clock.now());
+    const path = { reset: '/password-reset/', magic: '/magic-link/', verify: '/verify/', invite: '/invitation/' }[purpose] + token;
+    await this.mail(tx, portal, member, `member.${purpose}`, tr, compose(portalUrl(this.deps, portal, path)));
+  }
+
+  private async mail(tx: Conn, portal: PortalRow, member: { email: string; first_name: string | null; last_name: string | null }, kind: string, tr: Translator, content: EmailContent): Promise<void> {
+    const { html, text } = this.theme.renderEmail(portal, content, tr);
+    const name = [member.first_name, member.last_name].filter((p) => p !== null && p !== '').join(' ');
+    await this.outbox.enqueue(tx, { kind, portalId: portal.id, to: { address: member.email, name: name === '' ? null : name }, subject: content.subject, text, html });
+  }
+
+  private verifyMail(portal: PortalRow, tr: Translator): (url: string) => EmailContent {
+    const values = { portal: portal.name };
+    return (url) => ({
+      subject: tr.t('email.verify.subject', values),
+      heading: tr.t('email.verify.heading'),
+      paragraphs: [tr.t('email.verify.intro', values)],
+      action: { url, label: tr.t('email.verify.action') },
+      after: [tr.t('email.verify.ignore')],
+    });
+  }
+
+  /**
+   * P9 P14 P29: a visitor registers with name, email, password and their answer to the consent
+   * notice. The member exists unverified, the consent (this wording, the answer, the time) is
+   * recorded, and a link to confirm the address is mailed. An address that already has a sign-in
+   * here gets a notice by mail instead; the visitor sees the same page either way.
+   */
+  async register(portal: PortalRow, input: { name: string; email: string; password: string; consent: boolean; ip: string }, tr: Translator): Promise<void> {
+    if (portal.self_registration !== 1) throw errors.routeNotFound();
+    const name = input.name.trim();
+    const email = input.email.trim();
+    const fieldErrors: { path: string; message: string; key: string }[] = [];
+    // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+    if (name === '' || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) fieldErrors.push({ path: '/body/name', message: 'is required, one line of at most 200 characters', key: 'register.nameMissing' });
+    if (!isMailAddress(email)) fieldErrors.push({ path: '/body/email', message: 'is not an email address', key: 'register.emailInvalid' });
+    if (!input.consent) fieldErrors.push({ path: '/body/consent', message: 'must be given', key: 'register.consentMissing' });
+    const [first] = fieldErrors;
+    if (first !== undefined) throw errors.validation(fieldErrors.map(({ path, message }) => ({ path, message })), 'The registration is not complete.').forPage(first.key);
+    checkNewPassword(input.password);
+    const passwordHash = await hashPassword(input.password);
+    const notice = portal.consent_text ?? '';
+    const label = portal.consent_label ?? '';
+    const attempt = () => this.deps.db.transaction().execute(async (tx) => {
+      const now = this.deps.clock.now();
+      const contact = await tx.selectFrom('contacts').select(['id', 'email', 'first_name', 'last_name']).where('email_key', '=', emailKey(email)).executeTakeFirst()
+        ?? await this.contacts.createIn(tx, { email, firstName: name });
+      const existing = await tx.selectFrom('members').select(['id', 'verified_at']).where('portal_id', '=', portal.id).where('contact_id', '=', contact.id).executeTakeFirst();
+      if (existing?.verified_at !== undefined && existing.verified_at !== null) {
+        // Someone has this address already: tell its owner, not the visitor.
+        if (await this.recipientSaturated(tx, contact.email, 'member.exists')) return;
+        const values = { portal: portal.name };
+        await this.mail(tx, portal, contact, 'member.exists', tr, {
+          subject: tr.t('email.exists.subject', values), heading: tr.t('email.exists.heading'), paragraphs: [tr.t('email.exists.intro', values)],
+          action: { url: portalUrl(this.deps, portal, '/sign-in'), label: tr.t('email.exists.action') }, after: [tr.t('email.exists.after')],
+        });
+        return;
+      }
+      // New, or registered before without confirming: the newest registration counts.
+      const memberId = existing === undefined
+        ? (await tx.insertInto('members').values({ portal_id: portal.id, contact_id: contact.id, password_hash: passwordHash, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id
+        : (await tx.updateTable('members').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', existing.id).returning('id').executeTakeFirstOrThrow()).id;
+      await tx.insertInto('consents').values({ portal_id: portal.id, member_id: memberId, version: sha256Hex(`${notice}\n${label}`), notice, label, accepted: 1, ip: input.ip, created_at: now }).execute();
+      if (await this.recipientSaturated(tx, contact.email, 'member.verify')) return;
+      await this.mailToken(tx, portal, { ...contact, id: memberId }, 'verify', tr, this.verifyMail(portal, tr));
+    });
+    try {
+      await attempt();
+    } catch (error) {
+      // Two registrations of one new address at once: the loser finds the winner's contact.
+      if (error instanceof AppError && error.status === 409) await attempt();
+      else throw error;
+    }
+  }
+
+  /** A registered member who signs in before confirming: a new link (within the limits). */
+  async resendVerification(portal: PortalRow, memberId: number, tr: Translator): Promise<string> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      const member = await tx.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
+        .select(['m.id', 'c.email', 'c.first_name', 'c.last_name']).where('m.id', '=', memberId).executeTakeFirstOrThrow();
+      if (!(await this.recipientSaturated(tx, member.email, 'member.verify'))) await this.mailToken(tx, portal, member, 'verify', tr, this.verifyMail(portal, tr));
+      return member.email;
+    });
+  }
+
+  /** Follows the registration link: the address is confirmed and the member signed in. */
+  async verify(portal: PortalRow, token: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number } | undefined> {
+    return this.deps.db.transaction().execute(async (tx) => {
+      const now = this.deps.clock.now();
+      const row = await consumeToken(tx, 'verify', portal.id, token, now);
+      if (row === undefined) return undefined;
+      const member = await tx.updateTable('members').set({ verified_at: now, updated_at: now })
+        .where('id', '=', row.member_id).where('disabled_at', 'is', null).returning('id').executeTakeFirst();
+      if (member === undefined) return undefined;
+      return this.sessions.startSession(tx, portal.id, row.member_id, meta);
     });
   }
 
@@ -135,8 +234,10 @@ export class MemberAccountService {
     return this.deps.db.transaction().execute(async (tx) => {
       const row = await consumeToken(tx, 'magic', portal.id, token, this.deps.clock.now());
       if (row === undefined) return undefined;
-      const member = await tx.selectFrom('members').select('disabled_at').where('id', '=', row.member_id).executeTakeFirst();
+      const member = await tx.selectFrom('members').select(['disabled_at', 'verified_at']).where('id', '=', row.member_id).executeTakeFirst();
       if (member === undefined || member.disabled_at !== null) return undefined;
+      // The link came to the address: it is confirmed now, if it was not.
+      if (member.verified_at === null) await tx.updateTable('members').set({ verified_at: this.deps.clock.now() }).where('id', '=', row.member_id).execute();
       return this.sessions.startSession(tx, portal.id, row.member_id, meta);
     });
   }
@@ -158,6 +259,8 @@ export class MemberAccountService {
   private async setPassword(db: Conn, memberId: number, passwordHash: string, keep?: string): Promise<void> {
     const now = this.deps.clock.now();
     await db.updateTable('members').set({ password_hash: passwordHash, failed_sign_ins: 0, locked_until: null, updated_at: now }).where('id', '=', memberId).execute();
+    // A reset link came to the address, and a signed-in member proved it long ago.
+    await db.updateTable('members').set({ verified_at: now }).where('id', '=', memberId).where('verified_at', 'is', null).execute();
     await db.updateTable('one_time_tokens').set({ used_at: now }).where('member_id', '=', memberId).where('purpose', 'in', ['reset', 'magic']).where('used_at', 'is', null).execute();
     let sessions = db.deleteFrom('member_sessions').where('member_id', '=', memberId);
     if (keep !== undefined) sessions = sessions.where('id_hash', '!=', keep);

@@ -1,7 +1,7 @@
 import { sql, type SqlBool } from 'kysely';
 import type { Conn } from '../../db/database.js';
 import type { Deps } from '../../deps.js';
-import { errors } from '../../errors.js';
+import { AppError, errors } from '../../errors.js';
 import { decoyHash, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
 import { emailKey } from '../../util/email.js';
 import type { Viewer } from '../access/access.service.js';
@@ -14,6 +14,13 @@ const LOCK_MS = 15 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 1000;
 /** However active, a member signs in again after this long. */
 const ABSOLUTE_MS = 12 * 3600 * 1000;
+
+/** A member who gave the right password but never confirmed the address (registration). */
+export class EmailNotVerified extends AppError {
+  constructor(readonly memberId: number) {
+    super(403, 'EMAIL_NOT_VERIFIED', 'Confirm the email address first.');
+  }
+}
 
 export interface SessionMeta {
   ip: string;
@@ -41,7 +48,7 @@ export class MemberAuthService {
   async signIn(portal: PortalRow, email: string, password: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number }> {
     const { db, clock } = this.deps;
     const member = await db.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
-      .select(['m.id', 'm.password_hash', 'm.failed_sign_ins', 'm.locked_until', 'm.disabled_at'])
+      .select(['m.id', 'm.password_hash', 'm.failed_sign_ins', 'm.locked_until', 'm.disabled_at', 'm.verified_at'])
       .where('m.portal_id', '=', portal.id).where('c.email_key', '=', emailKey(email))
       .executeTakeFirst();
     const ok = await verifyPassword(member?.password_hash ?? (await decoyHash()), password);
@@ -56,6 +63,8 @@ export class MemberAuthService {
       }
       throw errors.invalidCredentials();
     }
+    // The right password, but the address was never confirmed: no session until it is.
+    if (member.verified_at === null) throw new EmailNotVerified(member.id);
     return db.transaction().execute((tx) => this.startSession(tx, portal.id, member.id, meta));
   }
 

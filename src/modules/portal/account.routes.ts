@@ -10,6 +10,7 @@ import { signInMethods } from '../members/account.service.js';
 import type { MemberPrincipal } from '../members/member-auth.service.js';
 import type { PortalRow } from './portals.service.js';
 import type { Page } from './theme.js';
+import { consentHtml } from './consent.js';
 
 /** What the portal's page routes share with these (pages.routes.ts). */
 export interface PageKit {
@@ -29,6 +30,16 @@ const TokenParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 6
 const EmailForm = Type.Object({ email: Type.String({ maxLength: 254 }), csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 const PasswordForm = Type.Object(
   { password: Type.String({ maxLength: 1024 }), csrf: Type.String({ maxLength: 100 }), email: Type.Optional(Type.String({ maxLength: 254 })) },
+  { additionalProperties: false },
+);
+const RegisterForm = Type.Object(
+  {
+    name: Type.String({ maxLength: 1000 }),
+    email: Type.String({ maxLength: 1000 }),
+    password: Type.String({ maxLength: 1024 }),
+    consent: Type.Optional(Type.String({ maxLength: 10 })),
+    csrf: Type.String({ maxLength: 100 }),
+  },
   { additionalProperties: false },
 );
 const ChangePasswordForm = Type.Object(
@@ -126,6 +137,57 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
       return formAgain(error, request, reply, portal, { csrf: request.body.csrf, action: `/${portal.slug}/password-reset/${request.params.token}`, needs_current: false });
     }
     if (session === undefined) return invalidLink(request, reply, portal, 'password-reset');
+    startSession(request, reply, session);
+    return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
+  });
+
+  // Self-registration (P9, P14, P29): name, email, password and consent; then the emailed link.
+  const registerPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, values: Record<string, unknown>, status = 200) => {
+    const tr = await kit.translator(request, portal);
+    return kit.html(reply, kit.render(request, 'register', portal, tr, {
+      page_title: tr.t('register.title'), consent_html: consentHtml(portal.consent_text ?? ''), consent_label: portal.consent_label ?? '', name: '', email: '', consent: false, ...values,
+    }), status);
+  };
+  const registration = (portal: PortalRow) => {
+    if (portal.self_registration !== 1) throw errors.routeNotFound();
+  };
+
+  app.get('/:slug/register', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: SlugParams },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    registration(portal);
+    return registerPage(request, reply, portal, { csrf: kit.formToken(request, reply) });
+  });
+
+  app.post('/:slug/register', {
+    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    schema: { hide: true, params: SlugParams, body: RegisterForm },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    registration(portal);
+    if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
+    const tr = await kit.translator(request, portal);
+    const { name, email, password, consent } = request.body;
+    try {
+      await account.register(portal, { name, email, password, consent: consent === 'yes', ip: request.ip }, tr);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.code !== 'VALIDATION_FAILED' || error.pageMessage === undefined) throw error;
+      // What the visitor typed stays (never the password), with what is wrong.
+      return registerPage(request, reply, portal, { csrf: request.body.csrf, name, email, consent: consent === 'yes', error: tr.t(error.pageMessage.key) }, 400);
+    }
+    const heading = tr.t('reset.sent.title');
+    return kit.html(reply, kit.render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('register.sent.message', { email: email.trim() }) }));
+  });
+
+  app.get('/:slug/verify/:token', {
+    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    schema: { hide: true, params: TokenParams },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    const session = await account.verify(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    if (session === undefined) return invalidLink(request, reply, portal, 'sign-in');
     startSession(request, reply, session);
     return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
   });

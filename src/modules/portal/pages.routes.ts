@@ -8,7 +8,7 @@ import type { App } from '../../http/types.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
 import { PORTAL_SORTS, type AccessService, type View } from '../access/access.service.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
-import type { MemberAuthService, MemberPrincipal } from '../members/member-auth.service.js';
+import { EmailNotVerified, type MemberAuthService, type MemberPrincipal } from '../members/member-auth.service.js';
 import { sendAttachment } from '../conversations/download.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { PortalRow } from './portals.service.js';
@@ -184,7 +184,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const portal = portalOf(request, request.params.slug);
     const csrf = formToken(request, reply);
     const tr = await translatorFor(translations, request, portal);
-    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next: safeNext(portal, request.query.next), email: '', methods: signInMethods(portal) }));
+    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next: safeNext(portal, request.query.next), email: '', methods: signInMethods(portal), self_registration: portal.self_registration === 1 }));
   });
 
   app.post('/:slug/sign-in', {
@@ -201,9 +201,16 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       reply.setCookie(memberCookieName(request), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(expiresAt) });
       return await reply.code(303).header('location', next).header('cache-control', 'no-store').send();
     } catch (error) {
+      if (error instanceof EmailNotVerified) {
+        // The right password for an address never confirmed: a new link, and a page saying so.
+        const tr = await translatorFor(translations, request, portal);
+        const email = await account.resendVerification(portal, error.memberId, tr);
+        const heading = tr.t('signIn.unverified.title');
+        return html(reply, render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('signIn.unverified.message', { email }) }), 403);
+      }
       if (!(error instanceof AppError) || error.code !== 'INVALID_CREDENTIALS') throw error;
       const tr = await translatorFor(translations, request, portal);
-      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal) }), 401);
+      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal), self_registration: portal.self_registration === 1 }), 401);
     }
   });
 

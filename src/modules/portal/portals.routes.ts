@@ -26,6 +26,7 @@ function presentPortal(row: PortalRow): Static<typeof Portal> {
     showCustomStages: row.show_custom_stages === 1,
     idleTimeoutMinutes: row.idle_timeout_minutes,
     signInMethods: readJsonArray<'password' | 'magic_link'>(row.sign_in_methods),
+    selfRegistration: row.self_registration === 1,
     consentText: row.consent_text,
     consentLabel: row.consent_label,
     branding: brandingOf(row),

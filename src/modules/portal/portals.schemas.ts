@@ -39,6 +39,7 @@ export const Portal = Type.Object({
   showCustomStages: Type.Boolean(),
   idleTimeoutMinutes: Type.Integer(),
   signInMethods: Type.Array(SignInMethod),
+  selfRegistration: Type.Boolean({ description: 'Visitors may register themselves, with consent, and verify their email (P9)' }),
   consentText: Nullable(Type.String()),
   consentLabel: Nullable(Type.String()),
   branding: Type.Object({
@@ -65,6 +66,7 @@ const Settings = {
   showCustomStages: Type.Boolean(),
   idleTimeoutMinutes: Type.Integer({ minimum: 5, maximum: 60 * 24 * 30 }),
   signInMethods: Type.Array(SignInMethod, { uniqueItems: true, maxItems: 10 }),
+  selfRegistration: Type.Boolean(),
   consentText: Nullable(Type.String({ maxLength: 20000 })),
   consentLabel: Nullable(Line({ maxLength: 300 })),
   branding: Branding,

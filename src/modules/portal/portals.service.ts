@@ -75,6 +75,7 @@ export class PortalsService {
     if (s.showCustomStages !== undefined) set.show_custom_stages = s.showCustomStages ? 1 : 0;
     if (s.idleTimeoutMinutes !== undefined) set.idle_timeout_minutes = s.idleTimeoutMinutes;
     if (s.signInMethods !== undefined) set.sign_in_methods = JSON.stringify(s.signInMethods);
+    if (s.selfRegistration !== undefined) set.self_registration = s.selfRegistration ? 1 : 0;
     if (s.consentText !== undefined) set.consent_text = s.consentText;
     if (s.consentLabel !== undefined) set.consent_label = s.consentLabel;
     if (s.branding !== undefined) set.branding = JSON.stringify(s.branding);
@@ -170,7 +171,8 @@ export class PortalsService {
         throw errors.unprocessable('CONTACT_NOT_FOUND', 'The contact does not exist.', [{ path: '/body/contactId', message: `no contact ${contactId}` }]);
       }
       try {
-        return await tx.insertInto('members').values({ portal_id: portalId, contact_id: contactId, password_hash: passwordHash, created_at: now, updated_at: now })
+        // Staff vouch for the address: the member needs no emailed link to prove it.
+        return await tx.insertInto('members').values({ portal_id: portalId, contact_id: contactId, password_hash: passwordHash, verified_at: now, created_at: now, updated_at: now })
           .returningAll().executeTakeFirstOrThrow();
       } catch (error) {
         if (isUniqueViolation(error)) throw errors.conflict('MEMBER_EXISTS', 'This contact already has a sign-in on this portal.');

@@ -1,0 +1,191 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createTestApp, dialects, rowCounts, unique, type TestApp } from '../helpers/test-app.js';
+import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+
+// P9 self-registration, P14 the consent notice and its checkbox, P29 the consent record; the
+// email verified by a link before any ticket shows.
+
+const NOTICE = 'We use your name and email to answer you. Read [our policy](https://acme.example/privacy?x=1&y=2) <script>alert(1)</script>';
+const LABEL = 'I agree to the processing of my data';
+
+interface Fixture {
+  host: string;
+  slug: string;
+  portalId: number;
+  pipelineId: number;
+}
+
+describe.each(dialects)('self-registration on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  let ipCounter = 0;
+  const freshIp = () => `10.66.${Math.floor(++ipCounter / 250)}.${ipCounter % 250}`;
+
+  async function portal(selfRegistration = true): Promise<Fixture> {
+    const s = t.app.services;
+    const host = `${unique('join').toLowerCase()}.example.com`;
+    const { pipeline } = await s.pipelines.create({ name: unique('P'), stages: [{ name: 'Open', state: 'open' }, { name: 'Done', state: 'closed' }] });
+    const p = await s.portals.create({ name: 'Acme Help', domain: host, consentText: NOTICE, consentLabel: LABEL, selfRegistration });
+    await s.portals.update(p.id, { enabled: true });
+    return { host, slug: p.slug, portalId: p.id, pipelineId: pipeline.id };
+  }
+
+  const get = (f: Fixture, url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers: { host: f.host, ...headers }, remoteAddress: freshIp() });
+
+  async function register(f: Fixture, fields: Record<string, string>, options: { csrf?: string } = {}) {
+    const ip = freshIp();
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/register`, headers: { host: f.host }, remoteAddress: ip });
+    const form = cookiesOf(page).portico_form!;
+    return t.app.inject({
+      method: 'POST', url: `/${f.slug}/register`, remoteAddress: ip,
+      headers: { host: f.host, cookie: `portico_form=${form}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ ...fields, csrf: options.csrf ?? csrfOf(page.body) }).toString(),
+    });
+  }
+
+  async function signIn(f: Fixture, email: string, password: string) {
+    const ip = freshIp();
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in`, headers: { host: f.host }, remoteAddress: ip });
+    const res = await t.app.inject({
+      method: 'POST', url: `/${f.slug}/sign-in`, remoteAddress: ip,
+      headers: { host: f.host, cookie: `portico_form=${cookiesOf(page).portico_form!}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email, password, csrf: csrfOf(page.body), next: `/${f.slug}` }).toString(),
+    });
+    return { res, session: cookiesOf(res).portico_member };
+  }
+
+  const mails = (to: string, kind: string) => t.app.deps.db.selectFrom('outbox').selectAll().where('to_address', '=', to).where('kind', '=', kind).orderBy('id').execute();
+  async function linkTo(to: string, kind: string): Promise<string> {
+    const text = (await mails(to, kind)).at(-1)?.text_body ?? '';
+    const url = /https?:\/\/\S+/.exec(text)?.[0];
+    if (url === undefined) throw new Error(`no ${kind} link for ${to}`);
+    return new URL(url).pathname;
+  }
+  const memberOf = (f: Fixture, email: string) => t.app.deps.db.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
+    .select(['m.id', 'm.verified_at', 'm.password_hash', 'c.id as contact_id', 'c.first_name']).where('m.portal_id', '=', f.portalId).where('c.email_key', '=', email.toLowerCase()).executeTakeFirst();
+
+  test('P9 only a portal that allows it offers registration', async () => {
+    const closed = await portal(false);
+    expect((await get(closed, `/${closed.slug}/sign-in`)).body).not.toContain('/register');
+    expect((await get(closed, `/${closed.slug}/register`)).statusCode).toBe(404);
+    const open = await portal(true);
+    const signInPage = await get(open, `/${open.slug}/sign-in`);
+    expect(signInPage.body).toContain(`<a href="/${open.slug}/register">Register here</a>`);
+  });
+
+  test('P9 P14 P29 a visitor registers with consent, is recorded, confirms the email by link, and only then sees their tickets', async () => {
+    const f = await portal();
+    // A contact staff already know, with a ticket: registering shows it only after the link.
+    const email = `${unique('newbie')}@example.com`;
+    const contact = await t.app.services.contacts.create({ email, firstName: 'Known' });
+    const ticket = await t.app.services.tickets.create({ subject: 'Printer on fire', pipelineId: f.pipelineId, contactIds: [contact.id] }, null);
+
+    const page = await get(f, `/${f.slug}/register`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<a href="https://acme.example/privacy?x=1&amp;y=2" rel="noopener noreferrer" target="_blank">our policy</a>');
+    expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(page.body).not.toContain('<script>');
+    expect(page.body).toContain(`<label for="consent">${LABEL}</label>`);
+
+    const before = await rowCounts(t);
+    const noConsent = await register(f, { name: 'Nina Newbie', email, password: 'a long enough passphrase' });
+    expect(noConsent.statusCode).toBe(400);
+    expect(noConsent.body).toContain('Tick the box to agree before you register.');
+    expect(noConsent.body).toContain('value="Nina Newbie"');
+    expect(noConsent.body).toContain(`value="${email}"`);
+    expect(noConsent.body).not.toContain('a long enough passphrase');
+    expect(await rowCounts(t)).toEqual(before);
+    expect(await mails(email, 'member.verify')).toEqual([]);
+
+    const done = await register(f, { name: 'Nina Newbie', email, password: 'a long enough passphrase', consent: 'yes' });
+    expect(done.statusCode).toBe(200);
+    expect(done.body).toContain(`We sent a link to ${email}.`);
+    const member = await memberOf(f, email);
+    expect(member).toMatchObject({ verified_at: null, contact_id: contact.id, first_name: 'Known' });
+    const consent = await t.app.deps.db.selectFrom('consents').selectAll().where('member_id', '=', member!.id).executeTakeFirstOrThrow();
+    expect(consent).toMatchObject({ portal_id: f.portalId, notice: NOTICE, label: LABEL, accepted: 1, created_at: t.clock.now() });
+    expect(consent.version).toBe(createHash('sha256').update(`${NOTICE}\n${LABEL}`).digest('hex'));
+
+    // Not before the link: the right password says to confirm first, and mails a new link.
+    const early = await signIn(f, email, 'a long enough passphrase');
+    expect(early.res.statusCode).toBe(403);
+    expect(early.res.body).toContain('Confirm your email first');
+    expect(early.session).toBeUndefined();
+    expect(await mails(email, 'member.verify')).toHaveLength(2);
+    const wrong = await signIn(f, email, 'not the password');
+    expect(wrong.res.statusCode).toBe(401);
+
+    const link = await linkTo(email, 'member.verify');
+    const verified = await get(f, link);
+    expect(verified.statusCode).toBe(303);
+    expect(verified.headers.location).toBe(`/${f.slug}`);
+    const session = cookiesOf(verified).portico_member!;
+    const list = await get(f, `/${f.slug}`, { cookie: `portico_member=${session}` });
+    expect(list.statusCode).toBe(200);
+    expect(list.body).toContain(`/${f.slug}/${ticket.id}`);
+    expect((await memberOf(f, email))!.verified_at).toBe(t.clock.now());
+    expect((await get(f, link)).statusCode).toBe(400);
+    expect((await signIn(f, email, 'a long enough passphrase')).res.statusCode).toBe(303);
+  });
+
+  test('P9 registering an address that already has a sign-in tells its owner by mail, not the visitor, and changes nothing', async () => {
+    const f = await portal();
+    const email = `${unique('owner')}@example.com`;
+    await register(f, { name: 'Owner', email, password: 'the owner passphrase', consent: 'yes' });
+    await get(f, await linkTo(email, 'member.verify'));
+    const hash = (await memberOf(f, email))!.password_hash;
+
+    const fresh = `${unique('fresh')}@example.com`;
+    const again = await register(f, { name: 'Intruder', email: email.toUpperCase(), password: 'another passphrase here', consent: 'yes' });
+    const other = await register(f, { name: 'Intruder', email: fresh, password: 'another passphrase here', consent: 'yes' });
+    expect(again.statusCode).toBe(200);
+    expect(again.body.replaceAll(email.toUpperCase(), 'X').replace(/value="[^"]*"/g, '')).toBe(other.body.replaceAll(fresh, 'X').replace(/value="[^"]*"/g, ''));
+    expect((await memberOf(f, email))!.password_hash).toBe(hash);
+    const [notice] = await mails(email, 'member.exists');
+    expect(notice!.subject).toBe('Someone tried to register with your address on Acme Help');
+    expect(notice!.text_body).toContain(`/${f.slug}/sign-in`);
+    expect((await signIn(f, email, 'another passphrase here')).res.statusCode).toBe(401);
+  });
+
+  test('P9 bad registrations are refused with the reason and write nothing; links from elsewhere do nothing', async () => {
+    const f = await portal();
+    const other = await portal();
+    const before = await rowCounts(t);
+    for (const [fields, says] of [
+      [{ name: 'N', email: `${unique('a')}@example.com`, password: 'short', consent: 'yes' }, 'too short'],
+      [{ name: 'N', email: `${unique('a')}@example.com`, password: 'password123', consent: 'yes' }, 'most common'],
+      [{ name: 'N', email: 'not-an-address', password: 'a long enough passphrase', consent: 'yes' }, 'Enter a valid email address.'],
+      [{ name: '   ', email: `${unique('a')}@example.com`, password: 'a long enough passphrase', consent: 'yes' }, 'Enter your name.'],
+      [{ name: 'Eve\r\nBcc: x@evil.example', email: `${unique('a')}@example.com`, password: 'a long enough passphrase', consent: 'yes' }, 'Enter your name.'],
+      [{ name: 'N', email: `${unique('a')}@example.com\r\nBcc: x@evil.example`, password: 'a long enough passphrase', consent: 'yes' }, 'Enter a valid email address.'],
+    ] as const) {
+      const res = await register(f, fields);
+      expect(res.statusCode, JSON.stringify(fields)).toBe(400);
+      expect(res.body).toContain(says);
+    }
+    expect((await register(f, { name: 'N', email: `${unique('a')}@example.com`, password: 'a long enough passphrase', consent: 'yes' }, { csrf: 'forged' })).statusCode).toBe(403);
+    expect((await register(f, { name: 'N', email: `${unique('a')}@example.com`, password: 'a long enough passphrase', consent: 'yes', admin: 'true' })).statusCode).toBe(400);
+    expect(await rowCounts(t)).toEqual(before);
+
+    const email = `${unique('cross')}@example.com`;
+    await register(f, { name: 'Cross', email, password: 'a long enough passphrase', consent: 'yes' });
+    const link = await linkTo(email, 'member.verify');
+    const token = link.split('/').at(-1)!;
+    for (const [fx, url] of [[other, `/${other.slug}/verify/${token}`], [f, `/${f.slug}/verify/${token.slice(0, -2)}xx`], [f, `/${f.slug}/verify/${'z'.repeat(150)}`]] as const) {
+      const res = await get(fx, url);
+      expect(res.statusCode, url).toBe(400);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+    expect((await memberOf(f, email))!.verified_at).toBeNull();
+    t.clock.advance(24 * 3_600_000);
+    expect((await get(f, link)).statusCode).toBe(400);
+    expect((await memberOf(f, email))!.verified_at).toBeNull();
+  });
+});
