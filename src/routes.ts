@@ -27,7 +27,7 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   pipelinesRoutes(app, { pipelines: s.pipelines });
   ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline, summaries: s.ticketSummaries });
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations });
-  portalsRoutes(app, { portals: s.portals });
+  portalsRoutes(app, { portals: s.portals, invitations: s.invitations });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
   outboxRoutes(app, { outbox: s.outbox });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.

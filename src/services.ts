@@ -18,6 +18,7 @@ import { FileStore } from './storage/file-store.js';
 import { TranslationsService } from './modules/i18n/translations.service.js';
 import { OutboxService } from './modules/mail/outbox.service.js';
 import { MemberAccountService } from './modules/members/account.service.js';
+import { InvitationsService } from './modules/members/invitations.service.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -40,6 +41,7 @@ export interface Services {
   translations: TranslationsService;
   outbox: OutboxService;
   memberAccounts: MemberAccountService;
+  invitations: InvitationsService;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -54,6 +56,13 @@ export function buildServices(deps: Deps): Services {
   const outbox = new OutboxService(deps);
   const memberAuth = new MemberAuthService(deps);
   const contacts = new ContactsService(deps, lists, timeline);
+  const translations = new TranslationsService(deps, portalHosts);
+  const memberAccounts = new MemberAccountService(deps, outbox, theme, memberAuth, contacts);
+  const invitations = new InvitationsService(deps, memberAccounts, translations);
+  const portals = new PortalsService(deps, access, portalHosts);
+  // P10: list membership and a portal's lists decide who is invited, in the same transaction.
+  lists.onMembershipChange((tx, change) => invitations.inviteMissing(tx, change));
+  portals.onAccessChange((tx, portalId) => invitations.inviteMissing(tx, { portalId }));
   return {
     staff: new StaffService(deps),
     staffAuth: new StaffAuthService(deps),
@@ -67,12 +76,13 @@ export function buildServices(deps: Deps): Services {
     inboxes: new InboxesService(deps),
     conversations: new ConversationsService(deps, tickets, timeline, files),
     access,
-    portals: new PortalsService(deps, access, portalHosts),
+    portals,
     portalHosts,
     memberAuth,
     theme,
-    translations: new TranslationsService(deps, portalHosts),
+    translations,
     outbox,
-    memberAccounts: new MemberAccountService(deps, outbox, theme, memberAuth, contacts),
+    memberAccounts,
+    invitations,
   };
 }

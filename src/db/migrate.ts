@@ -8,6 +8,7 @@ import * as portalLanguages from './migrations/2026-11-26T00-00-portal-languages
 import * as outbox from './migrations/2026-11-26T01-00-outbox.js';
 import * as oneTimeTokens from './migrations/2026-11-26T02-00-one-time-tokens.js';
 import * as registration from './migrations/2026-11-26T03-00-registration.js';
+import * as portalAccessLists from './migrations/2026-11-26T04-00-portal-access-lists.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T01-00-outbox': outbox,
   '2026-11-26T02-00-one-time-tokens': oneTimeTokens,
   '2026-11-26T03-00-registration': registration,
+  '2026-11-26T04-00-portal-access-lists': portalAccessLists,
 };
 
 /**

@@ -325,6 +325,12 @@ export interface ConsentsTable {
   created_at: number;
 }
 
+/** A contact list whose contacts are invited to a portal, and outside which nobody may sign in (P10). */
+export interface PortalAccessListsTable {
+  portal_id: number;
+  list_id: number;
+}
+
 export interface MemberSessionsTable {
   id_hash: string;
   member_id: number;
@@ -371,6 +377,7 @@ export interface DB {
   outbox: OutboxTable;
   one_time_tokens: OneTimeTokensTable;
   consents: ConsentsTable;
+  portal_access_lists: PortalAccessListsTable;
   member_sessions: MemberSessionsTable;
   ticket_search: TicketSearchTable;
 }

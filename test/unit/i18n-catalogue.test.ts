@@ -180,6 +180,7 @@ describe('the default theme holds no words of its own', () => {
     'sign-in': [{ ...common, member: null, next: '/acme', email: '', error: '«error»', methods: { password: true, magic_link: true }, self_registration: true }],
     notice: [{ ...common, heading: '«heading»', message: '«message»', action: { url: '/x', label: '«label»' } }],
     'password-reset': [{ ...common, member: null, email: '' }],
+    'access-denied': [{ ...common, member: null, heading: '«heading»', message: '«message»' }],
     register: [{ ...common, member: null, consent_html: '<p>«consent»</p>', consent_label: '«label»', name: '«name»', email: '«email»', consent: true, error: '«error»' }],
     'password-set': [{ ...common, member: { name: '«member»', can_change_password: true }, heading: '«heading»', action: '/x', needs_current: true, email: '«email»', error: '«error»' }],
     tickets: [

@@ -22,8 +22,22 @@ export function filtersOf(list: repo.ListRow): ConditionT[] {
  * contacts that match their filters: rebuilt when the filters change, and re-checked for one
  * contact whenever that contact (or its companies) changes, in the same transaction.
  */
+/** Told, in the same transaction, when contacts may have joined lists: of one list, or these. */
+export type MembershipHook = (tx: Tx, change: { listId?: number; contactIds?: number[] }) => Promise<unknown>;
+
 export class ListsService {
+  private readonly hooks: MembershipHook[] = [];
+
   constructor(private readonly deps: Deps) {}
+
+  /** Portal invitations (P10) follow list membership through this. */
+  onMembershipChange(hook: MembershipHook): void {
+    this.hooks.push(hook);
+  }
+
+  private async changed(tx: Tx, change: { listId?: number; contactIds?: number[] }): Promise<void> {
+    for (const hook of this.hooks) await hook(tx, change);
+  }
 
   private checkFilters(kind: 'static' | 'active', filters: ConditionT[] | undefined): void {
     if (kind === 'static' && filters !== undefined && filters.length > 0) {
@@ -87,6 +101,7 @@ export class ListsService {
         throw errors.unprocessable('CONTACT_NOT_FOUND', 'Some contacts do not exist.', missing.map((c) => ({ path: `/body/contactIds/${contactIds.indexOf(c)}`, message: `no contact ${c}` })));
       }
       await repo.addMembers(tx, id, contactIds, this.deps.clock.now());
+      await this.changed(tx, { listId: id, contactIds });
     });
   }
 
@@ -108,6 +123,7 @@ export class ListsService {
       .expression(tx.selectFrom('contacts').select([sql.lit(list.id).as('list_id'), 'contacts.id', sql.lit(now).as('added_at')]).where(condition))
       .onConflict((oc) => oc.columns(['list_id', 'contact_id']).doNothing())
       .execute();
+    await this.changed(tx, { listId: list.id });
   }
 
   /** Re-checks one contact against every active list, inside the caller's transaction. */
@@ -119,5 +135,6 @@ export class ListsService {
       if (match !== undefined) await repo.addMembers(tx, list.id, [contactId], now);
       else await repo.removeMember(tx, list.id, contactId);
     }
+    await this.changed(tx, { contactIds: [contactId] });
   }
 }

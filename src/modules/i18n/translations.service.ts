@@ -1,4 +1,5 @@
 import Negotiator from 'negotiator';
+import type { Conn } from '../../db/database.js';
 import type { Deps } from '../../deps.js';
 import { errors, type FieldError } from '../../errors.js';
 import { readJsonArray } from '../../util/json.js';
@@ -76,10 +77,11 @@ export class TranslationsService {
     private readonly hosts: PortalHosts,
   ) {}
 
-  async translator(portal: PortalRow, language: Language): Promise<Translator> {
+  /** `db`: the caller's transaction, when it holds the (SQLite) connection. */
+  async translator(portal: PortalRow, language: Language, db: Conn = this.deps.db): Promise<Translator> {
     let entry = this.cache.get(portal.id);
     if (entry?.version !== portal.updated_at) {
-      const rows = await this.deps.db.selectFrom('portal_messages').select(['language', 'key', 'message']).where('portal_id', '=', portal.id).execute();
+      const rows = await db.selectFrom('portal_messages').select(['language', 'key', 'message']).where('portal_id', '=', portal.id).execute();
       const byLanguage = new Map<string, Map<string, Compiled>>();
       for (const row of rows) {
         if (!isLanguage(row.language)) continue;

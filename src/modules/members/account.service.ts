@@ -15,6 +15,10 @@ import type { ContactsService } from '../contacts/contacts.service.js';
 import { sha256Hex } from '../../security/secrets.js';
 import { isMailAddress } from '../mail/outbox.service.js';
 import { consumeToken, issueToken, peekToken } from './one-time-tokens.js';
+import { mayUsePortal } from './access-lists.js';
+
+/** A new session; or 'denied' when the portal's contact lists leave the member out (P10). */
+export type LinkOutcome = { token: string; expiresAt: number } | 'denied' | undefined;
 
 /** Mails of one kind to one address in an hour, at most; more requests are answered the same and send nothing. */
 export const MAIL_PER_RECIPIENT_PER_HOUR = 3;
@@ -162,6 +166,21 @@ export class MemberAccountService {
     }
   }
 
+  /**
+   * P10: invites a member made for a contact on one of the portal's lists: a link to set a
+   * password, valid seven days, in the portal's primary language. Written in `tx`.
+   */
+  async inviteIn(tx: Conn, portal: PortalRow, member: { id: number; email: string; first_name: string | null; last_name: string | null }, tr: Translator): Promise<void> {
+    const values = { portal: portal.name };
+    await this.mailToken(tx, portal, member, 'invite', tr, (url) => ({
+      subject: tr.t('email.invite.subject', values),
+      heading: tr.t('email.invite.heading', values),
+      paragraphs: [tr.t('email.invite.intro', values)],
+      action: { url, label: tr.t('email.invite.action') },
+      after: [tr.t('email.invite.expiry')],
+    }));
+  }
+
   /** A registered member who signs in before confirming: a new link (within the limits). */
   async resendVerification(portal: PortalRow, memberId: number, tr: Translator): Promise<string> {
     return this.deps.db.transaction().execute(async (tx) => {
@@ -173,7 +192,7 @@ export class MemberAccountService {
   }
 
   /** Follows the registration link: the address is confirmed and the member signed in. */
-  async verify(portal: PortalRow, token: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number } | undefined> {
+  async verify(portal: PortalRow, token: string, meta: SessionMeta): Promise<LinkOutcome> {
     return this.deps.db.transaction().execute(async (tx) => {
       const now = this.deps.clock.now();
       const row = await consumeToken(tx, 'verify', portal.id, token, now);
@@ -181,7 +200,7 @@ export class MemberAccountService {
       const member = await tx.updateTable('members').set({ verified_at: now, updated_at: now })
         .where('id', '=', row.member_id).where('disabled_at', 'is', null).returning('id').executeTakeFirst();
       if (member === undefined) return undefined;
-      return this.sessions.startSession(tx, portal.id, row.member_id, meta);
+      return this.sessionIfAllowed(tx, portal, row.member_id, meta);
     });
   }
 
@@ -210,27 +229,42 @@ export class MemberAccountService {
   }
 
   /** Whether a reset link can still be used (the set-password page shows only then). */
-  async resetLinkUsable(portal: PortalRow, token: string): Promise<boolean> {
-    return (await peekToken(this.deps.db, 'reset', portal.id, token, this.deps.clock.now())) !== undefined;
+  async linkUsable(portal: PortalRow, purpose: 'reset' | 'invite', token: string): Promise<boolean> {
+    return (await peekToken(this.deps.db, purpose, portal.id, token, this.deps.clock.now())) !== undefined;
   }
 
   /**
    * Sets a new password from a reset link: the link is used up, every session of the member
    * ends, and this browser gets a new one. Undefined when the link cannot be used.
    */
-  async resetPassword(portal: PortalRow, token: string, password: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number } | undefined> {
+  resetPassword(portal: PortalRow, token: string, password: string, meta: SessionMeta): Promise<LinkOutcome> {
+    return this.setPasswordByLink(portal, 'reset', token, password, meta);
+  }
+
+  /** P10: an invited contact sets a password from the emailed link, which confirms the address. */
+  acceptInvitation(portal: PortalRow, token: string, password: string, meta: SessionMeta): Promise<LinkOutcome> {
+    return this.setPasswordByLink(portal, 'invite', token, password, meta);
+  }
+
+  private async setPasswordByLink(portal: PortalRow, purpose: 'reset' | 'invite', token: string, password: string, meta: SessionMeta): Promise<LinkOutcome> {
     checkNewPassword(password);
     const passwordHash = await hashPassword(password);
     return this.deps.db.transaction().execute(async (tx) => {
-      const row = await consumeToken(tx, 'reset', portal.id, token, this.deps.clock.now());
+      const row = await consumeToken(tx, purpose, portal.id, token, this.deps.clock.now());
       if (row === undefined) return undefined;
       await this.setPassword(tx, row.member_id, passwordHash);
-      return this.sessions.startSession(tx, portal.id, row.member_id, meta);
+      return this.sessionIfAllowed(tx, portal, row.member_id, meta);
     });
   }
 
+  /** A session for a member who proved the address, unless the portal's lists leave them out. */
+  private async sessionIfAllowed(tx: Conn, portal: PortalRow, memberId: number, meta: SessionMeta): Promise<LinkOutcome> {
+    if (!(await mayUsePortal(tx, portal.id, memberId))) return 'denied';
+    return this.sessions.startSession(tx, portal.id, memberId, meta);
+  }
+
   /** X2: signs in by a magic link, used up at once. Undefined when the link cannot be used. */
-  async signInWithLink(portal: PortalRow, token: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number } | undefined> {
+  async signInWithLink(portal: PortalRow, token: string, meta: SessionMeta): Promise<LinkOutcome> {
     return this.deps.db.transaction().execute(async (tx) => {
       const row = await consumeToken(tx, 'magic', portal.id, token, this.deps.clock.now());
       if (row === undefined) return undefined;
@@ -238,7 +272,7 @@ export class MemberAccountService {
       if (member === undefined || member.disabled_at !== null) return undefined;
       // The link came to the address: it is confirmed now, if it was not.
       if (member.verified_at === null) await tx.updateTable('members').set({ verified_at: this.deps.clock.now() }).where('id', '=', row.member_id).execute();
-      return this.sessions.startSession(tx, portal.id, row.member_id, meta);
+      return this.sessionIfAllowed(tx, portal, row.member_id, meta);
     });
   }
 

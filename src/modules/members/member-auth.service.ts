@@ -8,12 +8,18 @@ import type { Viewer } from '../access/access.service.js';
 import type { PortalRow } from '../portal/portals.service.js';
 import type { ConditionT } from '../filters/filters.js';
 import { readJsonArray } from '../../util/json.js';
+import { mayUsePortal, mayUsePortalSql } from './access-lists.js';
 
 const MAX_FAILURES = 10;
 const LOCK_MS = 15 * 60 * 1000;
 const TOUCH_EVERY_MS = 60 * 1000;
 /** However active, a member signs in again after this long. */
 const ABSOLUTE_MS = 12 * 3600 * 1000;
+
+/** A member who proved who they are but whom the portal's contact lists leave out (P10). */
+export function accessDenied(): AppError {
+  return new AppError(403, 'ACCESS_DENIED', 'This member may not use this portal.').forPage('access.denied.message');
+}
 
 /** A member who gave the right password but never confirmed the address (registration). */
 export class EmailNotVerified extends AppError {
@@ -65,6 +71,7 @@ export class MemberAuthService {
     }
     // The right password, but the address was never confirmed: no session until it is.
     if (member.verified_at === null) throw new EmailNotVerified(member.id);
+    if (!(await mayUsePortal(db, portal.id, member.id))) throw accessDenied();
     return db.transaction().execute((tx) => this.startSession(tx, portal.id, member.id, meta));
   }
 
@@ -95,6 +102,8 @@ export class MemberAuthService {
       .select(['s.csrf_token', 's.last_seen_at', 's.expires_at', 's.portal_id', 'm.id as member_id', 'm.disabled_at', 'c.id as contact_id', 'c.email', 'c.first_name', 'c.last_name',
         'c.primary_company_id', 'p.filters', 'm.language'])
       .where('s.id_hash', '=', idHash)
+      // Off every access list of the portal: signed out at the next request (P10).
+      .where(mayUsePortalSql(sql.ref<number>('s.portal_id'), sql.ref<number>('c.id')))
       .executeTakeFirst();
     if (row === undefined || row.portal_id !== portal.id) return null;
     const now = clock.now();

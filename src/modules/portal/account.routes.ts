@@ -5,7 +5,7 @@ import { memberCookieName } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
 import { safeEqual } from '../../security/secrets.js';
 import type { Translator } from '../i18n/translator.js';
-import type { MemberAccountService } from '../members/account.service.js';
+import type { LinkOutcome, MemberAccountService } from '../members/account.service.js';
 import { signInMethods } from '../members/account.service.js';
 import type { MemberPrincipal } from '../members/member-auth.service.js';
 import type { PortalRow } from './portals.service.js';
@@ -59,8 +59,16 @@ const LINK_LIMIT = { max: 5, timeWindow: '10 minutes', keyGenerator: (request: F
  * portal page is) and never cached.
  */
 export function accountRoutes(app: App, { account, kit }: { account: MemberAccountService; kit: PageKit }): void {
-  const startSession = (request: FastifyRequest, reply: FastifyReply, session: { token: string; expiresAt: number }) => {
-    reply.setCookie(memberCookieName(request), session.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(session.expiresAt) });
+  /** After a link: a new session and the ticket list; the access denied page; or the link's own error page. */
+  const finish = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, outcome: LinkOutcome, again: string) => {
+    if (outcome === undefined) return invalidLink(request, reply, portal, again);
+    if (outcome === 'denied') {
+      const tr = await kit.translator(request, portal);
+      const heading = tr.t('access.denied.title');
+      return kit.html(reply, kit.render(request, 'access-denied', portal, tr, { page_title: heading, heading, message: tr.t('access.denied.message') }), 403);
+    }
+    reply.setCookie(memberCookieName(request), outcome.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(outcome.expiresAt) });
+    return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
   };
   const invalidLink = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, again: string) => {
     const tr = await kit.translator(request, portal);
@@ -108,38 +116,41 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     return checkEmail(request, reply, portal, tr, email, 'reset.sent.message');
   });
 
-  // The link from the email: a form for the new password while the link can be used.
-  app.get('/:slug/password-reset/:token', {
-    config: { access: 'portal' },
-    schema: { hide: true, params: TokenParams },
-  }, async (request, reply) => {
-    const portal = kit.portalOf(request, request.params.slug);
-    passwordMethod(portal);
-    if (!(await account.resetLinkUsable(portal, request.params.token))) return invalidLink(request, reply, portal, 'password-reset');
-    const tr = await kit.translator(request, portal);
-    const heading = tr.t('password.title');
-    return kit.html(reply, kit.render(request, 'password-set', portal, tr, {
-      page_title: heading, heading, csrf: kit.formToken(request, reply), action: `/${portal.slug}/password-reset/${request.params.token}`, needs_current: false,
-    }));
-  });
+  // Links that set a password: a forgotten one (reset), or the first one (an invitation, P10).
+  for (const [purpose, path, again] of [['reset', 'password-reset', 'password-reset'], ['invite', 'invitation', 'sign-in']] as const) {
+    app.get(`/:slug/${path}/:token`, {
+      config: { access: 'portal' },
+      schema: { hide: true, params: TokenParams },
+    }, async (request, reply) => {
+      const portal = kit.portalOf(request, request.params.slug);
+      passwordMethod(portal);
+      if (!(await account.linkUsable(portal, purpose, request.params.token))) return invalidLink(request, reply, portal, again);
+      const tr = await kit.translator(request, portal);
+      const heading = tr.t('password.title');
+      return kit.html(reply, kit.render(request, 'password-set', portal, tr, {
+        page_title: heading, heading, csrf: kit.formToken(request, reply), action: `/${portal.slug}/${path}/${request.params.token}`, needs_current: false,
+      }));
+    });
 
-  app.post('/:slug/password-reset/:token', {
-    config: { access: 'portal', rateLimit: LINK_LIMIT },
-    schema: { hide: true, params: TokenParams, body: PasswordForm },
-  }, async (request, reply) => {
-    const portal = kit.portalOf(request, request.params.slug);
-    passwordMethod(portal);
-    if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
-    let session: Awaited<ReturnType<MemberAccountService['resetPassword']>>;
-    try {
-      session = await account.resetPassword(portal, request.params.token, request.body.password, { ip: request.ip, userAgent: request.headers['user-agent'] });
-    } catch (error) {
-      return formAgain(error, request, reply, portal, { csrf: request.body.csrf, action: `/${portal.slug}/password-reset/${request.params.token}`, needs_current: false });
-    }
-    if (session === undefined) return invalidLink(request, reply, portal, 'password-reset');
-    startSession(request, reply, session);
-    return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
-  });
+    app.post(`/:slug/${path}/:token`, {
+      config: { access: 'portal', rateLimit: LINK_LIMIT },
+      schema: { hide: true, params: TokenParams, body: PasswordForm },
+    }, async (request, reply) => {
+      const portal = kit.portalOf(request, request.params.slug);
+      passwordMethod(portal);
+      if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
+      const meta = { ip: request.ip, userAgent: request.headers['user-agent'] };
+      let outcome: LinkOutcome;
+      try {
+        outcome = purpose === 'reset'
+          ? await account.resetPassword(portal, request.params.token, request.body.password, meta)
+          : await account.acceptInvitation(portal, request.params.token, request.body.password, meta);
+      } catch (error) {
+        return formAgain(error, request, reply, portal, { csrf: request.body.csrf, action: `/${portal.slug}/${path}/${request.params.token}`, needs_current: false });
+      }
+      return finish(request, reply, portal, outcome, again);
+    });
+  }
 
   // Self-registration (P9, P14, P29): name, email, password and consent; then the emailed link.
   const registerPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, values: Record<string, unknown>, status = 200) => {
@@ -186,10 +197,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
-    const session = await account.verify(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] });
-    if (session === undefined) return invalidLink(request, reply, portal, 'sign-in');
-    startSession(request, reply, session);
-    return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
+    return finish(request, reply, portal, await account.verify(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] }), 'sign-in');
   });
 
   // Magic links (X2): ask for one, then follow it.
@@ -213,10 +221,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
     if (!signInMethods(portal).magic_link) throw errors.routeNotFound();
-    const session = await account.signInWithLink(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] });
-    if (session === undefined) return invalidLink(request, reply, portal, 'sign-in');
-    startSession(request, reply, session);
-    return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
+    return finish(request, reply, portal, await account.signInWithLink(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] }), 'sign-in');
   });
 
   // A signed-in member changes their password with the current one.

@@ -208,6 +208,12 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
         const heading = tr.t('signIn.unverified.title');
         return html(reply, render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('signIn.unverified.message', { email }) }), 403);
       }
+      if (error instanceof AppError && error.code === 'ACCESS_DENIED') {
+        // The right password, but the portal's contact lists leave this member out (P10).
+        const tr = await translatorFor(translations, request, portal);
+        const heading = tr.t('access.denied.title');
+        return html(reply, render(request, 'access-denied', portal, tr, { page_title: heading, heading, message: tr.t('access.denied.message') }), 403);
+      }
       if (!(error instanceof AppError) || error.code !== 'INVALID_CREDENTIALS') throw error;
       const tr = await translatorFor(translations, request, portal);
       return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal), self_registration: portal.self_registration === 1 }), 401);

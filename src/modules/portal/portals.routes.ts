@@ -8,8 +8,9 @@ import { missingForEnable, type MemberRow, type PortalRow, type PortalsService }
 import { readJsonArray } from '../../util/json.js';
 import { brandingOf } from './theme.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
+import type { InvitationsService } from '../members/invitations.service.js';
 
-function presentPortal(row: PortalRow): Static<typeof Portal> {
+function presentPortal(row: PortalRow, accessListIds: number[]): Static<typeof Portal> {
   return {
     id: row.id,
     name: row.name,
@@ -27,6 +28,7 @@ function presentPortal(row: PortalRow): Static<typeof Portal> {
     idleTimeoutMinutes: row.idle_timeout_minutes,
     signInMethods: readJsonArray<'password' | 'magic_link'>(row.sign_in_methods),
     selfRegistration: row.self_registration === 1,
+    accessListIds,
     consentText: row.consent_text,
     consentLabel: row.consent_label,
     branding: brandingOf(row),
@@ -52,28 +54,34 @@ const MEMBER_SORT = pickSort('createdAt', 'createdAt', { createdAt: 'id' }, 'id'
 const noContent = { 204: Type.Null(), ...problemResponses };
 
 /** Portal settings and members: only staff holding the portal settings permission (P3). */
-export function portalsRoutes(app: App, { portals }: { portals: PortalsService }): void {
+export function portalsRoutes(app: App, { portals, invitations }: { portals: PortalsService; invitations: InvitationsService }): void {
   const tags = ['portals'];
 
   app.get('/api/v1/portals', {
     config: { access: 'portal_settings' },
     schema: { tags, summary: 'List customer portals (all of them)', response: { 200: Type.Object({ items: Type.Array(Portal), nextCursor: Type.Null() }), ...problemResponses } },
-  }, async () => ({ items: (await portals.list()).map(presentPortal), nextCursor: null }));
+  }, async () => {
+    const rows = await portals.list();
+    const lists = await portals.accessLists(rows.map((r) => r.id));
+    return { items: rows.map((r) => presentPortal(r, lists.get(r.id) ?? [])), nextCursor: null };
+  });
+
+  const present = async (row: PortalRow) => presentPortal(row, (await portals.accessLists([row.id])).get(row.id) ?? []);
 
   app.get('/api/v1/portals/:id', {
     config: { access: 'portal_settings' },
     schema: { tags, summary: 'Get a portal, with what it still needs before it can be enabled', params: IdParams, response: { 200: Portal, ...problemResponses } },
-  }, async (request) => presentPortal(await portals.get(request.params.id)));
+  }, async (request) => present(await portals.get(request.params.id)));
 
   app.post('/api/v1/portals', {
     config: { access: 'portal_settings' },
     schema: { tags, summary: 'Create a portal (disabled until it has a domain, a sign-in method and consent text)', body: PortalCreate, response: { 201: Portal, ...problemResponses } },
-  }, async (request, reply) => reply.code(201).send(presentPortal(await portals.create(request.body))));
+  }, async (request, reply) => reply.code(201).send(await present(await portals.create(request.body))));
 
   app.patch('/api/v1/portals/:id', {
     config: { access: 'portal_settings' },
     schema: { tags, summary: 'Change a portal’s settings, or enable or disable it (P4, P26)', params: IdParams, body: PortalUpdate, response: { 200: Portal, ...problemResponses } },
-  }, async (request) => presentPortal(await portals.update(request.params.id, request.body)));
+  }, async (request) => present(await portals.update(request.params.id, request.body)));
 
   app.delete('/api/v1/portals/:id', {
     config: { access: 'portal_settings' },
@@ -102,6 +110,14 @@ export function portalsRoutes(app: App, { portals }: { portals: PortalsService }
     config: { access: 'portal_settings' },
     schema: { tags, summary: 'Disable, enable, or set a member’s password', params: MemberParams, body: MemberUpdate, response: { 200: Member, ...problemResponses } },
   }, async (request) => presentMember(await portals.updateMember(request.params.id, request.params.memberId, request.body)));
+
+  app.post('/api/v1/portals/:id/members/:memberId/invitation', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Send a member who has no password yet a new invitation (the previous link stops working)', params: MemberParams, response: noContent },
+  }, async (request, reply) => {
+    await invitations.resend(request.params.id, request.params.memberId);
+    return reply.code(204).send(null);
+  });
 
   app.delete('/api/v1/portals/:id/members/:memberId', {
     config: { access: 'portal_settings' },

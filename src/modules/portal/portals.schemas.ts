@@ -40,6 +40,7 @@ export const Portal = Type.Object({
   idleTimeoutMinutes: Type.Integer(),
   signInMethods: Type.Array(SignInMethod),
   selfRegistration: Type.Boolean({ description: 'Visitors may register themselves, with consent, and verify their email (P9)' }),
+  accessListIds: Type.Array(Type.Integer(), { description: 'Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10)' }),
   consentText: Nullable(Type.String()),
   consentLabel: Nullable(Type.String()),
   branding: Type.Object({
@@ -67,6 +68,7 @@ const Settings = {
   idleTimeoutMinutes: Type.Integer({ minimum: 5, maximum: 60 * 24 * 30 }),
   signInMethods: Type.Array(SignInMethod, { uniqueItems: true, maxItems: 10 }),
   selfRegistration: Type.Boolean(),
+  accessListIds: Type.Array(Id, { uniqueItems: true, maxItems: 50 }),
   consentText: Nullable(Type.String({ maxLength: 20000 })),
   consentLabel: Nullable(Line({ maxLength: 300 })),
   branding: Branding,

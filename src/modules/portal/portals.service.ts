@@ -1,5 +1,5 @@
 import type { Static } from 'typebox';
-import type { Conn } from '../../db/database.js';
+import type { Conn, Tx } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import type { Row, RowUpdate } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
@@ -14,7 +14,9 @@ import { canonicalTimeZone } from '../i18n/translator.js';
 
 export type PortalRow = Row<'portals'>;
 export type MemberRow = Row<'members'>;
-type Settings = Omit<Static<typeof PortalUpdate>, 'enabled' | 'name'>;
+type Settings = Omit<Static<typeof PortalUpdate>, 'enabled' | 'name' | 'accessListIds'>;
+/** Told, in the same transaction, when a portal's access lists or enable switch changed (P10 invitations). */
+export type AccessHook = (tx: Tx, portalId: number) => Promise<unknown>;
 
 /** What a portal still lacks before it may be enabled (P4), as field paths and reasons. */
 export function missingForEnable(portal: PortalRow): FieldError[] {
@@ -32,6 +34,32 @@ export class PortalsService {
     private readonly access: AccessService,
     private readonly hosts: PortalHosts,
   ) {}
+
+  private accessHook: AccessHook | undefined;
+
+  onAccessChange(hook: AccessHook): void {
+    this.accessHook = hook;
+  }
+
+  /** The access lists of these portals (P10), by portal id. */
+  async accessLists(portalIds: number[]): Promise<Map<number, number[]>> {
+    const out = new Map<number, number[]>(portalIds.map((id) => [id, []]));
+    if (portalIds.length === 0) return out;
+    const rows = await this.deps.db.selectFrom('portal_access_lists').select(['portal_id', 'list_id']).where('portal_id', 'in', portalIds).orderBy('list_id').execute();
+    for (const r of rows) out.get(r.portal_id)?.push(r.list_id);
+    return out;
+  }
+
+  private async setAccessLists(tx: Tx, portalId: number, listIds: number[] | undefined): Promise<void> {
+    if (listIds === undefined) return;
+    const found = listIds.length === 0 ? [] : await tx.selectFrom('contact_lists').select('id').where('id', 'in', listIds).execute();
+    const missing = listIds.filter((id) => !found.some((f) => f.id === id));
+    if (missing.length > 0) {
+      throw errors.unprocessable('LIST_NOT_FOUND', 'Some lists do not exist.', missing.map((id) => ({ path: `/body/accessListIds/${listIds.indexOf(id)}`, message: `no list ${id}` })));
+    }
+    await tx.deleteFrom('portal_access_lists').where('portal_id', '=', portalId).execute();
+    if (listIds.length > 0) await tx.insertInto('portal_access_lists').values(listIds.map((listId) => ({ portal_id: portalId, list_id: listId }))).execute();
+  }
 
   async get(id: number, db: Conn = this.deps.db): Promise<PortalRow> {
     const row = await db.selectFrom('portals').selectAll().where('id', '=', id).executeTakeFirst();
@@ -89,11 +117,12 @@ export class PortalsService {
 
   async create(input: Static<typeof PortalCreate>): Promise<PortalRow> {
     const now = this.deps.clock.now();
+    const { name, accessListIds, ...settings } = input;
     const row = await this.deps.db.transaction().execute(async (tx) => {
-      const { name, ...settings } = input;
       const set = await this.settingsToRow(tx, settings);
+      let created: PortalRow;
       try {
-        return await tx.insertInto('portals').values({
+        created = await tx.insertInto('portals').values({
           name,
           title: set.title ?? name,
           slug: set.slug ?? 'tickets',
@@ -108,6 +137,9 @@ export class PortalsService {
       } catch (error) {
         return this.domainTaken(error);
       }
+      // A new portal is disabled: its lists' contacts are invited when it is enabled.
+      await this.setAccessLists(tx, created.id, accessListIds);
+      return created;
     });
     // After the commit, so no request caches the host's old state in between.
     this.hosts.invalidate();
@@ -118,8 +150,9 @@ export class PortalsService {
   async update(id: number, input: Static<typeof PortalUpdate>): Promise<PortalRow> {
     const updated = await this.deps.db.transaction().execute(async (tx) => {
       await this.get(id, tx);
-      const { name, enabled, ...settings } = input;
+      const { name, enabled, accessListIds, ...settings } = input;
       const set = await this.settingsToRow(tx, settings);
+      await this.setAccessLists(tx, id, accessListIds);
       if (name !== undefined) set.name = name;
       if (enabled !== undefined) set.enabled = enabled ? 1 : 0;
       set.updated_at = this.deps.clock.now();
@@ -134,6 +167,8 @@ export class PortalsService {
       if (row.enabled === 1 && missing.length > 0) {
         throw errors.unprocessable('PORTAL_INCOMPLETE', `The portal cannot be enabled yet: ${missing.map((m) => m.message).join(', ')}.`, missing);
       }
+      // New lists, or the portal enabled: their contacts are invited, in this transaction.
+      if (accessListIds !== undefined || enabled === true) await this.accessHook?.(tx, id);
       return row;
     });
     this.hosts.invalidate();

@@ -46,7 +46,7 @@ function themeRoot(): string {
   throw new Error('themes/default not found');
 }
 
-const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'register'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'register', 'access-denied'] as const;
 export type Page = (typeof PAGES)[number];
 
 /** What an email says; every string already in the recipient's language. */
