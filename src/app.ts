@@ -98,7 +98,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   app.addHook('preValidation', (request, _reply, done) => {
     done(request.url.includes('%00') ? new AppError(400, 'BAD_REQUEST', 'The request address holds a NUL character.') : undefined);
   });
-  registerProblemHandlers(app, (request, error) => portalErrorPage(services.theme, services.translations, request, error));
+  registerProblemHandlers(app, (request, error) => portalErrorPage({ translations: services.translations, themes: services.themes }, request, error));
 
   registerSecurityHeaders(app, config);
   registerLoadShedding(app, config.maxEventLoopDelayMs, () => {

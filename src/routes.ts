@@ -9,6 +9,7 @@ import { opsRoutes } from './modules/ops/ops.routes.js';
 import { pagesRoutes } from './modules/portal/pages.routes.js';
 import { translationsRoutes } from './modules/i18n/translations.routes.js';
 import { outboxRoutes } from './modules/mail/outbox.routes.js';
+import { templatesRoutes } from './modules/portal/templates.routes.js';
 import { portalsRoutes } from './modules/portal/portals.routes.js';
 import { authRoutes } from './modules/staff/auth.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
@@ -30,8 +31,9 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   portalsRoutes(app, { portals: s.portals, invitations: s.invitations });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
   outboxRoutes(app, { outbox: s.outbox });
+  templatesRoutes(app, { portals: s.portals, themes: s.themes, translations: s.translations });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
-    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, account: s.memberAccounts });
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts });
   });
 }

@@ -19,6 +19,7 @@ import { TranslationsService } from './modules/i18n/translations.service.js';
 import { OutboxService } from './modules/mail/outbox.service.js';
 import { MemberAccountService } from './modules/members/account.service.js';
 import { InvitationsService } from './modules/members/invitations.service.js';
+import { PortalThemes } from './modules/portal/portal-themes.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -42,6 +43,7 @@ export interface Services {
   outbox: OutboxService;
   memberAccounts: MemberAccountService;
   invitations: InvitationsService;
+  themes: PortalThemes;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -53,11 +55,12 @@ export function buildServices(deps: Deps): Services {
   const access = new AccessService(deps);
   const portalHosts = new PortalHosts(deps);
   const theme = new Theme();
+  const themes = new PortalThemes(deps, theme, portalHosts);
   const outbox = new OutboxService(deps);
   const memberAuth = new MemberAuthService(deps);
   const contacts = new ContactsService(deps, lists, timeline);
   const translations = new TranslationsService(deps, portalHosts);
-  const memberAccounts = new MemberAccountService(deps, outbox, theme, memberAuth, contacts);
+  const memberAccounts = new MemberAccountService(deps, outbox, themes, memberAuth, contacts);
   const invitations = new InvitationsService(deps, memberAccounts, translations);
   const portals = new PortalsService(deps, access, portalHosts);
   // P10: list membership and a portal's lists decide who is invited, in the same transaction.
@@ -84,5 +87,6 @@ export function buildServices(deps: Deps): Services {
     outbox,
     memberAccounts,
     invitations,
+    themes,
   };
 }

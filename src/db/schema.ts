@@ -331,6 +331,14 @@ export interface PortalAccessListsTable {
   list_id: number;
 }
 
+/** A portal's own source of one theme template (P21). */
+export interface PortalTemplatesTable {
+  portal_id: number;
+  name: string;
+  source: string;
+  updated_at: number;
+}
+
 export interface MemberSessionsTable {
   id_hash: string;
   member_id: number;
@@ -378,6 +386,7 @@ export interface DB {
   one_time_tokens: OneTimeTokensTable;
   consents: ConsentsTable;
   portal_access_lists: PortalAccessListsTable;
+  portal_templates: PortalTemplatesTable;
   member_sessions: MemberSessionsTable;
   ticket_search: TicketSearchTable;
 }

@@ -52,6 +52,7 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
   app.decorateRequest('portal', null);
   app.decorateRequest('member', null);
   app.decorateRequest('translator', null);
+  app.decorateRequest('portalTheme', null);
   app.decorate('routeTable', []);
   const cookieName = staffCookieName(config);
 

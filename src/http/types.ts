@@ -4,6 +4,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { MemberPrincipal } from '../modules/members/member-auth.service.js';
 import type { PortalRow } from '../modules/portal/portals.service.js';
 import type { Translator } from '../modules/i18n/translator.js';
+import type { Theme } from '../modules/portal/theme.js';
 import type { StaffPrincipal } from '../modules/staff/auth.service.js';
 import type { Access } from '../modules/staff/staff.policy.js';
 
@@ -36,5 +37,7 @@ declare module 'fastify' {
     member: MemberPrincipal | null;
     /** The translator of a portal page, once the page has chosen its language (i18n/). */
     translator: Translator | null;
+    /** The portal's theme, made ready with the translator (portal/portal-themes.ts). */
+    portalTheme: Theme | null;
   }
 }

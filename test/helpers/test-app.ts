@@ -112,7 +112,7 @@ export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   return out;
 }
 
-export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * A request helper bound to a test app and a default caller (read when called, so it may be

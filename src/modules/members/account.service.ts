@@ -9,7 +9,8 @@ import { readJsonArray } from '../../util/json.js';
 import type { Translator } from '../i18n/translator.js';
 import type { OutboxService } from '../mail/outbox.service.js';
 import type { PortalRow } from '../portal/portals.service.js';
-import type { EmailContent, Theme } from '../portal/theme.js';
+import type { EmailContent } from '../portal/theme.js';
+import type { PortalThemes } from '../portal/portal-themes.js';
 import type { MemberAuthService, SessionMeta } from './member-auth.service.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import { sha256Hex } from '../../security/secrets.js';
@@ -54,7 +55,7 @@ export class MemberAccountService {
   constructor(
     private readonly deps: Deps,
     private readonly outbox: OutboxService,
-    private readonly theme: Theme,
+    private readonly themes: PortalThemes,
     private readonly sessions: MemberAuthService,
     private readonly contacts: ContactsService,
   ) {}
@@ -97,7 +98,15 @@ export class MemberAccountService {
   }
 
   private async mail(tx: Conn, portal: PortalRow, member: { email: string; first_name: string | null; last_name: string | null }, kind: string, tr: Translator, content: EmailContent): Promise<void> {
-    const { html, text } = this.theme.renderEmail(portal, content, tr);
+    const theme = await this.themes.themeFor(portal, tx);
+    let mail: { html: string; text: string };
+    try {
+      mail = theme.renderEmail(portal, content, tr);
+    } catch {
+      // The portal's own email template failed on this mail: the default one carries it.
+      mail = this.themes.defaultTheme.renderEmail(portal, content, tr);
+    }
+    const { html, text } = mail;
     const name = [member.first_name, member.last_name].filter((p) => p !== null && p !== '').join(' ');
     await this.outbox.enqueue(tx, { kind, portalId: portal.id, to: { address: member.email, name: name === '' ? null : name }, subject: content.subject, text, html });
   }

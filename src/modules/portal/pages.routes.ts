@@ -16,6 +16,7 @@ import { loadTicketView } from './ticket-view.js';
 import { replyToTicket } from './reply.js';
 import type { StoredUpload } from '../conversations/conversations.service.js';
 import type { Page, Theme } from './theme.js';
+import type { PortalThemes } from './portal-themes.js';
 import { failpoint } from '../../util/failpoints.js';
 import { iso } from '../../http/common-schemas.js';
 import { chooseLanguage, LANGUAGE_COOKIE, offeredLanguages, type TranslationsService } from '../i18n/translations.service.js';
@@ -35,6 +36,7 @@ export interface PagesOptions {
   members: MemberAuthService;
   conversations: ConversationsService;
   translations: TranslationsService;
+  themes: PortalThemes;
   account: MemberAccountService;
 }
 
@@ -99,12 +101,20 @@ function cookieOf(request: FastifyRequest, name: string): string | undefined {
   return request.server.parseCookie(header)[name];
 }
 
+/** What every portal page needs beyond its own services. */
+export interface PageServices {
+  translations: TranslationsService;
+  themes: PortalThemes;
+}
+
 /**
  * The page's translator, in the language chosen for this visitor (X1) among those the portal
  * offers, made once per request.
  */
-export async function translatorFor(translations: TranslationsService, request: FastifyRequest, portal: PortalRow): Promise<Translator> {
+export async function translatorFor({ translations, themes }: PageServices, request: FastifyRequest, portal: PortalRow): Promise<Translator> {
   if (request.translator !== null) return request.translator;
+  // The portal's theme (its own templates, if it has any) is made ready with the translator.
+  request.portalTheme = await themes.themeFor(portal);
   const language = chooseLanguage(portal, {
     chosen: cookieOf(request, LANGUAGE_COOKIE),
     saved: request.member?.language,
@@ -123,10 +133,10 @@ function safeNext(portal: PortalRow, next: string | undefined): string {
 }
 
 /** The portal's HTML error pages, for anything that goes wrong on a portal host, in the visitor's language. */
-export async function portalErrorPage(theme: Theme, translations: TranslationsService, request: FastifyRequest, error: AppError): Promise<string | undefined> {
+export async function portalErrorPage(services: PageServices, request: FastifyRequest, error: AppError): Promise<string | undefined> {
   const portal = request.portal;
   if (portal === null) return undefined;
-  const tr = await translatorFor(translations, request, portal);
+  const tr = await translatorFor(services, request, portal);
   const [headingKey, messageKey] =
     error.code === 'PORTAL_NOT_AVAILABLE' ? ['error.notAvailable.heading', 'error.notAvailable.message']
     : error.status === 404 ? ['error.notFound.heading', 'error.notFound.message']
@@ -138,7 +148,12 @@ export async function portalErrorPage(theme: Theme, translations: TranslationsSe
     : ['error.server.heading', 'error.server.message'];
   const heading = tr.t(headingKey);
   const message = error.pageMessage === undefined ? tr.t(messageKey) : tr.t(error.pageMessage.key, error.pageMessage.values);
-  return theme.render('error', portal, { heading, message, page_title: heading, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '', here: request.url }, tr);
+  const context = { heading, message, page_title: heading, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '', here: request.url };
+  try {
+    return (request.portalTheme ?? services.themes.defaultTheme).render('error', portal, context, tr);
+  } catch {
+    return services.themes.defaultTheme.render('error', portal, context, tr);
+  }
 }
 
 function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
@@ -148,20 +163,36 @@ function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
 }
 
 /**
+ * A page from the portal's theme; if the portal's own template fails on this data (it rendered
+ * the sample data when saved), the default theme's page, and the failure is logged.
+ */
+function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>, fallback: Theme): string {
+  const theme = request.portalTheme ?? fallback;
+  try {
+    return theme.render(page, portal, context, tr);
+  } catch (error) {
+    if (theme === fallback) throw error;
+    request.log.error({ err: error, page, portalId: portal.id }, 'portal template failed; the default theme served the page');
+    return fallback.render(page, portal, context, tr);
+  }
+}
+
+/**
  * The customer portal's pages, on the portal's own host only (http/auth.ts). Forms are
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, account }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
+  const pageServices: PageServices = { translations, themes };
 
   const render = (request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>) =>
-    theme.render(page, portal, {
+    renderWithFallback(request, page, portal, tr, {
       ...context,
       member: request.member === null ? null : { name: request.member.name, can_change_password: signInMethods(portal).password },
       csrf: request.member?.session.csrfToken ?? context.csrf ?? '',
       here: request.url,
-    }, tr);
+    }, theme);
 
   function formToken(request: FastifyRequest, reply: FastifyReply): string {
     const existing = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
@@ -183,7 +214,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
     const csrf = formToken(request, reply);
-    const tr = await translatorFor(translations, request, portal);
+    const tr = await translatorFor(pageServices, request, portal);
     return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next: safeNext(portal, request.query.next), email: '', methods: signInMethods(portal), self_registration: portal.self_registration === 1 }));
   });
 
@@ -203,19 +234,19 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     } catch (error) {
       if (error instanceof EmailNotVerified) {
         // The right password for an address never confirmed: a new link, and a page saying so.
-        const tr = await translatorFor(translations, request, portal);
+        const tr = await translatorFor(pageServices, request, portal);
         const email = await account.resendVerification(portal, error.memberId, tr);
         const heading = tr.t('signIn.unverified.title');
         return html(reply, render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('signIn.unverified.message', { email }) }), 403);
       }
       if (error instanceof AppError && error.code === 'ACCESS_DENIED') {
         // The right password, but the portal's contact lists leave this member out (P10).
-        const tr = await translatorFor(translations, request, portal);
+        const tr = await translatorFor(pageServices, request, portal);
         const heading = tr.t('access.denied.title');
         return html(reply, render(request, 'access-denied', portal, tr, { page_title: heading, heading, message: tr.t('access.denied.message') }), 403);
       }
       if (!(error instanceof AppError) || error.code !== 'INVALID_CREDENTIALS') throw error;
-      const tr = await translatorFor(translations, request, portal);
+      const tr = await translatorFor(pageServices, request, portal);
       return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal), self_registration: portal.self_registration === 1 }), 401);
     }
   });
@@ -267,7 +298,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const cursor = decodeCursor(sort, query.cursor);
     const found = await access.listVisible(member.viewer, { view, sort, limit: PAGE_SIZE, ...(status === undefined ? {} : { status }), ...(search === undefined ? {} : { search }), ...(cursor === undefined ? {} : { cursor }) });
     const page = toPage(found, PAGE_SIZE, sort, (r) => ({ value: r.sortValue, id: r.id }));
-    const tr = await translatorFor(translations, request, portal);
+    const tr = await translatorFor(pageServices, request, portal);
     const statusLabel = statusLabels(portal, tr);
     const tickets = page.rows.map((r) => ({
       id: r.id,
@@ -302,7 +333,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const view = await loadTicketView(deps.db, access, member.viewer, request.params.id);
     // Not visible answers exactly like not there.
     if (view === undefined) throw errors.notFound('ticket');
-    const tr = await translatorFor(translations, request, portal);
+    const tr = await translatorFor(pageServices, request, portal);
     const ticket = {
       id: view.id,
       subject: view.subject,
@@ -371,7 +402,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     account,
     kit: {
       portalOf, signedIn, render, html, formToken,
-      translator: (request, portal) => translatorFor(translations, request, portal),
+      translator: (request, portal) => translatorFor(pageServices, request, portal),
       formTokenOk: (request, sent) => {
         const cookie = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
         return cookie !== undefined && safeEqual(cookie, sent);

@@ -46,6 +46,31 @@ function themeRoot(): string {
   throw new Error('themes/default not found');
 }
 
+/** The templates an admin may replace: every page, the layout, and the two parts of emails. */
+export const TEMPLATE_NAMES = ['layout', 'sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'register', 'access-denied', 'email-html', 'email-text'] as const;
+export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+
+/** Where a template's source lives in the theme folder. */
+function templateFile(name: string): string {
+  return name.startsWith('email-') ? `emails/${name}.liquid` : `${name}.liquid`;
+}
+
+/** The default theme's sources, by file, read once. */
+const defaultSourceCache = new Map<string, Record<string, string>>();
+function defaultSources(root: string): Record<string, string> {
+  let sources = defaultSourceCache.get(root);
+  if (sources === undefined) {
+    sources = Object.fromEntries(TEMPLATE_NAMES.map((name) => [templateFile(name), readFileSync(join(root, templateFile(name)), 'utf8')]));
+    defaultSourceCache.set(root, sources);
+  }
+  return sources;
+}
+
+/** The default theme's source of one template. */
+export function defaultTemplate(name: TemplateName, root = themeRoot()): string {
+  return defaultSources(root)[templateFile(name)] ?? '';
+}
+
 const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'register', 'access-denied'] as const;
 export type Page = (typeof PAGES)[number];
 
@@ -86,14 +111,22 @@ export class Theme {
   readonly compiledPages: readonly Page[];
 
   /** `compile: false` keeps every page with LiquidJS (to compare the two). */
-  constructor(root = themeRoot(), options: { compile?: boolean } = {}) {
-    this.liquid = new Liquid({ root, extname: '.liquid', cache: true, outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true });
+  /**
+   * `sources` replaces templates by name (a portal's own, P21): the theme then reads templates
+   * only from memory (the default files with those replaced), never from the file system, so an
+   * admin's `{% include %}` reaches nothing but other templates. A template that does not parse
+   * throws LiquidJS's ParseError, with its line and column.
+   */
+  constructor(root = themeRoot(), options: { compile?: boolean; sources?: Readonly<Record<string, string>> } = {}) {
+    const templates = options.sources === undefined ? undefined : { ...defaultSources(root), ...Object.fromEntries(Object.entries(options.sources).map(([name, source]) => [templateFile(name), source])) };
+    const where = templates === undefined ? { root } : { templates };
+    this.liquid = new Liquid({ ...where, extname: '.liquid', cache: true, outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true });
     registerThemeFilters(this.liquid);
     for (const page of PAGES) this.pages.set(page, pageRenderer(this.liquid, this.liquid.parseFileSync(page), options.compile ?? true));
     this.compiledPages = PAGES.filter((page) => this.pages.get(page)?.compiled === true);
     // Emails: HTML escaped like pages; the text part printed as written (it is not HTML).
     this.emailHtml = pageRenderer(this.liquid, this.liquid.parseFileSync('emails/email-html'), options.compile ?? true);
-    const text = new Liquid({ root, extname: '.liquid', cache: true, strictFilters: true, ownPropertyOnly: true });
+    const text = new Liquid({ ...where, extname: '.liquid', cache: true, strictFilters: true, ownPropertyOnly: true });
     registerThemeFilters(text);
     this.emailText = pageRenderer(text, text.parseFileSync('emails/email-text'), options.compile ?? true);
     this.css = readFileSync(join(root, 'portal.css'), 'utf8');

@@ -1,0 +1,155 @@
+import type { Conn } from '../../db/database.js';
+import type { Deps } from '../../deps.js';
+import { errors } from '../../errors.js';
+import type { PortalHosts } from './hosts.js';
+import type { PortalRow } from './portals.service.js';
+import { defaultTemplate, Theme, TEMPLATE_NAMES, type Page, type TemplateName } from './theme.js';
+import type { Translator } from '../i18n/translator.js';
+
+const MAX_SOURCE = 100_000;
+
+/** Data shaped like each page's, for previews and for trying a template before it is saved. */
+export function sampleContext(name: TemplateName, tr: Translator): { page: Page | 'email'; context: Record<string, unknown> } {
+  const member = { name: 'Cora Customer', can_change_password: true };
+  const common = { member, csrf: 'sample-csrf-token', here: '/tickets' };
+  const day = tr.date(Date.UTC(2026, 10, 24, 9, 30));
+  const when = tr.dateTime(Date.UTC(2026, 10, 24, 9, 30));
+  const iso = '2026-11-24T09:30:00.000Z';
+  const tickets = [1042, 1041, 1037].map((id, i) => ({
+    id, subject: ['Printer says “PC LOAD LETTER”', 'Invoice address is wrong', 'Cannot sign in after a password change'][i] ?? '', created_at: iso, created: day,
+    last_activity_at: iso, last_activity: day, state: i === 2 ? 'closed' : 'open', status: i === 2 ? tr.t('status.closed') : tr.t('status.open'),
+  }));
+  const ticket = {
+    id: 1042, subject: 'Printer says “PC LOAD LETTER”', closed: false, state: 'open', status: tr.t('status.open'), created_at: iso, created: when,
+    messages: [
+      { author: 'Cora Customer', from_customer: true, body: 'The printer on the second floor stopped.\nWhat does it mean?', created_at: iso, created: when, attachments: [{ id: 1, filename: 'photo.jpg', size: tr.fileSize(245_000) }] },
+      { author: 'Alan Agent', from_customer: false, body: 'It wants Letter paper. Could you load some and try again?', created_at: iso, created: when, attachments: [] },
+    ],
+  };
+  switch (name) {
+    case 'layout':
+    case 'tickets':
+      return { page: 'tickets', context: { ...common, page_title: 'Your tickets', tickets, view: 'organization', company_scope: true, filters: { view: 'organization', status: 'all', q: '', sort: '-lastActivity' }, next_page: '/tickets?cursor=sample', view_links: { mine: '/tickets?view=mine', organization: '/tickets?view=organization' } } };
+    case 'ticket':
+      return { page: 'ticket', context: { ...common, page_title: ticket.subject, ticket, max_files: 10 } };
+    case 'sign-in':
+      return { page: 'sign-in', context: { ...common, member: null, page_title: tr.t('signIn.title'), next: '/tickets', email: '', methods: { password: true, magic_link: true }, self_registration: true } };
+    case 'error':
+      return { page: 'error', context: { ...common, page_title: tr.t('error.notFound.heading'), heading: tr.t('error.notFound.heading'), message: tr.t('error.notFound.message') } };
+    case 'notice':
+      return { page: 'notice', context: { ...common, member: null, page_title: tr.t('reset.sent.title'), heading: tr.t('reset.sent.title'), message: tr.t('reset.sent.message', { email: 'cora@example.com' }) } };
+    case 'access-denied':
+      return { page: 'access-denied', context: { ...common, member: null, page_title: tr.t('access.denied.title'), heading: tr.t('access.denied.title'), message: tr.t('access.denied.message') } };
+    case 'password-reset':
+      return { page: 'password-reset', context: { ...common, member: null, page_title: tr.t('reset.title'), email: '' } };
+    case 'password-set':
+      return { page: 'password-set', context: { ...common, member: null, page_title: tr.t('password.title'), heading: tr.t('password.title'), action: '/tickets/password-reset/sample', needs_current: false } };
+    case 'register':
+      return { page: 'register', context: { ...common, member: null, page_title: tr.t('register.title'), consent_html: '<p>We use your name and email to answer your requests.</p>', consent_label: 'I agree', name: '', email: '', consent: false } };
+    case 'email-html':
+    case 'email-text':
+      return { page: 'email', context: {} };
+  }
+}
+
+/**
+ * Each portal's theme (P21, P11): the default one, or one with the portal's own templates,
+ * built when they change (saving bumps the portal's updated_at, which other processes see within
+ * PortalHosts' few seconds) and kept compiled. A template is checked before it is saved: it must
+ * parse, and every page must render with sample data, so the live one is always the last good one.
+ */
+export class PortalThemes {
+  private readonly cache = new Map<number, { version: number; theme: Theme }>();
+
+  constructor(
+    private readonly deps: Deps,
+    readonly defaultTheme: Theme,
+    private readonly hosts: PortalHosts,
+  ) {}
+
+  async themeFor(portal: PortalRow, db: Conn = this.deps.db): Promise<Theme> {
+    const hit = this.cache.get(portal.id);
+    if (hit?.version === portal.updated_at) return hit.theme;
+    const rows = await db.selectFrom('portal_templates').select(['name', 'source']).where('portal_id', '=', portal.id).execute();
+    let theme = this.defaultTheme;
+    if (rows.length > 0) {
+      try {
+        theme = new Theme(undefined, { sources: Object.fromEntries(rows.map((r) => [r.name, r.source])) });
+      } catch {
+        // Checked when saved; if a LiquidJS upgrade refuses it now, the default theme serves.
+        theme = this.defaultTheme;
+      }
+    }
+    if (this.cache.size >= 10_000) this.cache.clear();
+    this.cache.set(portal.id, { version: portal.updated_at, theme });
+    return theme;
+  }
+
+  /** The portal's own sources, by name. */
+  async sources(portalId: number): Promise<Map<string, { source: string; updatedAt: number }>> {
+    const rows = await this.deps.db.selectFrom('portal_templates').select(['name', 'source', 'updated_at']).where('portal_id', '=', portalId).execute();
+    return new Map(rows.map((r) => [r.name, { source: r.source, updatedAt: r.updated_at }]));
+  }
+
+  /**
+   * A theme with `name` replaced by `source` (and the portal's other templates), proven to parse
+   * and to render every page with sample data; else a 400 naming the line and column.
+   */
+  async tryTheme(portal: PortalRow, name: TemplateName, source: string, tr: Translator): Promise<Theme> {
+    if (source.length > MAX_SOURCE) throw errors.validation([{ path: '/body/source', message: `must be at most ${MAX_SOURCE} characters` }]);
+    const current = Object.fromEntries([...(await this.sources(portal.id))].map(([n, v]) => [n, v.source]));
+    let theme: Theme;
+    try {
+      theme = new Theme(undefined, { sources: { ...current, [name]: source } });
+    } catch (error) {
+      throw templateError(error, 'does not parse');
+    }
+    for (const each of TEMPLATE_NAMES) {
+      try {
+        render(theme, portal, each, tr);
+      } catch (error) {
+        throw templateError(error, `does not render the ${each} page with sample data`);
+      }
+    }
+    return theme;
+  }
+
+  async save(portalId: number, name: TemplateName, source: string | null): Promise<void> {
+    const now = this.deps.clock.now();
+    await this.deps.db.transaction().execute(async (tx) => {
+      const portal = await tx.selectFrom('portals').select('updated_at').where('id', '=', portalId).executeTakeFirst();
+      if (portal === undefined) throw errors.notFound('portal');
+      await tx.deleteFrom('portal_templates').where('portal_id', '=', portalId).where('name', '=', name).execute();
+      if (source !== null) await tx.insertInto('portal_templates').values({ portal_id: portalId, name, source, updated_at: now }).execute();
+      // A new version of the portal: every process builds its theme again.
+      await tx.updateTable('portals').set({ updated_at: Math.max(now, portal.updated_at + 1) }).where('id', '=', portalId).execute();
+    });
+    this.hosts.invalidate();
+  }
+
+  static defaultSource(name: TemplateName): string {
+    return defaultTemplate(name);
+  }
+}
+
+/** Renders one template's page (or the email) with sample data. */
+export function render(theme: Theme, portal: PortalRow, name: TemplateName, tr: Translator): string {
+  const { page, context } = sampleContext(name, tr);
+  if (page !== 'email') return theme.render(page, portal, context, tr);
+  const mail = theme.renderEmail(portal, {
+    subject: tr.t('email.reset.subject', { portal: portal.name }), heading: tr.t('email.reset.heading'), paragraphs: [tr.t('email.reset.intro', { portal: portal.name })],
+    action: { url: `https://${portal.domain ?? 'support.example.com'}/${portal.slug}/password-reset/sample`, label: tr.t('email.reset.action') }, after: [tr.t('email.reset.ignore')],
+  }, tr);
+  return name === 'email-text' ? mail.text : mail.html;
+}
+
+/** LiquidJS's own words for what is wrong, with its line and column. */
+function templateError(error: unknown, what: string) {
+  const e = error as { message?: string; token?: { getPosition?: () => [number, number] } };
+  const position = typeof e.token?.getPosition === 'function' ? e.token.getPosition() : undefined;
+  const message = (e.message ?? String(error)).replace(/, line:\d+, col:\d+$/, '').slice(0, 300);
+  return errors.validation(
+    [{ path: '/body/source', message: position === undefined ? message : `line ${position[0]}, column ${position[1]}: ${message}` }],
+    `The template ${what}.`,
+  );
+}

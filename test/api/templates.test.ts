@@ -1,0 +1,129 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+
+// P11 P21: the portal's system pages and emails come from Liquid templates the admin lists,
+// edits, previews with sample data and resets; a template that does not parse or render is
+// refused with its line and column, and the live one stays.
+
+interface Fixture {
+  host: string;
+  slug: string;
+  portalId: number;
+  email: string;
+}
+
+describe.each(dialects)('portal templates on %s', (dialect) => {
+  let t: TestApp;
+  let admin: TestStaff;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    admin = await createStaff(t, { permissions: ['portal_settings'] });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const call = caller(() => t, () => admin);
+
+  async function portal(): Promise<Fixture> {
+    const host = `${unique('tpl').toLowerCase()}.example.com`;
+    const email = `${unique('m')}@example.com`;
+    const contact = await t.app.services.contacts.create({ email, firstName: 'Tess' });
+    const p = await t.app.services.portals.create({ name: 'Acme Help', domain: host, consentText: 'ok' });
+    await t.app.services.portals.update(p.id, { enabled: true });
+    await t.app.services.portals.createMember(p.id, contact.id, 'tess template passphrase');
+    return { host, slug: p.slug, portalId: p.id, email };
+  }
+  const page = (f: Fixture, url: string) => t.app.inject({ method: 'GET', url, headers: { host: f.host } });
+
+  const CUSTOM_SIGN_IN = `{% layout 'layout' %}
+{% block content %}
+<section class="card narrow"><h1>Welcome to {{ portal.name }}</h1>
+<p class="custom">{{ 'signIn.title' | t }} &middot; {{ next }}</p>
+<form method="post" action="/{{ portal.slug }}/sign-in"><input type="hidden" name="csrf" value="{{ csrf }}"><input name="email"><input name="password" type="password"><button>Go</button></form>
+</section>
+{% endblock %}`;
+
+  test('P21 P11 the admin lists the templates, replaces one (live at once, on that portal only) and goes back to the default', async () => {
+    const f = await portal();
+    const other = await portal();
+    const list = await call('GET', `/api/v1/portals/${f.portalId}/templates`);
+    expect(list.statusCode).toBe(200);
+    expect(list.json().items.map((i: { name: string }) => i.name)).toEqual(['layout', 'sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'register', 'access-denied', 'email-html', 'email-text']);
+    expect(list.json().items.every((i: { custom: boolean; source: string; default: string }) => !i.custom && i.source === i.default)).toBe(true);
+
+    const saved = await call('PUT', `/api/v1/portals/${f.portalId}/templates/sign-in`, { source: CUSTOM_SIGN_IN });
+    expect(saved.statusCode).toBe(200);
+    expect(saved.json()).toMatchObject({ name: 'sign-in', custom: true, source: CUSTOM_SIGN_IN });
+    const custom = await page(f, `/${f.slug}/sign-in?next=%2Ftickets%2F%3Cx%3E`);
+    expect(custom.body).toContain('<h1>Welcome to Acme Help</h1>');
+    // Still escaped, still translated, still the layout.
+    expect(custom.body).toContain('<p class="custom">Sign in &middot; /tickets/&lt;x&gt;</p>');
+    expect(custom.body).toContain('<header class="site">');
+    expect((await page(other, `/${other.slug}/sign-in`)).body).not.toContain('Welcome to');
+    // The form still works: the CSRF token is in it.
+    const form = cookiesOf(custom).portico_form!;
+    const signedIn = await t.app.inject({
+      method: 'POST', url: `/${f.slug}/sign-in`, headers: { host: f.host, cookie: `portico_form=${form}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ email: f.email, password: 'tess template passphrase', csrf: csrfOf(custom.body) }).toString(),
+    });
+    expect(signedIn.statusCode).toBe(303);
+
+    expect((await call('DELETE', `/api/v1/portals/${f.portalId}/templates/sign-in`)).statusCode).toBe(204);
+    expect((await page(f, `/${f.slug}/sign-in`)).body).not.toContain('Welcome to');
+    expect((await call('GET', `/api/v1/portals/${f.portalId}/templates/sign-in`)).json().custom).toBe(false);
+  });
+
+  test('P11 a template that does not parse, or breaks a page, is refused with its line and column; the live one stays', async () => {
+    const f = await portal();
+    await call('PUT', `/api/v1/portals/${f.portalId}/templates/sign-in`, { source: CUSTOM_SIGN_IN });
+    const cases: [string, string, RegExp][] = [
+      ['sign-in', "{% layout 'layout' %}\n{% block content %}\n{% if csrf %}<p>never closed\n{% endblock %}", /^line \d+, column \d+: /],
+      ['sign-in', '<p>{{ portal.name | no_such_filter }}</p>', /^line 1, column 4: undefined filter: no_such_filter/],
+      ['layout', '<html>{% block content %}{% endblock %}{% include "/etc/passwd" %}</html>', /passwd/],
+      ['tickets', "{% layout 'missing-layout' %}{% block content %}x{% endblock %}", /missing-layout/],
+      ['email-text', '{{ heading }\n', /^line 1, column 1: /],
+    ];
+    for (const [name, source, message] of cases) {
+      const res = await call('PUT', `/api/v1/portals/${f.portalId}/templates/${name}`, { source });
+      expect(res.statusCode, source).toBe(400);
+      expect(res.json().errors[0].path).toBe('/body/source');
+      expect(res.json().errors[0].message, source).toMatch(message);
+    }
+    expect((await page(f, `/${f.slug}/sign-in`)).body).toContain('Welcome to Acme Help');
+    expect((await call('GET', `/api/v1/portals/${f.portalId}/templates/layout`)).json().custom).toBe(false);
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/nope`, { source: 'x' })).statusCode).toBe(400);
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/layout`, { source: 'x'.repeat(100_001) })).statusCode).toBe(400);
+    expect((await call('PUT', `/api/v1/portals/999999/templates/layout`, { source: 'x' })).statusCode).toBe(404);
+    const agent = await createStaff(t, { permissions: ['manage_settings'] });
+    expect((await call('GET', `/api/v1/portals/${f.portalId}/templates`, undefined, agent)).statusCode).toBe(403);
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/layout`, { source: 'x' }, agent)).statusCode).toBe(403);
+  });
+
+  test('P21 a preview renders sample data from the saved template or one to try, in a chosen language', async () => {
+    const f = await portal();
+    const saved = await call('POST', `/api/v1/portals/${f.portalId}/templates/tickets/preview`, {});
+    expect(saved.statusCode).toBe(200);
+    expect(saved.json().html).toContain('Printer says “PC LOAD LETTER”');
+    expect(saved.json().html).toContain('<caption>Showing 3 tickets</caption>');
+    const polish = await call('POST', `/api/v1/portals/${f.portalId}/templates/tickets/preview`, { language: 'pl' });
+    expect(polish.json().html).toContain('Wyświetlono 3 zgłoszenia');
+    const tried = await call('POST', `/api/v1/portals/${f.portalId}/templates/ticket/preview`, { source: "{% layout 'layout' %}{% block content %}<h1>Case {{ ticket.id }}</h1>{% endblock %}" });
+    expect(tried.json().html).toContain('<h1>Case 1042</h1>');
+    expect((await call('GET', `/api/v1/portals/${f.portalId}/templates/ticket`)).json().custom).toBe(false);
+    const email = await call('POST', `/api/v1/portals/${f.portalId}/templates/email-text/preview`, {});
+    expect(email.json().html).toContain('Reset your password');
+    const broken = await call('POST', `/api/v1/portals/${f.portalId}/templates/ticket/preview`, { source: '{% for x in %}' });
+    expect(broken.statusCode).toBe(400);
+  });
+
+  test('P11 the portal’s own email template carries its mail', async () => {
+    const f = await portal();
+    const source = '<html><body><p class="brand-mail">{{ portal.name }}</p><h1>{{ heading }}</h1>{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}{% if action %}<a href="{{ action.url }}">{{ action.label }}</a>{% endif %}</body></html>';
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/email-html`, { source })).statusCode).toBe(200);
+    await t.app.services.memberAccounts.requestPasswordReset((await t.app.services.portals.get(f.portalId)), f.email, await t.app.services.translations.translator(await t.app.services.portals.get(f.portalId), 'en'));
+    const mail = await t.app.deps.db.selectFrom('outbox').selectAll().where('to_address', '=', f.email).executeTakeFirstOrThrow();
+    expect(mail.html_body).toContain('<p class="brand-mail">Acme Help</p>');
+    expect(mail.html_body).toContain('/password-reset/');
+  });
+});
