@@ -1,7 +1,7 @@
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { seedDemo } from '../../src/demo/seed.js';
+import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
 import { OutboxWorker, smtpTransport } from '../../src/modules/mail/outbox-worker.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { freePort } from '../helpers/server-process.js';
@@ -140,4 +140,37 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     await other.close();
     await context.close();
   });
+  // Last: it closes the demo portal to everyone but the list's contacts.
+  test('P10 an invited contact sets a password from the emailed link and sees the company’s tickets; a member off the list is denied', async () => {
+    const s = t.app.services;
+    const globex = await t.app.deps.db.selectFrom('companies').select('id').where('name', 'like', 'Globex%').executeTakeFirstOrThrow();
+    const ivy = await s.contacts.create({ email: 'ivy@globex.example', firstName: 'Ivy', lastName: 'Invited', primaryCompanyId: globex.id });
+    const list = await s.lists.create({ name: 'Portal customers', kind: 'static' });
+    await s.lists.addMembers(list.id, [ivy.id]);
+    const portal = await t.app.deps.db.selectFrom('portals').select('id').where('domain', '=', 'portal.localhost').executeTakeFirstOrThrow();
+    await s.portals.update(portal.id, { accessListIds: [list.id] });
+    const link = await mailedLink('ivy@globex.example');
+    expect(sink.received.at(-1)!.parsed.subject).toBe('You are invited to Portico Demo Support');
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(link);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Choose a new password');
+    await page.getByLabel('New password').fill('ivy was invited here');
+    await page.getByRole('button', { name: 'Save the password' }).click();
+    await page.waitForURL(`${base}/tickets`);
+    expect(await page.locator('caption').innerText()).toBe('Showing 2 tickets');
+    await page.goto(link);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('This link cannot be used');
+    const outsider = await browser.newContext({ locale: 'en-US' });
+    const second = await outsider.newPage();
+    await second.goto(`${base}/tickets/sign-in`);
+    await second.getByLabel('Email', { exact: true }).fill('hank@globex.example');
+    await second.getByLabel('Password').fill(DEMO_PASSWORD);
+    await second.getByRole('button', { name: 'Sign in', exact: true }).click();
+    expect(await second.getByRole('heading', { level: 1 }).innerText()).toBe('Access denied');
+    expect(await seriousViolations(second)).toEqual([]);
+    await outsider.close();
+    await context.close();
+  });
+
 });

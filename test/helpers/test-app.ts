@@ -103,7 +103,7 @@ export async function createStaff(t: TestApp, options: { role?: Role; permission
 
 /** Every table's row count, to prove a refused request changed nothing. */
 export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
-  const tables = ['staff_users', 'staff_sessions', 'api_tokens', 'companies', 'contacts', 'contact_companies', 'contact_lists', 'list_members', 'pipelines', 'stages', 'ticket_properties', 'tickets', 'ticket_contacts', 'ticket_companies', 'inboxes', 'channels', 'threads', 'messages', 'attachments', 'engagements', 'engagement_targets', 'portals', 'members'] as const;
+  const tables = ['staff_users', 'staff_sessions', 'api_tokens', 'companies', 'contacts', 'contact_companies', 'contact_lists', 'list_members', 'pipelines', 'stages', 'ticket_properties', 'tickets', 'ticket_contacts', 'ticket_companies', 'inboxes', 'channels', 'threads', 'messages', 'attachments', 'engagements', 'engagement_targets', 'portals', 'members', 'member_sessions', 'one_time_tokens', 'consents', 'outbox', 'portal_access_lists', 'portal_templates', 'portal_messages'] as const;
   const out: Record<string, number> = {};
   for (const table of tables) {
     const row = await t.app.deps.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
