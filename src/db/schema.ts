@@ -299,7 +299,7 @@ export interface OutboxTable {
   sent_at: number | null;
 }
 
-export type TokenPurpose = 'verify' | 'invite' | 'reset' | 'magic';
+export type TokenPurpose = 'verify' | 'invite' | 'reset' | 'magic' | 'email';
 
 /** A member's one-time link: only its sha256 is kept. */
 export interface OneTimeTokensTable {
@@ -307,6 +307,7 @@ export interface OneTimeTokensTable {
   purpose: TokenPurpose;
   portal_id: number;
   member_id: number;
+  payload: string | null;
   expires_at: number;
   used_at: number | null;
   created_at: number;

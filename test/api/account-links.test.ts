@@ -255,6 +255,77 @@ describe.each(dialects)('emailed account links on %s', (dialect) => {
   });
 });
 
+describe.each(dialects)('changing the email address on %s', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test('P11 a member changes their email with the current password and a link to the new address; the old address is told', async () => {
+    const s = t.app.services;
+    const host = `${unique('mail').toLowerCase()}.example.com`;
+    const email = `${unique('old')}@example.com`;
+    const contact = await s.contacts.create({ email, firstName: 'Eddie' });
+    const p = await s.portals.create({ name: 'Acme Help', domain: host, consentText: 'ok' });
+    await s.portals.update(p.id, { enabled: true });
+    await s.portals.createMember(p.id, contact.id, PASSWORD);
+    const taken = (await s.contacts.create({ email: `${unique('taken')}@example.com` })).email;
+    const fresh = `${unique('new')}@example.com`;
+
+    const signIn = async (address: string) => {
+      const page = await t.app.inject({ method: 'GET', url: `/${p.slug}/sign-in`, headers: { host } });
+      const res = await t.app.inject({
+        method: 'POST', url: `/${p.slug}/sign-in`, remoteAddress: `10.33.0.${Math.floor(Math.random() * 250)}`,
+        headers: { host, cookie: `portico_form=${cookiesOf(page).portico_form!}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ email: address, password: PASSWORD, csrf: csrfOf(page.body) }).toString(),
+      });
+      return { status: res.statusCode, session: cookiesOf(res).portico_member };
+    };
+    const session = (await signIn(email)).session!;
+    const cookie = { cookie: `portico_member=${session}` };
+    const form = await t.app.inject({ method: 'GET', url: `/${p.slug}/account/email`, headers: { host, ...cookie } });
+    expect(form.body).toContain(`You sign in with ${email}.`);
+    const change = (fields: Record<string, string>) => t.app.inject({
+      method: 'POST', url: `/${p.slug}/account/email`, remoteAddress: `10.33.1.${Math.floor(Math.random() * 250)}`,
+      headers: { host, ...cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ ...fields, csrf: csrfOf(form.body) }).toString(),
+    });
+    for (const [fields, says] of [
+      [{ email: fresh, current: 'wrong' }, 'The current password is wrong.'],
+      [{ email: email.toUpperCase(), current: PASSWORD }, 'That is your address already.'],
+      [{ email: 'nope', current: PASSWORD }, 'Enter a valid email address.'],
+    ] as const) {
+      const res = await change(fields);
+      expect(res.statusCode).toBe(400);
+      expect(res.body).toContain(says);
+    }
+    const onTaken = await change({ email: taken, current: PASSWORD });
+    const onFresh = await change({ email: fresh, current: PASSWORD });
+    expect(onTaken.statusCode).toBe(200);
+    expect(onFresh.body.replaceAll(fresh, 'X')).toBe(onTaken.body.replaceAll(taken, 'X'));
+    const mailsTo = (to: string, kind: string) => t.app.deps.db.selectFrom('outbox').selectAll().where('to_address', '=', to).where('kind', '=', kind).execute();
+    expect(await mailsTo(taken, 'member.email')).toEqual([]);
+    const [confirm] = await mailsTo(fresh, 'member.email');
+    expect(confirm!.subject).toBe('Confirm your new email address for Acme Help');
+    // Nothing changes before the link.
+    expect((await signIn(email)).status).toBe(303);
+    const link = new URL(/https?:\/\/\S+/.exec(confirm!.text_body)![0]).pathname;
+    const done = await t.app.inject({ method: 'GET', url: link, headers: { host } });
+    expect(done.statusCode).toBe(200);
+    expect(done.body).toContain(`You now sign in with ${fresh}.`);
+    expect((await mailsTo(email, 'member.email-changed'))[0]!.text_body).toContain(fresh);
+    expect((await signIn(fresh)).status).toBe(303);
+    expect((await signIn(email)).status).toBe(401);
+    expect((await s.contacts.get(contact.id)).email).toBe(fresh);
+    expect((await t.app.inject({ method: 'GET', url: link, headers: { host } })).statusCode).toBe(400);
+    // The session that asked is still good.
+    expect((await t.app.inject({ method: 'GET', url: `/${p.slug}`, headers: { host, ...cookie } })).statusCode).toBe(200);
+  });
+});
+
 describe('the password policy', () => {
   test('P11 at least 8 characters as people count them, up to 256, no composition rules, no breached password', () => {
     expect(passwordProblem('1234567')).toBe('too_short');

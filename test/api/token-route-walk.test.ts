@@ -14,6 +14,7 @@ const PURPOSE_OF: Record<string, TokenPurpose> = {
   invitation: 'invite',
   'magic-link': 'magic',
   verify: 'verify',
+  'email-change': 'email',
 };
 
 describe.each(dialects)('the token routes on %s', (dialect) => {

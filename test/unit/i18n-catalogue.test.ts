@@ -181,6 +181,7 @@ describe('the default theme holds no words of its own', () => {
     notice: [{ ...common, heading: '«heading»', message: '«message»', action: { url: '/x', label: '«label»' } }],
     'password-reset': [{ ...common, member: null, email: '' }],
     'access-denied': [{ ...common, member: null, heading: '«heading»', message: '«message»' }],
+    'change-email': [{ ...common, current_email: '«current»', email: '«email»', error: '«error»' }],
     register: [{ ...common, member: null, consent_html: '<p>«consent»</p>', consent_label: '«label»', name: '«name»', email: '«email»', consent: true, error: '«error»' }],
     'password-set': [{ ...common, member: { name: '«member»', can_change_password: true }, heading: '«heading»', action: '/x', needs_current: true, email: '«email»', error: '«error»' }],
     tickets: [

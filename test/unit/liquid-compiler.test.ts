@@ -21,7 +21,7 @@ registerThemeFilters(theme);
 const english = new Translator('en', 'UTC');
 const polish = new Translator('pl', 'Europe/Warsaw');
 const languages = [{ code: 'en', name: 'English', current: true }, { code: 'pl', name: 'Polski', current: false }];
-const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'register', 'access-denied'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
 
 type Outcome = { html: string } | { threw: true };
 function outcome(render: () => unknown): Outcome {
@@ -146,6 +146,10 @@ const realisticData: Record<(typeof PAGES)[number], object[]> = {
     { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', heading: 'Gone', message: 'Ask again', action: { url: '/acme/sign-in?x=<y>', label: 'Again & again' }, page_title: 'Gone' },
   ],
   'password-reset': [{ portal, member: null, csrf: 'c', page_title: 'Reset', email: '' }, { portal, member: null, csrf: 'c', page_title: 'Reset', email: '"x"@y.z' }],
+  'change-email': [
+    { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', page_title: 'Change', current_email: 'c@x.y', email: '' },
+    { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', page_title: 'Change', current_email: 'c@x.y', email: '<new>@x.y', error: 'Wrong <pw>' },
+  ],
   'access-denied': [{ portal, member: null, csrf: '', heading: 'Access denied', message: 'Not on <the> list', page_title: 'Access denied' }],
   register: [
     { portal, member: null, csrf: 'c', page_title: 'Register', consent_html: '<p>We use <a href="https://x.example/p">data</a></p>', consent_label: 'I agree & <so>', name: '', email: '', consent: false },

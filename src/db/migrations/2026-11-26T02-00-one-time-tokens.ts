@@ -1,17 +1,18 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * One-time tokens of portal members (password reset, magic link, and the registration and
- * invitation links to come): only a hash is stored; each is single use and expires. Frozen once
- * merged.
+ * One-time tokens of portal members (registration, invitation, password reset, magic link,
+ * email change): only a hash is stored; each is single use and expires. Frozen once merged.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('one_time_tokens')
     .addColumn('token_hash', 'text', (c) => c.primaryKey())
-    .addColumn('purpose', 'text', (c) => c.notNull().check(sql`purpose in ('verify', 'invite', 'reset', 'magic')`))
+    .addColumn('purpose', 'text', (c) => c.notNull().check(sql`purpose in ('verify', 'invite', 'reset', 'magic', 'email')`))
     .addColumn('portal_id', 'integer', (c) => c.notNull().references('portals.id').onDelete('cascade'))
     .addColumn('member_id', 'integer', (c) => c.notNull().references('members.id').onDelete('cascade'))
+    // What the link confirms, where it carries something: the new address of an email change.
+    .addColumn('payload', 'text')
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('used_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())

@@ -72,35 +72,38 @@ export class ContactsService {
     return repo.findContactByEmailKey(db, emailKey(email));
   }
 
-  async update(id: number, patch: ContactPatch): Promise<repo.ContactRow> {
+  update(id: number, patch: ContactPatch): Promise<repo.ContactRow> {
+    return this.deps.db.transaction().execute((tx) => this.updateIn(tx, id, patch));
+  }
+
+  /** Changes a contact in the caller's transaction (a member confirming a new email address). */
+  async updateIn(tx: Tx, id: number, patch: ContactPatch): Promise<repo.ContactRow> {
     const now = this.deps.clock.now();
-    return this.deps.db.transaction().execute(async (tx) => {
-      await this.get(id, tx);
-      const set: RowUpdate<'contacts'> = { updated_at: now };
-      if (patch.email !== undefined) {
-        set.email = patch.email.trim();
-        set.email_key = emailKey(patch.email);
-      }
-      if (patch.firstName !== undefined) set.first_name = blankToNull(patch.firstName) ?? null;
-      if (patch.lastName !== undefined) set.last_name = blankToNull(patch.lastName) ?? null;
-      if (patch.phone !== undefined) set.phone = blankToNull(patch.phone) ?? null;
-      if (patch.primaryCompanyId !== undefined) {
-        if (patch.primaryCompanyId !== null) await requireCompanies(tx, [patch.primaryCompanyId], '/body/primaryCompanyId');
-        set.primary_company_id = patch.primaryCompanyId;
-      }
-      let contact: repo.ContactRow | undefined;
-      try {
-        contact = await repo.updateContact(tx, id, set);
-      } catch (error) {
-        if (isUniqueViolation(error)) throw emailTaken();
-        throw error;
-      }
-      if (contact === undefined) throw errors.notFound('contact');
-      // The primary company is always among the contact's companies.
-      if (contact.primary_company_id !== null) await repo.linkCompany(tx, id, contact.primary_company_id, now);
-      await this.lists.refreshContact(tx, id);
-      return contact;
-    });
+    await this.get(id, tx);
+    const set: RowUpdate<'contacts'> = { updated_at: now };
+    if (patch.email !== undefined) {
+      set.email = patch.email.trim();
+      set.email_key = emailKey(patch.email);
+    }
+    if (patch.firstName !== undefined) set.first_name = blankToNull(patch.firstName) ?? null;
+    if (patch.lastName !== undefined) set.last_name = blankToNull(patch.lastName) ?? null;
+    if (patch.phone !== undefined) set.phone = blankToNull(patch.phone) ?? null;
+    if (patch.primaryCompanyId !== undefined) {
+      if (patch.primaryCompanyId !== null) await requireCompanies(tx, [patch.primaryCompanyId], '/body/primaryCompanyId');
+      set.primary_company_id = patch.primaryCompanyId;
+    }
+    let contact: repo.ContactRow | undefined;
+    try {
+      contact = await repo.updateContact(tx, id, set);
+    } catch (error) {
+      if (isUniqueViolation(error)) throw emailTaken();
+      throw error;
+    }
+    if (contact === undefined) throw errors.notFound('contact');
+    // The primary company is always among the contact's companies.
+    if (contact.primary_company_id !== null) await repo.linkCompany(tx, id, contact.primary_company_id, now);
+    await this.lists.refreshContact(tx, id);
+    return contact;
   }
 
   async delete(id: number): Promise<void> {

@@ -91,9 +91,9 @@ export class MemberAccountService {
   }
 
   /** Issues a token of `purpose` for the member and writes the mail carrying its link, in `tx`. */
-  private async mailToken(tx: Conn, portal: PortalRow, member: { id: number; email: string; first_name: string | null; last_name: string | null }, purpose: TokenPurpose, tr: Translator, compose: (url: string) => EmailContent): Promise<void> {
-    const token = await issueToken(tx, purpose, portal.id, member.id, this.deps.clock.now());
-    const path = { reset: '/password-reset/', magic: '/magic-link/', verify: '/verify/', invite: '/invitation/' }[purpose] + token;
+  private async mailToken(tx: Conn, portal: PortalRow, member: { id: number; email: string; first_name: string | null; last_name: string | null }, purpose: TokenPurpose, tr: Translator, compose: (url: string) => EmailContent, payload: string | null = null): Promise<void> {
+    const token = await issueToken(tx, purpose, portal.id, member.id, this.deps.clock.now(), payload);
+    const path = { reset: '/password-reset/', magic: '/magic-link/', verify: '/verify/', invite: '/invitation/', email: '/email-change/' }[purpose] + token;
     await this.mail(tx, portal, member, `member.${purpose}`, tr, compose(portalUrl(this.deps, portal, path)));
   }
 
@@ -283,6 +283,61 @@ export class MemberAccountService {
       if (member.verified_at === null) await tx.updateTable('members').set({ verified_at: this.deps.clock.now() }).where('id', '=', row.member_id).execute();
       return this.sessionIfAllowed(tx, portal, row.member_id, meta);
     });
+  }
+
+  /**
+   * P11: a signed-in member asks to change their email address, proving their password. The new
+   * address gets a link (24 hours); nothing changes until it is followed. An address another
+   * contact has gets no mail, and the member is told the same as for any other.
+   */
+  async requestEmailChange(portal: PortalRow, memberId: number, current: string, newEmail: string, tr: Translator): Promise<void> {
+    const member = await this.deps.db.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
+      .select(['m.id', 'm.password_hash', 'c.email', 'c.first_name', 'c.last_name']).where('m.id', '=', memberId).executeTakeFirstOrThrow();
+    if (member.password_hash === null || !(await verifyPassword(member.password_hash, current))) {
+      throw new AppError(400, 'WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/current', message: 'is not the current password' }]).forPage('password.wrongCurrent');
+    }
+    const email = newEmail.trim();
+    if (!isMailAddress(email)) throw errors.validation([{ path: '/body/email', message: 'is not an email address' }]).forPage('register.emailInvalid');
+    if (emailKey(email) === emailKey(member.email)) throw errors.validation([{ path: '/body/email', message: 'is the current address' }]).forPage('emailChange.same');
+    await this.deps.db.transaction().execute(async (tx) => {
+      const taken = await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(email)).executeTakeFirst();
+      if (taken !== undefined || (await this.recipientSaturated(tx, email, 'member.email'))) return;
+      const values = { portal: portal.name };
+      await this.mailToken(tx, portal, { ...member, email }, 'email', tr, (url) => ({
+        subject: tr.t('email.emailChange.subject', values),
+        heading: tr.t('email.emailChange.heading'),
+        paragraphs: [tr.t('email.emailChange.intro', values)],
+        action: { url, label: tr.t('email.emailChange.action') },
+        after: [tr.t('email.emailChange.ignore')],
+      }), email);
+    });
+  }
+
+  /**
+   * Follows an email change link: the contact's address becomes the new one (if nobody took it
+   * meanwhile) and the old address is told. Undefined when the link cannot be used.
+   */
+  async confirmEmailChange(portal: PortalRow, token: string, tr: Translator): Promise<string | undefined> {
+    const attempt = this.deps.db.transaction().execute(async (tx) => {
+      const row = await consumeToken(tx, 'email', portal.id, token, this.deps.clock.now());
+      if (row?.payload === undefined || row.payload === null) return undefined;
+      const member = await tx.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
+        .select(['m.contact_id', 'm.disabled_at', 'c.email', 'c.first_name', 'c.last_name']).where('m.id', '=', row.member_id).executeTakeFirst();
+      if (member === undefined || member.disabled_at !== null) return undefined;
+      await this.contacts.updateIn(tx, member.contact_id, { email: row.payload });
+      const values = { portal: portal.name, email: row.payload };
+      await this.mail(tx, portal, member, 'member.email-changed', tr, {
+        subject: tr.t('email.emailChanged.subject', values), heading: tr.t('email.emailChanged.heading'), paragraphs: [tr.t('email.emailChanged.intro', values)],
+      });
+      return row.payload;
+    });
+    try {
+      return await attempt;
+    } catch (error) {
+      // Taken by another contact since the link was sent: nothing changed.
+      if (error instanceof AppError && error.status === 409) return undefined;
+      throw error;
+    }
   }
 
   /** P11: a signed-in member changes their password, proving the current one; their other sessions end. */

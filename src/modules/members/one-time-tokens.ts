@@ -8,6 +8,7 @@ export const TOKEN_TTL_MS: Record<TokenPurpose, number> = {
   magic: 15 * 60_000,
   verify: 24 * 60 * 60_000,
   invite: 7 * 24 * 60 * 60_000,
+  email: 24 * 60 * 60_000,
 };
 
 export type TokenRow = Row<'one_time_tokens'>;
@@ -19,12 +20,12 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
  * A new one-time link for a member: 256 random bits, of which only the sha256 is stored. Any
  * earlier unused link of the same purpose stops working, so only the newest email counts.
  */
-export async function issueToken(db: Conn, purpose: TokenPurpose, portalId: number, memberId: number, now: number): Promise<string> {
+export async function issueToken(db: Conn, purpose: TokenPurpose, portalId: number, memberId: number, now: number, payload: string | null = null): Promise<string> {
   await db.updateTable('one_time_tokens').set({ used_at: now })
     .where('member_id', '=', memberId).where('purpose', '=', purpose).where('used_at', 'is', null).execute();
   const token = randomToken(32);
   await db.insertInto('one_time_tokens').values({
-    token_hash: sha256Hex(token), purpose, portal_id: portalId, member_id: memberId, expires_at: now + TOKEN_TTL_MS[purpose], created_at: now,
+    token_hash: sha256Hex(token), purpose, portal_id: portalId, member_id: memberId, payload, expires_at: now + TOKEN_TTL_MS[purpose], created_at: now,
   }).execute();
   return token;
 }

@@ -42,6 +42,10 @@ const RegisterForm = Type.Object(
   },
   { additionalProperties: false },
 );
+const ChangeEmailForm = Type.Object(
+  { email: Type.String({ maxLength: 1000 }), current: Type.String({ maxLength: 1024 }), csrf: Type.String({ maxLength: 100 }) },
+  { additionalProperties: false },
+);
 const ChangePasswordForm = Type.Object(
   { current: Type.String({ maxLength: 1024 }), password: Type.String({ maxLength: 1024 }), csrf: Type.String({ maxLength: 100 }) },
   { additionalProperties: false },
@@ -222,6 +226,52 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     const portal = kit.portalOf(request, request.params.slug);
     if (!signInMethods(portal).magic_link) throw errors.routeNotFound();
     return finish(request, reply, portal, await account.signInWithLink(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] }), 'sign-in');
+  });
+
+  // A signed-in member changes their email address (P11): the current password, then a link to the new one.
+  const emailPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, member: MemberPrincipal, values: Record<string, unknown>, status = 200) => {
+    const tr = await kit.translator(request, portal);
+    return kit.html(reply, kit.render(request, 'change-email', portal, tr, { page_title: tr.t('emailChange.title'), current_email: member.email, email: '', ...values }), status);
+  };
+
+  app.get('/:slug/account/email', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams },
+  }, async (request, reply) => {
+    const { portal, member } = kit.signedIn(request, request.params.slug);
+    passwordMethod(portal);
+    return emailPage(request, reply, portal, member, {});
+  });
+
+  app.post('/:slug/account/email', {
+    config: { access: 'member', rateLimit: LINK_LIMIT },
+    schema: { hide: true, params: SlugParams, body: ChangeEmailForm },
+  }, async (request, reply) => {
+    const { portal, member } = kit.signedIn(request, request.params.slug);
+    passwordMethod(portal);
+    if (!safeEqual(request.body.csrf, member.session.csrfToken)) throw errors.csrf();
+    const tr = await kit.translator(request, portal);
+    try {
+      await account.requestEmailChange(portal, member.viewer.memberId, request.body.current, request.body.email, tr);
+    } catch (error) {
+      if (!(error instanceof AppError) || error.pageMessage === undefined || (error.code !== 'VALIDATION_FAILED' && error.code !== 'WRONG_PASSWORD')) throw error;
+      return emailPage(request, reply, portal, member, { email: request.body.email, error: tr.t(error.pageMessage.key) }, 400);
+    }
+    const heading = tr.t('reset.sent.title');
+    return kit.html(reply, kit.render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('emailChange.sent.message', { email: request.body.email.trim() }) }));
+  });
+
+  // The link in the mail to the new address; works signed in or not.
+  app.get('/:slug/email-change/:token', {
+    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    schema: { hide: true, params: TokenParams },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    const tr = await kit.translator(request, portal);
+    const email = await account.confirmEmailChange(portal, request.params.token, tr);
+    if (email === undefined) return invalidLink(request, reply, portal, 'sign-in');
+    const heading = tr.t('emailChange.done.title');
+    return kit.html(reply, kit.render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('emailChange.done.message', { email }), action: { url: `/${portal.slug}`, label: tr.t('ticket.back') } }));
   });
 
   // A signed-in member changes their password with the current one.

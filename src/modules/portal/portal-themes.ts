@@ -44,6 +44,8 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
       return { page: 'password-reset', context: { ...common, member: null, page_title: tr.t('reset.title'), email: '' } };
     case 'password-set':
       return { page: 'password-set', context: { ...common, member: null, page_title: tr.t('password.title'), heading: tr.t('password.title'), action: '/tickets/password-reset/sample', needs_current: false } };
+    case 'change-email':
+      return { page: 'change-email', context: { ...common, page_title: tr.t('emailChange.title'), current_email: 'cora@example.com', email: '' } };
     case 'register':
       return { page: 'register', context: { ...common, member: null, page_title: tr.t('register.title'), consent_html: '<p>We use your name and email to answer your requests.</p>', consent_label: 'I agree', name: '', email: '', consent: false } };
     case 'email-html':
