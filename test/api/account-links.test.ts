@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { passwordProblem } from '../../src/security/password-policy.js';
 import { createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
-import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+import { cookiesOf, csrfOf, postPortalForm } from '../helpers/portal-forms.js';
 
 // P11 (password reset, changing a password), X2 (magic links), and the emailed links' rules:
 // single use, expiring, only the newest works, only on its own portal, limited per recipient and
@@ -43,16 +43,7 @@ describe.each(dialects)('emailed account links on %s', (dialect) => {
   const get = (f: Fixture, url: string, headers: Record<string, string> = {}, ip = freshIp()) =>
     t.app.inject({ method: 'GET', url, headers: { host: f.host, ...headers }, remoteAddress: ip });
 
-  /** A pre-sign-in form posted as a browser would: its page first (for the CSRF cookie), then the form. */
-  async function postForm(f: Fixture, pageUrl: string, action: string, fields: Record<string, string>, ip = freshIp()) {
-    const page = await get(f, pageUrl, {}, ip);
-    const form = cookiesOf(page).portico_form!;
-    return t.app.inject({
-      method: 'POST', url: action, remoteAddress: ip,
-      headers: { host: f.host, cookie: `portico_form=${form}`, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ ...fields, csrf: csrfOf(page.body) }).toString(),
-    });
-  }
+  const postForm = (f: Fixture, pageUrl: string, action: string, fields: Record<string, string>, ip = freshIp()) => postPortalForm(t.app, f.host, pageUrl, action, fields, { ip });
 
   async function signIn(f: Fixture, password = PASSWORD) {
     const res = await postForm(f, `/${f.slug}/sign-in`, `/${f.slug}/sign-in`, { email: f.email, password, next: `/${f.slug}` });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
-import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+import { cookiesOf, postPortalForm } from '../helpers/portal-forms.js';
 
 // P10: access by contact lists. The admin names lists; their contacts are invited by mail with
 // a link to set a password (7 days, the newest link only); joining a list later invites; leaving
@@ -47,15 +47,7 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     return new URL(url).pathname;
   }
   const get = (f: Fixture, url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers: { host: f.host, ...headers }, remoteAddress: freshIp() });
-  async function postForm(f: Fixture, pageUrl: string, action: string, fields: Record<string, string>) {
-    const ip = freshIp();
-    const page = await t.app.inject({ method: 'GET', url: pageUrl, headers: { host: f.host }, remoteAddress: ip });
-    return t.app.inject({
-      method: 'POST', url: action, remoteAddress: ip,
-      headers: { host: f.host, cookie: `portico_form=${cookiesOf(page).portico_form!}`, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ ...fields, csrf: csrfOf(page.body) }).toString(),
-    });
-  }
+  const postForm = (f: Fixture, pageUrl: string, action: string, fields: Record<string, string>) => postPortalForm(t.app, f.host, pageUrl, action, fields, { ip: freshIp() });
   const signIn = (f: Fixture, email: string, password: string) => postForm(f, `/${f.slug}/sign-in`, `/${f.slug}/sign-in`, { email, password, next: `/${f.slug}` });
   const memberOf = (f: Fixture, contactId: number) => t.app.deps.db.selectFrom('members').selectAll().where('portal_id', '=', f.portalId).where('contact_id', '=', contactId).executeTakeFirst();
 

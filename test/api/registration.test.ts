@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestApp, dialects, rowCounts, unique, type TestApp } from '../helpers/test-app.js';
-import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+import { cookiesOf, postPortalForm } from '../helpers/portal-forms.js';
 
 // P9 self-registration, P14 the consent notice and its checkbox, P29 the consent record; the
 // email verified by a link before any ticket shows.
@@ -39,25 +39,11 @@ describe.each(dialects)('self-registration on %s', (dialect) => {
 
   const get = (f: Fixture, url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers: { host: f.host, ...headers }, remoteAddress: freshIp() });
 
-  async function register(f: Fixture, fields: Record<string, string>, options: { csrf?: string } = {}) {
-    const ip = freshIp();
-    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/register`, headers: { host: f.host }, remoteAddress: ip });
-    const form = cookiesOf(page).portico_form!;
-    return t.app.inject({
-      method: 'POST', url: `/${f.slug}/register`, remoteAddress: ip,
-      headers: { host: f.host, cookie: `portico_form=${form}`, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ ...fields, csrf: options.csrf ?? csrfOf(page.body) }).toString(),
-    });
-  }
+  const register = (f: Fixture, fields: Record<string, string>, options: { csrf?: string } = {}) =>
+    postPortalForm(t.app, f.host, `/${f.slug}/register`, `/${f.slug}/register`, fields, { ip: freshIp(), ...options });
 
   async function signIn(f: Fixture, email: string, password: string) {
-    const ip = freshIp();
-    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in`, headers: { host: f.host }, remoteAddress: ip });
-    const res = await t.app.inject({
-      method: 'POST', url: `/${f.slug}/sign-in`, remoteAddress: ip,
-      headers: { host: f.host, cookie: `portico_form=${cookiesOf(page).portico_form!}`, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ email, password, csrf: csrfOf(page.body), next: `/${f.slug}` }).toString(),
-    });
+    const res = await postPortalForm(t.app, f.host, `/${f.slug}/sign-in`, `/${f.slug}/sign-in`, { email, password, next: `/${f.slug}` }, { ip: freshIp() });
     return { res, session: cookiesOf(res).portico_member };
   }
 

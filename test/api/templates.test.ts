@@ -119,11 +119,11 @@ describe.each(dialects)('portal templates on %s', (dialect) => {
 
   test('P11 the portal’s own email template carries its mail', async () => {
     const f = await portal();
-    const source = '<html><body><p class="brand-mail">{{ portal.name }}</p><h1>{{ heading }}</h1>{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}{% if action %}<a href="{{ action.url }}">{{ action.label }}</a>{% endif %}</body></html>';
+    const source = '<html><body><p class="brand-mail">{{ portal.name }}{% if kind == "member.reset" %} (reset){% endif %}</p><h1>{{ heading }}</h1>{% for p in paragraphs %}<p>{{ p }}</p>{% endfor %}{% if action %}<a href="{{ action.url }}">{{ action.label }}</a>{% endif %}</body></html>';
     expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/email-html`, { source })).statusCode).toBe(200);
     await t.app.services.memberAccounts.requestPasswordReset((await t.app.services.portals.get(f.portalId)), f.email, await t.app.services.translations.translator(await t.app.services.portals.get(f.portalId), 'en'));
     const mail = await t.app.deps.db.selectFrom('outbox').selectAll().where('to_address', '=', f.email).executeTakeFirstOrThrow();
-    expect(mail.html_body).toContain('<p class="brand-mail">Acme Help</p>');
+    expect(mail.html_body).toContain('<p class="brand-mail">Acme Help (reset)</p>');
     expect(mail.html_body).toContain('/password-reset/');
   });
 });

@@ -101,10 +101,10 @@ export class MemberAccountService {
     const theme = await this.themes.themeFor(portal, tx);
     let mail: { html: string; text: string };
     try {
-      mail = theme.renderEmail(portal, content, tr);
+      mail = theme.renderEmail(portal, { ...content, kind }, tr);
     } catch {
       // The portal's own email template failed on this mail: the default one carries it.
-      mail = this.themes.defaultTheme.renderEmail(portal, content, tr);
+      mail = this.themes.defaultTheme.renderEmail(portal, { ...content, kind }, tr);
     }
     const { html, text } = mail;
     const name = [member.first_name, member.last_name].filter((p) => p !== null && p !== '').join(' ');

@@ -139,6 +139,7 @@ export function render(theme: Theme, portal: PortalRow, name: TemplateName, tr: 
   const { page, context } = sampleContext(name, tr);
   if (page !== 'email') return theme.render(page, portal, context, tr);
   const mail = theme.renderEmail(portal, {
+    kind: 'member.reset',
     subject: tr.t('email.reset.subject', { portal: portal.name }), heading: tr.t('email.reset.heading'), paragraphs: [tr.t('email.reset.intro', { portal: portal.name })],
     action: { url: `https://${portal.domain ?? 'support.example.com'}/${portal.slug}/password-reset/sample`, label: tr.t('email.reset.action') }, after: [tr.t('email.reset.ignore')],
   }, tr);

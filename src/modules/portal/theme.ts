@@ -76,6 +76,8 @@ export type Page = (typeof PAGES)[number];
 
 /** What an email says; every string already in the recipient's language. */
 export interface EmailContent {
+  /** Which mail this is (member.invite, member.reset, …): a portal's own template may branch on it. */
+  kind?: string;
   subject: string;
   heading: string;
   paragraphs: string[];
@@ -145,7 +147,7 @@ export class Theme {
   renderEmail(portal: PortalRow, mail: EmailContent, translator: Translator): { html: string; text: string } {
     const b = brandingOf(portal);
     const primary = typeof b.primaryColor === 'string' && /^#[0-9a-fA-F]{6}$/.test(b.primaryColor) ? b.primaryColor : '#2454d6';
-    const env = () => withTranslator({ ...mail, action: mail.action ?? null, after: mail.after ?? [], primary, portal: this.portalContext(portal), lang: translator.language }, translator);
+    const env = () => withTranslator({ ...mail, kind: mail.kind ?? '', action: mail.action ?? null, after: mail.after ?? [], primary, portal: this.portalContext(portal), lang: translator.language }, translator);
     return { html: this.emailHtml.render(env()), text: this.emailText.render(env()).replace(/\n{3,}/g, '\n\n') };
   }
 
