@@ -124,7 +124,7 @@ describe.each(dialects)('emailed account links on %s', (dialect) => {
     const attempts = [
       { url: first, why: 'replaced by a newer link' },
       { url: `/${other.slug}/password-reset/${token}`, why: 'another portal', fixture: other },
-      { url: `/${f.slug}/password-reset/${token.slice(0, -1)}A`, why: 'forged' },
+      { url: `/${f.slug}/password-reset/${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`, why: 'forged' },
       { url: `/${f.slug}/password-reset/${'x'.repeat(200)}`, why: 'too long' },
       { url: `/${f.slug}/password-reset/%00%0d%0a`, why: 'control characters' },
       { url: `/${f.slug}/password-reset/..%2F..%2Fetc`, why: 'a path' },

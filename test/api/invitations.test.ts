@@ -148,7 +148,7 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     const registered = await postForm(f, `/${f.slug}/register`, `/${f.slug}/register`, { name: 'Out Sider', email, password: 'an outsider passphrase', consent: 'yes' });
     expect(registered.statusCode).toBe(200);
     const text = (await mails(email, 'member.verify'))[0]!.text_body;
-    const verified = await get(f, new URL(/https?:\/\/\S+/.exec(text)![0]).pathname);
+    const verified = await get(f, new URL(/https?:\/\/\S+/.exec(text)![0]).pathname, { cookie: `portico_registration=${cookiesOf(registered).portico_registration!}` });
     expect(verified.statusCode).toBe(403);
     expect(verified.body).toContain('Access denied');
     expect(cookiesOf(verified).portico_member).toBeUndefined();

@@ -13,7 +13,7 @@ import type { EmailContent } from '../portal/theme.js';
 import type { PortalThemes } from '../portal/portal-themes.js';
 import type { MemberAuthService, SessionMeta } from './member-auth.service.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
-import { sha256Hex } from '../../security/secrets.js';
+import { safeEqual, sha256Hex } from '../../security/secrets.js';
 import { isMailAddress } from '../mail/outbox.service.js';
 import { consumeToken, issueToken, peekToken } from './one-time-tokens.js';
 import { mayUsePortal } from './access-lists.js';
@@ -128,7 +128,7 @@ export class MemberAccountService {
    * recorded, and a link to confirm the address is mailed. An address that already has a sign-in
    * here gets a notice by mail instead; the visitor sees the same page either way.
    */
-  async register(portal: PortalRow, input: { name: string; email: string; password: string; consent: boolean; ip: string }, tr: Translator): Promise<void> {
+  async register(portal: PortalRow, input: { name: string; email: string; password: string; consent: boolean; ip: string; browser: string }, tr: Translator): Promise<void> {
     if (portal.self_registration !== 1) throw errors.routeNotFound();
     const name = input.name.trim();
     const email = input.email.trim();
@@ -164,7 +164,7 @@ export class MemberAccountService {
         : (await tx.updateTable('members').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', existing.id).returning('id').executeTakeFirstOrThrow()).id;
       await tx.insertInto('consents').values({ portal_id: portal.id, member_id: memberId, version: sha256Hex(`${notice}\n${label}`), notice, label, accepted: 1, ip: input.ip, created_at: now }).execute();
       if (await this.recipientSaturated(tx, contact.email, 'member.verify')) return;
-      await this.mailToken(tx, portal, { ...contact, id: memberId }, 'verify', tr, this.verifyMail(portal, tr));
+      await this.mailToken(tx, portal, { ...contact, id: memberId }, 'verify', tr, this.verifyMail(portal, tr), sha256Hex(input.browser));
     });
     try {
       await attempt();
@@ -191,17 +191,22 @@ export class MemberAccountService {
   }
 
   /** A registered member who signs in before confirming: a new link (within the limits). */
-  async resendVerification(portal: PortalRow, memberId: number, tr: Translator): Promise<string> {
+  async resendVerification(portal: PortalRow, memberId: number, tr: Translator, browser: string): Promise<string> {
     return this.deps.db.transaction().execute(async (tx) => {
       const member = await tx.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
         .select(['m.id', 'c.email', 'c.first_name', 'c.last_name']).where('m.id', '=', memberId).executeTakeFirstOrThrow();
-      if (!(await this.recipientSaturated(tx, member.email, 'member.verify'))) await this.mailToken(tx, portal, member, 'verify', tr, this.verifyMail(portal, tr));
+      if (!(await this.recipientSaturated(tx, member.email, 'member.verify'))) await this.mailToken(tx, portal, member, 'verify', tr, this.verifyMail(portal, tr), sha256Hex(browser));
       return member.email;
     });
   }
 
-  /** Follows the registration link: the address is confirmed and the member signed in. */
-  async verify(portal: PortalRow, token: string, meta: SessionMeta): Promise<LinkOutcome> {
+  /**
+   * Follows the registration link: the address is confirmed. In the browser that registered
+   * (its cookie matches the link), the member is signed in. Anywhere else the password chosen at
+   * registration is dropped and the one who holds the mailbox chooses a new one: whoever
+   * registered someone else's address never learns a password that opens it.
+   */
+  async verify(portal: PortalRow, token: string, browser: string | undefined, meta: SessionMeta): Promise<LinkOutcome | { choosePassword: string }> {
     return this.deps.db.transaction().execute(async (tx) => {
       const now = this.deps.clock.now();
       const row = await consumeToken(tx, 'verify', portal.id, token, now);
@@ -209,7 +214,11 @@ export class MemberAccountService {
       const member = await tx.updateTable('members').set({ verified_at: now, updated_at: now })
         .where('id', '=', row.member_id).where('disabled_at', 'is', null).returning('id').executeTakeFirst();
       if (member === undefined) return undefined;
-      return this.sessionIfAllowed(tx, portal, row.member_id, meta);
+      const sameBrowser = row.payload !== null && browser !== undefined && safeEqual(row.payload, sha256Hex(browser));
+      if (sameBrowser) return this.sessionIfAllowed(tx, portal, row.member_id, meta);
+      await tx.updateTable('members').set({ password_hash: null }).where('id', '=', row.member_id).execute();
+      await tx.deleteFrom('member_sessions').where('member_id', '=', row.member_id).execute();
+      return { choosePassword: await issueToken(tx, 'reset', portal.id, row.member_id, now) };
     });
   }
 

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { AppError, errors } from '../../errors.js';
 import { memberCookieName } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
-import { safeEqual } from '../../security/secrets.js';
+import { randomToken, safeEqual } from '../../security/secrets.js';
 import type { Translator } from '../i18n/translator.js';
 import type { LinkOutcome, MemberAccountService } from '../members/account.service.js';
 import { signInMethods } from '../members/account.service.js';
@@ -50,6 +50,16 @@ const ChangePasswordForm = Type.Object(
   { current: Type.String({ maxLength: 1024 }), password: Type.String({ maxLength: 1024 }), csrf: Type.String({ maxLength: 100 }) },
   { additionalProperties: false },
 );
+
+/** Marks the browser that registered, so the emailed link signs in there and only there. */
+export const REGISTRATION_COOKIE = 'portico_registration';
+
+/** A new random proof of this browser, set as a cookie for a day; its hash goes into the link. */
+export function browserProof(request: FastifyRequest, reply: FastifyReply): string {
+  const proof = randomToken(32);
+  reply.setCookie(REGISTRATION_COOKIE, proof, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', maxAge: 24 * 3600 });
+  return proof;
+}
 
 /**
  * Requests for emailed links are limited per address here (and per recipient in the service), so
@@ -186,7 +196,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     const tr = await kit.translator(request, portal);
     const { name, email, password, consent } = request.body;
     try {
-      await account.register(portal, { name, email, password, consent: consent === 'yes', ip: request.ip }, tr);
+      await account.register(portal, { name, email, password, consent: consent === 'yes', ip: request.ip, browser: browserProof(request, reply) }, tr);
     } catch (error) {
       if (!(error instanceof AppError) || error.code !== 'VALIDATION_FAILED' || error.pageMessage === undefined) throw error;
       // What the visitor typed stays (never the password), with what is wrong.
@@ -201,7 +211,14 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
-    return finish(request, reply, portal, await account.verify(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] }), 'sign-in');
+    const browser = request.server.parseCookie(request.headers.cookie ?? '')[REGISTRATION_COOKIE];
+    const outcome = await account.verify(portal, request.params.token, browser, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    if (outcome !== undefined) reply.clearCookie(REGISTRATION_COOKIE, { path: '/' });
+    // Opened in another browser than the one that registered: the mailbox's holder sets the password.
+    if (outcome !== undefined && outcome !== 'denied' && 'choosePassword' in outcome) {
+      return reply.code(303).header('location', `/${portal.slug}/password-reset/${outcome.choosePassword}`).header('cache-control', 'no-store').send();
+    }
+    return finish(request, reply, portal, outcome, 'sign-in');
   });
 
   // Magic links (X2): ask for one, then follow it.

@@ -23,7 +23,7 @@ import { chooseLanguage, LANGUAGE_COOKIE, offeredLanguages, type TranslationsSer
 import type { Translator } from '../i18n/translator.js';
 import { isLanguage } from '../i18n/catalogue.js';
 import { signInMethods, type MemberAccountService } from '../members/account.service.js';
-import { accountRoutes } from './account.routes.js';
+import { accountRoutes, browserProof } from './account.routes.js';
 
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -235,7 +235,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       if (error instanceof EmailNotVerified) {
         // The right password for an address never confirmed: a new link, and a page saying so.
         const tr = await translatorFor(pageServices, request, portal);
-        const email = await account.resendVerification(portal, error.memberId, tr);
+        const email = await account.resendVerification(portal, error.memberId, tr, browserProof(request, reply));
         const heading = tr.t('signIn.unverified.title');
         return html(reply, render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('signIn.unverified.message', { email }) }), 403);
       }
