@@ -156,14 +156,6 @@ export class OutboxWorker {
     }
   }
 
-  /** Sends now rather than at the next poll (after a commit that queued mail). */
-  kick(): void {
-    if (this.stopped || this.timer === undefined) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => { this.tick(); }, 0);
-    this.timer.unref();
-  }
-
   private tick(): void {
     this.running ??= this.runOnce().catch((err: unknown) => {
       this.log.error({ err }, 'outbox round failed');
