@@ -4,6 +4,8 @@ import { errors } from '../../errors.js';
 import { isLanguage } from '../i18n/catalogue.js';
 import type { TranslationsService } from '../i18n/translations.service.js';
 import type { MemberAccountService } from './account.service.js';
+import type { Translator } from '../i18n/translator.js';
+import type { PortalRow } from '../portal/portals.service.js';
 
 /** Which contacts to look at: those of one portal, of one list, or these. */
 export interface InvitationScope {
@@ -41,12 +43,16 @@ export class InvitationsService {
     if (scope.contactIds !== undefined) q = q.where('lm.contact_id', 'in', scope.contactIds);
     const missing = await q.orderBy('p.id').orderBy('c.id').execute();
     const now = this.deps.clock.now();
+    // Rows come ordered by portal: its row and translator are read once per portal, not per contact.
+    let current: { portal: PortalRow; tr: Translator } | undefined;
     for (const row of missing) {
-      const portal = await tx.selectFrom('portals').selectAll().where('id', '=', row.portal_id).executeTakeFirstOrThrow();
+      if (current?.portal.id !== row.portal_id) {
+        const portal = await tx.selectFrom('portals').selectAll().where('id', '=', row.portal_id).executeTakeFirstOrThrow();
+        current = { portal, tr: await this.translations.translator(portal, isLanguage(portal.language) ? portal.language : 'en', tx) };
+      }
       const member = await tx.insertInto('members').values({ portal_id: row.portal_id, contact_id: row.contact_id, password_hash: null, created_at: now, updated_at: now })
         .returning('id').executeTakeFirstOrThrow();
-      const tr = await this.translations.translator(portal, isLanguage(portal.language) ? portal.language : 'en', tx);
-      await this.account.inviteIn(tx, portal, { id: member.id, email: row.email, first_name: row.first_name, last_name: row.last_name }, tr);
+      await this.account.inviteIn(tx, current.portal, { id: member.id, email: row.email, first_name: row.first_name, last_name: row.last_name }, current.tr);
     }
     return missing.length;
   }
