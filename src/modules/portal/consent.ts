@@ -1,7 +1,5 @@
 import sanitizeHtml from 'sanitize-html';
-
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+import { escape } from './liquid-runtime.js';
 
 /**
  * The admin's consent notice as HTML for the register page (P29): plain text whose blank lines

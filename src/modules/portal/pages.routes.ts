@@ -149,11 +149,7 @@ export async function portalErrorPage(services: PageServices, request: FastifyRe
   const heading = tr.t(headingKey);
   const message = error.pageMessage === undefined ? tr.t(messageKey) : tr.t(error.pageMessage.key, error.pageMessage.values);
   const context = { heading, message, page_title: heading, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '', here: request.url };
-  try {
-    return (request.portalTheme ?? services.themes.defaultTheme).render('error', portal, context, tr);
-  } catch {
-    return services.themes.defaultTheme.render('error', portal, context, tr);
-  }
+  return renderWithFallback(request, 'error', portal, tr, context, services.themes.defaultTheme);
 }
 
 function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
