@@ -20,6 +20,7 @@ import { buildServices, type Services } from './services.js';
 import { registerRoutes } from './routes.js';
 import { Metrics } from './modules/ops/metrics.js';
 import { registerLoadShedding } from './http/load-shedding.js';
+import { serializeRequest } from './http/log-url.js';
 
 /** An escaped NUL in JSON text: \u0000 after an even number of backslashes (an odd one escapes the backslash). */
 const JSON_NUL = /(?<!\\)(?:\\\\)*\\u0000/i;
@@ -68,6 +69,8 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
+    // Every request's logger writes its address without tokens or credentials (http/log-url.ts).
+    childLoggerFactory: (logger, bindings, opts) => logger.child(bindings, { ...opts, serializers: { ...opts.serializers, req: serializeRequest } }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();

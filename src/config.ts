@@ -28,6 +28,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Secret for signing (cursors are not signed; signed links and reply tokens are). */
   sessionSecret: string;
+  /** Key material that seals stored secrets (SSO shared secrets and client secrets): security/sealed.ts. */
+  secretsKey: string;
   trustProxy: boolean;
   staffSession: { idleMinutes: number; absoluteHours: number };
   /** Largest accepted JSON body in bytes. */
@@ -133,14 +135,18 @@ function parseDatabase(env: Env, dataDir: string): DatabaseConfig {
   throw new ConfigError('DATABASE_URL', 'a postgres:// URL or sqlite:path', undefined);
 }
 
-/** Reads SESSION_SECRET, or creates one under DATA_DIR on first start and keeps it there. */
-function sessionSecret(env: Env, dataDir: string): string {
-  const raw = env.SESSION_SECRET;
+/**
+ * Reads a secret from the environment, or creates one under DATA_DIR on first start and keeps
+ * it there (SESSION_SECRET in session-secret, SECRETS_KEY in secrets-key). Several processes
+ * must share it: set it in the environment past one machine.
+ */
+function keptSecret(env: Env, dataDir: string, variable: 'SESSION_SECRET' | 'SECRETS_KEY', fileName: string): string {
+  const raw = env[variable];
   if (raw !== undefined && raw !== '') {
-    if (raw.length < 32) throw new ConfigError('SESSION_SECRET', 'at least 32 characters', undefined);
+    if (raw.length < 32) throw new ConfigError(variable, 'at least 32 characters', undefined);
     return raw;
   }
-  const file = join(dataDir, 'session-secret');
+  const file = join(dataDir, fileName);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(32).toString('base64url');
@@ -178,7 +184,8 @@ export function loadConfig(env: Env = process.env): Config {
     database: parseDatabase(env, dataDir),
     publicAppUrl,
     logLevel,
-    sessionSecret: sessionSecret(env, dataDir),
+    sessionSecret: keptSecret(env, dataDir, 'SESSION_SECRET', 'session-secret'),
+    secretsKey: keptSecret(env, dataDir, 'SECRETS_KEY', 'secrets-key'),
     trustProxy: boolean(env, 'TRUST_PROXY', false),
     staffSession: {
       idleMinutes: integer(env, 'STAFF_SESSION_IDLE_MINUTES', 480, 5, 60 * 24 * 30),

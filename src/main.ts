@@ -63,6 +63,7 @@ async function start(config: Config, demo: boolean): Promise<void> {
     Promise.all([
       app.services.staffAuth.purgeExpiredSessions(),
       app.services.memberAuth.purgeExpiredSessions(),
+      app.services.sso.purgeExpired(),
       purgeTokens(app.deps.db, app.deps.clock.now()),
     ]).catch((err: unknown) => {
       app.log.warn({ err }, 'session purge failed');

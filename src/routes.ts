@@ -11,6 +11,7 @@ import { translationsRoutes } from './modules/i18n/translations.routes.js';
 import { outboxRoutes } from './modules/mail/outbox.routes.js';
 import { templatesRoutes } from './modules/portal/templates.routes.js';
 import { portalsRoutes } from './modules/portal/portals.routes.js';
+import { ssoRoutes } from './modules/sso/sso.routes.js';
 import { authRoutes } from './modules/staff/auth.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 import { pipelinesRoutes } from './modules/tickets/pipelines.routes.js';
@@ -32,8 +33,9 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
   outboxRoutes(app, { outbox: s.outbox });
   templatesRoutes(app, { portals: s.portals, themes: s.themes, translations: s.translations });
+  ssoRoutes(app, { sso: s.sso, portals: s.portals });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
-    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts });
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso });
   });
 }

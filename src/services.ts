@@ -20,6 +20,7 @@ import { OutboxService } from './modules/mail/outbox.service.js';
 import { MemberAccountService } from './modules/members/account.service.js';
 import { InvitationsService } from './modules/members/invitations.service.js';
 import { PortalThemes } from './modules/portal/portal-themes.js';
+import { SsoService } from './modules/sso/sso.service.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -44,6 +45,7 @@ export interface Services {
   memberAccounts: MemberAccountService;
   invitations: InvitationsService;
   themes: PortalThemes;
+  sso: SsoService;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -88,5 +90,6 @@ export function buildServices(deps: Deps): Services {
     memberAccounts,
     invitations,
     themes,
+    sso: new SsoService(deps, memberAuth, contacts),
   };
 }

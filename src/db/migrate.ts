@@ -10,6 +10,7 @@ import * as oneTimeTokens from './migrations/2026-11-26T02-00-one-time-tokens.js
 import * as registration from './migrations/2026-11-26T03-00-registration.js';
 import * as portalAccessLists from './migrations/2026-11-26T04-00-portal-access-lists.js';
 import * as portalTemplates from './migrations/2026-11-26T05-00-portal-templates.js';
+import * as sso from './migrations/2026-11-26T06-00-sso.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T03-00-registration': registration,
   '2026-11-26T04-00-portal-access-lists': portalAccessLists,
   '2026-11-26T05-00-portal-templates': portalTemplates,
+  '2026-11-26T06-00-sso': sso,
 };
 
 /**

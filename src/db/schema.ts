@@ -245,6 +245,8 @@ export interface PortalsTable {
   time_zone: Generated<string>;
   /** Visitors may register themselves (P9). */
   self_registration: Generated<number>;
+  /** P13: who may sign in by single sign-on: everyone, or contacts on the portal's SSO lists. */
+  sso_audience: Generated<'all' | 'lists'>;
   created_at: number;
   updated_at: number;
 }
@@ -340,6 +342,58 @@ export interface PortalTemplatesTable {
   updated_at: number;
 }
 
+export type SsoKind = 'saml' | 'jwt' | 'oidc';
+
+/** An identity provider of one portal (modules/sso). */
+export interface SsoProvidersTable {
+  id: Generated<number>;
+  portal_id: number;
+  kind: SsoKind;
+  name: string;
+  enabled: Generated<number>;
+  /** JSON of the kind's public settings. */
+  settings: string;
+  /** JSON of the kind's secrets, sealed (security/sealed.ts); never returned by the API. */
+  secrets: string | null;
+  create_contacts: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A member as a provider knows them: (provider, subject), never an email alone. */
+export interface MemberIdentitiesTable {
+  id: Generated<number>;
+  provider_id: number;
+  subject: string;
+  member_id: number;
+  email: string | null;
+  linked_by: 'email' | 'created';
+  created_at: number;
+  last_sign_in_at: number | null;
+}
+
+/** A single sign-on in flight (SAML request id, OpenID Connect state). */
+export interface SsoFlowsTable {
+  key: string;
+  provider_id: number;
+  browser_hash: string | null;
+  payload: string;
+  expires_at: number;
+}
+
+/** An assertion id or `jti` already used, until it would have expired anyway. */
+export interface SsoReplaysTable {
+  provider_id: number;
+  key: string;
+  expires_at: number;
+}
+
+/** P13: the contact lists whose contacts may sign in by SSO, when the audience is 'lists'. */
+export interface PortalSsoListsTable {
+  portal_id: number;
+  list_id: number;
+}
+
 export interface MemberSessionsTable {
   id_hash: string;
   member_id: number;
@@ -389,6 +443,11 @@ export interface DB {
   portal_access_lists: PortalAccessListsTable;
   portal_templates: PortalTemplatesTable;
   member_sessions: MemberSessionsTable;
+  sso_providers: SsoProvidersTable;
+  member_identities: MemberIdentitiesTable;
+  sso_flows: SsoFlowsTable;
+  sso_replays: SsoReplaysTable;
+  portal_sso_lists: PortalSsoListsTable;
   ticket_search: TicketSearchTable;
 }
 

@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { buildApp } from '../../src/app.js';
+import { pino } from 'pino';
+import { buildApp, LOG_REDACT } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Dialect } from '../../src/db/database.js';
@@ -34,7 +35,7 @@ export function unique(prefix = 'x'): string {
  * Builds the whole app on a fresh database: a new SQLite file, or a new PostgreSQL schema that
  * is dropped on close. The clock is manual: tests move time, they never sleep.
  */
-export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}, options: { logs?: string[] } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-test-'));
   let schema: string | undefined;
   let databaseUrl: string | undefined;
@@ -62,7 +63,10 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
   const database = openDatabase(config.database);
   await migrateToLatest(database.db);
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 9, 0, 0));
-  const app = await buildApp({ config, database, clock });
+  // With `logs`, every log line (JSON, redacted as in production) is kept there for the test to read.
+  const logs = options.logs;
+  const logger = logs === undefined ? undefined : pino({ level: 'info', redact: { paths: LOG_REDACT, censor: '[redacted]' } }, { write: (line: string) => void logs.push(line) });
+  const app = await buildApp({ config, database, clock, ...(logger === undefined ? {} : { logger }) });
   await app.ready();
   return {
     app,
@@ -103,7 +107,7 @@ export async function createStaff(t: TestApp, options: { role?: Role; permission
 
 /** Every table's row count, to prove a refused request changed nothing. */
 export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
-  const tables = ['staff_users', 'staff_sessions', 'api_tokens', 'companies', 'contacts', 'contact_companies', 'contact_lists', 'list_members', 'pipelines', 'stages', 'ticket_properties', 'tickets', 'ticket_contacts', 'ticket_companies', 'inboxes', 'channels', 'threads', 'messages', 'attachments', 'engagements', 'engagement_targets', 'portals', 'members', 'member_sessions', 'one_time_tokens', 'consents', 'outbox', 'portal_access_lists', 'portal_templates', 'portal_messages'] as const;
+  const tables = ['staff_users', 'staff_sessions', 'api_tokens', 'companies', 'contacts', 'contact_companies', 'contact_lists', 'list_members', 'pipelines', 'stages', 'ticket_properties', 'tickets', 'ticket_contacts', 'ticket_companies', 'inboxes', 'channels', 'threads', 'messages', 'attachments', 'engagements', 'engagement_targets', 'portals', 'members', 'member_sessions', 'one_time_tokens', 'consents', 'outbox', 'portal_access_lists', 'portal_templates', 'portal_messages', 'sso_providers', 'member_identities', 'sso_flows', 'sso_replays', 'portal_sso_lists'] as const;
   const out: Record<string, number> = {};
   for (const table of tables) {
     const row = await t.app.deps.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

@@ -40,9 +40,9 @@ export function checkNewPassword(password: string): void {
   throw errors.validation([{ path: '/body/password', message }], 'The password cannot be used.').forPage(key);
 }
 
-export function signInMethods(portal: PortalRow): { password: boolean; magic_link: boolean } {
+export function signInMethods(portal: PortalRow): { password: boolean; magic_link: boolean; sso: boolean } {
   const methods = readJsonArray<string>(portal.sign_in_methods);
-  return { password: methods.includes('password'), magic_link: methods.includes('magic_link') };
+  return { password: methods.includes('password'), magic_link: methods.includes('magic_link'), sso: methods.includes('sso') };
 }
 
 /**

@@ -23,7 +23,9 @@ import { chooseLanguage, LANGUAGE_COOKIE, offeredLanguages, type TranslationsSer
 import type { Translator } from '../i18n/translator.js';
 import { isLanguage } from '../i18n/catalogue.js';
 import { signInMethods, type MemberAccountService } from '../members/account.service.js';
-import { accountRoutes, browserProof } from './account.routes.js';
+import { accountRoutes, browserProof, type PageKit } from './account.routes.js';
+import type { SsoService } from '../sso/sso.service.js';
+import { ssoPageRoutes } from '../sso/sso-pages.routes.js';
 
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -38,6 +40,7 @@ export interface PagesOptions {
   translations: TranslationsService;
   themes: PortalThemes;
   account: MemberAccountService;
+  sso: SsoService;
 }
 
 const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
@@ -125,7 +128,7 @@ export async function translatorFor({ translations, themes }: PageServices, requ
 }
 
 /** Only a path on this portal, so a sign-in can never send the customer elsewhere. */
-function safeNext(portal: PortalRow, next: string | undefined): string {
+export function safeNext(portal: PortalRow, next: string | undefined): string {
   const home = `/${portal.slug}`;
   if (next === undefined || !next.startsWith(home) || next.startsWith('//') || /[\\\s]/.test(next)) return home;
   const rest = next.slice(home.length);
@@ -178,7 +181,7 @@ function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalR
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const pageServices: PageServices = { translations, themes };
 
@@ -189,6 +192,13 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       csrf: request.member?.session.csrfToken ?? context.csrf ?? '',
       here: request.url,
     }, theme);
+
+  /** The sign-in page's single sign-on buttons (P12): each enabled provider, returning to `next`. */
+  const providersFor = async (portal: PortalRow, next: string) => {
+    if (!signInMethods(portal).sso) return [];
+    const query = next === `/${portal.slug}` ? '' : `?next=${encodeURIComponent(next)}`;
+    return (await sso.enabledFor(portal)).map((p) => ({ name: p.name, url: `/${portal.slug}/sso/${p.id}/start${query}` }));
+  };
 
   function formToken(request: FastifyRequest, reply: FastifyReply): string {
     const existing = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
@@ -211,7 +221,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const portal = portalOf(request, request.params.slug);
     const csrf = formToken(request, reply);
     const tr = await translatorFor(pageServices, request, portal);
-    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next: safeNext(portal, request.query.next), email: '', methods: signInMethods(portal), self_registration: portal.self_registration === 1 }));
+    const next = safeNext(portal, request.query.next);
+    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next, email: '', methods: signInMethods(portal), self_registration: portal.self_registration === 1, providers: await providersFor(portal, next) }));
   });
 
   app.post('/:slug/sign-in', {
@@ -243,7 +254,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       }
       if (!(error instanceof AppError) || error.code !== 'INVALID_CREDENTIALS') throw error;
       const tr = await translatorFor(pageServices, request, portal);
-      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal), self_registration: portal.self_registration === 1 }), 401);
+      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal), self_registration: portal.self_registration === 1, providers: await providersFor(portal, next) }), 401);
     }
   });
 
@@ -394,17 +405,16 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     return reply.code(303).header('location', `/${portal.slug}/${request.params.id}`).header('cache-control', 'no-store').send();
   });
 
-  accountRoutes(app, {
-    account,
-    kit: {
-      portalOf, signedIn, render, html, formToken,
-      translator: (request, portal) => translatorFor(pageServices, request, portal),
-      formTokenOk: (request, sent) => {
-        const cookie = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
-        return cookie !== undefined && safeEqual(cookie, sent);
-      },
+  const kit: PageKit = {
+    portalOf, signedIn, render, html, formToken,
+    translator: (request, portal) => translatorFor(pageServices, request, portal),
+    formTokenOk: (request, sent) => {
+      const cookie = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
+      return cookie !== undefined && safeEqual(cookie, sent);
     },
-  });
+  };
+  accountRoutes(app, { account, kit });
+  ssoPageRoutes(app, { sso, kit, safeNext });
 
   app.get('/:slug/attachments/:attachmentId', {
     config: { access: 'member' },

@@ -10,7 +10,7 @@ import { brandingOf } from './theme.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
 import type { InvitationsService } from '../members/invitations.service.js';
 
-function presentPortal(row: PortalRow, accessListIds: number[]): Static<typeof Portal> {
+function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: number[]): Static<typeof Portal> {
   return {
     id: row.id,
     name: row.name,
@@ -26,9 +26,11 @@ function presentPortal(row: PortalRow, accessListIds: number[]): Static<typeof P
     defaultInboxId: row.default_inbox_id,
     showCustomStages: row.show_custom_stages === 1,
     idleTimeoutMinutes: row.idle_timeout_minutes,
-    signInMethods: readJsonArray<'password' | 'magic_link'>(row.sign_in_methods),
+    signInMethods: readJsonArray<'password' | 'magic_link' | 'sso'>(row.sign_in_methods),
     selfRegistration: row.self_registration === 1,
     accessListIds,
+    ssoAudience: row.sso_audience,
+    ssoListIds,
     consentText: row.consent_text,
     consentLabel: row.consent_label,
     branding: brandingOf(row),
@@ -62,11 +64,13 @@ export function portalsRoutes(app: App, { portals, invitations }: { portals: Por
     schema: { tags, summary: 'List customer portals (all of them)', response: { 200: Type.Object({ items: Type.Array(Portal), nextCursor: Type.Null() }), ...problemResponses } },
   }, async () => {
     const rows = await portals.list();
-    const lists = await portals.accessLists(rows.map((r) => r.id));
-    return { items: rows.map((r) => presentPortal(r, lists.get(r.id) ?? [])), nextCursor: null };
+    const ids = rows.map((r) => r.id);
+    const [lists, ssoLists] = [await portals.accessLists(ids), await portals.accessLists(ids, 'portal_sso_lists')];
+    return { items: rows.map((r) => presentPortal(r, lists.get(r.id) ?? [], ssoLists.get(r.id) ?? [])), nextCursor: null };
   });
 
-  const present = async (row: PortalRow) => presentPortal(row, (await portals.accessLists([row.id])).get(row.id) ?? []);
+  const present = async (row: PortalRow) =>
+    presentPortal(row, (await portals.accessLists([row.id])).get(row.id) ?? [], (await portals.accessLists([row.id], 'portal_sso_lists')).get(row.id) ?? []);
 
   app.get('/api/v1/portals/:id', {
     config: { access: 'portal_settings' },

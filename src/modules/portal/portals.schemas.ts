@@ -3,8 +3,9 @@ import { Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-sche
 import { Conditions } from '../filters/filters.js';
 import { LANGUAGES } from '../i18n/catalogue.js';
 
-export const SIGN_IN_METHODS = ['password', 'magic_link'] as const;
-const SignInMethod = Type.Enum([...SIGN_IN_METHODS], { description: 'password: email and password; magic_link: a one-time sign-in link by email (X2)' });
+export const SIGN_IN_METHODS = ['password', 'magic_link', 'sso'] as const;
+const SignInMethod = Type.Enum([...SIGN_IN_METHODS], { description: 'password: email and password; magic_link: a one-time sign-in link by email (X2); sso: the portal’s enabled identity providers (P12)' });
+const SsoAudience = Type.Enum(['all', 'lists'], { description: 'all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)' });
 const Scope = Type.Enum(['contact', 'company'], { description: 'contact: a member sees their own tickets; company: also their primary company’s (P18)' });
 const Hostname = Type.String({ minLength: 1, maxLength: 253, pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$', description: 'The host the portal answers on, without scheme or port' });
 const Slug = Type.String({ minLength: 1, maxLength: 60, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });
@@ -41,6 +42,8 @@ export const Portal = Type.Object({
   signInMethods: Type.Array(SignInMethod),
   selfRegistration: Type.Boolean({ description: 'Visitors may register themselves, with consent, and verify their email (P9)' }),
   accessListIds: Type.Array(Type.Integer(), { description: 'Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10)' }),
+  ssoAudience: SsoAudience,
+  ssoListIds: Type.Array(Type.Integer(), { description: 'With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13)' }),
   consentText: Nullable(Type.String()),
   consentLabel: Nullable(Type.String()),
   branding: Type.Object({
@@ -69,6 +72,8 @@ const Settings = {
   signInMethods: Type.Array(SignInMethod, { uniqueItems: true, maxItems: 10 }),
   selfRegistration: Type.Boolean(),
   accessListIds: Type.Array(Id, { uniqueItems: true, maxItems: 50 }),
+  ssoAudience: SsoAudience,
+  ssoListIds: Type.Array(Id, { uniqueItems: true, maxItems: 50 }),
   consentText: Nullable(Type.String({ maxLength: 20000 })),
   consentLabel: Nullable(Line({ maxLength: 300 })),
   branding: Branding,

@@ -14,7 +14,9 @@ import { canonicalTimeZone } from '../i18n/translator.js';
 
 export type PortalRow = Row<'portals'>;
 export type MemberRow = Row<'members'>;
-type Settings = Omit<Static<typeof PortalUpdate>, 'enabled' | 'name' | 'accessListIds'>;
+type Settings = Omit<Static<typeof PortalUpdate>, 'enabled' | 'name' | 'accessListIds' | 'ssoListIds'>;
+/** The two kinds of contact lists a portal names: invitations and access (P10), single sign-on audience (P13). */
+export type PortalListTable = 'portal_access_lists' | 'portal_sso_lists';
 /** Told, in the same transaction, when a portal's access lists or enable switch changed (P10 invitations). */
 export type AccessHook = (tx: Tx, portalId: number) => Promise<unknown>;
 
@@ -41,24 +43,25 @@ export class PortalsService {
     this.accessHook = hook;
   }
 
-  /** The access lists of these portals (P10), by portal id. */
-  async accessLists(portalIds: number[]): Promise<Map<number, number[]>> {
+  /** The access lists (P10) or single sign-on lists (P13) of these portals, by portal id. */
+  async accessLists(portalIds: number[], table: PortalListTable = 'portal_access_lists'): Promise<Map<number, number[]>> {
     const out = new Map<number, number[]>(portalIds.map((id) => [id, []]));
     if (portalIds.length === 0) return out;
-    const rows = await this.deps.db.selectFrom('portal_access_lists').select(['portal_id', 'list_id']).where('portal_id', 'in', portalIds).orderBy('list_id').execute();
+    const rows = await this.deps.db.selectFrom(table).select(['portal_id', 'list_id']).where('portal_id', 'in', portalIds).orderBy('list_id').execute();
     for (const r of rows) out.get(r.portal_id)?.push(r.list_id);
     return out;
   }
 
-  private async setAccessLists(tx: Tx, portalId: number, listIds: number[] | undefined): Promise<void> {
+  private async setLists(tx: Tx, table: PortalListTable, portalId: number, listIds: number[] | undefined): Promise<void> {
     if (listIds === undefined) return;
+    const field = table === 'portal_access_lists' ? 'accessListIds' : 'ssoListIds';
     const found = listIds.length === 0 ? [] : await tx.selectFrom('contact_lists').select('id').where('id', 'in', listIds).execute();
     const missing = listIds.filter((id) => !found.some((f) => f.id === id));
     if (missing.length > 0) {
-      throw errors.unprocessable('LIST_NOT_FOUND', 'Some lists do not exist.', missing.map((id) => ({ path: `/body/accessListIds/${listIds.indexOf(id)}`, message: `no list ${id}` })));
+      throw errors.unprocessable('LIST_NOT_FOUND', 'Some lists do not exist.', missing.map((id) => ({ path: `/body/${field}/${listIds.indexOf(id)}`, message: `no list ${id}` })));
     }
-    await tx.deleteFrom('portal_access_lists').where('portal_id', '=', portalId).execute();
-    if (listIds.length > 0) await tx.insertInto('portal_access_lists').values(listIds.map((listId) => ({ portal_id: portalId, list_id: listId }))).execute();
+    await tx.deleteFrom(table).where('portal_id', '=', portalId).execute();
+    if (listIds.length > 0) await tx.insertInto(table).values(listIds.map((listId) => ({ portal_id: portalId, list_id: listId }))).execute();
   }
 
   async get(id: number, db: Conn = this.deps.db): Promise<PortalRow> {
@@ -104,6 +107,7 @@ export class PortalsService {
     if (s.idleTimeoutMinutes !== undefined) set.idle_timeout_minutes = s.idleTimeoutMinutes;
     if (s.signInMethods !== undefined) set.sign_in_methods = JSON.stringify(s.signInMethods);
     if (s.selfRegistration !== undefined) set.self_registration = s.selfRegistration ? 1 : 0;
+    if (s.ssoAudience !== undefined) set.sso_audience = s.ssoAudience;
     if (s.consentText !== undefined) set.consent_text = s.consentText;
     if (s.consentLabel !== undefined) set.consent_label = s.consentLabel;
     if (s.branding !== undefined) set.branding = JSON.stringify(s.branding);
@@ -117,7 +121,7 @@ export class PortalsService {
 
   async create(input: Static<typeof PortalCreate>): Promise<PortalRow> {
     const now = this.deps.clock.now();
-    const { name, accessListIds, ...settings } = input;
+    const { name, accessListIds, ssoListIds, ...settings } = input;
     const row = await this.deps.db.transaction().execute(async (tx) => {
       const set = await this.settingsToRow(tx, settings);
       let created: PortalRow;
@@ -138,7 +142,8 @@ export class PortalsService {
         return this.domainTaken(error);
       }
       // A new portal is disabled: its lists' contacts are invited when it is enabled.
-      await this.setAccessLists(tx, created.id, accessListIds);
+      await this.setLists(tx, 'portal_access_lists', created.id, accessListIds);
+      await this.setLists(tx, 'portal_sso_lists', created.id, ssoListIds);
       return created;
     });
     // After the commit, so no request caches the host's old state in between.
@@ -150,9 +155,10 @@ export class PortalsService {
   async update(id: number, input: Static<typeof PortalUpdate>): Promise<PortalRow> {
     const updated = await this.deps.db.transaction().execute(async (tx) => {
       await this.get(id, tx);
-      const { name, enabled, accessListIds, ...settings } = input;
+      const { name, enabled, accessListIds, ssoListIds, ...settings } = input;
       const set = await this.settingsToRow(tx, settings);
-      await this.setAccessLists(tx, id, accessListIds);
+      await this.setLists(tx, 'portal_access_lists', id, accessListIds);
+      await this.setLists(tx, 'portal_sso_lists', id, ssoListIds);
       if (name !== undefined) set.name = name;
       if (enabled !== undefined) set.enabled = enabled ? 1 : 0;
       set.updated_at = this.deps.clock.now();

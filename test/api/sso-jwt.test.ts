@@ -1,0 +1,225 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { contactWithTicket, expectRefused, expectSignedIn, get, ssoPortal, type SsoPortal } from '../helpers/sso-fixtures.js';
+
+// P12 JWT single sign-on: the company's site signs a short-lived token (HS256 with a shared
+// secret, RS256 with a public key, ES256 with a JWKS served over real HTTP) and sends the
+// customer to the portal; every forged or stale token is refused with no session, and logged.
+
+const SECRET = 'a-shared-secret-of-the-company-site-0123456789';
+
+describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
+  let t: TestApp;
+  let admin: TestStaff;
+  const logs: string[] = [];
+  let rsa: { privateKey: CryptoKey; publicKey: CryptoKey };
+  let ec: { privateKey: CryptoKey; publicKey: CryptoKey };
+  let jwks: Server;
+  let jwksUrl = '';
+  beforeAll(async () => {
+    t = await createTestApp(dialect, {}, { logs });
+    // jose checks times against this clock; the test never sleeps, it moves the clock.
+    t.clock.set(Date.now());
+    admin = await createStaff(t, { permissions: ['portal_settings'] });
+    rsa = await generateKeyPair('RS256', { extractable: true });
+    ec = await generateKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES256', use: 'sig' };
+    jwks = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ keys: [jwk] }));
+    });
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', resolve));
+    jwksUrl = `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => jwks.close(() => { resolve(); }));
+    await t.close();
+  });
+  const call = caller(() => t, () => admin);
+
+  async function provider(f: SsoPortal, settings: Record<string, unknown>, secrets: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): Promise<number> {
+    const res = await call('POST', `/api/v1/portals/${f.portalId}/sso-providers`, {
+      kind: 'jwt', name: 'Acme accounts', settings: { issuer: 'https://acme.example', audience: 'portico', loginUrl: 'https://acme.example/login', ...settings }, secrets, ...extra,
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json<{ id: number }>().id;
+  }
+  const claims = (over: Record<string, unknown> = {}) => ({ sub: unique('u'), jti: unique('j'), email_verified: true, ...over });
+  const hs = (payload: Record<string, unknown>, header: Record<string, unknown> = {}, secret = SECRET) =>
+    new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...header }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).sign(new TextEncoder().encode(secret));
+  const jwtUrl = (f: SsoPortal, id: number, token: string, returnTo?: string) => `/${f.slug}/sso/${id}/jwt?jwt=${token}${returnTo === undefined ? '' : `&return_to=${encodeURIComponent(returnTo)}`}`;
+
+  test('P12 HS256: a token for a known contact signs them in and returns to the page they asked for; the secret is sealed and never returned', async () => {
+    const f = await ssoPortal(t);
+    const id = await provider(f, { algorithm: 'HS256', emailsVerified: false }, { sharedSecret: SECRET });
+    const got = await call('GET', `/api/v1/portals/${f.portalId}/sso-providers/${id}`);
+    expect(got.body).not.toContain(SECRET);
+    expect(got.json()).toMatchObject({ kind: 'jwt', secretsSet: ['sharedSecret'], urls: { callback: expect.stringMatching(new RegExp(`/${f.slug}/sso/${id}/jwt$`)) } });
+    const stored = await t.app.deps.db.selectFrom('sso_providers').select('secrets').where('id', '=', id).executeTakeFirstOrThrow();
+    expect(stored.secrets).toMatch(/^v1\./);
+    expect(stored.secrets).not.toContain(SECRET);
+
+    // The start sends the customer to the company's sign-in, saying where to come back.
+    const start = await get(t, f, `/${f.slug}/sso/${id}/start?next=${encodeURIComponent(`/${f.slug}/42`)}`);
+    expect(start.statusCode).toBe(303);
+    expect(start.headers.location).toBe(`https://acme.example/login?return_to=${encodeURIComponent(`/${f.slug}/42`)}`);
+
+    const c = await contactWithTicket(t, f);
+    const res = await get(t, f, jwtUrl(f, id, await hs(claims({ email: c.email })), `/${f.slug}?status=open`));
+    await expectSignedIn(t, f, res, `/${f.slug}?status=open`, c.subject);
+    const identity = await t.app.deps.db.selectFrom('member_identities').selectAll().where('provider_id', '=', id).executeTakeFirstOrThrow();
+    expect(identity).toMatchObject({ linked_by: 'email', email: c.email });
+    // The token in the address never reaches a log line.
+    expect(logs.join('\n')).not.toMatch(/jwt=ey/);
+  });
+
+  test('P12 an identity is its (provider, subject): the same subject later with another address is the same member; another subject with the member’s address is linked only when verified', async () => {
+    const f = await ssoPortal(t);
+    const id = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const c = await contactWithTicket(t, f);
+    const sub = unique('stable');
+    await expectSignedIn(t, f, await get(t, f, jwtUrl(f, id, await hs(claims({ sub, email: c.email })))), `/${f.slug}`, c.subject);
+    // The address changed at the company: still the same member, by subject.
+    await expectSignedIn(t, f, await get(t, f, jwtUrl(f, id, await hs(claims({ sub, email: 'renamed@elsewhere.example', email_verified: false })))), `/${f.slug}`, c.subject);
+    // Another subject claiming the contact's address without vouching for it: refused.
+    await expectRefused(t, async () => get(t, f, jwtUrl(f, id, await hs(claims({ email: c.email, email_verified: false })))), logs, /does not vouch/, 403);
+    const identities = await t.app.deps.db.selectFrom('member_identities').select('subject').where('provider_id', '=', id).execute();
+    expect(identities.map((i) => i.subject)).toEqual([sub]);
+  });
+
+  test('P12 a new subject with a verified address gets a contact only where the provider may create them; P13 only contacts on the SSO lists; P10 access lists still apply', async () => {
+    const s = t.app.services;
+    const listed = await s.contacts.create({ email: `${unique('l')}@example.com` });
+    const list = await s.lists.create({ name: unique('L'), kind: 'static' });
+    await s.lists.addMembers(list.id, [listed.id]);
+
+    const f = await ssoPortal(t);
+    const closed = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const email = `${unique('new')}@example.com`;
+    const token = await hs(claims({ email, given_name: 'Nina', family_name: 'New' }));
+    await expectRefused(t, () => get(t, f, jwtUrl(f, closed, token)), logs, /may not create contacts/, 403);
+
+    const open = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET }, { createContacts: true });
+    const res = await get(t, f, jwtUrl(f, open, await hs(claims({ email, given_name: 'Nina', family_name: 'New' }))));
+    expect(res.statusCode).toBe(303);
+    const contact = await s.contacts.findByEmail(email);
+    expect(contact).toMatchObject({ first_name: 'Nina', last_name: 'New' });
+    expect(await t.app.deps.db.selectFrom('member_identities').select('linked_by').where('provider_id', '=', open).executeTakeFirst()).toEqual({ linked_by: 'created' });
+
+    // P13: only contacts on the portal's SSO lists.
+    const g = await ssoPortal(t, { ssoAudience: 'lists', ssoListIds: [list.id] });
+    const gp = await provider(g, { algorithm: 'HS256' }, { sharedSecret: SECRET }, { createContacts: true });
+    const outsider = await contactWithTicket(t, g);
+    await expectRefused(t, async () => get(t, g, jwtUrl(g, gp, await hs(claims({ email: outsider.email })))), logs, /SSO lists|single sign-on lists/, 403);
+    expect((await get(t, g, jwtUrl(g, gp, await hs(claims({ email: listed.email }))))).statusCode).toBe(303);
+    // A brand-new contact cannot be on a static list: refused, and nothing of it is kept.
+    const stranger = `${unique('x')}@example.com`;
+    await expectRefused(t, async () => get(t, g, jwtUrl(g, gp, await hs(claims({ email: stranger })))), logs, /single sign-on lists/, 403);
+    expect(await s.contacts.findByEmail(stranger)).toBeUndefined();
+
+    // P10: a portal's access lists bind SSO members too.
+    const h = await ssoPortal(t, { accessListIds: [list.id] });
+    const hp = await provider(h, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    await expectRefused(t, async () => get(t, h, jwtUrl(h, hp, await hs(claims({ email: outsider.email })))), logs, /access lists/, 403);
+  });
+
+  test('P12 after sign-in the customer returns only to a path on the portal: another host, another portal’s path and scheme-relative addresses go home', async () => {
+    const f = await ssoPortal(t);
+    const id = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const c = await contactWithTicket(t, f);
+    for (const evil of ['https://evil.example/phish', '//evil.example', `/other/${f.slug}`, `/${f.slug}evil`, '/\\evil.example']) {
+      const r = await get(t, f, jwtUrl(f, id, await hs(claims({ email: c.email })), evil));
+      expect(r.statusCode).toBe(303);
+      expect(r.headers.location, evil).toBe(`/${f.slug}`);
+    }
+  });
+
+  test('P12 forged and stale tokens are refused with no session and logged: alg none, algorithm confusion, keys in the header, another key, expired, too old, from the future, wrong issuer or audience, reused jti', async () => {
+    const f = await ssoPortal(t);
+    const c = await contactWithTicket(t, f);
+    const hsId = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const publicPem = await exportSPKI(rsa.publicKey);
+    const rsId = await provider(f, { algorithm: 'RS256', publicKey: publicPem });
+    const now = t.clock.now();
+    const base = claims({ email: c.email });
+    const attacker = await generateKeyPair('RS256', { extractable: true });
+    const cases: [string, () => Promise<{ id: number; token: string }>, RegExp][] = [
+      ['alg none', () => Promise.resolve({ id: hsId, token: new UnsecuredJWT({ ...claims({ email: c.email }), iat: Math.floor(now / 1000) }).setIssuer('https://acme.example').setAudience('portico').encode() }), /algorithm none/],
+      ['HS256 signed with the RSA public key as secret', async () => ({ id: rsId, token: await hs(claims({ email: c.email }), {}, publicPem) }), /algorithm HS256 is not the configured RS256/],
+      ['RS256 by another key', async () => ({ id: rsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now)).sign(attacker.privateKey) }), /signature verification failed/],
+      ['its own key in a jwk header', async () => ({ id: rsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256', jwk: await exportJWK(attacker.publicKey) }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now)).sign(attacker.privateKey) }), /header parameter jwk/],
+      ['a jku header', async () => ({ id: hsId, token: await hs(claims({ email: c.email }), { jku: 'https://evil.example/jwks' }) }), /header parameter jku/],
+      ['an x5u header', async () => ({ id: hsId, token: await hs(claims({ email: c.email }), { x5u: 'https://evil.example/cert' }) }), /header parameter x5u/],
+      ['expired', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now - 120_000)).setExpirationTime(new Date(now - 60_000)).sign(new TextEncoder().encode(SECRET)) }), /"exp" claim/],
+      ['iat older than allowed', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now - 10 * 60_000)).sign(new TextEncoder().encode(SECRET)) }), /"iat" claim|too old|maxTokenAge/],
+      ['iat in the future', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now + 10 * 60_000)).sign(new TextEncoder().encode(SECRET)) }), /iat/],
+      ['another issuer', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://evil.example').setAudience('portico').setIssuedAt(new Date(now)).sign(new TextEncoder().encode(SECRET)) }), /"iss" claim/],
+      ['another audience', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('someone-else').setIssuedAt(new Date(now)).sign(new TextEncoder().encode(SECRET)) }), /"aud" claim/],
+      ['no jti', async () => ({ id: hsId, token: await hs({ sub: unique('u'), email: c.email, email_verified: true }) }), /"jti" claim/],
+      ['not a JWT', () => Promise.resolve({ id: hsId, token: 'not.a.jwt' }), /not a JWS/],
+    ];
+    for (const [name, make, reason] of cases) {
+      const { id, token } = await make();
+      await expectRefused(t, () => get(t, f, jwtUrl(f, id, token)), logs, reason).catch((error: unknown) => {
+        throw new Error(`${name}: ${String(error)}`);
+      });
+    }
+    // A good token works once; the same jti again is a replay.
+    const good = await hs(base);
+    await expectSignedIn(t, f, await get(t, f, jwtUrl(f, hsId, good)), `/${f.slug}`, c.subject);
+    await expectRefused(t, () => get(t, f, jwtUrl(f, hsId, good)), logs, /jti reused/);
+  });
+
+  test('P12 RS256 with a public key and ES256 with a JWKS over HTTP sign in; the POST form works like the link', async () => {
+    const f = await ssoPortal(t);
+    const c = await contactWithTicket(t, f);
+    const rsId = await provider(f, { algorithm: 'RS256', publicKey: await exportSPKI(rsa.publicKey) });
+    const esId = await provider(f, { algorithm: 'ES256', jwksUrl });
+    const rs = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).sign(rsa.privateKey);
+    await expectSignedIn(t, f, await get(t, f, jwtUrl(f, rsId, rs)), `/${f.slug}`, c.subject);
+    const es = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).sign(ec.privateKey);
+    const posted = await t.app.inject({ method: 'POST', url: `/${f.slug}/sso/${esId}/jwt`, headers: { host: f.host, 'content-type': 'application/x-www-form-urlencoded' }, payload: `jwt=${es}&return_to=${encodeURIComponent(`/${f.slug}`)}` });
+    await expectSignedIn(t, f, posted, `/${f.slug}`, c.subject);
+  });
+
+  test('P12 the admin API validates each setting with a clear 4xx, needs the portal settings permission, and a disabled provider or a portal without SSO answers 404', async () => {
+    const f = await ssoPortal(t);
+    const bad = async (body: Record<string, unknown>, path: string) => {
+      const res = await call('POST', `/api/v1/portals/${f.portalId}/sso-providers`, { kind: 'jwt', name: 'X', ...body });
+      expect(res.statusCode, res.body).toBe(400);
+      expect(res.json<{ errors: { path: string }[] }>().errors.map((e) => e.path)).toContain(path);
+    };
+    const settings = { issuer: 'https://acme.example', audience: 'portico', loginUrl: 'https://acme.example/login' };
+    await bad({ settings: { ...settings, algorithm: 'HS256' } }, '/body/secrets/sharedSecret');
+    await bad({ settings: { ...settings, algorithm: 'HS256' }, secrets: { sharedSecret: 'short' } }, '/body/secrets/sharedSecret');
+    await bad({ settings: { ...settings, algorithm: 'RS256' } }, '/body/settings/publicKey');
+    await bad({ settings: { ...settings, algorithm: 'ES256', publicKey: await exportSPKI(rsa.publicKey) } }, '/body/settings/publicKey');
+    await bad({ settings: { ...settings, algorithm: 'none' } }, '/body/settings/algorithm');
+    await bad({ settings: { ...settings, algorithm: 'HS256', loginUrl: 'http://evil.example/' }, secrets: { sharedSecret: SECRET } }, '/body/settings/loginUrl');
+    await bad({ settings: { ...settings, algorithm: 'HS256', surprise: 1 }, secrets: { sharedSecret: SECRET } }, '/body/settings/surprise');
+
+    const agent = await createStaff(t);
+    const denied = await call('GET', `/api/v1/portals/${f.portalId}/sso-providers`, undefined, agent);
+    expect(denied.statusCode).toBe(403);
+
+    const id = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    // Changing other settings keeps the secret; null removes it, which HS256 cannot do without.
+    const renamed = await call('PATCH', `/api/v1/portals/${f.portalId}/sso-providers/${id}`, { name: 'Renamed', settings: { maxAgeSeconds: 120 } });
+    expect(renamed.json()).toMatchObject({ name: 'Renamed', secretsSet: ['sharedSecret'], settings: { maxAgeSeconds: 120 } });
+    expect((await call('PATCH', `/api/v1/portals/${f.portalId}/sso-providers/${id}`, { secrets: { sharedSecret: null } })).statusCode).toBe(400);
+    await call('PATCH', `/api/v1/portals/${f.portalId}/sso-providers/${id}`, { enabled: false });
+    expect((await get(t, f, `/${f.slug}/sso/${id}/start`)).statusCode).toBe(404);
+    await call('PATCH', `/api/v1/portals/${f.portalId}/sso-providers/${id}`, { enabled: true });
+    await call('PATCH', `/api/v1/portals/${f.portalId}`, { signInMethods: ['password'] });
+    expect((await get(t, f, `/${f.slug}/sso/${id}/start`)).statusCode).toBe(404);
+    // Another portal's provider is not this portal's.
+    const g = await ssoPortal(t);
+    expect((await get(t, g, `/${g.slug}/sso/${id}/start`)).statusCode).toBe(404);
+    expect((await call('GET', `/api/v1/portals/${g.portalId}/sso-providers/${id}`)).statusCode).toBe(404);
+    expect((await call('DELETE', `/api/v1/portals/${f.portalId}/sso-providers/${id}`)).statusCode).toBe(204);
+  });
+
+});
