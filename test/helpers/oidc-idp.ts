@@ -42,6 +42,7 @@ export class OidcIdp {
       jwks: { keys: [jwk] as never },
       cookies: { keys: ['oidc-test-cookie-key-0123456789'] },
       pkce: { required: () => true },
+      ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, AuthorizationCode: 60, IdToken: 600 },
       features: { devInteractions: { enabled: false } },
       claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['given_name', 'family_name', 'name'] },
       interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },

@@ -33,7 +33,7 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
     case 'ticket':
       return { page: 'ticket', context: { ...common, page_title: ticket.subject, ticket, max_files: 10 } };
     case 'sign-in':
-      return { page: 'sign-in', context: { ...common, member: null, page_title: tr.t('signIn.title'), next: '/tickets', email: '', methods: { password: true, magic_link: true }, self_registration: true } };
+      return { page: 'sign-in', context: { ...common, member: null, page_title: tr.t('signIn.title'), next: '/tickets', email: '', methods: { password: true, magic_link: true, sso: true }, self_registration: true, providers: [{ name: 'Example SSO', url: '/tickets/sso/1/start' }] } };
     case 'error':
       return { page: 'error', context: { ...common, page_title: tr.t('error.notFound.heading'), heading: tr.t('error.notFound.heading'), message: tr.t('error.notFound.message') } };
     case 'notice':

@@ -29,6 +29,14 @@ function claim(claims: Record<string, unknown>, name: string): string | null {
   return typeof value === 'string' && value !== '' && value.length <= 1000 ? value : null;
 }
 
+/** The error and what caused it, for the log: the library's messages are terse, their causes say which check failed. */
+function why(error: unknown): string {
+  if (!(error instanceof Error)) return 'unknown';
+  const { code, cause } = error as Error & { code?: unknown; cause?: unknown };
+  const detail = cause instanceof Error ? cause.message : typeof cause === 'object' && cause !== null && 'error' in cause ? String((cause).error) : undefined;
+  return `${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message}${detail === undefined ? '' : ` (${detail})`}`;
+}
+
 /** http only for loopback issuers (development, tests); the settings schema enforces the same. */
 function isLoopback(url: URL): boolean {
   return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
@@ -76,7 +84,7 @@ export class OidcRelyingParty {
     try {
       config = await this.configuration();
     } catch (error) {
-      throw new OidcRefused(`discovery failed: ${error instanceof Error ? error.message : 'unknown'}`);
+      throw new OidcRefused(`discovery failed: ${why(error)}`);
     }
     const pending = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
     const url = client.buildAuthorizationUrl(config, {
@@ -103,8 +111,13 @@ export class OidcRelyingParty {
         idTokenExpected: true,
       });
       claims = tokens.claims();
+      // Many providers keep email and profile claims out of the ID token when an access token is
+      // issued: then they come from the userinfo endpoint, whose subject must be the token's.
+      if (claims !== undefined && typeof claims.email !== 'string' && typeof claims.sub === 'string' && tokens.access_token !== '') {
+        claims = { ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)), ...claims };
+      }
     } catch (error) {
-      throw new OidcRefused(error instanceof Error ? `${error.name}: ${error.message}` : 'invalid callback');
+      throw new OidcRefused(why(error));
     }
     if (claims === undefined) throw new OidcRefused('no ID token');
     const subject = claim(claims, 'sub');

@@ -190,6 +190,9 @@ export class SamlServiceProvider {
     refuseDangerousXml(xml);
     const root = parseXml(xml).documentElement;
     if (root.localName !== 'Response') throw new SamlRefused('not a Response');
+    // One assertion, and nowhere else a second one to confuse a reader (signature wrapping).
+    const assertions = Array.from(root.getElementsByTagNameNS('*', 'Assertion')).length + Array.from(root.getElementsByTagNameNS('*', 'EncryptedAssertion')).length;
+    if (assertions !== 1) throw new SamlRefused(`${assertions} assertions in the response`);
     const destination = root.getAttribute('Destination');
     if (destination !== null && destination !== '' && destination !== this.endpoints.acsUrl) throw new SamlRefused('Destination is not our ACS');
 

@@ -1,0 +1,135 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { AxeBuilder } from '@axe-core/playwright';
+import { SignJWT } from 'jose';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { seedDemo } from '../../src/demo/seed.js';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
+import { OidcIdp } from '../helpers/oidc-idp.js';
+import { startSamlIdp, type SamlIdp } from '../helpers/saml-idp.js';
+import { freePort } from '../helpers/server-process.js';
+import { createTestApp, type TestApp } from '../helpers/test-app.js';
+
+const available = chromiumAvailable('browser tests of single sign-on');
+const SECRET = 'the-company-site-shares-this-secret-0123456789';
+
+/**
+ * P12 P13 X2 in a real browser against real identity providers on loopback: the demo portal's
+ * sign-in page offers SAML (samlify's IdP), OpenID Connect (oidc-provider) and JWT (a company
+ * site that signs tokens); each button ends on the member's own tickets.
+ */
+describe.skipIf(!available)('single sign-on in a real browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let saml: SamlIdp;
+  const oidc = new OidcIdp();
+  let company: Server;
+  let base = '';
+  const ids = { saml: 0, oidc: 0, jwt: 0 };
+
+  beforeAll(async () => {
+    const port = await freePort();
+    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}` });
+    t.clock.set(Date.now());
+    await seedDemo(t.app.deps);
+    const s = t.app.services;
+    const [portal] = await s.portals.list();
+    if (portal === undefined) throw new Error('no demo portal');
+    await s.portals.update(portal.id, { signInMethods: ['password', 'magic_link', 'sso'] });
+    saml = await startSamlIdp({ user: { nameId: 'frank-at-acme-idp', email: 'frank@globex.example', firstName: 'Frank', lastName: 'Grimes' } });
+    ids.saml = (await s.sso.create(portal.id, { kind: 'saml', name: 'Globex SAML', idpMetadataXml: saml.metadataXml, settings: { emailsVerified: true } })).id;
+    const oidcRow = await s.sso.create(portal.id, { kind: 'oidc', name: 'Initech ID', settings: { issuer: 'http://127.0.0.1:9/', clientId: 'portico' }, secrets: { clientSecret: 'oidc-secret-0123456789' } });
+    ids.oidc = oidcRow.id;
+    await oidc.start([{ client_id: 'portico', client_secret: 'oidc-secret-0123456789', redirect_uris: [s.sso.urls(portal, oidcRow).redirectUri ?? ''] }]);
+    await s.sso.update(portal.id, oidcRow.id, { settings: { issuer: oidc.issuer } });
+    oidc.user = { sub: 'peter-123', email: 'peter@initech.example', email_verified: true };
+
+    // The company's own site: signs whoever "is signed in there" into the portal with a JWT.
+    company = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://company');
+      void new SignJWT({ sub: 'alice-1', email: 'alice@umbrella.example', email_verified: true, jti: `j-${Date.now()}-${Math.random()}` })
+        .setProtectedHeader({ alg: 'HS256' }).setIssuer('https://umbrella.example').setAudience('portico').setIssuedAt(new Date(t.clock.now()))
+        .sign(new TextEncoder().encode(SECRET)).then((jwt) => {
+          const target = new URL(`${base}/tickets/sso/${ids.jwt}/jwt`);
+          target.searchParams.set('jwt', jwt);
+          target.searchParams.set('return_to', url.searchParams.get('return_to') ?? '/tickets');
+          res.writeHead(302, { location: target.href }).end();
+        });
+    });
+    await new Promise<void>((resolve) => company.listen(0, '127.0.0.1', resolve));
+    ids.jwt = (await s.sso.create(portal.id, {
+      kind: 'jwt', name: 'Umbrella accounts',
+      settings: { algorithm: 'HS256', issuer: 'https://umbrella.example', audience: 'portico', loginUrl: `http://127.0.0.1:${(company.address() as AddressInfo).port}/login` },
+      secrets: { sharedSecret: SECRET },
+    })).id;
+
+    await t.app.listen({ host: '127.0.0.1', port });
+    base = `http://portal.localhost:${port}`;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser.close();
+    await new Promise<void>((resolve) => company.close(() => resolve()));
+    await oidc.stop();
+    await saml.close();
+    await t.close();
+  });
+
+  async function seriousViolations(page: Page): Promise<string[]> {
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+  }
+
+  async function signInWith(button: string, next = '/tickets'): Promise<Page> {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${base}${next}`);
+    await page.waitForURL(/\/tickets\/sign-in/);
+    await page.getByRole('link', { name: `Sign in with ${button}` }).click();
+    await page.waitForURL(`${base}${next}`);
+    return page;
+  }
+
+  test('P12 the sign-in page offers each provider, and passes an accessibility audit', async () => {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${base}/tickets/sign-in`);
+    for (const name of ['Globex SAML', 'Initech ID', 'Umbrella accounts']) expect(await page.getByRole('link', { name: `Sign in with ${name}` }).count()).toBe(1);
+    expect(await seriousViolations(page)).toEqual([]);
+    await context.close();
+  });
+
+  test('P12 SAML: through the identity provider’s signed response to the member’s own tickets', async () => {
+    const page = await signInWith('Globex SAML', '/tickets?status=all');
+    expect(await page.locator('.who').innerText()).toBe('Frank Grimes');
+    expect(await page.locator('caption').innerText()).toMatch(/^Showing \d+ tickets?$/);
+    await page.context().close();
+  });
+
+  test('X2 OpenID Connect: through the provider’s authorization code flow to the member’s own tickets', async () => {
+    const page = await signInWith('Initech ID');
+    expect(await page.locator('.who').innerText()).toBe('Peter Gibbons');
+    expect(await page.locator('caption').innerText()).toMatch(/^Showing \d+ tickets?$/);
+    await page.context().close();
+  });
+
+  test('P12 JWT: through the company’s own site to the member’s own tickets; a forged token shows the failure page and no session', async () => {
+    const page = await signInWith('Umbrella accounts');
+    expect(await page.locator('.who').innerText()).toBe('Alice Abernathy');
+    await page.context().close();
+
+    const context = await browser.newContext({ locale: 'en-US' });
+    const forged = await context.newPage();
+    const token = await new SignJWT({ sub: 'alice-1', email: 'alice@umbrella.example', jti: 'forged' }).setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('https://umbrella.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).sign(new TextEncoder().encode('not-the-secret-not-the-secret-0123'));
+    const res = await forged.goto(`${base}/tickets/sso/${ids.jwt}/jwt?jwt=${token}`);
+    expect(res?.status()).toBe(400);
+    expect(await forged.getByRole('heading', { level: 1 }).innerText()).toBe('Single sign-on did not work');
+    expect(await seriousViolations(forged)).toEqual([]);
+    expect((await context.cookies()).map((c) => c.name)).not.toContain('portico_member');
+    await forged.goto(`${base}/tickets`);
+    await forged.waitForURL(/\/tickets\/sign-in/);
+    await context.close();
+  });
+});
