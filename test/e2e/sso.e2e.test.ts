@@ -70,7 +70,7 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
   });
   afterAll(async () => {
     await browser.close();
-    await new Promise<void>((resolve) => company.close(() => resolve()));
+    await new Promise<void>((resolve) => company.close(() => { resolve(); }));
     await oidc.stop();
     await saml.close();
     await t.close();
