@@ -5,6 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
@@ -60,8 +61,12 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   const clock = options.clock ?? systemClock;
   const app = Fastify({
     ...(options.logger === undefined
-      ? { logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' } } }
-      : { loggerInstance: options.logger }),
+      ? { logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: { req: serializeRequest } } }
+      : {
+        loggerInstance: options.logger,
+        // A logger made elsewhere brings Fastify's own request serializer; each request's logger gets ours.
+        childLoggerFactory: (logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions) => logger.child(bindings, { ...opts, serializers: { ...opts.serializers, req: serializeRequest } }),
+      }),
     bodyLimit: config.bodyLimit,
     trustProxy: config.trustProxy,
     genReqId: (req) => {
@@ -69,8 +74,6 @@ export async function buildApp(options: BuildOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     routerOptions: { maxParamLength: 200, ignoreTrailingSlash: true },
-    // Every request's logger writes its address without tokens or credentials (http/log-url.ts).
-    childLoggerFactory: (logger, bindings, opts) => logger.child(bindings, { ...opts, serializers: { ...opts.serializers, req: serializeRequest } }),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();

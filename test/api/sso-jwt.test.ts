@@ -185,6 +185,21 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
     await expectSignedIn(t, f, posted, `/${f.slug}`, c.subject);
   });
 
+  test('P4 P12 a portal that signs in by SSO alone cannot be enabled before it has an enabled provider', async () => {
+    const p = await t.app.services.portals.create({ name: 'SSO only', domain: `${unique('only').toLowerCase()}.example.com`, consentText: 'ok', signInMethods: ['sso'] });
+    const portal = await call('GET', `/api/v1/portals/${p.id}`);
+    expect(portal.json().missing).toEqual(['add an enabled single sign-on provider, or choose another sign-in method']);
+    const refused = await call('PATCH', `/api/v1/portals/${p.id}`, { enabled: true });
+    expect(refused.statusCode).toBe(422);
+    expect(refused.json()).toMatchObject({ code: 'PORTAL_INCOMPLETE', errors: [{ path: '/body/signInMethods' }] });
+    const created = await call('POST', `/api/v1/portals/${p.id}/sso-providers`, {
+      kind: 'jwt', name: 'Acme', settings: { algorithm: 'HS256', issuer: 'https://acme.example', audience: 'portico', loginUrl: 'https://acme.example/login' }, secrets: { sharedSecret: SECRET },
+    });
+    expect(created.statusCode).toBe(201);
+    expect((await call('GET', `/api/v1/portals/${p.id}`)).json().missing).toEqual([]);
+    expect((await call('PATCH', `/api/v1/portals/${p.id}`, { enabled: true })).statusCode).toBe(200);
+  });
+
   test('P12 the admin API validates each setting with a clear 4xx, needs the portal settings permission, and a disabled provider or a portal without SSO answers 404', async () => {
     const f = await ssoPortal(t);
     const bad = async (body: Record<string, unknown>, path: string) => {

@@ -10,7 +10,7 @@ import { brandingOf } from './theme.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
 import type { InvitationsService } from '../members/invitations.service.js';
 
-function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: number[]): Static<typeof Portal> {
+function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: number[], ssoProviders: number): Static<typeof Portal> {
   return {
     id: row.id,
     name: row.name,
@@ -34,7 +34,7 @@ function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: numb
     consentText: row.consent_text,
     consentLabel: row.consent_label,
     branding: brandingOf(row),
-    missing: missingForEnable(row).map((m) => m.message),
+    missing: missingForEnable(row, ssoProviders).map((m) => m.message),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   };
@@ -65,12 +65,13 @@ export function portalsRoutes(app: App, { portals, invitations }: { portals: Por
   }, async () => {
     const rows = await portals.list();
     const ids = rows.map((r) => r.id);
-    const [lists, ssoLists] = [await portals.accessLists(ids), await portals.accessLists(ids, 'portal_sso_lists')];
-    return { items: rows.map((r) => presentPortal(r, lists.get(r.id) ?? [], ssoLists.get(r.id) ?? [])), nextCursor: null };
+    const [lists, ssoLists, providers] = [await portals.accessLists(ids), await portals.accessLists(ids, 'portal_sso_lists'), await portals.enabledSsoProviders(ids)];
+    return { items: rows.map((r) => presentPortal(r, lists.get(r.id) ?? [], ssoLists.get(r.id) ?? [], providers.get(r.id) ?? 0)), nextCursor: null };
   });
 
   const present = async (row: PortalRow) =>
-    presentPortal(row, (await portals.accessLists([row.id])).get(row.id) ?? [], (await portals.accessLists([row.id], 'portal_sso_lists')).get(row.id) ?? []);
+    presentPortal(row, (await portals.accessLists([row.id])).get(row.id) ?? [], (await portals.accessLists([row.id], 'portal_sso_lists')).get(row.id) ?? [],
+      (await portals.enabledSsoProviders([row.id])).get(row.id) ?? 0);
 
   app.get('/api/v1/portals/:id', {
     config: { access: 'portal_settings' },

@@ -20,11 +20,16 @@ export type PortalListTable = 'portal_access_lists' | 'portal_sso_lists';
 /** Told, in the same transaction, when a portal's access lists or enable switch changed (P10 invitations). */
 export type AccessHook = (tx: Tx, portalId: number) => Promise<unknown>;
 
-/** What a portal still lacks before it may be enabled (P4), as field paths and reasons. */
-export function missingForEnable(portal: PortalRow): FieldError[] {
+/**
+ * What a portal still lacks before it may be enabled (P4), as field paths and reasons;
+ * `ssoProviders` is how many enabled identity providers it has.
+ */
+export function missingForEnable(portal: PortalRow, ssoProviders: number): FieldError[] {
   const missing: FieldError[] = [];
+  const methods = readJsonArray<string>(portal.sign_in_methods);
   if (portal.domain === null) missing.push({ path: '/body/domain', message: 'connect a domain' });
-  if (readJsonArray(portal.sign_in_methods).length === 0) missing.push({ path: '/body/signInMethods', message: 'choose at least one sign-in method' });
+  if (methods.length === 0) missing.push({ path: '/body/signInMethods', message: 'choose at least one sign-in method' });
+  else if (methods.every((m) => m === 'sso') && ssoProviders === 0) missing.push({ path: '/body/signInMethods', message: 'add an enabled single sign-on provider, or choose another sign-in method' });
   if (portal.consent_text === null || portal.consent_text.trim() === '') missing.push({ path: '/body/consentText', message: 'write the consent text' });
   return missing;
 }
@@ -62,6 +67,15 @@ export class PortalsService {
     }
     await tx.deleteFrom(table).where('portal_id', '=', portalId).execute();
     if (listIds.length > 0) await tx.insertInto(table).values(listIds.map((listId) => ({ portal_id: portalId, list_id: listId }))).execute();
+  }
+
+  /** How many enabled identity providers each of these portals has (for the enable checklist). */
+  async enabledSsoProviders(portalIds: number[], db: Conn = this.deps.db): Promise<Map<number, number>> {
+    const out = new Map<number, number>(portalIds.map((id) => [id, 0]));
+    if (portalIds.length === 0) return out;
+    const rows = await db.selectFrom('sso_providers').select(['portal_id', (eb) => eb.fn.countAll<number>().as('n')]).where('portal_id', 'in', portalIds).where('enabled', '=', 1).groupBy('portal_id').execute();
+    for (const r of rows) out.set(r.portal_id, r.n);
+    return out;
   }
 
   async get(id: number, db: Conn = this.deps.db): Promise<PortalRow> {
@@ -169,7 +183,7 @@ export class PortalsService {
         this.domainTaken(error);
       }
       if (row === undefined) throw errors.notFound('portal');
-      const missing = missingForEnable(row);
+      const missing = missingForEnable(row, (await this.enabledSsoProviders([id], tx)).get(id) ?? 0);
       if (row.enabled === 1 && missing.length > 0) {
         throw errors.unprocessable('PORTAL_INCOMPLETE', `The portal cannot be enabled yet: ${missing.map((m) => m.message).join(', ')}.`, missing);
       }
