@@ -44,6 +44,8 @@ export interface Config {
   smtp: SmtpConfig | null;
   /** The sender of every email. */
   mailFrom: { address: string; name: string | null };
+  /** The built-in SMTP listener for incoming mail, or null when it is off. */
+  smtpListen: { host: string; port: number } | null;
 }
 
 export interface SmtpConfig {
@@ -197,5 +199,8 @@ export function loadConfig(env: Env = process.env): Config {
     maxConcurrentRequests: integer(env, 'MAX_CONCURRENT_REQUESTS', 64, 0, 100_000),
     smtp: parseSmtp(env),
     mailFrom: parseMailFrom(env, publicAppUrl),
+    smtpListen: env.SMTP_LISTEN_PORT === undefined || env.SMTP_LISTEN_PORT === ''
+      ? null
+      : { host: env.SMTP_LISTEN_HOST === undefined || env.SMTP_LISTEN_HOST === '' ? host : env.SMTP_LISTEN_HOST, port: integer(env, 'SMTP_LISTEN_PORT', 2525, 1, 65535) },
   };
 }

@@ -10,6 +10,8 @@ import { buildServices } from './services.js';
 import { generatePassword } from './security/secrets.js';
 
 import { OutboxWorker, smtpTransport } from './modules/mail/outbox-worker.js';
+import { InboundWorker } from './modules/mail/inbound-worker.js';
+import { SmtpListener } from './modules/mail/smtp-listener.js';
 import { purgeTokens } from './modules/members/one-time-tokens.js';
 const USAGE = `Usage: portico <command>
 
@@ -88,10 +90,15 @@ async function start(config: Config, demo: boolean): Promise<void> {
     });
   }, 24 * 60 * 60 * 1000);
   purgeMail.unref();
+  // Incoming mail: the SMTP listener when SMTP_LISTEN_PORT is set; IMAP mailboxes and retries always.
+  const listener = config.smtpListen === null ? undefined : new SmtpListener(app.services.inbound, app.log);
+  const inboundWorker = new InboundWorker(app.deps, app.services.inbound, app.services.inboxes, app.log);
   app.addHook('onClose', async () => {
     clearInterval(purge);
     clearInterval(sweep);
     clearInterval(purgeMail);
+    await listener?.stop();
+    await inboundWorker.stop();
     await mailer?.stop();
   });
 
@@ -125,6 +132,11 @@ async function start(config: Config, demo: boolean): Promise<void> {
   } else {
     mailer.start();
     app.log.info({ smtp: `${config.smtp?.host ?? ''}:${config.smtp?.port ?? ''}` }, 'sending outgoing mail');
+  }
+  inboundWorker.start();
+  if (listener !== undefined && config.smtpListen !== null) {
+    const port = await listener.start(config.smtpListen.port, config.smtpListen.host);
+    app.log.info({ port }, 'receiving mail over SMTP for the connected addresses');
   }
   const base = `http://localhost:${config.port}`;
   if (seeded) {

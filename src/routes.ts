@@ -9,9 +9,11 @@ import { opsRoutes } from './modules/ops/ops.routes.js';
 import { pagesRoutes } from './modules/portal/pages.routes.js';
 import { translationsRoutes } from './modules/i18n/translations.routes.js';
 import { outboxRoutes } from './modules/mail/outbox.routes.js';
+import { inboundRoutes } from './modules/mail/inbound.routes.js';
 import { templatesRoutes } from './modules/portal/templates.routes.js';
 import { portalsRoutes } from './modules/portal/portals.routes.js';
 import { ssoRoutes } from './modules/sso/sso.routes.js';
+import { formsRoutes } from './modules/forms/forms.routes.js';
 import { authRoutes } from './modules/staff/auth.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 import { pipelinesRoutes } from './modules/tickets/pipelines.routes.js';
@@ -32,10 +34,12 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   portalsRoutes(app, { portals: s.portals, invitations: s.invitations });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
   outboxRoutes(app, { outbox: s.outbox });
+  inboundRoutes(app, { inbound: s.inbound });
   templatesRoutes(app, { portals: s.portals, themes: s.themes, translations: s.translations });
   ssoRoutes(app, { sso: s.sso, portals: s.portals });
+  formsRoutes(app, { forms: s.forms });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
-    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso });
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso, forms: s.forms });
   });
 }

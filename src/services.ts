@@ -21,6 +21,10 @@ import { MemberAccountService } from './modules/members/account.service.js';
 import { InvitationsService } from './modules/members/invitations.service.js';
 import { PortalThemes } from './modules/portal/portal-themes.js';
 import { SsoService } from './modules/sso/sso.service.js';
+import { InboundMailService } from './modules/mail/inbound.service.js';
+import { ReplyNotifications } from './modules/mail/notifications.js';
+import { ReplyTokens } from './modules/mail/reply-tokens.js';
+import { FormsService } from './modules/forms/forms.service.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -46,6 +50,9 @@ export interface Services {
   invitations: InvitationsService;
   themes: PortalThemes;
   sso: SsoService;
+  inbound: InboundMailService;
+  replyTokens: ReplyTokens;
+  forms: FormsService;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -68,6 +75,10 @@ export function buildServices(deps: Deps): Services {
   // P10: list membership and a portal's lists decide who is invited, in the same transaction.
   lists.onMembershipChange((tx, change) => invitations.inviteMissing(tx, change));
   portals.onAccessChange((tx, portalId) => invitations.inviteMissing(tx, { portalId }));
+  const conversations = new ConversationsService(deps, tickets, timeline, files);
+  const replyTokens = new ReplyTokens(deps.config.sessionSecret);
+  const notifications = new ReplyNotifications(deps, outbox, replyTokens, translations, themes);
+  conversations.onStaffMessage((tx, thread, message) => notifications.staffReplied(tx, thread, message));
   return {
     staff: new StaffService(deps),
     staffAuth: new StaffAuthService(deps),
@@ -79,7 +90,7 @@ export function buildServices(deps: Deps): Services {
     tickets,
     ticketSummaries: new TicketSummaryCache(),
     inboxes: new InboxesService(deps),
-    conversations: new ConversationsService(deps, tickets, timeline, files),
+    conversations,
     access,
     portals,
     portalHosts,
@@ -91,5 +102,8 @@ export function buildServices(deps: Deps): Services {
     invitations,
     themes,
     sso: new SsoService(deps, memberAuth, contacts),
+    inbound: new InboundMailService(deps, files, conversations, contacts, tickets, replyTokens),
+    replyTokens,
+    forms: new FormsService(deps, tickets, conversations),
   };
 }

@@ -11,6 +11,8 @@ import * as registration from './migrations/2026-11-26T03-00-registration.js';
 import * as portalAccessLists from './migrations/2026-11-26T04-00-portal-access-lists.js';
 import * as portalTemplates from './migrations/2026-11-26T05-00-portal-templates.js';
 import * as sso from './migrations/2026-11-26T06-00-sso.js';
+import * as inboundMail from './migrations/2026-11-26T07-00-inbound-mail.js';
+import * as forms from './migrations/2026-11-26T08-00-forms.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -26,6 +28,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T04-00-portal-access-lists': portalAccessLists,
   '2026-11-26T05-00-portal-templates': portalTemplates,
   '2026-11-26T06-00-sso': sso,
+  '2026-11-26T07-00-inbound-mail': inboundMail,
+  '2026-11-26T08-00-forms': forms,
 };
 
 /**

@@ -146,6 +146,10 @@ export interface TicketCompaniesTable {
 export interface InboxesTable {
   id: Generated<number>;
   name: string;
+  /** Mail (and forms) arriving here open a ticket with the thread (C6). */
+  creates_tickets: Generated<number>;
+  /** The pipeline of those tickets; null: the first pipeline. */
+  pipeline_id: Generated<number | null>;
   created_at: number;
   updated_at: number;
 }
@@ -159,6 +163,10 @@ export interface ChannelsTable {
   name: string;
   address: string | null;
   address_key: string | null;
+  /** An email channel's IMAP mailbox to poll, as JSON (host, port, secure, user, mailbox). */
+  imap_settings: Generated<string | null>;
+  /** Its password, sealed (security/sealed.ts). */
+  imap_secret: Generated<string | null>;
   created_at: number;
   updated_at: number;
 }
@@ -247,6 +255,8 @@ export interface PortalsTable {
   self_registration: Generated<number>;
   /** P13: who may sign in by single sign-on: everyone, or contacts on the portal's SSO lists. */
   sso_audience: Generated<'all' | 'lists'>;
+  /** The support form the portal's "Submit a support ticket" link opens (P25). */
+  form_id: Generated<number | null>;
   created_at: number;
   updated_at: number;
 }
@@ -299,6 +309,43 @@ export interface OutboxTable {
   last_error: string | null;
   created_at: number;
   sent_at: number | null;
+  /** The Message-ID this mail answers, and the thread's earlier ones (space-separated). */
+  in_reply_to: Generated<string | null>;
+  reference_ids: Generated<string | null>;
+}
+
+/** A support form (C7): its fields as JSON (forms/forms.service.ts FormField). */
+export interface FormsTable {
+  id: Generated<number>;
+  name: string;
+  inbox_id: number;
+  fields: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export type InboundStatus = 'received' | 'processed' | 'ignored' | 'failed';
+
+/** One email received (SMTP or IMAP): its raw bytes are in the file store under raw_sha256. */
+export interface InboundMailTable {
+  id: Generated<number>;
+  dedupe_key: string;
+  message_id: string | null;
+  channel_id: number | null;
+  source: 'smtp' | 'imap';
+  envelope_from: string | null;
+  recipients: string;
+  raw_sha256: string;
+  raw_size: number;
+  subject: string | null;
+  from_address: string | null;
+  status: InboundStatus;
+  reason: string | null;
+  attempts: Generated<number>;
+  thread_id: number | null;
+  message_row_id: number | null;
+  received_at: number;
+  processed_at: number | null;
 }
 
 export type TokenPurpose = 'verify' | 'invite' | 'reset' | 'magic' | 'email';
@@ -438,6 +485,8 @@ export interface DB {
   members: MembersTable;
   portal_messages: PortalMessagesTable;
   outbox: OutboxTable;
+  inbound_mail: InboundMailTable;
+  forms: FormsTable;
   one_time_tokens: OneTimeTokensTable;
   consents: ConsentsTable;
   portal_access_lists: PortalAccessListsTable;

@@ -173,6 +173,15 @@ export async function seedDemo(deps: Deps): Promise<void> {
     signInMethods: ['password', 'magic_link'],
     selfRegistration: true,
   });
-  await s.portals.update(portal.id, { enabled: true });
+  // The portal's "Submit a support ticket" link opens this form (P25).
+  const form = await s.forms.create({
+    name: 'Support request', inboxId: supportInbox.inbox.id, fields: [
+      { key: 'subject', label: 'Subject', type: 'text', required: true, maps: 'subject' },
+      { key: 'details', label: 'What happened?', type: 'textarea', required: true, maps: 'description', help: 'What you did, what you expected, and what happened instead.' },
+      { key: 'area', label: 'Area', type: 'choice', required: true, options: ['Billing', 'Hardware', 'Software', 'Something else'], maps: 'category' },
+      { key: 'files', label: 'Screenshots or files', type: 'file', required: false, maps: null },
+    ],
+  });
+  await s.portals.update(portal.id, { enabled: true, formId: form.id });
   for (const contact of [hank, frank, peter]) await s.portals.createMember(portal.id, contact.id, DEMO_PASSWORD);
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createStaff, createTestApp, dialects, type TestApp } from '../helpers/test-app.js';
 
 /** Routes that stream bytes or text instead of JSON, and so carry no response schema. */
-const NON_JSON = new Set(['GET /metrics', 'GET /api/openapi.json', 'GET /api/v1/attachments/:id/content']);
+const NON_JSON = new Set(['GET /metrics', 'GET /api/openapi.json', 'GET /api/v1/attachments/:id/content', 'GET /api/v1/inbound-mail/:id/raw']);
 
 function concrete(url: string): string {
   return url.replace(/:[A-Za-z]+/g, '1');

@@ -4,11 +4,15 @@ import type { AttachmentRow, ChannelRow, InboxRow, MessageRow, ThreadRow } from 
 import type { Attachment, Channel, Inbox, Message, Thread } from './conversations.schemas.js';
 
 export function presentChannel(row: ChannelRow): Static<typeof Channel> {
-  return { id: row.id, inboxId: row.inbox_id, type: row.type, name: row.name, address: row.address, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+  const imap = row.imap_settings === null ? null : { ...(JSON.parse(row.imap_settings) as { host: string; port: number; secure: boolean; user: string; mailbox: string }), passwordSet: row.imap_secret !== null };
+  return { id: row.id, inboxId: row.inbox_id, type: row.type, name: row.name, address: row.address, imap, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
 }
 
 export function presentInbox({ inbox, channels }: { inbox: InboxRow; channels: ChannelRow[] }): Static<typeof Inbox> {
-  return { id: inbox.id, name: inbox.name, channels: channels.map(presentChannel), createdAt: iso(inbox.created_at), updatedAt: iso(inbox.updated_at) };
+  return {
+    id: inbox.id, name: inbox.name, channels: channels.map(presentChannel), createsTickets: inbox.creates_tickets === 1, pipelineId: inbox.pipeline_id,
+    createdAt: iso(inbox.created_at), updatedAt: iso(inbox.updated_at),
+  };
 }
 
 export function presentThread(row: ThreadRow): Static<typeof Thread> {

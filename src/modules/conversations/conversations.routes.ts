@@ -43,8 +43,8 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations }: 
 
   app.patch('/api/v1/inboxes/:id', {
     config: { access: 'manage_settings' },
-    schema: { tags: itags, summary: 'Rename an inbox', params: IdParams, body: InboxUpdate, response: { 200: Inbox, ...problemResponses } },
-  }, async (request) => presentInbox(await inboxes.rename(request.params.id, request.body.name)));
+    schema: { tags: itags, summary: 'Rename an inbox, or choose whether incoming mail opens tickets and in which pipeline', params: IdParams, body: InboxUpdate, response: { 200: Inbox, ...problemResponses } },
+  }, async (request) => presentInbox(await inboxes.update(request.params.id, request.body)));
 
   app.delete('/api/v1/inboxes/:id', {
     config: { access: 'manage_settings' },

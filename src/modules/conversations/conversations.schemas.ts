@@ -3,12 +3,27 @@ import { Email, Id, Line, Nullable, PageQuery, Timestamp } from '../../http/comm
 
 export const ChannelType = Type.Enum(['email', 'form', 'chat', 'portal']);
 
+const ImapHost = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.-]+$|^\\[[0-9a-fA-F:.]+\\]$' });
+/** An email channel's IMAP mailbox, polled every minute; the password is write-only. */
+export const ImapIn = Type.Object(
+  {
+    host: ImapHost,
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    secure: Type.Boolean({ description: 'TLS from the first byte (port 993); otherwise STARTTLS when the server offers it' }),
+    user: Type.String({ minLength: 1, maxLength: 320 }),
+    mailbox: Type.String({ minLength: 1, maxLength: 200, default: 'INBOX' }),
+    password: Type.Optional(Type.String({ minLength: 1, maxLength: 1000, description: 'Write only; left out, the stored one is kept' })),
+  },
+  { additionalProperties: false },
+);
+
 export const Channel = Type.Object({
   id: Type.Integer(),
   inboxId: Type.Integer(),
   type: ChannelType,
   name: Type.String(),
   address: Nullable(Type.String()),
+  imap: Nullable(Type.Object({ host: Type.String(), port: Type.Integer(), secure: Type.Boolean(), user: Type.String(), mailbox: Type.String(), passwordSet: Type.Boolean() })),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -17,18 +32,27 @@ export const Inbox = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
   channels: Type.Array(Channel),
+  createsTickets: Type.Boolean(),
+  pipelineId: Nullable(Type.Integer({ description: 'The pipeline of the tickets it opens; null: the first pipeline' })),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
 
 export const InboxCreate = Type.Object({ name: Line({ maxLength: 100 }) }, { additionalProperties: false });
-export const InboxUpdate = Type.Object({ name: Line({ maxLength: 100 }) }, { additionalProperties: false });
+export const InboxUpdate = Type.Object(
+  {
+    name: Type.Optional(Line({ maxLength: 100 })),
+    createsTickets: Type.Optional(Type.Boolean({ description: 'A new conversation by email (or form) opens a ticket for it' })),
+    pipelineId: Type.Optional(Nullable(Id)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
 export const ChannelCreate = Type.Object(
-  { type: ChannelType, name: Line({ maxLength: 100 }), address: Type.Optional(Nullable(Email)) },
+  { type: ChannelType, name: Line({ maxLength: 100 }), address: Type.Optional(Nullable(Email)), imap: Type.Optional(Nullable(ImapIn)) },
   { additionalProperties: false },
 );
 export const ChannelUpdate = Type.Object(
-  { name: Type.Optional(Line({ maxLength: 100 })), address: Type.Optional(Nullable(Email)) },
+  { name: Type.Optional(Line({ maxLength: 100 })), address: Type.Optional(Nullable(Email)), imap: Type.Optional(Nullable(ImapIn)) },
   { additionalProperties: false, minProperties: 1 },
 );
 export const ChannelParams = Type.Object({ id: Id, channelId: Id }, { additionalProperties: false });

@@ -6,6 +6,7 @@ import type { RowUpdate } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
 import type { FileStore } from '../../storage/file-store.js';
+import { SecretBox } from '../../security/sealed.js';
 import { emailKey } from '../../util/email.js';
 import * as contactsRepo from '../contacts/contacts.repository.js';
 import * as staffRepo from '../staff/staff.repository.js';
@@ -40,9 +41,47 @@ export interface NewMessage {
 
 const addressTaken = () => errors.conflict('ADDRESS_TAKEN', 'Another channel already receives mail at this address.');
 
-/** Inboxes and their channels (C3). */
+export interface ThreadInput {
+  inboxId: number;
+  channelId?: number | null;
+  ticketId?: number | null;
+  contactId?: number | null;
+  subject: string;
+  assigneeId?: number | null;
+  message?: Omit<NewMessage, 'threadId' | 'kind' | 'author'> & { kind?: 'message' | 'comment' };
+}
+
+/** An email channel's IMAP mailbox as the API takes it: the password is write-only. */
+export interface ImapInput {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  mailbox: string;
+  password?: string;
+}
+
+/** Inboxes and their channels (C3); an email channel may also poll an IMAP mailbox (its password sealed). */
 export class InboxesService {
-  constructor(private readonly deps: Deps) {}
+  private readonly box: SecretBox;
+
+  constructor(private readonly deps: Deps) {
+    this.box = new SecretBox(deps.config.secretsKey);
+  }
+
+  /** The IMAP password of a channel, opened; null when none is set. */
+  imapPassword(channel: repo.ChannelRow): string | null {
+    return channel.imap_secret === null ? null : this.box.open(channel.imap_secret, `channel:${channel.id}`);
+  }
+
+  /** The columns for a channel's IMAP mailbox: settings as JSON, the password sealed (kept when not given). */
+  private imapColumns(channel: { id: number; type: string; imap_secret: string | null }, imap: ImapInput | null): RowUpdate<'channels'> {
+    if (imap === null) return { imap_settings: null, imap_secret: null };
+    if (channel.type !== 'email') throw errors.unprocessable('IMAP_NOT_ALLOWED', 'Only an email channel reads a mailbox.', [{ path: '/body/imap', message: 'only for email channels' }]);
+    if (imap.password === undefined && channel.imap_secret === null) throw errors.validation([{ path: '/body/imap/password', message: 'is required the first time' }]);
+    const { password, ...settings } = imap;
+    return { imap_settings: JSON.stringify(settings), imap_secret: password === undefined ? channel.imap_secret : this.box.seal(password, `channel:${channel.id}`) };
+  }
 
   async get(id: number, db: Conn = this.deps.db): Promise<{ inbox: repo.InboxRow; channels: repo.ChannelRow[] }> {
     const inbox = await repo.findInboxById(db, id);
@@ -62,8 +101,16 @@ export class InboxesService {
     return { inbox, channels: [] };
   }
 
-  async rename(id: number, name: string) {
-    if ((await repo.updateInbox(this.deps.db, id, { name, updated_at: this.deps.clock.now() })) === undefined) throw errors.notFound('inbox');
+  /** Renames an inbox, or says whether mail arriving there opens tickets, and in which pipeline. */
+  async update(id: number, patch: { name?: string; createsTickets?: boolean; pipelineId?: number | null }) {
+    if (patch.pipelineId !== undefined && patch.pipelineId !== null && (await this.deps.db.selectFrom('pipelines').select('id').where('id', '=', patch.pipelineId).executeTakeFirst()) === undefined) {
+      throw errors.unprocessable('PIPELINE_NOT_FOUND', 'The pipeline does not exist.', [{ path: '/body/pipelineId', message: `no pipeline ${patch.pipelineId}` }]);
+    }
+    const set: RowUpdate<'inboxes'> = { updated_at: this.deps.clock.now() };
+    if (patch.name !== undefined) set.name = patch.name;
+    if (patch.createsTickets !== undefined) set.creates_tickets = patch.createsTickets ? 1 : 0;
+    if (patch.pipelineId !== undefined) set.pipeline_id = patch.pipelineId;
+    if ((await repo.updateInbox(this.deps.db, id, set)) === undefined) throw errors.notFound('inbox');
     return this.get(id);
   }
 
@@ -71,11 +118,14 @@ export class InboxesService {
     await this.deps.db.transaction().execute(async (tx) => {
       await this.get(id, tx);
       if (await repo.inboxHasThreads(tx, id)) throw errors.conflict('INBOX_IN_USE', 'Conversations are in this inbox; move or delete them first.');
+      if ((await tx.selectFrom('forms').select('id').where('inbox_id', '=', id).executeTakeFirst()) !== undefined) {
+        throw errors.conflict('INBOX_IN_USE', 'A support form files into this inbox; connect it to another inbox first.');
+      }
       await repo.deleteInbox(tx, id);
     });
   }
 
-  async addChannel(inboxId: number, input: { type: repo.ChannelRow['type']; name: string; address?: string | null }) {
+  async addChannel(inboxId: number, input: { type: repo.ChannelRow['type']; name: string; address?: string | null; imap?: ImapInput | null }) {
     if (input.type === 'email' && (input.address === undefined || input.address === null)) {
       throw errors.unprocessable('ADDRESS_REQUIRED', 'An email channel needs the address it receives mail at.', [{ path: '/body/address', message: 'is required for an email channel' }]);
     }
@@ -86,11 +136,12 @@ export class InboxesService {
     return this.deps.db.transaction().execute(async (tx) => {
       await this.get(inboxId, tx);
       try {
-        await repo.insertChannel(tx, {
+        const channel = await repo.insertChannel(tx, {
           inbox_id: inboxId, type: input.type, name: input.name,
           address: input.address?.trim() ?? null, address_key: input.address === undefined || input.address === null ? null : emailKey(input.address),
           created_at: now, updated_at: now,
         });
+        if (input.imap !== undefined && input.imap !== null) await repo.updateChannel(tx, channel.id, this.imapColumns({ id: channel.id, type: input.type, imap_secret: null }, input.imap));
       } catch (error) {
         if (isUniqueViolation(error)) throw addressTaken();
         throw error;
@@ -99,7 +150,7 @@ export class InboxesService {
     });
   }
 
-  async updateChannel(inboxId: number, channelId: number, patch: { name?: string; address?: string | null }) {
+  async updateChannel(inboxId: number, channelId: number, patch: { name?: string; address?: string | null; imap?: ImapInput | null }) {
     return this.deps.db.transaction().execute(async (tx) => {
       const channel = await repo.findChannelById(tx, channelId);
       if (channel?.inbox_id !== inboxId) throw errors.notFound('channel');
@@ -111,6 +162,7 @@ export class InboxesService {
         set.address = patch.address.trim();
         set.address_key = emailKey(patch.address);
       }
+      if (patch.imap !== undefined) Object.assign(set, this.imapColumns(channel, patch.imap));
       try {
         await repo.updateChannel(tx, channelId, set);
       } catch (error) {
@@ -137,6 +189,13 @@ export class ConversationsService {
     private readonly files: FileStore,
   ) {}
 
+  private staffMessageHook: ((tx: Tx, thread: repo.ThreadRow, message: repo.MessageRow) => Promise<void>) | undefined;
+
+  /** Told, in the same transaction, of every staff message (not comment) added to a thread. */
+  onStaffMessage(hook: (tx: Tx, thread: repo.ThreadRow, message: repo.MessageRow) => Promise<void>): void {
+    this.staffMessageHook = hook;
+  }
+
   async getThread(id: number, db: Conn = this.deps.db): Promise<repo.ThreadRow> {
     const thread = await repo.findThreadById(db, id);
     if (thread === undefined) throw errors.notFound('thread');
@@ -156,21 +215,24 @@ export class ConversationsService {
     if (refs.assigneeId !== undefined && refs.assigneeId !== null && (await staffRepo.findStaffById(db, refs.assigneeId)) === undefined) throw missing('assigneeId', 'staff user', refs.assigneeId);
   }
 
-  async createThread(input: { inboxId: number; channelId?: number | null; ticketId?: number | null; contactId?: number | null; subject: string; assigneeId?: number | null; message?: Omit<NewMessage, 'threadId' | 'kind' | 'author'> & { kind?: 'message' | 'comment' } }, author: Author): Promise<repo.ThreadRow> {
-    return this.deps.db.transaction().execute(async (tx) => {
-      await this.checkRefs(tx, input);
-      const now = this.deps.clock.now();
-      const thread = await repo.insertThread(tx, {
-        inbox_id: input.inboxId, channel_id: input.channelId ?? null, ticket_id: input.ticketId ?? null, contact_id: input.contactId ?? null,
-        subject: input.subject.trim(), status: 'open', assignee_id: input.assigneeId ?? null,
-        created_at: now, updated_at: now, last_message_at: now,
-      });
-      if (input.message !== undefined) {
-        await this.addMessageIn(tx, { ...input.message, threadId: thread.id, kind: input.message.kind ?? 'message', author });
-        return this.getThread(thread.id, tx);
-      }
-      return thread;
+  createThread(input: ThreadInput, author: Author): Promise<repo.ThreadRow> {
+    return this.deps.db.transaction().execute((tx) => this.createThreadIn(tx, input, author));
+  }
+
+  /** Starts a thread, with its first message if given, in the caller's transaction (incoming mail makes one). */
+  async createThreadIn(tx: Tx, input: ThreadInput, author: Author): Promise<repo.ThreadRow> {
+    await this.checkRefs(tx, input);
+    const now = this.deps.clock.now();
+    const thread = await repo.insertThread(tx, {
+      inbox_id: input.inboxId, channel_id: input.channelId ?? null, ticket_id: input.ticketId ?? null, contact_id: input.contactId ?? null,
+      subject: input.subject.trim(), status: 'open', assignee_id: input.assigneeId ?? null,
+      created_at: now, updated_at: now, last_message_at: now,
     });
+    if (input.message !== undefined) {
+      await this.addMessageIn(tx, { ...input.message, threadId: thread.id, kind: input.message.kind ?? 'message', author });
+      return this.getThread(thread.id, tx);
+    }
+    return thread;
   }
 
   async updateThread(id: number, patch: { subject?: string; status?: 'open' | 'closed'; assigneeId?: number | null; ticketId?: number | null; contactId?: number | null; inboxId?: number }): Promise<repo.ThreadRow> {
@@ -261,6 +323,8 @@ export class ConversationsService {
       targets,
     });
     await failpoint('message.timeline-recorded');
+    // A staff reply reaches the customer by mail, in this transaction (mail/notifications.ts).
+    if (input.kind === 'message' && input.author.type === 'staff') await this.staffMessageHook?.(tx, thread, message);
     return message;
   }
 
@@ -306,8 +370,10 @@ export class ConversationsService {
    */
   async sweepOrphanFiles(graceMs = 60 * 60 * 1000): Promise<number> {
     return this.files.sweep(this.deps.clock.now() - graceMs, async (hashes) => {
+      // Attachments, and the raw bytes of every mail received (kept for reprocessing).
       const rows = await this.deps.db.selectFrom('attachments').select('sha256').distinct().where('sha256', 'in', hashes).execute();
-      return new Set(rows.map((r) => r.sha256));
+      const raw = await this.deps.db.selectFrom('inbound_mail').select('raw_sha256').distinct().where('raw_sha256', 'in', hashes).execute();
+      return new Set([...rows.map((r) => r.sha256), ...raw.map((r) => r.raw_sha256)]);
     });
   }
 }

@@ -68,8 +68,11 @@ export function smtpTransport(config: SmtpConfig): MailTransport {
         subject: mail.subject,
         text: mail.text_body,
         ...(mail.html_body === null ? {} : { html: mail.html_body }),
-        // Machines answering machines: no vacation replies to a password reset.
-        headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
+        ...(mail.in_reply_to === null ? {} : { inReplyTo: mail.in_reply_to }),
+        ...(mail.reference_ids === null ? {} : { references: mail.reference_ids.split(' ') }),
+        // Machines answering machines: no vacation replies to a password reset. A person's reply
+        // in a thread is not automatic, but asks for no out-of-office answer either.
+        headers: mail.kind === 'thread.reply' ? { 'X-Auto-Response-Suppress': 'OOF, AutoReply' } : { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All' },
         disableFileAccess: true,
         disableUrlAccess: true,
       });

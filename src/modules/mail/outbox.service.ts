@@ -16,6 +16,11 @@ export interface OutgoingMail {
   subject: string;
   text: string;
   html?: string | null;
+  /** A Message-ID chosen by the caller (a signed reply token); otherwise a random one. */
+  messageId?: string;
+  /** The Message-ID this mail answers, and the conversation's earlier ones. */
+  inReplyTo?: string | null;
+  references?: string[];
 }
 
 /**
@@ -49,7 +54,9 @@ export class OutboxService {
     const domain = mailFrom.address.split('@')[1] ?? 'portico.invalid';
     const now = this.deps.clock.now();
     return db.insertInto('outbox').values({
-      message_id: `<${randomUUID()}@${domain}>`,
+      message_id: mail.messageId ?? `<${randomUUID()}@${domain}>`,
+      in_reply_to: mail.inReplyTo ?? null,
+      reference_ids: mail.references === undefined || mail.references.length === 0 ? null : mail.references.join(' '),
       kind: mail.kind,
       portal_id: mail.portalId ?? null,
       to_address: to,

@@ -26,6 +26,7 @@ import { signInMethods, type MemberAccountService } from '../members/account.ser
 import { accountRoutes, browserProof, type PageKit } from './account.routes.js';
 import type { SsoService } from '../sso/sso.service.js';
 import { ssoPageRoutes } from '../sso/sso-pages.routes.js';
+import { fieldsOf, type Answers, type FieldProblem, type FormRow, type FormsService } from '../forms/forms.service.js';
 
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -41,6 +42,7 @@ export interface PagesOptions {
   themes: PortalThemes;
   account: MemberAccountService;
   sso: SsoService;
+  forms: FormsService;
 }
 
 const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
@@ -181,7 +183,7 @@ function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalR
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso, forms }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const pageServices: PageServices = { translations, themes };
 
@@ -327,9 +329,82 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const filters = { view, status: query.status ?? 'all', q: search ?? '', sort: sort.name };
     const next = page.nextCursor === null ? null : link({ cursor: page.nextCursor });
     return html(reply, render(request, 'tickets', portal, tr, {
-      page_title: portal.title, tickets, view, company_scope: companyScope, filters, next_page: next,
+      page_title: portal.title, tickets, view, company_scope: companyScope, filters, next_page: next, new_ticket_url: portal.form_id === null ? null : `/${portal.slug}/new`,
       view_links: { mine: link({ view: 'mine', cursor: undefined }), organization: link({ view: 'organization', cursor: undefined }) },
     }));
+  });
+
+  /** The portal's support form (P25), or 404 when it names none. */
+  const formOf = async (portal: PortalRow): Promise<FormRow> => {
+    if (portal.form_id === null) throw errors.routeNotFound();
+    return forms.get(portal.form_id);
+  };
+  const formPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, form: FormRow, answers: Answers, problems: FieldProblem[], filesLost: boolean) => {
+    const tr = await translatorFor(pageServices, request, portal);
+    const fields = fieldsOf(form).map((f) => {
+      const problem = problems.find((p) => p.key === f.key);
+      return { ...f, value: answers[f.key] ?? '', problem: problem === undefined ? null : tr.t(problem.message) };
+    });
+    return html(reply, render(request, 'new-ticket', portal, tr, { page_title: tr.t('form.title'), fields, problems, files_lost: filesLost }), problems.length > 0 ? 400 : 200);
+  };
+
+  app.get('/:slug/new', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams },
+  }, async (request, reply) => {
+    const { portal } = signedIn(request, request.params.slug);
+    return formPage(request, reply, portal, await formOf(portal), {}, [], false);
+  });
+
+  // P25 P37 C7: the answers and files of the support form become a ticket, or the form again
+  // with what the customer typed and what to correct.
+  app.post('/:slug/new', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams },
+  }, async (request, reply) => {
+    const { portal, member } = signedIn(request, request.params.slug);
+    const form = await formOf(portal);
+    if (!request.isMultipart()) throw errors.unsupportedMediaType();
+    const fields = fieldsOf(form);
+    const fileFields = new Set(fields.filter((f) => f.type === 'file').map((f) => f.key));
+    const totalLimit = deps.config.attachmentLimit * 2;
+    let csrf: string | undefined;
+    const answers: Answers = {};
+    const counts: Record<string, number> = {};
+    const files: StoredUpload[] = [];
+    let total = 0;
+    // As for replies: the CSRF token comes first, no file is stored before it checks out, and
+    // the limits stop an oversize upload while it streams.
+    const parts = request.parts({ limits: { files: REPLY_MAX_FILES, fileSize: deps.config.attachmentLimit, fields: fields.length + 2, fieldSize: 64 * 1024, parts: fields.length + REPLY_MAX_FILES + 2 } });
+    for await (const part of parts) {
+      if (part.type === 'field') {
+        if (part.fieldname === 'csrf' && typeof part.value === 'string') csrf = part.value;
+        else if (part.fieldname.startsWith('f_') && typeof part.value === 'string') answers[part.fieldname.slice(2)] = part.value;
+        continue;
+      }
+      if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) {
+        part.file.resume();
+        throw errors.csrf();
+      }
+      const key = part.fieldname.slice(2);
+      if (part.filename === '' || !part.fieldname.startsWith('f_') || !fileFields.has(key)) {
+        part.file.resume();
+        continue;
+      }
+      const stored = await conversations.storeFile(part.file, part.filename, part.mimetype);
+      total += stored.size;
+      if (total > totalLimit) throw errors.payloadTooLarge();
+      files.push(stored);
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+    if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) throw errors.csrf();
+    const problems = forms.problems(form, answers, counts);
+    // Files already stored and not attached to anything are swept later (storage/file-store.ts).
+    if (problems.length > 0) return formPage(request, reply, portal, form, answers, problems, files.length > 0 || fileFields.size > 0);
+    const ticketId = await forms.submit(form, member.viewer.contactId, answers, files);
+    const visible = await access.findVisibleTicketId(member.viewer, ticketId);
+    // A ticket the portal's rules hide from its own submitter still reaches the inbox; the list is where they land.
+    return reply.code(303).header('location', visible === undefined ? `/${portal.slug}` : `/${portal.slug}/${ticketId}`).header('cache-control', 'no-store').send();
   });
 
   app.get('/:slug/:id', {

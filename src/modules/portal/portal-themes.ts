@@ -29,9 +29,16 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
   switch (name) {
     case 'layout':
     case 'tickets':
-      return { page: 'tickets', context: { ...common, page_title: 'Your tickets', tickets, view: 'organization', company_scope: true, filters: { view: 'organization', status: 'all', q: '', sort: '-lastActivity' }, next_page: '/tickets?cursor=sample', view_links: { mine: '/tickets?view=mine', organization: '/tickets?view=organization' } } };
+      return { page: 'tickets', context: { ...common, page_title: 'Your tickets', new_ticket_url: '/tickets/new', tickets, view: 'organization', company_scope: true, filters: { view: 'organization', status: 'all', q: '', sort: '-lastActivity' }, next_page: '/tickets?cursor=sample', view_links: { mine: '/tickets?view=mine', organization: '/tickets?view=organization' } } };
     case 'ticket':
       return { page: 'ticket', context: { ...common, page_title: ticket.subject, ticket, max_files: 10 } };
+    case 'new-ticket':
+      return { page: 'new-ticket', context: { ...common, page_title: tr.t('form.title'), files_lost: true, problems: [{ key: 'subject' }], fields: [
+        { key: 'subject', label: 'Subject', type: 'text', required: true, value: 'Printer', problem: null },
+        { key: 'details', label: 'What happened?', type: 'textarea', required: false, value: '', problem: null, help: 'The more we know, the faster we help.' },
+        { key: 'area', label: 'Area', type: 'choice', required: true, value: '', options: ['Billing', 'Hardware'], problem: tr.t('form.required') },
+        { key: 'files', label: 'Screenshots', type: 'file', required: false, value: '', problem: null },
+      ] } };
     case 'sign-in':
       return { page: 'sign-in', context: { ...common, member: null, page_title: tr.t('signIn.title'), next: '/tickets', email: '', methods: { password: true, magic_link: true, sso: true }, self_registration: true, providers: [{ name: 'Example SSO', url: '/tickets/sso/1/start' }] } };
     case 'error':

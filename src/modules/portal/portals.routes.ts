@@ -30,6 +30,7 @@ function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: numb
     selfRegistration: row.self_registration === 1,
     accessListIds,
     ssoAudience: row.sso_audience,
+    formId: row.form_id,
     ssoListIds,
     consentText: row.consent_text,
     consentLabel: row.consent_label,

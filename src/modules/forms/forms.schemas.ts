@@ -1,0 +1,42 @@
+import { Type, type Static } from 'typebox';
+import { Id, Line, Timestamp } from '../../http/common-schemas.js';
+
+export const FIELD_TYPES = ['text', 'textarea', 'choice', 'file'] as const;
+
+/** A ticket property a field fills: a fixed one, a custom one (`properties.<key>`), or none (its answer goes into the message). */
+const Maps = Type.Union([
+  Type.Enum(['subject', 'description', 'priority', 'category']),
+  Type.String({ pattern: '^properties\\.[a-z][a-z0-9_]{0,62}$' }),
+  Type.Null(),
+]);
+
+export const FormField = Type.Object(
+  {
+    key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' }),
+    label: Line({ maxLength: 200 }),
+    type: Type.Enum([...FIELD_TYPES], { description: 'text: one line; textarea: long text; choice: one of options; file: attachments' }),
+    required: Type.Boolean(),
+    options: Type.Optional(Type.Array(Line({ maxLength: 200 }), { minItems: 1, maxItems: 50, uniqueItems: true })),
+    maps: Maps,
+    help: Type.Optional(Line({ maxLength: 300 })),
+  },
+  { additionalProperties: false },
+);
+export type FormFieldT = Static<typeof FormField>;
+
+const Fields = Type.Array(FormField, { minItems: 1, maxItems: 30, description: 'In order; exactly one required text field maps to the subject' });
+
+export const Form = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  inboxId: Type.Integer(),
+  fields: Type.Array(FormField),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const FormCreate = Type.Object({ name: Line({ maxLength: 120 }), inboxId: Id, fields: Fields }, { additionalProperties: false });
+export const FormUpdate = Type.Object(
+  { name: Type.Optional(Line({ maxLength: 120 })), inboxId: Type.Optional(Id), fields: Type.Optional(Fields) },
+  { additionalProperties: false, minProperties: 1 },
+);

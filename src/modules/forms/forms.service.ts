@@ -1,0 +1,156 @@
+import type { Conn } from '../../db/database.js';
+import type { Row } from '../../db/schema.js';
+import type { Deps } from '../../deps.js';
+import { AppError, errors, type FieldError } from '../../errors.js';
+import type { ConversationsService, StoredUpload } from '../conversations/conversations.service.js';
+import type { TicketsService } from '../tickets/tickets.service.js';
+import type { FormFieldT } from './forms.schemas.js';
+
+export type FormRow = Row<'forms'>;
+
+/** The longest answers a form takes. */
+export const MAX_TEXT = 300;
+export const MAX_TEXTAREA = 20_000;
+
+/** What a customer entered, by field key; files come separately. */
+export type Answers = Record<string, string>;
+
+/** A field the customer must correct, with the catalogue key of what to tell them (P37: what they typed stays). */
+export interface FieldProblem {
+  key: string;
+  message: 'form.required' | 'form.tooLong' | 'form.invalidChoice' | 'form.badCharacter';
+}
+
+export function fieldsOf(form: FormRow): FormFieldT[] {
+  return JSON.parse(form.fields) as FormFieldT[];
+}
+
+/**
+ * Support forms (C7, P25, P37): fields mapped to ticket properties, each form connected to an
+ * inbox. A submission creates a ticket associated with the submitter's contact (and so its
+ * primary company), a thread in the form's inbox and its first message with the answers and
+ * files: one transaction, in the inbox and the portal at once.
+ */
+export class FormsService {
+  constructor(
+    private readonly deps: Deps,
+    private readonly tickets: TicketsService,
+    private readonly conversations: ConversationsService,
+  ) {}
+
+  list(): Promise<FormRow[]> {
+    return this.deps.db.selectFrom('forms').selectAll().orderBy('name').orderBy('id').execute();
+  }
+
+  async get(id: number, db: Conn = this.deps.db): Promise<FormRow> {
+    const row = await db.selectFrom('forms').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined) throw errors.notFound('form');
+    return row;
+  }
+
+  /** The rules the schema cannot say: one required text subject, keys and mappings unique, options only on choices, custom properties that exist. */
+  private async check(db: Conn, fields: FormFieldT[], inboxId: number | undefined): Promise<void> {
+    const problems: FieldError[] = [];
+    const at = (i: number, field: string) => `/body/fields/${i}/${field}`;
+    const subjects = fields.map((f, i) => [f, i] as const).filter(([f]) => f.maps === 'subject');
+    if (subjects.length !== 1) problems.push({ path: '/body/fields', message: 'exactly one field must map to the subject' });
+    for (const [f, i] of subjects) if (f.type !== 'text' || !f.required) problems.push({ path: at(i, 'maps'), message: 'the subject is a required one-line text field' });
+    const keys = new Set<string>();
+    const maps = new Set<string>();
+    const custom = new Map((await db.selectFrom('ticket_properties').select(['key', 'type', 'options']).execute()).map((p) => [p.key, p]));
+    fields.forEach((f, i) => {
+      if (keys.has(f.key)) problems.push({ path: at(i, 'key'), message: 'is used by another field' });
+      keys.add(f.key);
+      if (f.maps !== null) {
+        if (maps.has(f.maps)) problems.push({ path: at(i, 'maps'), message: 'another field fills this property' });
+        maps.add(f.maps);
+        if (f.type === 'file') problems.push({ path: at(i, 'maps'), message: 'a file field fills no property: its files go with the message' });
+        if (f.maps.startsWith('properties.')) {
+          const def = custom.get(f.maps.slice('properties.'.length));
+          if (def === undefined) problems.push({ path: at(i, 'maps'), message: 'no such custom ticket property' });
+          else if (def.type !== 'text' && def.type !== 'enumeration') problems.push({ path: at(i, 'maps'), message: 'only text and enumeration properties can be filled by a form' });
+        }
+      }
+      if ((f.type === 'choice') !== (f.options !== undefined)) problems.push({ path: at(i, 'options'), message: f.type === 'choice' ? 'a choice needs options' : 'only a choice has options' });
+    });
+    if (inboxId !== undefined && (await db.selectFrom('inboxes').select('id').where('id', '=', inboxId).executeTakeFirst()) === undefined) {
+      problems.push({ path: '/body/inboxId', message: `no inbox ${inboxId}` });
+    }
+    if (problems.length > 0) throw errors.validation(problems, 'The form cannot be used.');
+  }
+
+  async create(input: { name: string; inboxId: number; fields: FormFieldT[] }): Promise<FormRow> {
+    await this.check(this.deps.db, input.fields, input.inboxId);
+    const now = this.deps.clock.now();
+    return this.deps.db.insertInto('forms').values({ name: input.name, inbox_id: input.inboxId, fields: JSON.stringify(input.fields), created_at: now, updated_at: now }).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async update(id: number, patch: { name?: string; inboxId?: number; fields?: FormFieldT[] }): Promise<FormRow> {
+    const current = await this.get(id);
+    await this.check(this.deps.db, patch.fields ?? fieldsOf(current), patch.inboxId);
+    return this.deps.db.updateTable('forms').set({
+      ...(patch.name === undefined ? {} : { name: patch.name }),
+      ...(patch.inboxId === undefined ? {} : { inbox_id: patch.inboxId }),
+      ...(patch.fields === undefined ? {} : { fields: JSON.stringify(patch.fields) }),
+      updated_at: this.deps.clock.now(),
+    }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async delete(id: number): Promise<void> {
+    const r = await this.deps.db.deleteFrom('forms').where('id', '=', id).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw errors.notFound('form');
+  }
+
+  /** What is wrong with these answers, field by field; empty when they can be submitted. */
+  problems(form: FormRow, answers: Answers, files: Record<string, number>): FieldProblem[] {
+    const out: FieldProblem[] = [];
+    for (const f of fieldsOf(form)) {
+      const value = (answers[f.key] ?? '').trim();
+      if (f.type === 'file') {
+        if (f.required && (files[f.key] ?? 0) === 0) out.push({ key: f.key, message: 'form.required' });
+        continue;
+      }
+      if (value.includes('\u0000')) out.push({ key: f.key, message: 'form.badCharacter' });
+      else if (f.required && value === '') out.push({ key: f.key, message: 'form.required' });
+      else if (value.length > (f.type === 'textarea' ? MAX_TEXTAREA : MAX_TEXT)) out.push({ key: f.key, message: 'form.tooLong' });
+      else if (f.type === 'choice' && value !== '' && !(f.options ?? []).includes(value)) out.push({ key: f.key, message: 'form.invalidChoice' });
+    }
+    return out;
+  }
+
+  /**
+   * Files the answers as a ticket for `contactId` (associated with its primary company by the
+   * ticket rules), with a thread in the form's inbox and the first message; returns the ticket id.
+   */
+  async submit(form: FormRow, contactId: number, answers: Answers, files: StoredUpload[]): Promise<number> {
+    const fields = fieldsOf(form);
+    const value = (f: FormFieldT) => (answers[f.key] ?? '').trim();
+    const subject = value(fields.find((f) => f.maps === 'subject') ?? fields[0] as FormFieldT);
+    const fixed = (name: 'description' | 'priority' | 'category') => {
+      const f = fields.find((x) => x.maps === name);
+      return f === undefined || value(f) === '' ? undefined : value(f);
+    };
+    const properties = Object.fromEntries(fields.filter((f) => f.maps?.startsWith('properties.') === true && value(f) !== '').map((f) => [(f.maps as string).slice('properties.'.length), value(f)]));
+    // The message: the description, then every other answer the ticket has no place for, labelled.
+    const description = fixed('description');
+    const rest = fields.filter((f) => f.type !== 'file' && f.maps !== 'subject' && f.maps !== 'description' && value(f) !== '').map((f) => `${f.label}: ${value(f)}`);
+    const text = [description ?? '', rest.join('\n')].filter((p) => p !== '').join('\n\n') || subject;
+    return this.deps.db.transaction().execute(async (tx) => {
+      const inbox = await tx.selectFrom('inboxes').select(['id', 'pipeline_id']).where('id', '=', form.inbox_id).executeTakeFirstOrThrow();
+      const pipelineId = inbox.pipeline_id ?? (await tx.selectFrom('pipelines').select('id').orderBy('id').executeTakeFirst())?.id;
+      if (pipelineId === undefined) throw new AppError(409, 'NO_PIPELINE', 'Tickets cannot be filed yet: there is no pipeline.');
+      const ticket = await this.tickets.create({
+        subject, pipelineId, contactIds: [contactId], source: 'form', properties,
+        ...(description === undefined ? {} : { description }),
+        ...(fixed('priority') === undefined ? {} : { priority: fixed('priority') }),
+        ...(fixed('category') === undefined ? {} : { category: fixed('category') }),
+      }, null, tx);
+      const channel = await tx.selectFrom('channels').select('id').where('inbox_id', '=', inbox.id).where('type', '=', 'form').orderBy('id').executeTakeFirst();
+      await this.conversations.createThreadIn(tx, {
+        inboxId: inbox.id, channelId: channel?.id ?? null, ticketId: ticket.id, contactId, subject,
+        message: { bodyText: text, files },
+      }, { type: 'customer', contactId });
+      return ticket.id;
+    });
+  }
+}

@@ -1,0 +1,258 @@
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import PostalMime, { type Email } from 'postal-mime';
+import type { Conn, Tx } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/db-errors.js';
+import type { Row } from '../../db/schema.js';
+import type { Deps } from '../../deps.js';
+import { AppError, errors } from '../../errors.js';
+import type { FileStore } from '../../storage/file-store.js';
+import { emailKey } from '../../util/email.js';
+import type { ContactsService } from '../contacts/contacts.service.js';
+import { cleanFilename, type ConversationsService, type StoredUpload } from '../conversations/conversations.service.js';
+import type { TicketsService } from '../tickets/tickets.service.js';
+import { headerText, isMailAddress } from './outbox.service.js';
+import type { ReplyTokens } from './reply-tokens.js';
+
+export type InboundRow = Row<'inbound_mail'>;
+type ChannelRow = Row<'channels'>;
+
+/** The largest message the listener accepts (bytes); SIZE is advertised, larger is refused with 552. */
+export const MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
+/** At most this many attachments of one message are kept. */
+const MAX_ATTACHMENTS = 50;
+
+/** A mail as it arrived, before anything is read from it. */
+export interface ArrivedMail {
+  source: 'smtp' | 'imap';
+  /** The connected channel it arrived for (IMAP: the channel polled; SMTP: its recipient). */
+  channelId: number;
+  envelopeFrom: string | null;
+  recipients: string[];
+  raw: Buffer;
+}
+
+/** `<id@host>` as one canonical form: angle brackets, no spaces; undefined when it is not one. */
+export function normalizeMessageId(value: string | undefined): string | undefined {
+  const match = /<([^<>\s]{1,900})>/.exec(value ?? '') ?? /^\s*([^<>\s]{1,900}@[^<>\s]+)\s*$/.exec(value ?? '');
+  return match?.[1] === undefined ? undefined : `<${match[1]}>`;
+}
+
+/** Every Message-ID named in In-Reply-To and References, the direct parent first. */
+function parentIds(email: Email): string[] {
+  const all = `${email.inReplyTo ?? ''} ${[...(email.references ?? '').matchAll(/<[^<>\s]+>/g)].map((m) => m[0]).reverse().join(' ')}`;
+  return [...new Set([...all.matchAll(/<[^<>\s]{1,900}>/g)].map((m) => m[0]))].slice(0, 50);
+}
+
+/**
+ * Mail that must not open or answer a thread, and why: automatic replies and bounces (RFC 3834
+ * Auto-Submitted, Precedence, the common autoresponder headers, delivery reports, the null
+ * sender), so two systems can never answer each other forever.
+ */
+export function automaticReason(email: Email, envelopeFrom: string | null, ourAddress: string): string | undefined {
+  const header = (name: string) => email.headers.find((h) => h.key === name)?.value.trim().toLowerCase();
+  const autoSubmitted = header('auto-submitted');
+  if (autoSubmitted !== undefined && autoSubmitted !== 'no') return `automatic reply (Auto-Submitted: ${autoSubmitted.slice(0, 40)})`;
+  const precedence = header('precedence');
+  if (precedence === 'bulk' || precedence === 'junk' || precedence === 'list' || precedence === 'auto_reply') return `automatic mail (Precedence: ${precedence})`;
+  for (const name of ['x-autoreply', 'x-autorespond', 'x-auto-response-suppress']) {
+    if (name === 'x-auto-response-suppress' ? /\b(all|oof|autoreply)\b/.test(header(name) ?? '') : header(name) !== undefined) return `automatic reply (${name})`;
+  }
+  if (/multipart\/report/i.test(header('content-type') ?? '') || envelopeFrom === '' || /^(mailer-daemon|postmaster)@/i.test(mailboxOf(email.from) ?? '')) return 'delivery report (bounce)';
+  if ((mailboxOf(email.from) ?? '').toLowerCase() === ourAddress.toLowerCase()) return 'sent by Portico itself';
+  return undefined;
+}
+
+function mailboxOf(address: Email['from']): string | undefined {
+  if (address === undefined) return undefined;
+  return address.address ?? address.group[0]?.address;
+}
+
+/**
+ * Incoming email (C6, P2): each mail for a connected address is first kept raw, once per
+ * Message-ID, and only then acknowledged; processing turns it into a thread (and a ticket where
+ * the inbox makes them) for the sender's contact, or a reply in the thread one of our signed
+ * Message-IDs names, with its attachments. Automatic mail is set aside; mail that cannot be read
+ * waits in the failed-mail store for staff to reprocess.
+ */
+export class InboundMailService {
+  constructor(
+    private readonly deps: Deps,
+    private readonly files: FileStore,
+    private readonly conversations: ConversationsService,
+    private readonly contacts: ContactsService,
+    private readonly tickets: TicketsService,
+    private readonly tokens: ReplyTokens,
+  ) {}
+
+  /** The email channel an address reaches (its +tag ignored), or undefined: mail for it is refused (P2). */
+  async channelFor(address: string): Promise<ChannelRow | undefined> {
+    const key = emailKey(address.replace(/\+[^@]*@/, '@'));
+    return this.deps.db.selectFrom('channels').selectAll().where('type', '=', 'email').where('address_key', '=', key).executeTakeFirst();
+  }
+
+  /**
+   * Keeps a mail: its bytes durably in the file store, then its row. The same Message-ID (or,
+   * without one, the same bytes) again is the same mail: `duplicate`, and nothing new is kept.
+   */
+  async store(mail: ArrivedMail): Promise<{ id: number; duplicate: boolean }> {
+    const stored = await this.files.put(Readable.from([mail.raw]), MAX_MESSAGE_BYTES);
+    const head = mail.raw.subarray(0, 64 * 1024).toString('latin1');
+    const headerEnd = head.search(/\r?\n\r?\n/);
+    const headers = headerEnd === -1 ? head : head.slice(0, headerEnd);
+    const unfolded = headers.replace(/\r?\n[ \t]+/g, ' ');
+    const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(unfolded)?.[1];
+    const messageId = normalizeMessageId(field('message-id'));
+    const dedupeKey = messageId === undefined ? `sha256:${stored.sha256}` : `mid:${messageId.toLowerCase()}`;
+    const values = {
+      dedupe_key: dedupeKey, message_id: messageId ?? null, channel_id: mail.channelId, source: mail.source,
+      envelope_from: mail.envelopeFrom === null ? null : headerText(mail.envelopeFrom, 254), recipients: JSON.stringify(mail.recipients.slice(0, 100)),
+      raw_sha256: stored.sha256, raw_size: stored.size, subject: headerText(field('subject') ?? '', 500) || null, from_address: headerText(field('from') ?? '', 500) || null,
+      status: 'received' as const, received_at: this.deps.clock.now(),
+    };
+    try {
+      const row = await this.deps.db.insertInto('inbound_mail').values(values).returning('id').executeTakeFirstOrThrow();
+      return { id: row.id, duplicate: false };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const existing = await this.deps.db.selectFrom('inbound_mail').select('id').where('dedupe_key', '=', dedupeKey).executeTakeFirstOrThrow();
+      return { id: existing.id, duplicate: true };
+    }
+  }
+
+  async get(id: number, db: Conn = this.deps.db): Promise<InboundRow> {
+    const row = await db.selectFrom('inbound_mail').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined) throw errors.notFound('mail');
+    return row;
+  }
+
+  list(options: { status?: InboundRow['status']; beforeId?: number; limit: number }): Promise<InboundRow[]> {
+    let q = this.deps.db.selectFrom('inbound_mail').selectAll();
+    if (options.status !== undefined) q = q.where('status', '=', options.status);
+    if (options.beforeId !== undefined) q = q.where('id', '<', options.beforeId);
+    return q.orderBy('id', 'desc').limit(options.limit + 1).execute();
+  }
+
+  /** The raw message, as received. */
+  async raw(row: InboundRow): Promise<Buffer> {
+    return readFile(this.files.pathOf(row.raw_sha256));
+  }
+
+  /** Mail received but not yet processed (after a crash, or while processing was failing), oldest first. */
+  async pending(limit: number): Promise<number[]> {
+    const rows = await this.deps.db.selectFrom('inbound_mail').select('id').where('status', '=', 'received').orderBy('id').limit(limit).execute();
+    return rows.map((r) => r.id);
+  }
+
+  /** Staff send a failed or ignored mail through processing again. */
+  async reprocess(id: number): Promise<InboundRow> {
+    const row = await this.get(id);
+    if (row.status === 'processed') throw errors.conflict('ALREADY_PROCESSED', 'This mail is already in a thread.');
+    await this.deps.db.updateTable('inbound_mail').set({ status: 'received', reason: null }).where('id', '=', id).execute();
+    return this.process(id, { force: true });
+  }
+
+  private async setAside(id: number, status: 'ignored' | 'failed', reason: string): Promise<InboundRow> {
+    await this.deps.db.updateTable('inbound_mail').set((eb) => ({ status, reason: reason.slice(0, 500), processed_at: this.deps.clock.now(), attempts: eb('attempts', '+', 1) }))
+      .where('id', '=', id).where('status', '=', 'received').execute();
+    return this.get(id);
+  }
+
+  /**
+   * Turns a received mail into a thread message. Idempotent: only a mail still `received` is
+   * processed, and marking it processed commits with the thread and message it made.
+   */
+  async process(id: number, options: { force?: boolean } = {}): Promise<InboundRow> {
+    const row = await this.get(id);
+    if (row.status !== 'received') return row;
+    if (row.attempts >= 5 && options.force !== true) return this.setAside(id, 'failed', 'processing failed five times');
+    let email: Email;
+    try {
+      email = await PostalMime.parse(await this.raw(row), { attachmentEncoding: 'arraybuffer', maxNestingDepth: 100, maxHeadersSize: 1024 * 1024 });
+    } catch (error) {
+      return this.setAside(id, 'failed', `the message cannot be read: ${error instanceof Error ? error.message : 'unknown error'}`);
+    }
+    const automatic = automaticReason(email, row.envelope_from, this.deps.config.mailFrom.address);
+    if (automatic !== undefined) return this.setAside(id, 'ignored', automatic);
+    const from = mailboxOf(email.from)?.trim();
+    if (from === undefined || !isMailAddress(from)) return this.setAside(id, 'failed', 'no usable sender address');
+    const channel = row.channel_id === null ? undefined : await this.deps.db.selectFrom('channels').selectAll().where('id', '=', row.channel_id).executeTakeFirst();
+    if (channel === undefined) return this.setAside(id, 'failed', 'its channel no longer exists');
+
+    const files: StoredUpload[] = [];
+    const notes: string[] = [];
+    for (const attachment of email.attachments.slice(0, MAX_ATTACHMENTS)) {
+      const bytes = typeof attachment.content === 'string' ? Buffer.from(attachment.content, 'utf8') : Buffer.from(attachment.content instanceof ArrayBuffer ? new Uint8Array(attachment.content) : attachment.content);
+      const name = cleanFilename(attachment.filename ?? (attachment.contentId === undefined ? 'attachment' : `inline-${attachment.contentId.replace(/[<>]/g, '')}`));
+      if (bytes.length === 0) continue;
+      try {
+        files.push(await this.conversations.storeFile(Readable.from([bytes]), name, attachment.mimeType));
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        notes.push(`(The attachment ${name} was not kept: ${error.message})`);
+      }
+    }
+    if (email.attachments.length > MAX_ATTACHMENTS) notes.push(`(${email.attachments.length - MAX_ATTACHMENTS} more attachments were not kept.)`);
+    let text = [email.text ?? '', ...notes].join('\n\n').trim();
+    const html = email.html;
+    if (text === '' && (html === undefined || html.trim() === '') && files.length === 0) text = '(no text)';
+    const subject = headerText(email.subject ?? '', 300) || '(no subject)';
+    const name = email.from?.name.trim() ?? '';
+
+    const attempt = () => this.deps.db.transaction().execute(async (tx) => {
+      const claimed = await tx.updateTable('inbound_mail').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', id).where('status', '=', 'received').returning('id').executeTakeFirst();
+      if (claimed === undefined) return;
+      const contactId = (await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(from)).executeTakeFirst())?.id
+        ?? (await this.contacts.createIn(tx, { email: from, ...(name === '' ? {} : { firstName: headerText(name, 200) }) })).id;
+      let threadId = await this.threadFor(tx, email, contactId);
+      const message = { bodyText: text === '' ? undefined : text, ...(html === undefined || html.trim() === '' ? {} : { bodyHtml: html }), files };
+      if (threadId === undefined) {
+        const ticketId = await this.ticketFor(tx, channel.inbox_id, subject, contactId);
+        const thread = await this.conversations.createThreadIn(tx, { inboxId: channel.inbox_id, channelId: channel.id, ticketId, contactId, subject }, { type: 'system' });
+        threadId = thread.id;
+      } else {
+        // A reply reopens its thread.
+        await tx.updateTable('threads').set({ status: 'open' }).where('id', '=', threadId).where('status', '=', 'closed').execute();
+      }
+      const messageRowId = (await this.conversations.addMessageIn(tx, { ...message, threadId, kind: 'message', author: { type: 'customer', contactId } })).id;
+      await tx.updateTable('inbound_mail').set({ status: 'processed', reason: null, thread_id: threadId, message_row_id: messageRowId, processed_at: this.deps.clock.now() }).where('id', '=', id).execute();
+    });
+    try {
+      await attempt();
+    } catch (error) {
+      // The sender's contact was created at the same moment by another mail: again, finding it.
+      if (isUniqueViolation(error) || (error instanceof AppError && error.status === 409)) await attempt();
+      else if (error instanceof AppError && error.status < 500) return this.setAside(id, 'failed', error.message);
+      else throw error;
+    }
+    return this.get(id);
+  }
+
+  /**
+   * The thread a reply belongs to: the first parent Message-ID that is one of ours (its signature
+   * checks), whose thread is this contact's, or its ticket's. Anything else starts a new thread.
+   */
+  private async threadFor(tx: Tx, email: Email, contactId: number): Promise<number | undefined> {
+    for (const parent of parentIds(email)) {
+      const threadId = this.tokens.threadOf(parent);
+      if (threadId === undefined) continue;
+      const thread = await tx.selectFrom('threads').select(['id', 'contact_id', 'ticket_id']).where('id', '=', threadId).executeTakeFirst();
+      if (thread === undefined) continue;
+      if (thread.contact_id === contactId) return thread.id;
+      if (thread.ticket_id !== null) {
+        const onTicket = await tx.selectFrom('ticket_contacts').select('contact_id').where('ticket_id', '=', thread.ticket_id).where('contact_id', '=', contactId).executeTakeFirst();
+        if (onTicket !== undefined) return thread.id;
+      }
+    }
+    return undefined;
+  }
+
+  /** A new ticket for a new thread, where the inbox makes them; in its pipeline, or the first one. */
+  private async ticketFor(tx: Tx, inboxId: number, subject: string, contactId: number): Promise<number | null> {
+    const inbox = await tx.selectFrom('inboxes').select(['creates_tickets', 'pipeline_id']).where('id', '=', inboxId).executeTakeFirstOrThrow();
+    if (inbox.creates_tickets !== 1) return null;
+    const pipelineId = inbox.pipeline_id ?? (await tx.selectFrom('pipelines').select('id').orderBy('id').executeTakeFirst())?.id;
+    if (pipelineId === undefined) return null;
+    return (await this.tickets.create({ subject, pipelineId, contactIds: [contactId], source: 'email' }, null, tx)).id;
+  }
+}

@@ -1,0 +1,83 @@
+import { AxeBuilder } from '@axe-core/playwright';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
+import { freePort } from '../helpers/server-process.js';
+import { createStaff, createTestApp, type TestApp, type TestStaff } from '../helpers/test-app.js';
+
+const available = chromiumAvailable('browser tests of the portal’s support form');
+
+/**
+ * P25 P37 C7 in a real browser on the demo portal: a member opens "Submit a support ticket",
+ * makes a mistake (the page keeps what they typed), then files the ticket with a file; the
+ * ticket page shows it and the staff inbox has its thread.
+ */
+describe.skipIf(!available)('the support form in a real browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let admin: TestStaff;
+  let base = '';
+
+  beforeAll(async () => {
+    const port = await freePort();
+    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}` });
+    t.clock.set(Date.now());
+    await seedDemo(t.app.deps);
+    admin = await createStaff(t, { role: 'admin' });
+    await t.app.listen({ host: '127.0.0.1', port });
+    base = `http://portal.localhost:${port}`;
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser.close();
+    await t.close();
+  });
+
+  async function seriousViolations(page: Page): Promise<string[]> {
+    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
+    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+  }
+
+  test('P25 P37 C7 a member files a ticket through the form with a file; a mistake keeps what they typed; the ticket is in the portal and in the staff inbox', async () => {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${base}/tickets/sign-in`);
+    await page.getByLabel('Email', { exact: true }).fill('hank@globex.example');
+    await page.getByLabel('Password').fill(DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(`${base}/tickets`);
+    await page.getByRole('link', { name: 'Submit a support ticket' }).click();
+    await page.waitForURL(`${base}/tickets/new`);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Submit a support ticket');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Forgot the subject: the page comes back with the rest as typed.
+    await page.getByLabel('What happened?').fill('The badge reader at the door rejects every card since 8:00.');
+    await page.getByLabel('Area').selectOption('Hardware');
+    await page.getByRole('button', { name: 'Submit the ticket' }).click();
+    expect(await page.getByRole('alert').innerText()).toContain('Some answers need your attention');
+    expect(await page.getByLabel('What happened?').inputValue()).toBe('The badge reader at the door rejects every card since 8:00.');
+    expect(await page.getByLabel('Area').inputValue()).toBe('Hardware');
+    expect(await page.locator('#f-subject-error').innerText()).toBe('Fill in this field.');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.getByLabel('Subject').fill('Badge reader rejects all cards');
+    await page.getByLabel('Screenshots or files').setInputFiles({ name: 'reader-log.txt', mimeType: 'text/plain', buffer: Buffer.from('08:00 card rejected\n08:01 card rejected\n') });
+    await page.getByRole('button', { name: 'Submit the ticket' }).click();
+    await page.waitForURL(/\/tickets\/\d+$/);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Badge reader rejects all cards');
+    expect(await page.locator('main').innerText()).toContain('reader-log.txt');
+    const ticketId = Number(/\/(\d+)$/.exec(page.url())?.[1]);
+    await page.goto(`${base}/tickets`);
+    expect(await page.locator('main').innerText()).toContain('Badge reader rejects all cards');
+    await context.close();
+
+    // The staff inbox has the thread, for Hank, with the ticket.
+    const inboxes = (await t.app.inject({ method: 'GET', url: '/api/v1/inboxes', headers: admin.auth })).json<{ items: { id: number; name: string }[] }>().items;
+    const support = inboxes.find((i) => i.name === 'Support');
+    const threads = await t.app.inject({ method: 'GET', url: `/api/v1/threads?inboxId=${support?.id ?? 0}&ticketId=${ticketId}`, headers: admin.auth });
+    const [thread] = threads.json<{ items: { id: number; ticketId: number; subject: string }[] }>().items;
+    expect(thread?.subject).toBe('Badge reader rejects all cards');
+  });
+});
