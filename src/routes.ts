@@ -14,6 +14,7 @@ import { templatesRoutes } from './modules/portal/templates.routes.js';
 import { portalsRoutes } from './modules/portal/portals.routes.js';
 import { ssoRoutes } from './modules/sso/sso.routes.js';
 import { formsRoutes } from './modules/forms/forms.routes.js';
+import { kbRoutes } from './modules/kb/kb.routes.js';
 import { authRoutes } from './modules/staff/auth.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 import { pipelinesRoutes } from './modules/tickets/pipelines.routes.js';
@@ -38,8 +39,9 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   templatesRoutes(app, { portals: s.portals, themes: s.themes, translations: s.translations });
   ssoRoutes(app, { sso: s.sso, portals: s.portals });
   formsRoutes(app, { forms: s.forms });
+  kbRoutes(app, { kb: s.kb });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
-    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso, forms: s.forms });
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso, forms: s.forms, kb: s.kb });
   });
 }

@@ -25,6 +25,7 @@ import { InboundMailService } from './modules/mail/inbound.service.js';
 import { ReplyNotifications } from './modules/mail/notifications.js';
 import { ReplyTokens } from './modules/mail/reply-tokens.js';
 import { FormsService } from './modules/forms/forms.service.js';
+import { KnowledgeBaseService } from './modules/kb/kb.service.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -53,6 +54,7 @@ export interface Services {
   inbound: InboundMailService;
   replyTokens: ReplyTokens;
   forms: FormsService;
+  kb: KnowledgeBaseService;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -105,5 +107,6 @@ export function buildServices(deps: Deps): Services {
     inbound: new InboundMailService(deps, files, conversations, contacts, tickets, replyTokens),
     replyTokens,
     forms: new FormsService(deps, tickets, conversations),
+    kb: new KnowledgeBaseService(deps),
   };
 }

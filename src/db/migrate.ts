@@ -13,6 +13,7 @@ import * as portalTemplates from './migrations/2026-11-26T05-00-portal-templates
 import * as sso from './migrations/2026-11-26T06-00-sso.js';
 import * as inboundMail from './migrations/2026-11-26T07-00-inbound-mail.js';
 import * as forms from './migrations/2026-11-26T08-00-forms.js';
+import * as knowledgeBase from './migrations/2026-11-26T09-00-knowledge-base.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T06-00-sso': sso,
   '2026-11-26T07-00-inbound-mail': inboundMail,
   '2026-11-26T08-00-forms': forms,
+  '2026-11-26T09-00-knowledge-base': knowledgeBase,
 };
 
 /**

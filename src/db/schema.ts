@@ -257,6 +257,8 @@ export interface PortalsTable {
   sso_audience: Generated<'all' | 'lists'>;
   /** The support form the portal's "Submit a support ticket" link opens (P25). */
   form_id: Generated<number | null>;
+  /** The knowledge base pages on this portal's host show "Go to <portal>" (P24). */
+  kb_portal_link: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -320,6 +322,31 @@ export interface FormsTable {
   name: string;
   inbox_id: number;
   fields: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A knowledge base category (C8). */
+export interface KbCategoriesTable {
+  id: Generated<number>;
+  name: string;
+  slug: string;
+  description: string | null;
+  position: Generated<number>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A knowledge base article: Markdown as written, HTML sanitised when saved, a search document. */
+export interface KbArticlesTable {
+  id: Generated<number>;
+  category_id: number;
+  title: string;
+  slug: string;
+  body_markdown: string;
+  body_html: string;
+  search_doc: string;
+  published: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -487,6 +514,8 @@ export interface DB {
   outbox: OutboxTable;
   inbound_mail: InboundMailTable;
   forms: FormsTable;
+  kb_categories: KbCategoriesTable;
+  kb_articles: KbArticlesTable;
   one_time_tokens: OneTimeTokensTable;
   consents: ConsentsTable;
   portal_access_lists: PortalAccessListsTable;

@@ -183,5 +183,10 @@ export async function seedDemo(deps: Deps): Promise<void> {
     ],
   });
   await s.portals.update(portal.id, { enabled: true, formId: form.id });
+  // A small knowledge base, public on the portal's host (C8, P24).
+  const access = await s.kb.createCategory({ name: 'Access and badges', description: 'Doors, badges and visitor passes.', position: 1 });
+  const billingHelp = await s.kb.createCategory({ name: 'Billing', description: 'Invoices and payments.', position: 2 });
+  await s.kb.createArticle({ categoryId: access.id, published: true, title: 'When the badge reader rejects your card', body: 'Hold the card **flat** against the reader for two seconds.\n\nIf the light stays red, your badge may have expired: ask reception for a new one, or submit a ticket with the time it happened.' });
+  await s.kb.createArticle({ categoryId: billingHelp.id, published: true, title: 'Changing the address on your invoices', body: 'Invoices go to the address on your company record.\n\n1. Submit a ticket in the *Billing* area.\n2. Give the new address and the date it applies from.' });
   for (const contact of [hank, frank, peter]) await s.portals.createMember(portal.id, contact.id, DEMO_PASSWORD);
 }

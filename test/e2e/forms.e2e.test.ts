@@ -80,4 +80,22 @@ describe.skipIf(!available)('the support form in a real browser', () => {
     const [thread] = threads.json<{ items: { id: number; ticketId: number; subject: string }[] }>().items;
     expect(thread?.subject).toBe('Badge reader rejects all cards');
   });
+
+  test('C8 P24 a visitor finds a help article by search, reads it, and goes to the portal from it', async () => {
+    const context = await browser.newContext({ locale: 'en-US' });
+    const page = await context.newPage();
+    await page.goto(`${base}/tickets/kb`);
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Help articles');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByLabel('Search the articles').fill('badge read');
+    await page.getByRole('button', { name: 'Search' }).click();
+    expect(await page.getByRole('heading', { level: 2 }).first().innerText()).toBe('1 article for “badge read”');
+    await page.getByRole('link', { name: 'When the badge reader rejects your card' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('When the badge reader rejects your card');
+    expect(await page.locator('article strong').innerText()).toBe('flat');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: 'Go to Portico Demo Support' }).click();
+    await page.waitForURL(/\/tickets\/sign-in/);
+    await context.close();
+  });
 });

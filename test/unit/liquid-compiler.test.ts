@@ -21,7 +21,7 @@ registerThemeFilters(theme);
 const english = new Translator('en', 'UTC');
 const polish = new Translator('pl', 'Europe/Warsaw');
 const languages = [{ code: 'en', name: 'English', current: true }, { code: 'pl', name: 'Polski', current: false }];
-const PAGES = ['sign-in', 'tickets', 'ticket', 'error', 'notice', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
 
 type Outcome = { html: string } | { threw: true };
 function outcome(render: () => unknown): Outcome {
@@ -125,6 +125,8 @@ const realisticData: Record<(typeof PAGES)[number], object[]> = {
     { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: true }, self_registration: true },
     { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: false, magic_link: true } },
     { portal: { ...portal, logo_url: 'https://cdn.example.com/logo.png', favicon_url: 'https://cdn.example.com/f.ico' }, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme/12', email: 'o\'neil@example.com', error: 'The email or password is wrong.' },
+    { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: true, sso: true }, providers: [{ name: 'Acme <SSO>', url: '/acme/sso/1/start?next=%2Facme%2F7' }] },
+    { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: false, magic_link: false, sso: true }, providers: [{ name: 'Okta', url: '/acme/sso/2/start' }] },
   ],
   tickets: [
     listContext(25), listContext(0), listContext(0, { filters: { view: 'mine', status: 'open', q: 'printer', sort: 'created' } }),
@@ -140,6 +142,25 @@ const realisticData: Record<(typeof PAGES)[number], object[]> = {
       ],
     },
   })),
+  'new-ticket': [
+    { portal, member: { name: 'Cora' }, csrf: 'c', page_title: 'New', problems: [], files_lost: false, fields: [
+      { key: 'subject', label: 'Subject <b>', type: 'text', required: true, value: '', problem: null },
+      { key: 'area', label: 'Area', type: 'choice', required: false, value: 'B&B', options: ['A', 'B&B'], problem: null, help: 'Pick <one>' },
+    ] },
+    { portal, member: { name: 'Cora' }, csrf: 'c', page_title: 'New', problems: [{ key: 'subject' }], files_lost: true, fields: [
+      { key: 'subject', label: 'Subject', type: 'text', required: true, value: '"quoted" <x>', problem: 'Fill in <this>' },
+      { key: 'details', label: 'Details', type: 'textarea', required: true, value: '</textarea><script>', problem: null },
+      { key: 'files', label: 'Files', type: 'file', required: false, value: '', problem: null },
+    ] },
+  ],
+  kb: [
+    { portal, member: null, csrf: '', page_title: 'Help', q: '', results: [], portal_link: '/acme', categories: [{ name: 'Print <ing>', description: 'Paper & toner', articles: [{ title: 'Jams <b>', url: '/acme/kb/jams' }] }] },
+    { portal, member: null, csrf: '', page_title: 'Help', q: '<x> "y"', results: [], portal_link: null, categories: [] },
+    { portal, member: null, csrf: '', page_title: 'Help', q: 'jam', results: [{ title: 'Jams', url: '/acme/kb/jams' }, { title: 'More jams', url: '/acme/kb/more' }], portal_link: '/acme', categories: [] },
+  ],
+  'kb-article': [
+    { portal, member: null, csrf: '', page_title: 'Jams', portal_link: '/acme', article: { title: 'Jams <b>', category: 'Print & co', html: '<p>Open <strong>tray 2</strong></p>', updated: 'Jan 1, 2025' } },
+  ],
   error: [{ portal, member: null, csrf: '', heading: 'Page not found', message: 'There is nothing at this address.', page_title: 'Page not found' }],
   notice: [
     { portal, member: null, csrf: 'c', heading: 'Check your email', message: 'If <a@b.c> has an account…', page_title: 'Check your email' },

@@ -27,6 +27,7 @@ import { accountRoutes, browserProof, type PageKit } from './account.routes.js';
 import type { SsoService } from '../sso/sso.service.js';
 import { ssoPageRoutes } from '../sso/sso-pages.routes.js';
 import { fieldsOf, type Answers, type FieldProblem, type FormRow, type FormsService } from '../forms/forms.service.js';
+import type { KnowledgeBaseService } from '../kb/kb.service.js';
 
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -43,6 +44,7 @@ export interface PagesOptions {
   account: MemberAccountService;
   sso: SsoService;
   forms: FormsService;
+  kb: KnowledgeBaseService;
 }
 
 const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
@@ -183,7 +185,7 @@ function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalR
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso, forms }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso, forms, kb }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const pageServices: PageServices = { translations, themes };
 
@@ -331,6 +333,43 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     return html(reply, render(request, 'tickets', portal, tr, {
       page_title: portal.title, tickets, view, company_scope: companyScope, filters, next_page: next, new_ticket_url: portal.form_id === null ? null : `/${portal.slug}/new`,
       view_links: { mine: link({ view: 'mine', cursor: undefined }), organization: link({ view: 'organization', cursor: undefined }) },
+    }));
+  });
+
+  // The knowledge base (C8, P24): public on the portal's host, published articles only.
+  const KbQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
+  app.get('/:slug/kb', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: SlugParams, querystring: KbQuery },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const tr = await translatorFor(pageServices, request, portal);
+    const q = (request.query.q ?? '').trim();
+    const url = (a: { slug: string }) => `/${portal.slug}/kb/${a.slug}`;
+    const portalLink = portal.kb_portal_link === 1 ? `/${portal.slug}` : null;
+    if (q !== '') {
+      const results = (await kb.articles({ query: q, publishedOnly: true, limit: 50 })).map((a) => ({ title: a.title, url: url(a) }));
+      return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), q, results, categories: [], portal_link: portalLink }));
+    }
+    const articles = await kb.articles({ publishedOnly: true, limit: 1000 });
+    const categories = (await kb.categories()).map((c) => ({
+      name: c.name, description: c.description, articles: articles.filter((a) => a.category_id === c.id).map((a) => ({ title: a.title, url: url(a) })),
+    })).filter((c) => c.articles.length > 0);
+    return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), q: '', results: [], categories, portal_link: portalLink }));
+  });
+
+  app.get('/:slug/kb/:article', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), article: Type.String({ minLength: 1, maxLength: 80 }) }, { additionalProperties: false }) },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const article = await kb.publishedBySlug(request.params.article);
+    if (article === undefined) throw errors.notFound('article');
+    const category = await kb.category(article.category_id);
+    const tr = await translatorFor(pageServices, request, portal);
+    return html(reply, render(request, 'kb-article', portal, tr, {
+      page_title: article.title, portal_link: portal.kb_portal_link === 1 ? `/${portal.slug}` : null,
+      article: { title: article.title, category: category.name, html: article.body_html, updated: tr.dateTime(article.updated_at) },
     }));
   });
 

@@ -32,6 +32,14 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
       return { page: 'tickets', context: { ...common, page_title: 'Your tickets', new_ticket_url: '/tickets/new', tickets, view: 'organization', company_scope: true, filters: { view: 'organization', status: 'all', q: '', sort: '-lastActivity' }, next_page: '/tickets?cursor=sample', view_links: { mine: '/tickets?view=mine', organization: '/tickets?view=organization' } } };
     case 'ticket':
       return { page: 'ticket', context: { ...common, page_title: ticket.subject, ticket, max_files: 10 } };
+    case 'kb':
+      return { page: 'kb', context: { ...common, member: null, page_title: tr.t('kb.heading'), q: '', results: [], portal_link: '/tickets', categories: [
+        { name: 'Printing', description: 'Paper, toner and jams.', articles: [{ title: 'What PC LOAD LETTER means', url: '/tickets/kb/pc-load-letter' }] },
+      ] } };
+    case 'kb-article':
+      return { page: 'kb-article', context: { ...common, member: null, page_title: 'What PC LOAD LETTER means', portal_link: '/tickets', article: {
+        title: 'What PC LOAD LETTER means', category: 'Printing', html: '<p>The printer wants <strong>Letter</strong> paper.</p>', updated: when,
+      } } };
     case 'new-ticket':
       return { page: 'new-ticket', context: { ...common, page_title: tr.t('form.title'), files_lost: true, problems: [{ key: 'subject' }], fields: [
         { key: 'subject', label: 'Subject', type: 'text', required: true, value: 'Printer', problem: null },

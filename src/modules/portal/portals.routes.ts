@@ -31,6 +31,7 @@ function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: numb
     accessListIds,
     ssoAudience: row.sso_audience,
     formId: row.form_id,
+    kbPortalLink: row.kb_portal_link === 1,
     ssoListIds,
     consentText: row.consent_text,
     consentLabel: row.consent_label,

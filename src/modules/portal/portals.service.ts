@@ -122,6 +122,7 @@ export class PortalsService {
     if (s.signInMethods !== undefined) set.sign_in_methods = JSON.stringify(s.signInMethods);
     if (s.selfRegistration !== undefined) set.self_registration = s.selfRegistration ? 1 : 0;
     if (s.ssoAudience !== undefined) set.sso_audience = s.ssoAudience;
+    if (s.kbPortalLink !== undefined) set.kb_portal_link = s.kbPortalLink ? 1 : 0;
     if (s.formId !== undefined) {
       if (s.formId !== null && (await db.selectFrom('forms').select('id').where('id', '=', s.formId).executeTakeFirst()) === undefined) {
         throw errors.unprocessable('FORM_NOT_FOUND', 'The form does not exist.', [{ path: '/body/formId', message: `no form ${s.formId}` }]);

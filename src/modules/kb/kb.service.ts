@@ -1,0 +1,147 @@
+import { marked } from 'marked';
+import { sql, type SqlBool } from 'kysely';
+import type { Conn } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/db-errors.js';
+import type { Row } from '../../db/schema.js';
+import type { Deps } from '../../deps.js';
+import { errors } from '../../errors.js';
+import { fts5Query, parseSearchQuery, searchDocument, tsQuery } from '../../util/search-text.js';
+import { htmlToText, sanitizeMessageHtml } from '../conversations/html.js';
+
+export type CategoryRow = Row<'kb_categories'>;
+export type ArticleRow = Row<'kb_articles'>;
+
+/** A URL slug from a title: lower-case ASCII letters and digits joined by hyphens. */
+export function slugify(text: string): string {
+  const slug = text.normalize('NFKD').replace(/\p{M}+/gu, '').toLowerCase().replace(/ł/g, 'l').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80).replace(/-+$/, '');
+  return slug === '' ? 'article' : slug;
+}
+
+/** Markdown as an author wrote it, as HTML a visitor may see: rendered, then sanitised (no script, no raw HTML that runs). */
+export function renderMarkdown(markdown: string): string {
+  return sanitizeMessageHtml(marked.parse(markdown, { async: false, gfm: true, breaks: false }));
+}
+
+/**
+ * The knowledge base (C8, P24): categories and articles in Markdown, stored with their sanitised
+ * HTML and a search document, searched by the same word index as tickets. Only published
+ * articles are ever shown on a portal.
+ */
+export class KnowledgeBaseService {
+  constructor(private readonly deps: Deps) {}
+
+  categories(): Promise<CategoryRow[]> {
+    return this.deps.db.selectFrom('kb_categories').selectAll().orderBy('position').orderBy('name').orderBy('id').execute();
+  }
+
+  async category(id: number, db: Conn = this.deps.db): Promise<CategoryRow> {
+    const row = await db.selectFrom('kb_categories').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined) throw errors.notFound('category');
+    return row;
+  }
+
+  private slugTaken(error: unknown, what: string): never {
+    if (isUniqueViolation(error)) throw errors.conflict('SLUG_TAKEN', `Another ${what} has this slug.`);
+    throw error;
+  }
+
+  async createCategory(input: { name: string; slug?: string; description?: string | null; position?: number }): Promise<CategoryRow> {
+    const now = this.deps.clock.now();
+    try {
+      return await this.deps.db.insertInto('kb_categories').values({
+        name: input.name, slug: input.slug ?? slugify(input.name), description: input.description ?? null, position: input.position ?? 0, created_at: now, updated_at: now,
+      }).returningAll().executeTakeFirstOrThrow();
+    } catch (error) {
+      return this.slugTaken(error, 'category');
+    }
+  }
+
+  async updateCategory(id: number, patch: { name?: string; slug?: string; description?: string | null; position?: number }): Promise<CategoryRow> {
+    await this.category(id);
+    try {
+      return await this.deps.db.updateTable('kb_categories').set({ ...patch, updated_at: this.deps.clock.now() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    } catch (error) {
+      return this.slugTaken(error, 'category');
+    }
+  }
+
+  async deleteCategory(id: number): Promise<void> {
+    await this.category(id);
+    if ((await this.deps.db.selectFrom('kb_articles').select('id').where('category_id', '=', id).executeTakeFirst()) !== undefined) {
+      throw errors.conflict('CATEGORY_IN_USE', 'Articles are in this category; move or delete them first.');
+    }
+    await this.deps.db.deleteFrom('kb_categories').where('id', '=', id).execute();
+  }
+
+  async article(id: number, db: Conn = this.deps.db): Promise<ArticleRow> {
+    const row = await db.selectFrom('kb_articles').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined) throw errors.notFound('article');
+    return row;
+  }
+
+  /** A published article by its slug, for the portal; undefined otherwise. */
+  publishedBySlug(slug: string): Promise<ArticleRow | undefined> {
+    return this.deps.db.selectFrom('kb_articles').selectAll().where('slug', '=', slug).where('published', '=', 1).executeTakeFirst();
+  }
+
+  private async requireCategory(db: Conn, categoryId: number): Promise<void> {
+    if ((await db.selectFrom('kb_categories').select('id').where('id', '=', categoryId).executeTakeFirst()) === undefined) {
+      throw errors.unprocessable('CATEGORY_NOT_FOUND', 'The category does not exist.', [{ path: '/body/categoryId', message: `no category ${categoryId}` }]);
+    }
+  }
+
+  async createArticle(input: { categoryId: number; title: string; slug?: string; body: string; published?: boolean }): Promise<ArticleRow> {
+    await this.requireCategory(this.deps.db, input.categoryId);
+    const html = renderMarkdown(input.body);
+    const now = this.deps.clock.now();
+    try {
+      return await this.deps.db.insertInto('kb_articles').values({
+        category_id: input.categoryId, title: input.title, slug: input.slug ?? slugify(input.title), body_markdown: input.body, body_html: html,
+        search_doc: searchDocument([input.title, htmlToText(html)]), published: input.published === true ? 1 : 0, created_at: now, updated_at: now,
+      }).returningAll().executeTakeFirstOrThrow();
+    } catch (error) {
+      return this.slugTaken(error, 'article');
+    }
+  }
+
+  async updateArticle(id: number, patch: { categoryId?: number; title?: string; slug?: string; body?: string; published?: boolean }): Promise<ArticleRow> {
+    const current = await this.article(id);
+    if (patch.categoryId !== undefined) await this.requireCategory(this.deps.db, patch.categoryId);
+    const title = patch.title ?? current.title;
+    const html = patch.body === undefined ? current.body_html : renderMarkdown(patch.body);
+    try {
+      return await this.deps.db.updateTable('kb_articles').set({
+        ...(patch.categoryId === undefined ? {} : { category_id: patch.categoryId }),
+        ...(patch.slug === undefined ? {} : { slug: patch.slug }),
+        ...(patch.published === undefined ? {} : { published: patch.published ? 1 : 0 }),
+        ...(patch.body === undefined ? {} : { body_markdown: patch.body, body_html: html }),
+        title, search_doc: searchDocument([title, htmlToText(html)]), updated_at: this.deps.clock.now(),
+      }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    } catch (error) {
+      return this.slugTaken(error, 'article');
+    }
+  }
+
+  async deleteArticle(id: number): Promise<void> {
+    const r = await this.deps.db.deleteFrom('kb_articles').where('id', '=', id).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw errors.notFound('article');
+  }
+
+  /**
+   * Articles, newest change first within their category's order; with `query`, only those whose
+   * title or text holds every word (the last one as a prefix); `publishedOnly` for the portal.
+   */
+  async articles(options: { query?: string; categoryId?: number; publishedOnly: boolean; limit: number }): Promise<ArticleRow[]> {
+    let q = this.deps.db.selectFrom('kb_articles as a').selectAll('a');
+    if (options.publishedOnly) q = q.where('a.published', '=', 1);
+    if (options.categoryId !== undefined) q = q.where('a.category_id', '=', options.categoryId);
+    if (options.query !== undefined) {
+      const parsed = parseSearchQuery(options.query);
+      if (parsed === null) return [];
+      q = q.where(this.deps.dialect === 'postgres'
+        ? sql<SqlBool>`a.tsv @@ cast(${tsQuery(parsed)} as tsquery)`
+        : sql<SqlBool>`a.id in (select rowid from kb_articles_fts where kb_articles_fts match ${fts5Query(parsed)})`);
+    }
+    return q.orderBy('a.title').orderBy('a.id').limit(options.limit).execute();
+  }
+}

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+
+// C8 P24: the knowledge base: categories and Markdown articles (sanitised), public on the
+// portal's host, full-text search over published articles only, and the "Go to <portal>" link.
+
+describe.each(dialects)('the knowledge base on %s', (dialect) => {
+  let t: TestApp;
+  let admin: TestStaff;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    admin = await createStaff(t, { role: 'admin' });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const call = caller(() => t, () => admin);
+
+  async function portal() {
+    const host = `${unique('kb').toLowerCase()}.example.com`;
+    const p = await t.app.services.portals.create({ name: 'Acme Help', domain: host, consentText: 'ok' });
+    await t.app.services.portals.update(p.id, { enabled: true });
+    return { host, slug: p.slug, id: p.id };
+  }
+  const page = (host: string, url: string) => t.app.inject({ method: 'GET', url, headers: { host } });
+
+  test('C8 P24 articles are Markdown made safe; published ones are public on the portal, drafts are not; the “Go to” link follows the switch', async () => {
+    const category = await call('POST', '/api/v1/kb/categories', { name: unique('Printing') });
+    expect(category.statusCode, category.body).toBe(201);
+    const categoryId = category.json<{ id: number }>().id;
+    const title = `Paper jams ${unique('t')}`;
+    const article = await call('POST', '/api/v1/kb/articles', {
+      categoryId, title, published: true,
+      body: '# Clearing a jam\n\nOpen **tray 2** and pull gently. See [the manual](https://example.com/manual).\n\n<script>alert(1)</script><img src=x onerror=alert(2)>\n\n[bad](javascript:alert(3))',
+    });
+    expect(article.statusCode, article.body).toBe(201);
+    const { slug, html } = article.json<{ slug: string; html: string }>();
+    expect(slug).toMatch(/^paper-jams-/);
+    expect(html).toContain('<strong>tray 2</strong>');
+    expect(html).toContain('href="https://example.com/manual"');
+    expect(html).not.toMatch(/script|onerror|javascript:/);
+    const draft = await call('POST', '/api/v1/kb/articles', { categoryId, title: `Toner secrets ${unique('d')}`, body: 'Not yet.' });
+    const draftSlug = draft.json<{ slug: string }>().slug;
+
+    const p = await portal();
+    const home = await page(p.host, `/${p.slug}/kb`);
+    expect(home.statusCode).toBe(200);
+    expect(home.body).toContain(title);
+    expect(home.body).not.toContain('Toner secrets');
+    expect(home.body).toContain('Go to Acme Help');
+    const read = await page(p.host, `/${p.slug}/kb/${slug}`);
+    expect(read.statusCode).toBe(200);
+    expect(read.body).toContain('<strong>tray 2</strong>');
+    expect(read.body).not.toContain('<script>');
+    expect((await page(p.host, `/${p.slug}/kb/${draftSlug}`)).statusCode).toBe(404);
+    expect((await page(p.host, `/${p.slug}/kb/no-such-article`)).statusCode).toBe(404);
+
+    await call('PATCH', `/api/v1/portals/${p.id}`, { kbPortalLink: false });
+    expect((await page(p.host, `/${p.slug}/kb`)).body).not.toContain('Go to Acme Help');
+  });
+
+  test('C8 full-text search finds published articles by any words of their title or text, the last word as a prefix, without diacritics', async () => {
+    const category = await call('POST', '/api/v1/kb/categories', { name: unique('Billing') });
+    const categoryId = category.json<{ id: number }>().id;
+    const word = `gęśla${unique('w').replace(/[^a-z0-9]/g, '')}`;
+    await call('POST', '/api/v1/kb/articles', { categoryId, title: 'Changing your invoice address', body: `Go to *Settings*, then **Billing**. Keyword: ${word}.`, published: true });
+    await call('POST', '/api/v1/kb/articles', { categoryId, title: 'Draft about invoices', body: `Also ${word}.`, published: false });
+    const p = await portal();
+    const plain = word.normalize('NFKD').replace(/\p{M}+/gu, '');
+    for (const q of [word, plain.slice(0, 8), 'invoice addr', 'settings billing']) {
+      const res = await page(p.host, `/${p.slug}/kb?q=${encodeURIComponent(q)}`);
+      expect(res.statusCode, q).toBe(200);
+      expect(res.body, q).toContain('Changing your invoice address');
+      expect(res.body, q).not.toContain('Draft about invoices');
+    }
+    const none = await page(p.host, `/${p.slug}/kb?q=${encodeURIComponent('nothing matches this')}`);
+    expect(none.body).toContain('No article matches');
+    // Staff search sees drafts too.
+    const staff = await call('GET', `/api/v1/kb/articles?q=${encodeURIComponent(word)}`);
+    expect(staff.json<{ items: { title: string }[] }>().items.map((i) => i.title).sort()).toEqual(['Changing your invoice address', 'Draft about invoices']);
+  });
+
+  test('C8 a category with articles cannot be deleted; a taken slug is a 409; agents without the settings permission cannot write', async () => {
+    const category = await call('POST', '/api/v1/kb/categories', { name: unique('C') });
+    const categoryId = category.json<{ id: number }>().id;
+    const slug = `same-${unique('s').toLowerCase().replace(/[^a-z0-9]/g, '')}`;
+    expect((await call('POST', '/api/v1/kb/articles', { categoryId, title: 'One', slug, body: 'x' })).statusCode).toBe(201);
+    expect((await call('POST', '/api/v1/kb/articles', { categoryId, title: 'Two', slug, body: 'y' })).statusCode).toBe(409);
+    expect((await call('DELETE', `/api/v1/kb/categories/${categoryId}`)).statusCode).toBe(409);
+    const agent = await createStaff(t);
+    expect((await call('POST', '/api/v1/kb/articles', { categoryId, title: 'Three', body: 'z' }, agent)).statusCode).toBe(403);
+    expect((await call('GET', '/api/v1/kb/articles', undefined, agent)).statusCode).toBe(200);
+  });
+});
