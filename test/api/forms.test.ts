@@ -94,6 +94,9 @@ describe.each(dialects)('support forms on %s', (dialect) => {
     expect(list.body).toContain('Submit a support ticket');
     const form = await page(f, `/${f.slug}/new`);
     expect(form.statusCode).toBe(200);
+    // The one page allowed a script: the theme's own file, no inline code.
+    expect(form.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(form.body).toContain('<script src="/assets/suggest.js" defer></script>');
     for (const label of ['Subject', 'What happened?', 'Area', 'Order number', 'Screenshots']) expect(form.body).toContain(label);
 
     const before = await rowCounts(t);

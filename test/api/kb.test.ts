@@ -80,6 +80,27 @@ describe.each(dialects)('the knowledge base on %s', (dialect) => {
     expect(staff.json<{ items: { title: string }[] }>().items.map((i) => i.title).sort()).toEqual(['Changing your invoice address', 'Draft about invoices']);
   });
 
+  test('C8 the suggestions a new ticket’s subject asks for are published articles only, at most five; only the new-ticket page may run the theme’s script', async () => {
+    const category = await call('POST', '/api/v1/kb/categories', { name: unique('Suggest') });
+    const categoryId = category.json<{ id: number }>().id;
+    const word = `wifi${unique('s').replace(/[^a-z0-9]/g, '')}`;
+    for (let i = 0; i < 7; i++) await call('POST', '/api/v1/kb/articles', { categoryId, title: `Fixing ${word} number ${i}`, body: 'Restart the router.', published: i !== 0 });
+    const p = await portal();
+    const res = await page(p.host, `/${p.slug}/kb-suggest?q=${encodeURIComponent(word.slice(0, 10))}`);
+    expect(res.statusCode).toBe(200);
+    const items = res.json<{ items: { title: string; url: string }[] }>().items;
+    expect(items).toHaveLength(5);
+    expect(items.map((i) => i.title)).not.toContain(`Fixing ${word} number 0`);
+    expect(items[0]?.url).toMatch(new RegExp(`^/${p.slug}/kb/fixing-`));
+    // A subject as people write it: any of its words may match; the best matches come first.
+    const sentence = await page(p.host, `/${p.slug}/kb-suggest?q=${encodeURIComponent(`why does my ${word} keep failing all day`)}`);
+    expect(sentence.json<{ items: unknown[] }>().items).toHaveLength(5);
+    expect((await page(p.host, `/${p.slug}/kb-suggest?q=ab`)).json()).toEqual({ items: [] });
+    const script = await page(p.host, '/assets/suggest.js');
+    expect(script.headers['content-type']).toContain('text/javascript');
+    for (const url of [`/${p.slug}/kb`, `/${p.slug}/sign-in`]) expect(String((await page(p.host, url)).headers['content-security-policy'])).not.toContain('script-src');
+  });
+
   test('C8 a category with articles cannot be deleted; a taken slug is a 409; agents without the settings permission cannot write', async () => {
     const category = await call('POST', '/api/v1/kb/categories', { name: unique('C') });
     const categoryId = category.json<{ id: number }>().id;

@@ -47,7 +47,9 @@ describe.skipIf(!available)('the support form in a real browser', () => {
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${base}/tickets`);
-    await page.getByRole('link', { name: 'Submit a support ticket' }).click();
+    // In the header on every page (P25), and as a button on the ticket list.
+    expect(await page.locator('header').getByRole('link', { name: 'Submit a support ticket' }).count()).toBe(1);
+    await page.locator('main').getByRole('link', { name: 'Submit a support ticket' }).click();
     await page.waitForURL(`${base}/tickets/new`);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Submit a support ticket');
     expect(await seriousViolations(page)).toEqual([]);
@@ -62,7 +64,10 @@ describe.skipIf(!available)('the support form in a real browser', () => {
     expect(await page.locator('#f-subject-error').innerText()).toBe('Fill in this field.');
     expect(await seriousViolations(page)).toEqual([]);
 
-    await page.getByLabel('Subject').fill('Badge reader rejects all cards');
+    // Typing the subject suggests the help article that may already answer it.
+    await page.getByLabel('Subject').pressSequentially('Badge reader rejects all cards', { delay: 5 });
+    await page.locator('#kb-suggestions').getByRole('link', { name: 'When the badge reader rejects your card' }).waitFor();
+    expect(await page.locator('#kb-suggestions').innerText()).toContain('These articles may already answer it:');
     await page.getByLabel('Screenshots or files').setInputFiles({ name: 'reader-log.txt', mimeType: 'text/plain', buffer: Buffer.from('08:00 card rejected\n08:01 card rejected\n') });
     await page.getByRole('button', { name: 'Submit the ticket' }).click();
     await page.waitForURL(/\/tickets\/\d+$/);

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../../db/db-errors.js';
 import type { Row } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
-import { fts5Query, parseSearchQuery, searchDocument, tsQuery } from '../../util/search-text.js';
+import { fts5Query, parseSearchQuery, searchDocument, searchWords, tsQuery } from '../../util/search-text.js';
 import { htmlToText, sanitizeMessageHtml } from '../conversations/html.js';
 
 export type CategoryRow = Row<'kb_categories'>;
@@ -125,6 +125,26 @@ export class KnowledgeBaseService {
   async deleteArticle(id: number): Promise<void> {
     const r = await this.deps.db.deleteFrom('kb_articles').where('id', '=', id).executeTakeFirst();
     if (Number(r.numDeletedRows) === 0) throw errors.notFound('article');
+  }
+
+  /**
+   * Published articles for what a customer is typing (a new ticket's subject): any of its words
+   * of three letters or more (the last one may be unfinished), the articles holding more of
+   * them, and more often, first.
+   */
+  async suggest(text: string, limit: number): Promise<ArticleRow[]> {
+    const words = [...new Set(searchWords(text))].filter((w) => w.length >= 3).slice(0, 8);
+    if (words.length === 0) return [];
+    const last = words.length - 1;
+    if (this.deps.dialect === 'postgres') {
+      const query = words.map((w, i) => (i === last ? `'${w}':*` : `'${w}'`)).join(' | ');
+      return this.deps.db.selectFrom('kb_articles as a').selectAll('a').where('a.published', '=', 1)
+        .where(sql<SqlBool>`a.tsv @@ cast(${query} as tsquery)`)
+        .orderBy(sql`ts_rank(a.tsv, cast(${query} as tsquery))`, 'desc').orderBy('a.id').limit(limit).execute();
+    }
+    const match = words.map((w, i) => `"${w}"${i === last ? '*' : ''}`).join(' OR ');
+    return this.deps.db.selectFrom('kb_articles as a').innerJoin(sql<{ rowid: number; rank: number }>`(select rowid, rank from kb_articles_fts where kb_articles_fts match ${match})`.as('f'), 'f.rowid', 'a.id')
+      .selectAll('a').where('a.published', '=', 1).orderBy('f.rank').orderBy('a.id').limit(limit).execute();
   }
 
   /**

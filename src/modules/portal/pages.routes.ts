@@ -32,6 +32,8 @@ import type { KnowledgeBaseService } from '../kb/kb.service.js';
 const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
 const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/** The new-ticket page alone runs a script: the theme's own file, never inline code, fetching only from this origin. */
+const SCRIPT_CSP = `${PAGE_CSP}; script-src 'self'; connect-src 'self'`;
 
 export interface PagesOptions {
   deps: Deps;
@@ -159,9 +161,9 @@ export async function portalErrorPage(services: PageServices, request: FastifyRe
   return renderWithFallback(request, 'error', portal, tr, context, services.themes.defaultTheme);
 }
 
-function html(reply: FastifyReply, body: string, status = 200): FastifyReply {
+function html(reply: FastifyReply, body: string, status = 200, csp = PAGE_CSP): FastifyReply {
   // The language follows the visitor's cookie and Accept-Language at one URL (X1).
-  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', PAGE_CSP).header('cache-control', 'no-store')
+  return reply.code(status).type('text/html; charset=utf-8').header('content-security-policy', csp).header('cache-control', 'no-store')
     .header('vary', 'Accept-Language, Cookie').send(body);
 }
 
@@ -192,7 +194,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   const render = (request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>) =>
     renderWithFallback(request, page, portal, tr, {
       ...context,
-      member: request.member === null ? null : { name: request.member.name, can_change_password: signInMethods(portal).password },
+      member: request.member === null ? null : { name: request.member.name, can_change_password: signInMethods(portal).password, new_ticket_url: portal.form_id === null ? null : `/${portal.slug}/new` },
       csrf: request.member?.session.csrfToken ?? context.csrf ?? '',
       here: request.url,
     }, theme);
@@ -214,6 +216,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
 
   app.get('/assets/portal.css', { config: { access: 'portal' }, schema: { hide: true } }, (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(theme.css));
+
+  app.get('/assets/suggest.js', { config: { access: 'portal' }, schema: { hide: true } }, (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(theme.script));
 
   app.get('/assets/brand.css', { config: { access: 'portal' }, schema: { hide: true } }, (request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=60').send(theme.brandCss(request.portal as PortalRow)));
@@ -358,6 +363,16 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), q: '', results: [], categories, portal_link: portalLink }));
   });
 
+  // Articles matching what a customer types as a new ticket's subject (suggest.js), at most five.
+  app.get('/:slug/kb-suggest', {
+    config: { access: 'portal', rateLimit: { max: 120, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` } },
+    schema: { hide: true, params: SlugParams, querystring: Type.Object({ q: Type.String({ maxLength: 200 }) }, { additionalProperties: false }) },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const items = (await kb.suggest(request.query.q, 5)).map((a) => ({ title: a.title, url: `/${portal.slug}/kb/${a.slug}` }));
+    return reply.header('cache-control', 'no-store').send({ items });
+  });
+
   app.get('/:slug/kb/:article', {
     config: { access: 'portal' },
     schema: { hide: true, params: Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), article: Type.String({ minLength: 1, maxLength: 80 }) }, { additionalProperties: false }) },
@@ -382,9 +397,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const tr = await translatorFor(pageServices, request, portal);
     const fields = fieldsOf(form).map((f) => {
       const problem = problems.find((p) => p.key === f.key);
-      return { ...f, value: answers[f.key] ?? '', problem: problem === undefined ? null : tr.t(problem.message) };
+      return { ...f, value: answers[f.key] ?? '', problem: problem === undefined ? null : tr.t(problem.message), suggest: f.maps === 'subject' };
     });
-    return html(reply, render(request, 'new-ticket', portal, tr, { page_title: tr.t('form.title'), fields, problems, files_lost: filesLost }), problems.length > 0 ? 400 : 200);
+    return html(reply, render(request, 'new-ticket', portal, tr, { page_title: tr.t('form.title'), fields, problems, files_lost: filesLost }), problems.length > 0 ? 400 : 200, SCRIPT_CSP);
   };
 
   app.get('/:slug/new', {

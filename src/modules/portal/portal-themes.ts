@@ -42,7 +42,7 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
       } } };
     case 'new-ticket':
       return { page: 'new-ticket', context: { ...common, page_title: tr.t('form.title'), files_lost: true, problems: [{ key: 'subject' }], fields: [
-        { key: 'subject', label: 'Subject', type: 'text', required: true, value: 'Printer', problem: null },
+        { key: 'subject', label: 'Subject', type: 'text', required: true, value: 'Printer', problem: null, suggest: true },
         { key: 'details', label: 'What happened?', type: 'textarea', required: false, value: '', problem: null, help: 'The more we know, the faster we help.' },
         { key: 'area', label: 'Area', type: 'choice', required: true, value: '', options: ['Billing', 'Hardware'], problem: tr.t('form.required') },
         { key: 'files', label: 'Screenshots', type: 'file', required: false, value: '', problem: null },

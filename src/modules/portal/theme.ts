@@ -109,6 +109,8 @@ export class Theme {
   private readonly emailHtml: PageRenderer;
   private readonly emailText: PageRenderer;
   readonly css: string;
+  /** The portal's one script: article suggestions on the new-ticket page (suggest.js). */
+  readonly script: string;
   /** The pages rendered by compiled closures rather than by LiquidJS's interpreter. */
   readonly compiledPages: readonly Page[];
 
@@ -132,6 +134,7 @@ export class Theme {
     registerThemeFilters(text);
     this.emailText = pageRenderer(text, text.parseFileSync('emails/email-text'), options.compile ?? true);
     this.css = readFileSync(join(root, 'portal.css'), 'utf8');
+    this.script = readFileSync(join(root, 'suggest.js'), 'utf8');
   }
 
   /** What every page knows of its portal. Only these fields reach templates. */
