@@ -199,6 +199,45 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       here: request.url,
     }, theme);
 
+  /**
+   * A signed-in member's multipart form (a reply, the support form): its text fields, and its
+   * files stored durably. The form sends its CSRF token first; no file is stored before it checks
+   * out, and the limits stop an oversize upload while it streams, not after. `fileKey` names the
+   * field a file part belongs to, or undefined to skip it.
+   */
+  async function readUpload(request: FastifyRequest, member: MemberPrincipal, options: { fields: number; fileKey: (fieldname: string) => string | undefined }) {
+    if (!request.isMultipart()) throw errors.unsupportedMediaType();
+    const totalLimit = deps.config.attachmentLimit * 2;
+    let csrf: string | undefined;
+    let total = 0;
+    const fields: Record<string, string> = {};
+    const files: { key: string; stored: StoredUpload }[] = [];
+    const parts = request.parts({ limits: { files: REPLY_MAX_FILES, fileSize: deps.config.attachmentLimit, fields: options.fields + 1, fieldSize: 64 * 1024, parts: REPLY_MAX_FILES + options.fields + 1 } });
+    for await (const part of parts) {
+      if (part.type === 'field') {
+        if (typeof part.value !== 'string') continue;
+        if (part.fieldname === 'csrf') csrf = part.value;
+        else fields[part.fieldname] = part.value;
+        continue;
+      }
+      if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) {
+        part.file.resume();
+        throw errors.csrf();
+      }
+      const key = options.fileKey(part.fieldname);
+      if (part.filename === '' || key === undefined) {
+        part.file.resume();
+        continue;
+      }
+      const stored = await conversations.storeFile(part.file, part.filename, part.mimetype);
+      total += stored.size;
+      if (total > totalLimit) throw errors.payloadTooLarge();
+      files.push({ key, stored });
+    }
+    if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) throw errors.csrf();
+    return { fields, files };
+  }
+
   /** The sign-in page's single sign-on buttons (P12): each enabled provider, returning to `next`. */
   const providersFor = async (portal: PortalRow, next: string) => {
     if (!signInMethods(portal).sso) return [];
@@ -418,43 +457,16 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   }, async (request, reply) => {
     const { portal, member } = signedIn(request, request.params.slug);
     const form = await formOf(portal);
-    if (!request.isMultipart()) throw errors.unsupportedMediaType();
     const fields = fieldsOf(form);
-    const fileFields = new Set(fields.filter((f) => f.type === 'file').map((f) => f.key));
-    const totalLimit = deps.config.attachmentLimit * 2;
-    let csrf: string | undefined;
-    const answers: Answers = {};
+    const fileFields = new Set(fields.filter((f) => f.type === 'file').map((f) => `f_${f.key}`));
+    const upload = await readUpload(request, member, { fields: fields.length + 1, fileKey: (name) => (fileFields.has(name) ? name.slice(2) : undefined) });
+    const answers: Answers = Object.fromEntries(Object.entries(upload.fields).filter(([name]) => name.startsWith('f_')).map(([name, value]) => [name.slice(2), value]));
     const counts: Record<string, number> = {};
-    const files: StoredUpload[] = [];
-    let total = 0;
-    // As for replies: the CSRF token comes first, no file is stored before it checks out, and
-    // the limits stop an oversize upload while it streams.
-    const parts = request.parts({ limits: { files: REPLY_MAX_FILES, fileSize: deps.config.attachmentLimit, fields: fields.length + 2, fieldSize: 64 * 1024, parts: fields.length + REPLY_MAX_FILES + 2 } });
-    for await (const part of parts) {
-      if (part.type === 'field') {
-        if (part.fieldname === 'csrf' && typeof part.value === 'string') csrf = part.value;
-        else if (part.fieldname.startsWith('f_') && typeof part.value === 'string') answers[part.fieldname.slice(2)] = part.value;
-        continue;
-      }
-      if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) {
-        part.file.resume();
-        throw errors.csrf();
-      }
-      const key = part.fieldname.slice(2);
-      if (part.filename === '' || !part.fieldname.startsWith('f_') || !fileFields.has(key)) {
-        part.file.resume();
-        continue;
-      }
-      const stored = await conversations.storeFile(part.file, part.filename, part.mimetype);
-      total += stored.size;
-      if (total > totalLimit) throw errors.payloadTooLarge();
-      files.push(stored);
-      counts[key] = (counts[key] ?? 0) + 1;
-    }
-    if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) throw errors.csrf();
+    for (const f of upload.files) counts[f.key] = (counts[f.key] ?? 0) + 1;
+    const files = upload.files.map((f) => f.stored);
     const problems = forms.problems(form, answers, counts);
     // Files already stored and not attached to anything are swept later (storage/file-store.ts).
-    if (problems.length > 0) return formPage(request, reply, portal, form, answers, problems, files.length > 0 || fileFields.size > 0);
+    if (problems.length > 0) return formPage(request, reply, portal, form, answers, problems, fileFields.size > 0);
     const ticketId = await forms.submit(form, member.viewer.contactId, answers, files);
     const visible = await access.findVisibleTicketId(member.viewer, ticketId);
     // A ticket the portal's rules hide from its own submitter still reaches the inbox; the list is where they land.
@@ -495,35 +507,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     schema: { hide: true, params: TicketParams },
   }, async (request, reply) => {
     const { portal, member } = signedIn(request, request.params.slug);
-    if (!request.isMultipart()) throw errors.unsupportedMediaType();
-    const totalLimit = deps.config.attachmentLimit * 2;
-    let csrf: string | undefined;
-    let text = '';
-    let total = 0;
-    const files: StoredUpload[] = [];
-    // The form sends its CSRF token first; no file is stored before it checks out, and the
-    // limits stop an oversize upload while it streams, not after.
-    const parts = request.parts({ limits: { files: REPLY_MAX_FILES, fileSize: deps.config.attachmentLimit, fields: 4, fieldSize: 64 * 1024, parts: REPLY_MAX_FILES + 4 } });
-    for await (const part of parts) {
-      if (part.type === 'field') {
-        if (part.fieldname === 'csrf' && typeof part.value === 'string') csrf = part.value;
-        else if (part.fieldname === 'body' && typeof part.value === 'string') text = part.value;
-        continue;
-      }
-      if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) {
-        part.file.resume();
-        throw errors.csrf();
-      }
-      if (part.filename === '') {
-        part.file.resume();
-        continue;
-      }
-      const stored = await conversations.storeFile(part.file, part.filename, part.mimetype);
-      total += stored.size;
-      if (total > totalLimit) throw errors.payloadTooLarge();
-      files.push(stored);
-    }
-    if (csrf === undefined || !safeEqual(csrf, member.session.csrfToken)) throw errors.csrf();
+    const upload = await readUpload(request, member, { fields: 3, fileKey: (name) => name });
+    const text = upload.fields.body ?? '';
+    const files = upload.files.map((f) => f.stored);
     if (text.length > REPLY_MAX_TEXT) throw errors.validation([{ path: '/body/body', message: `must be at most ${REPLY_MAX_TEXT} characters` }]).forPage('reply.tooLong', { max: REPLY_MAX_TEXT });
     // PostgreSQL cannot store a NUL in text (a 500 there); refuse it on both databases alike.
     if (text.includes('\u0000')) throw errors.validation([{ path: '/body/body', message: 'must not contain a NUL character' }], 'The message contains a character that is not allowed.').forPage('reply.badCharacter');
