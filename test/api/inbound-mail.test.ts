@@ -215,4 +215,27 @@ describe.each(dialects)('incoming mail on %s', (dialect) => {
     expect(round.processed).toBeGreaterThanOrEqual(1);
     expect(await t.app.services.inbound.get(stored.id)).toMatchObject({ status: 'processed' });
   });
+
+  test('C6 a mail whose processing keeps failing is retried each round, and after five attempts waits in the failed-mail store', async () => {
+    const id = mid();
+    const stored = await t.app.services.inbound.store({ source: 'smtp', channelId: mail.channelId, envelopeFrom: 'flaky@customer.example', recipients: [mail.address], raw: Buffer.from(rawMail({ From: 'flaky@customer.example', To: mail.address, Subject: 'Flaky', 'Message-ID': id }, 'again and again')) });
+    const conversations = t.app.services.conversations;
+    const original = conversations.addMessageIn.bind(conversations);
+    // The database failing under one mail's processing, every time (not a 4xx: nothing to tell the sender).
+    conversations.addMessageIn = () => Promise.reject(new Error('connection lost'));
+    const errors: string[] = [];
+    const worker = new InboundWorker(t.app.deps, t.app.services.inbound, t.app.services.inboxes, { ...quietLog, error: (_o: object, msg: string) => void errors.push(msg) });
+    try {
+      for (let round = 0; round < 5; round++) await worker.runOnce();
+    } finally {
+      conversations.addMessageIn = original;
+    }
+    expect(errors.filter((e) => e.includes('will be retried'))).toHaveLength(5);
+    expect(await t.app.services.inbound.get(stored.id)).toMatchObject({ status: 'received', attempts: 5, thread_id: null });
+    await worker.runOnce();
+    expect(await t.app.services.inbound.get(stored.id)).toMatchObject({ status: 'failed', reason: 'processing failed five times' });
+    // Staff can still send it through again once the cause is gone.
+    const again = await call('POST', `/api/v1/inbound-mail/${stored.id}/reprocess`);
+    expect(again.json()).toMatchObject({ status: 'processed' });
+  });
 });

@@ -199,8 +199,11 @@ export class InboundMailService {
     const subject = headerText(email.subject ?? '', 300) || '(no subject)';
     const name = email.from?.name.trim() ?? '';
 
+    // Counted before the transaction, so a processing that keeps failing reaches the cap above.
+    await this.deps.db.updateTable('inbound_mail').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', id).where('status', '=', 'received').execute();
     const attempt = () => this.deps.db.transaction().execute(async (tx) => {
-      const claimed = await tx.updateTable('inbound_mail').set((eb) => ({ attempts: eb('attempts', '+', 1) })).where('id', '=', id).where('status', '=', 'received').returning('id').executeTakeFirst();
+      // Only a mail still received is processed: of two processes at once, one makes the thread.
+      const claimed = await tx.updateTable('inbound_mail').set((eb) => ({ attempts: eb.ref('attempts') })).where('id', '=', id).where('status', '=', 'received').returning('id').executeTakeFirst();
       if (claimed === undefined) return;
       const contactId = (await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(from)).executeTakeFirst())?.id
         ?? (await this.contacts.createIn(tx, { email: from, ...(name === '' ? {} : { firstName: headerText(name, 200) }) })).id;
