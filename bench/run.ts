@@ -992,6 +992,8 @@ async function main(): Promise<void> {
     if (!options.keep) rmSync(runDir, { recursive: true, force: true });
   }
   printSummary(reports, postgresSkipped, options);
+  // Then incoming mail over SMTP (bench/mail-in.ts, also `npm run bench:mail` alone).
+  await import('./mail-in.js');
 }
 
 main().catch((error: unknown) => {
