@@ -65,7 +65,7 @@ describe.skipIf(!available)('the support form in a real browser', () => {
     expect(await seriousViolations(page)).toEqual([]);
 
     // Typing the subject suggests the help article that may already answer it.
-    await page.getByLabel('Subject').pressSequentially('Badge reader rejects all cards', { delay: 5 });
+    await page.getByLabel('Subject').pressSequentially('Badge reader rejects all cards');
     await page.locator('#kb-suggestions').getByRole('link', { name: 'When the badge reader rejects your card' }).waitFor();
     expect(await page.locator('#kb-suggestions').innerText()).toContain('These articles may already answer it:');
     await page.getByLabel('Screenshots or files').setInputFiles({ name: 'reader-log.txt', mimeType: 'text/plain', buffer: Buffer.from('08:00 card rejected\n08:01 card rejected\n') });

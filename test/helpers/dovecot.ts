@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { freePort } from './server-process.js';
 
 /** Debian's Dovecot (dovecot-imapd); DOVECOT_PATH points elsewhere. */
@@ -83,12 +82,36 @@ service stats {
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     this.child = child;
-    for (let i = 0; i < 200; i++) {
-      if (child.exitCode !== null) throw new Error(`dovecot exited: ${output}${this.log()}`);
-      if (await listening(this.port)) return this;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    throw new Error(`dovecot did not listen on ${this.port}: ${output}${this.log()}`);
+    await this.listening(child, () => output);
+    return this;
+  }
+
+  /**
+   * Resolves once Dovecot accepts connections: checked when it starts and whenever its run
+   * directory changes (the master writes its pid and sockets there as it comes up), never by
+   * sleeping; rejects if it exits first.
+   */
+  private listening(child: ChildProcess, output: () => string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let done = false;
+      const watcher = watch(join(this.dir, 'run'), () => void check());
+      const finish = (error?: Error) => {
+        if (done) return;
+        done = true;
+        watcher.close();
+        child.off('exit', exited);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const exited = () => {
+        finish(new Error(`dovecot exited: ${output()}${this.log()}`));
+      };
+      const check = async () => {
+        if (!done && (await accepts(this.port))) finish();
+      };
+      child.once('exit', exited);
+      void check();
+    });
   }
 
   log(): string {
@@ -107,7 +130,7 @@ service stats {
   }
 }
 
-function listening(port: number): Promise<boolean> {
+function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect(port, '127.0.0.1');
     socket.once('connect', () => {
