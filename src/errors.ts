@@ -40,6 +40,7 @@ export const errors = {
   unauthenticated: () => new AppError(401, 'UNAUTHENTICATED', 'Sign in, or send a valid API token.'),
   forbidden: (what = 'You may not do this.') => new AppError(403, 'FORBIDDEN', what),
   csrf: () => new AppError(403, 'CSRF_TOKEN_INVALID', 'The request lacks a valid X-CSRF-Token header.'),
+  previewReadOnly: () => new AppError(403, 'PREVIEW_READ_ONLY', 'This is a preview of the portal: nothing can be changed here.').forPage('preview.readOnly'),
   invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.'),
   rateLimited: (retryAfterSeconds: number) =>
     new AppError(429, 'RATE_LIMITED', `Too many attempts. Try again in ${retryAfterSeconds} seconds.`)

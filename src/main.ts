@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
@@ -7,7 +9,7 @@ import { migrateToLatest } from './db/migrate.js';
 import { isDemoSeeded, seedDemo, DEMO_PASSWORD, DEMO_PORTAL_HOST } from './demo/seed.js';
 import { systemClock } from './clock.js';
 import { buildServices } from './services.js';
-import { generatePassword } from './security/secrets.js';
+import { generatePassword, randomToken } from './security/secrets.js';
 
 import { OutboxWorker, smtpTransport } from './modules/mail/outbox-worker.js';
 import { InboundWorker } from './modules/mail/inbound-worker.js';
@@ -23,6 +25,7 @@ Commands:
                                  create an admin; the password is read from stdin, or generated and printed once
   token create --email E [--name N]
                                  create an API token for a staff user and print it once
+  openapi [--out FILE]           write the OpenAPI document (the staff app's client types come from it)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -146,6 +149,24 @@ async function start(config: Config, demo: boolean): Promise<void> {
   app.log.info(`Portico is serving ${base} (API under ${base}/api/v1, OpenAPI at ${base}/api/openapi.json)`);
 }
 
+/** The OpenAPI document of this build, from an app on a throwaway database (nothing else is touched). */
+async function writeOpenApi(out: string | undefined): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'portico-openapi-'));
+  try {
+    const config = loadConfig({ DATA_DIR: dir, LOG_LEVEL: 'silent', SESSION_SECRET: randomToken(32), SECRETS_KEY: randomToken(32) });
+    const database = openDatabase(config.database);
+    const app = await buildApp({ config, database });
+    await app.ready();
+    const text = JSON.stringify(app.swagger(), null, 2) + '\n';
+    await app.close();
+    await database.close();
+    if (out === undefined) process.stdout.write(text);
+    else writeFileSync(out, text);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -155,12 +176,17 @@ export async function main(argv: string[]): Promise<void> {
       name: { type: 'string' },
       demo: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      out: { type: 'string' },
     },
   });
   const [command, sub] = positionals;
   if (values.help || command === undefined) {
     process.stdout.write(USAGE + '\n');
     if (command === undefined && !values.help) process.exit(2);
+    return;
+  }
+  if (command === 'openapi') {
+    await writeOpenApi(values.out);
     return;
   }
   const config = loadConfig();

@@ -15,6 +15,8 @@ import { portalsRoutes } from './modules/portal/portals.routes.js';
 import { ssoRoutes } from './modules/sso/sso.routes.js';
 import { formsRoutes } from './modules/forms/forms.routes.js';
 import { kbRoutes } from './modules/kb/kb.routes.js';
+import { filtersRoutes } from './modules/filters/filters.routes.js';
+import { webRoutes } from './modules/web/web.routes.js';
 import { authRoutes } from './modules/staff/auth.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 import { pipelinesRoutes } from './modules/tickets/pipelines.routes.js';
@@ -32,7 +34,7 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   pipelinesRoutes(app, { pipelines: s.pipelines });
   ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline, summaries: s.ticketSummaries });
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations });
-  portalsRoutes(app, { portals: s.portals, invitations: s.invitations });
+  portalsRoutes(app, { portals: s.portals, invitations: s.invitations, previews: s.previews });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
   outboxRoutes(app, { outbox: s.outbox });
   inboundRoutes(app, { inbound: s.inbound });
@@ -40,8 +42,11 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   ssoRoutes(app, { sso: s.sso, portals: s.portals });
   formsRoutes(app, { forms: s.forms });
   kbRoutes(app, { kb: s.kb });
+  filtersRoutes(app, { access: s.access });
+  // The staff app (static files) in its own context, where @fastify/static decorates replies.
+  void app.register(webRoutes, { portalCss: s.theme.css });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
-    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso, forms: s.forms, kb: s.kb });
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso, forms: s.forms, kb: s.kb, previews: s.previews });
   });
 }

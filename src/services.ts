@@ -4,6 +4,7 @@ import { AccessService } from './modules/access/access.service.js';
 import { MemberAuthService } from './modules/members/member-auth.service.js';
 import { PortalHosts } from './modules/portal/hosts.js';
 import { PortalsService } from './modules/portal/portals.service.js';
+import { PreviewsService } from './modules/portal/previews.service.js';
 import { Theme } from './modules/portal/theme.js';
 import { CompaniesService, ContactsService } from './modules/contacts/contacts.service.js';
 import { ListsService } from './modules/contacts/lists.service.js';
@@ -42,6 +43,7 @@ export interface Services {
   conversations: ConversationsService;
   access: AccessService;
   portals: PortalsService;
+  previews: PreviewsService;
   portalHosts: PortalHosts;
   memberAuth: MemberAuthService;
   theme: Theme;
@@ -82,6 +84,7 @@ export function buildServices(deps: Deps): Services {
   const notifications = new ReplyNotifications(deps, outbox, replyTokens, translations, themes);
   conversations.onStaffMessage((tx, thread, message) => notifications.staffReplied(tx, thread, message));
   return {
+    previews: new PreviewsService(deps, portals),
     staff: new StaffService(deps),
     staffAuth: new StaffAuthService(deps),
     timeline,

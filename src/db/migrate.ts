@@ -13,6 +13,7 @@ import * as portalTemplates from './migrations/2026-11-26T05-00-portal-templates
 import * as sso from './migrations/2026-11-26T06-00-sso.js';
 import * as inboundMail from './migrations/2026-11-26T07-00-inbound-mail.js';
 import * as forms from './migrations/2026-11-26T08-00-forms.js';
+import * as portalPreviews from './migrations/2026-11-26T10-00-portal-previews.js';
 import * as knowledgeBase from './migrations/2026-11-26T09-00-knowledge-base.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T07-00-inbound-mail': inboundMail,
   '2026-11-26T08-00-forms': forms,
   '2026-11-26T09-00-knowledge-base': knowledgeBase,
+  '2026-11-26T10-00-portal-previews': portalPreviews,
 };
 
 /**

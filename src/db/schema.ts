@@ -230,6 +230,20 @@ export interface EngagementTargetsTable {
   occurred_at: number;
 }
 
+/** A staff member's look at a portal as one of its members (P28, P30). */
+export interface PortalPreviewsTable {
+  id: Generated<number>;
+  portal_id: number;
+  member_id: number;
+  staff_user_id: number;
+  link_hash: string;
+  link_expires_at: number;
+  opened_at: number | null;
+  session_hash: string | null;
+  session_expires_at: number | null;
+  created_at: number;
+}
+
 export interface PortalsTable {
   id: Generated<number>;
   name: string;
@@ -259,6 +273,8 @@ export interface PortalsTable {
   form_id: Generated<number | null>;
   /** The knowledge base pages on this portal's host show "Go to <portal>" (P24). */
   kb_portal_link: Generated<number>;
+  /** The navigation menu (P23): JSON [{label, url}]. */
+  menu: Generated<string>;
   created_at: number;
   updated_at: number;
 }
@@ -514,6 +530,7 @@ export interface DB {
   outbox: OutboxTable;
   inbound_mail: InboundMailTable;
   forms: FormsTable;
+  portal_previews: PortalPreviewsTable;
   kb_categories: KbCategoriesTable;
   kb_articles: KbArticlesTable;
   one_time_tokens: OneTimeTokensTable;

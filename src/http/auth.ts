@@ -41,6 +41,11 @@ export function memberCookieName(request: FastifyRequest): string {
   return request.protocol === 'https' ? '__Host-portico_member' : 'portico_member';
 }
 
+/** A staff preview of the portal (P30): set on the portal's host by the preview link. */
+export function previewCookieName(request: FastifyRequest): string {
+  return request.protocol === 'https' ? '__Host-portico_preview' : 'portico_preview';
+}
+
 export interface AuthServices {
   staff: StaffAuthService;
   members: MemberAuthService;
@@ -104,6 +109,16 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
       if (portal === null) throw errors.routeNotFound();
       if (portal.enabled !== 1) throw errors.portalNotAvailable();
       if (access === 'member') {
+        // A staff preview comes first: read-only, whatever else the browser holds.
+        const preview = cookieOf(request, previewCookieName(request));
+        if (preview !== undefined && preview !== '' && preview.length <= 200) {
+          const viewer = await members.resolvePreview(portal, preview);
+          if (viewer !== null) {
+            if (!SAFE_METHODS.has(request.method)) throw errors.previewReadOnly();
+            request.member = viewer;
+            return;
+          }
+        }
         const token = cookieOf(request, memberCookieName(request));
         const member = token === undefined || token === '' || token.length > 200 ? null : await members.resolve(portal, token);
         if (member === null) {

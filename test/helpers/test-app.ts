@@ -108,7 +108,7 @@ export async function createStaff(t: TestApp, options: { role?: Role; permission
 
 /** Every table's row count, to prove a refused request changed nothing. */
 export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
-  const tables = ['staff_users', 'staff_sessions', 'api_tokens', 'companies', 'contacts', 'contact_companies', 'contact_lists', 'list_members', 'pipelines', 'stages', 'ticket_properties', 'tickets', 'ticket_contacts', 'ticket_companies', 'inboxes', 'channels', 'threads', 'messages', 'attachments', 'engagements', 'engagement_targets', 'portals', 'members', 'member_sessions', 'one_time_tokens', 'consents', 'outbox', 'portal_access_lists', 'portal_templates', 'portal_messages', 'sso_providers', 'member_identities', 'sso_flows', 'sso_replays', 'portal_sso_lists'] as const;
+  const tables = ['staff_users', 'staff_sessions', 'api_tokens', 'companies', 'contacts', 'contact_companies', 'contact_lists', 'list_members', 'pipelines', 'stages', 'ticket_properties', 'tickets', 'ticket_contacts', 'ticket_companies', 'inboxes', 'channels', 'threads', 'messages', 'attachments', 'engagements', 'engagement_targets', 'portals', 'members', 'member_sessions', 'one_time_tokens', 'consents', 'outbox', 'portal_access_lists', 'portal_templates', 'portal_messages', 'sso_providers', 'member_identities', 'sso_flows', 'sso_replays', 'portal_sso_lists', 'portal_previews'] as const;
   // One query, not one per table: the walks call this around every request they send.
   const query = tables.map((table) => `select '${table}' as t, count(*) as n from ${table}`).join(' union all ');
   const rows = (await sql<{ t: string; n: number | string }>`${sql.raw(query)}`.execute(t.app.deps.db)).rows;

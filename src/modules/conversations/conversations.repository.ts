@@ -1,6 +1,8 @@
+import { sql, type SqlBool } from 'kysely';
 import type { Conn } from '../../db/database.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
 import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
+import { escapeLike } from '../filters/filters.js';
 import { reindexTicketSearch } from '../tickets/search-index.js';
 
 export type InboxRow = Row<'inboxes'>;
@@ -37,6 +39,8 @@ export interface ThreadFilter {
   assigneeId?: number | null;
   ticketId?: number;
   contactId?: number;
+  /** Subject contains, any case. */
+  q?: string;
 }
 
 export function listThreads(db: Conn, filter: ThreadFilter, sort: SortSpec, cursor: Cursor | undefined, limit: number): Promise<ThreadRow[]> {
@@ -46,6 +50,7 @@ export function listThreads(db: Conn, filter: ThreadFilter, sort: SortSpec, curs
   if (filter.assigneeId !== undefined) q = filter.assigneeId === null ? q.where('assignee_id', 'is', null) : q.where('assignee_id', '=', filter.assigneeId);
   if (filter.ticketId !== undefined) q = q.where('ticket_id', '=', filter.ticketId);
   if (filter.contactId !== undefined) q = q.where('contact_id', '=', filter.contactId);
+  if (filter.q !== undefined) q = q.where(sql<SqlBool>`lower(subject) like ${'%' + escapeLike(filter.q.toLowerCase()) + '%'} escape '\\'`);
   if (cursor !== undefined) q = q.where(afterCursor(sort, cursor));
   for (const o of orderFor(sort)) q = q.orderBy(o);
   return q.limit(limit + 1).execute();

@@ -88,6 +88,7 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations }: 
     if (q.unassigned === true) filter.assigneeId = null;
     if (q.ticketId !== undefined) filter.ticketId = q.ticketId;
     if (q.contactId !== undefined) filter.contactId = q.contactId;
+    if (q.q !== undefined) filter.q = q.q;
     const rows = await repo.listThreads(deps.db, filter, THREAD_SORT, decodeCursor(THREAD_SORT, q.cursor), limit);
     const page = toPage(rows, limit, THREAD_SORT, (r) => ({ value: r.last_message_at, id: r.id }));
     return { items: page.rows.map(presentThread), nextCursor: page.nextCursor };

@@ -121,6 +121,7 @@ export const ThreadListQuery = Type.Object(
     unassigned: Type.Optional(Type.Boolean()),
     ticketId: Type.Optional(Id),
     contactId: Type.Optional(Id),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Threads whose subject contains this text (any case).' })),
   },
   { additionalProperties: false },
 );

@@ -82,7 +82,8 @@ export function validateConditions(catalogue: Catalogue, conditions: ConditionT[
   if (problems.length > 0) throw errors.unprocessable('INVALID_FILTER', 'A filter condition is not valid.', problems);
 }
 
-function escapeLike(text: string): string {
+/** LIKE's wildcards and its escape character, escaped with a backslash (`escape '\\'`). */
+export function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (ch) => '\\' + ch);
 }
 

@@ -40,6 +40,8 @@ export interface MemberPrincipal {
   /** The language the member chose on the portal, if any (X1). */
   language: string | null;
   session: { idHash: string; csrfToken: string };
+  /** Staff looking at the portal as this member (P30): read-only, under a banner. */
+  preview?: { staffUserId: number; previewId: number };
 }
 
 /**
@@ -122,6 +124,34 @@ export class MemberAuthService {
       name: name === '' ? row.email : name,
       language: row.language,
       session: { idHash, csrfToken: row.csrf_token },
+    };
+  }
+
+  /**
+   * A staff preview session (P28, P30): the member it shows, while the preview lasts, the member
+   * is active and the portal's contact lists still let them in. Never touches member_sessions.
+   */
+  async resolvePreview(portal: PortalRow, token: string): Promise<MemberPrincipal | null> {
+    const idHash = sha256Hex(token);
+    const row = await this.deps.db.selectFrom('portal_previews as v')
+      .innerJoin('members as m', 'm.id', 'v.member_id')
+      .innerJoin('contacts as c', 'c.id', 'm.contact_id')
+      .innerJoin('portals as p', 'p.id', 'v.portal_id')
+      .select(['v.id', 'v.staff_user_id', 'v.session_expires_at', 'v.portal_id', 'm.id as member_id', 'm.disabled_at', 'm.language', 'c.id as contact_id', 'c.email', 'c.first_name', 'c.last_name', 'c.primary_company_id', 'p.filters'])
+      .where('v.session_hash', '=', idHash)
+      .where(mayUsePortalSql(sql.ref<number>('v.portal_id'), sql.ref<number>('c.id')))
+      .executeTakeFirst();
+    if (row === undefined || row.portal_id !== portal.id || row.disabled_at !== null) return null;
+    if (row.session_expires_at === null || this.deps.clock.now() >= row.session_expires_at) return null;
+    const name = [row.first_name, row.last_name].filter((p) => p !== null && p !== '').join(' ');
+    return {
+      viewer: { portalId: portal.id, memberId: row.member_id, contactId: row.contact_id, known: { filters: readJsonArray<ConditionT>(row.filters), primaryCompanyId: row.primary_company_id } },
+      email: row.email,
+      name: name === '' ? row.email : name,
+      language: row.language,
+      // Nothing is ever posted in a preview; an empty token matches no form.
+      session: { idHash: `preview:${idHash}`, csrfToken: '' },
+      preview: { staffUserId: row.staff_user_id, previewId: row.id },
     };
   }
 

@@ -19,6 +19,7 @@ const Index = Type.Object({
   health: Type.String(),
   readiness: Type.String(),
   signIn: Type.String(),
+  app: Type.String(),
 });
 
 export function opsRoutes(app: App, { deps, metrics }: { deps: Deps; metrics: Metrics }): void {
@@ -27,6 +28,8 @@ export function opsRoutes(app: App, { deps, metrics }: { deps: Deps; metrics: Me
     schema: { tags: ['operations'], summary: 'Where things are (on a portal host: its ticket list)', response: { 200: Index, 302: Type.Null() } },
   }, async (request, reply) => {
     if (request.portal !== null) return reply.code(302).header('location', `/${request.portal.slug}`).send(null);
+    // A browser is sent to the staff app; API clients get the map below.
+    if (request.headers.accept?.includes('text/html') === true) return reply.code(302).header('location', '/app/').send(null);
     return reply.send({
     name: 'Portico',
     api: '/api/v1',
@@ -34,6 +37,7 @@ export function opsRoutes(app: App, { deps, metrics }: { deps: Deps; metrics: Me
     health: '/healthz',
     readiness: '/readyz',
     signIn: 'POST /api/v1/auth/sign-in',
+    app: '/app/',
     });
   });
 

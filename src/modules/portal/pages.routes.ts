@@ -3,12 +3,13 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { AppError, errors } from '../../errors.js';
-import { memberCookieName } from '../../http/auth.js';
+import { memberCookieName, previewCookieName } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
 import { PORTAL_SORTS, type AccessService, type View } from '../access/access.service.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import { EmailNotVerified, type MemberAuthService, type MemberPrincipal } from '../members/member-auth.service.js';
+import type { PreviewsService } from './previews.service.js';
 import { sendAttachment } from '../conversations/download.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { PortalRow } from './portals.service.js';
@@ -47,6 +48,20 @@ export interface PagesOptions {
   sso: SsoService;
   forms: FormsService;
   kb: KnowledgeBaseService;
+  previews: PreviewsService;
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+
+/**
+ * A staff preview's pages carry the banner whatever the portal's templates say (an admin's
+ * layout cannot hide it): right after <body>, with a link that ends the preview.
+ */
+function withPreviewBanner(page: string, portal: PortalRow, member: MemberPrincipal, tr: Translator): string {
+  const banner = `<div class="preview-banner" role="status" data-preview="true">${escapeHtml(tr.t('preview.banner', { name: member.name }))} <a href="/${escapeHtml(portal.slug)}/preview-end">${escapeHtml(tr.t('preview.end'))}</a></div>`;
+  const body = /<body[^>]*>/i.exec(page);
+  return body === null ? banner + page : page.slice(0, body.index + body[0].length) + banner + page.slice(body.index + body[0].length);
 }
 
 const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
@@ -187,17 +202,44 @@ function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalR
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso, forms, kb }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso, forms, kb, previews }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const pageServices: PageServices = { translations, themes };
 
-  const render = (request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>) =>
-    renderWithFallback(request, page, portal, tr, {
+  const render = (request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>) => {
+    const member = request.member;
+    const preview = member?.preview !== undefined;
+    const body = renderWithFallback(request, page, portal, tr, {
       ...context,
-      member: request.member === null ? null : { name: request.member.name, can_change_password: signInMethods(portal).password, new_ticket_url: portal.form_id === null ? null : `/${portal.slug}/new` },
-      csrf: request.member?.session.csrfToken ?? context.csrf ?? '',
+      // A preview offers nothing that would change anything.
+      member: member === null ? null : { name: member.name, can_change_password: !preview && signInMethods(portal).password, new_ticket_url: preview || portal.form_id === null ? null : `/${portal.slug}/new` },
+      csrf: member?.session.csrfToken ?? context.csrf ?? '',
       here: request.url,
     }, theme);
+    return member !== null && preview ? withPreviewBanner(body, portal, member, tr) : body;
+  };
+
+  // A staff preview (P28, P30): the one-time link from the staff app becomes a preview cookie on
+  // this host; an unknown, used or expired link is a 404 like any missing page.
+  app.get('/:slug/preview/:token', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), token: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false }) },
+  }, async (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    const opened = await previews.open(portal, request.params.token);
+    if (opened === undefined) throw errors.notFound('preview');
+    reply.setCookie(previewCookieName(request), opened.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(opened.expiresAt) });
+    return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send();
+  });
+
+  app.get('/:slug/preview-end', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: SlugParams },
+  }, (request, reply) => {
+    const portal = portalOf(request, request.params.slug);
+    reply.clearCookie(previewCookieName(request), { path: '/' });
+    return reply.code(303).header('location', `/${portal.slug}/sign-in`).header('cache-control', 'no-store').send();
+  });
 
   /**
    * A signed-in member's multipart form (a reply, the support form): its text fields, and its

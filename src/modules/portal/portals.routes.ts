@@ -1,14 +1,16 @@
 import { Type, type Static } from 'typebox';
-import { IdParams, Page, iso, problemResponses } from '../../http/common-schemas.js';
+import { Id, IdParams, NullableTimestamp, Page, Timestamp, iso, problemResponses } from '../../http/common-schemas.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
 import type { ConditionT } from '../filters/filters.js';
-import { Member, MemberCreate, MemberParams, MembersQuery, MemberUpdate, Portal, PortalCreate, PortalUpdate } from './portals.schemas.js';
+import { MatchingQuery, Member, MemberCreate, MemberParams, MembersQuery, MemberUpdate, Portal, PortalCreate, PortalUpdate } from './portals.schemas.js';
 import { missingForEnable, type MemberRow, type PortalRow, type PortalsService } from './portals.service.js';
 import { readJsonArray } from '../../util/json.js';
-import { brandingOf } from './theme.js';
+import { brandingOf, menuOf } from './theme.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
 import type { InvitationsService } from '../members/invitations.service.js';
+import type { PreviewsService } from './previews.service.js';
+import { staffOf } from '../../http/auth.js';
 
 function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: number[], ssoProviders: number): Static<typeof Portal> {
   return {
@@ -36,6 +38,7 @@ function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: numb
     consentText: row.consent_text,
     consentLabel: row.consent_label,
     branding: brandingOf(row),
+    menu: menuOf(row),
     missing: missingForEnable(row, ssoProviders).map((m) => m.message),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
@@ -58,7 +61,7 @@ const MEMBER_SORT = pickSort('createdAt', 'createdAt', { createdAt: 'id' }, 'id'
 const noContent = { 204: Type.Null(), ...problemResponses };
 
 /** Portal settings and members: only staff holding the portal settings permission (P3). */
-export function portalsRoutes(app: App, { portals, invitations }: { portals: PortalsService; invitations: InvitationsService }): void {
+export function portalsRoutes(app: App, { portals, invitations, previews }: { portals: PortalsService; invitations: InvitationsService; previews: PreviewsService }): void {
   const tags = ['portals'];
 
   app.get('/api/v1/portals', {
@@ -97,6 +100,43 @@ export function portalsRoutes(app: App, { portals, invitations }: { portals: Por
     await portals.delete(request.params.id);
     return reply.code(204).send(null);
   });
+
+  app.post('/api/v1/portals/:id/matching-tickets', {
+    config: { access: 'portal_settings' },
+    schema: {
+      tags, summary: 'How many tickets meet these filter rules right now (the rules are not saved)',
+      params: IdParams, body: MatchingQuery,
+      response: { 200: Type.Object({ matching: Type.Integer(), total: Type.Integer({ description: 'Every ticket in the help desk' }) }), ...problemResponses },
+    },
+  }, async (request) => {
+    await portals.get(request.params.id);
+    return portals.countMatching(request.body.filters);
+  });
+
+  app.post('/api/v1/portals/:id/previews', {
+    config: { access: 'portal_settings' },
+    schema: {
+      tags, summary: 'View the customer portal as a member would (P28, P30): a link to open on the portal’s host, once, within two minutes; the preview is read-only and recorded',
+      params: IdParams, body: Type.Object({ memberId: Id }, { additionalProperties: false }),
+      response: { 201: Type.Object({ id: Type.Integer(), url: Type.String(), expiresAt: Timestamp }), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const preview = await previews.create(request.params.id, request.body.memberId, staffOf(request).actor.id);
+    return reply.code(201).header('cache-control', 'no-store').send({ id: preview.id, url: preview.url, expiresAt: iso(preview.expiresAt) });
+  });
+
+  app.get('/api/v1/portals/:id/previews', {
+    config: { access: 'portal_settings' },
+    schema: {
+      tags, summary: 'Who previewed the portal as whom, and when (newest 50)', params: IdParams,
+      response: {
+        200: Type.Object({ items: Type.Array(Type.Object({ id: Type.Integer(), memberId: Type.Integer(), contactEmail: Type.String(), staffUserId: Type.Integer(), staffName: Type.String(), createdAt: Timestamp, openedAt: NullableTimestamp })) }),
+        ...problemResponses,
+      },
+    },
+  }, async (request) => ({
+    items: (await previews.list(request.params.id, 50)).map((p) => ({ ...p, createdAt: iso(p.createdAt), openedAt: iso(p.openedAt) })),
+  }));
 
   app.get('/api/v1/portals/:id/members', {
     config: { access: 'portal_settings' },

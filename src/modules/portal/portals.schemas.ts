@@ -24,6 +24,15 @@ export const Branding = Type.Object(
   { additionalProperties: false },
 );
 
+/** One link of the portal's navigation menu (P23): to a page of the portal (/path) or elsewhere (https). */
+export const MenuItem = Type.Object(
+  {
+    label: Line({ maxLength: 60 }),
+    url: Type.String({ minLength: 1, maxLength: 2000, pattern: '^(https://[^\\s"<>]+|/[^\\s"<>]*)$', description: 'https://… or a path on the portal host such as /support/kb' }),
+  },
+  { additionalProperties: false },
+);
+
 export const Portal = Type.Object({
   id: Type.Integer(),
   name: Type.String(),
@@ -54,6 +63,7 @@ export const Portal = Type.Object({
     primaryColor: Type.Optional(Nullable(Type.String())),
     accentColor: Type.Optional(Nullable(Type.String())),
   }),
+  menu: Type.Array(Type.Object({ label: Type.String(), url: Type.String() }), { description: 'The navigation menu in the portal’s header (P23)' }),
   missing: Type.Array(Type.String(), { description: 'What the portal still needs before it can be enabled (P4).' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -81,6 +91,7 @@ const Settings = {
   consentText: Nullable(Type.String({ maxLength: 20000 })),
   consentLabel: Nullable(Line({ maxLength: 300 })),
   branding: Branding,
+  menu: Type.Array(MenuItem, { maxItems: 10 }),
 };
 
 export const PortalCreate = Type.Object(
@@ -99,6 +110,9 @@ export const PortalUpdate = Type.Object(
   },
   { additionalProperties: false, minProperties: 1 },
 );
+
+/** Filter rules to count tickets by, before they are saved. */
+export const MatchingQuery = Type.Object({ filters: Conditions }, { additionalProperties: false });
 
 export const Member = Type.Object({
   id: Type.Integer(),

@@ -7,7 +7,7 @@ import { errors, type FieldError } from '../../errors.js';
 import { hashPassword } from '../../security/secrets.js';
 import type { AccessService } from '../access/access.service.js';
 import type { PortalHosts } from './hosts.js';
-import { validateConditions } from '../filters/filters.js';
+import { compileConditions, validateConditions, type ConditionT } from '../filters/filters.js';
 import type { PortalCreate, PortalUpdate } from './portals.schemas.js';
 import { readJsonArray } from '../../util/json.js';
 import { canonicalTimeZone } from '../i18n/translator.js';
@@ -78,6 +78,20 @@ export class PortalsService {
     return out;
   }
 
+  /**
+   * How many tickets meet these filter rules right now, of how many (P15): what the settings
+   * screen shows beside the rules. The rules are checked as a save would check them (422).
+   */
+  async countMatching(filters: ConditionT[]): Promise<{ matching: number; total: number }> {
+    const catalogue = await this.access.ticketCatalogue();
+    validateConditions(catalogue, filters, '/body/filters');
+    const db = this.deps.db;
+    const count = (q: ReturnType<typeof db.selectFrom<'tickets as t'>>) => q.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const total = await count(db.selectFrom('tickets as t'));
+    const matching = filters.length === 0 ? total : await count(db.selectFrom('tickets as t').where(compileConditions(catalogue, filters)));
+    return { matching: Number(matching.n), total: Number(total.n) };
+  }
+
   async get(id: number, db: Conn = this.deps.db): Promise<PortalRow> {
     const row = await db.selectFrom('portals').selectAll().where('id', '=', id).executeTakeFirst();
     if (row === undefined) throw errors.notFound('portal');
@@ -132,6 +146,7 @@ export class PortalsService {
     if (s.consentText !== undefined) set.consent_text = s.consentText;
     if (s.consentLabel !== undefined) set.consent_label = s.consentLabel;
     if (s.branding !== undefined) set.branding = JSON.stringify(s.branding);
+    if (s.menu !== undefined) set.menu = JSON.stringify(s.menu);
     return set;
   }
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Liquid } from 'liquidjs';
 import { pageRenderer, type PageRenderer } from './liquid-compiler.js';
 import type { PortalRow } from './portals.service.js';
-import { readJsonObject } from '../../util/json.js';
+import { readJsonArray, readJsonObject } from '../../util/json.js';
 import { registerEnvFilter } from './liquid-runtime.js';
 import type { Translator } from '../i18n/translator.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
@@ -96,6 +96,11 @@ export function brandingOf(portal: PortalRow): Branding {
   return readJsonObject<Branding>(portal.branding);
 }
 
+/** The portal's navigation menu (P23), as saved (checked when saved: https:// or a path). */
+export function menuOf(portal: PortalRow): { label: string; url: string }[] {
+  return readJsonArray<{ label: string; url: string }>(portal.menu);
+}
+
 /**
  * The portal theme: LiquidJS templates, parsed once at boot. Liquid is a sandbox (templates
  * admins edit later cannot run code on the server), and every output is HTML-escaped unless a
@@ -140,7 +145,7 @@ export class Theme {
   /** What every page knows of its portal. Only these fields reach templates. */
   portalContext(portal: PortalRow) {
     const b = brandingOf(portal);
-    return { name: portal.name, title: portal.title, slug: portal.slug, language: portal.language, logo_url: b.logoUrl ?? null, favicon_url: b.faviconUrl ?? null };
+    return { name: portal.name, title: portal.title, slug: portal.slug, language: portal.language, logo_url: b.logoUrl ?? null, favicon_url: b.faviconUrl ?? null, menu: menuOf(portal) };
   }
 
   /**

@@ -1,0 +1,63 @@
+import { AppShell, Burger, Button, Center, Group, Loader, NavLink, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Link, Outlet, useRouterState } from '@tanstack/react-router';
+import { api, call, setCsrfToken } from './api/client';
+import { ErrorNotice } from './components/notice';
+import { SignInPage } from './pages/sign-in';
+import { can, sessionKey, useSession } from './session';
+
+const NAV = [
+  { to: '/inbox', label: 'Inbox', needs: null },
+  { to: '/contacts', label: 'Contacts', needs: null },
+  { to: '/companies', label: 'Companies', needs: null },
+  { to: '/lists', label: 'Lists', needs: null },
+  { to: '/portals', label: 'Customer portal', needs: 'portal_settings' },
+  { to: '/mailbox', label: 'Development mailbox', needs: 'manage_settings' },
+] as const;
+
+/** Signed in: the shell with the navigation; otherwise the sign-in screen. */
+export function Layout() {
+  const session = useSession();
+  const [opened, { toggle }] = useDisclosure();
+  const path = useRouterState({ select: (s) => s.location.pathname });
+  const queryClient = useQueryClient();
+  const signOut = useMutation({
+    mutationFn: () => call(api.POST('/api/v1/auth/sign-out')),
+    onSettled: () => {
+      setCsrfToken(null);
+      queryClient.clear();
+      queryClient.setQueryData(sessionKey, null);
+    },
+  });
+
+  if (session.isPending) return <Center h="100vh"><Loader aria-label="Loading" /></Center>;
+  if (session.isError) return <Center h="100vh"><ErrorNotice error={session.error} /></Center>;
+  if (session.data === null) return <SignInPage />;
+  const user = session.data.user;
+
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group>
+            <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
+            <Title order={1} size="h3">Portico</Title>
+          </Group>
+          <Group gap="sm">
+            <Text size="sm" c="dimmed">{user.name} · {user.role}</Text>
+            <Button variant="default" size="xs" onClick={() => signOut.mutate()} loading={signOut.isPending}>Sign out</Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Main">
+        {NAV.filter((item) => item.needs === null || can(user, item.needs)).map((item) => (
+          <NavLink key={item.to} label={item.label} active={path.startsWith(item.to)} renderRoot={(props) => <Link to={item.to} {...props} />} />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}

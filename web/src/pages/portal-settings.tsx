@@ -1,0 +1,427 @@
+import { Alert, Anchor, Badge, Button, Checkbox, ColorInput, Group, List, MultiSelect, NumberInput, Paper, Radio, Select, Stack, Switch, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { getRouteApi, useNavigate } from '@tanstack/react-router';
+import { useEffect, useState, type ReactNode } from 'react';
+import { can, useMe } from '../session';
+import { ApiError, api, call, type Portal, type PortalUpdate } from '../api/client';
+import { FilterEditor } from '../components/filter-editor';
+import { contactName, useInboxes, useLists, when } from '../components/lookups';
+import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
+
+const route = getRouteApi('/portals/$portalId');
+const TABS = ['general', 'access', 'consent', 'tickets', 'templates', 'branding', 'form', 'preview'] as const;
+
+/** Every setting of one customer portal (P4, P5, P21-P23, P26, P28), each tab saved on its own. */
+export function PortalSettingsPage() {
+  const me = useMe();
+  if (!can(me, 'portal_settings')) return <NotAllowed what="Customer portal settings" />;
+  return <PortalSettingsPageScreen />;
+}
+
+function PortalSettingsPageScreen() {
+  const { portalId } = route.useParams();
+  const { tab } = route.useSearch();
+  const navigate = useNavigate({ from: '/portals/$portalId' });
+  const id = Number(portalId);
+  const portal = useQuery({ queryKey: ['portal', id], queryFn: () => call(api.GET('/api/v1/portals/{id}', { params: { path: { id } } })) });
+  const current = TABS.includes(tab as (typeof TABS)[number]) ? (tab as string) : 'general';
+  return (
+    <Loaded query={portal}>
+      {(p) => (
+        <Stack>
+          <Group justify="space-between" align="flex-start">
+            <div>
+              <Title order={2}>{p.name}</Title>
+              <Text size="sm" c="dimmed">{p.domain === null ? 'No domain yet' : `https://${p.domain}/${p.slug}`}</Text>
+            </div>
+            <EnableSwitch portal={p} />
+          </Group>
+          <Tabs value={current} onChange={(v) => void navigate({ search: { tab: v ?? undefined }, replace: true })} keepMounted={false}>
+            <Tabs.List>
+              <Tabs.Tab value="general">General</Tabs.Tab>
+              <Tabs.Tab value="access">Sign-in and access</Tabs.Tab>
+              <Tabs.Tab value="consent">Consent</Tabs.Tab>
+              <Tabs.Tab value="tickets">Tickets</Tabs.Tab>
+              <Tabs.Tab value="templates">Templates</Tabs.Tab>
+              <Tabs.Tab value="branding">Branding and menu</Tabs.Tab>
+              <Tabs.Tab value="form">Support form</Tabs.Tab>
+              <Tabs.Tab value="preview">View portal</Tabs.Tab>
+            </Tabs.List>
+            <Tabs.Panel value="general" pt="md"><GeneralTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="access" pt="md"><AccessTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="consent" pt="md"><ConsentTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="tickets" pt="md"><TicketsTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="templates" pt="md"><TemplatesTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="branding" pt="md"><BrandingTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="form" pt="md"><FormTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="preview" pt="md"><PreviewTab portal={p} /></Tabs.Panel>
+          </Tabs>
+        </Stack>
+      )}
+    </Loaded>
+  );
+}
+
+/** PATCH the portal with some settings; the answer replaces the cached portal. */
+function useSave(portal: Portal) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: (body: PortalUpdate) => call(api.PATCH('/api/v1/portals/{id}', { params: { path: { id: portal.id } }, body })),
+    onSuccess: (p) => {
+      queryClient.setQueryData(['portal', portal.id], p);
+      void queryClient.invalidateQueries({ queryKey: ['portals'] });
+    },
+  });
+}
+
+function fieldError(error: unknown, field: string): string | undefined {
+  return error instanceof ApiError ? error.fieldError(field) : undefined;
+}
+
+/** A tab's form: its fields, a Save button, what the API said. */
+function Section({ title, onSave, save, children }: { title: string; onSave: () => void; save: ReturnType<typeof useSave>; children: ReactNode }) {
+  return (
+    <Paper withBorder p="md" maw={820}>
+      <form onSubmit={(e) => { e.preventDefault(); onSave(); }}>
+        <Stack gap="sm">
+          <Title order={3} size="h4">{title}</Title>
+          {children}
+          {save.error !== null && <ErrorNotice error={save.error} title="Not saved" />}
+          {save.isSuccess && <Text size="sm" c="green.8" role="status">Saved.</Text>}
+          <Group><Button type="submit" loading={save.isPending}>Save</Button></Group>
+        </Stack>
+      </form>
+    </Paper>
+  );
+}
+
+/** The enable switch (P26) and the checklist of what is still missing (P4). */
+function EnableSwitch({ portal }: { portal: Portal }) {
+  const save = useSave(portal);
+  return (
+    <Paper withBorder p="sm" miw={300}>
+      <Switch label={portal.enabled ? 'Portal is enabled' : 'Portal is off'} checked={portal.enabled} disabled={!portal.enabled && portal.missing.length > 0}
+        onChange={(e) => save.mutate({ enabled: e.currentTarget.checked })} size="md" />
+      {!portal.enabled && portal.missing.length > 0 && (
+        <Stack gap={4} mt="xs">
+          <Text size="sm" fw={500}>Before it can be enabled:</Text>
+          <List size="sm" aria-label="Still missing">{portal.missing.map((m) => <List.Item key={m}>{m}</List.Item>)}</List>
+        </Stack>
+      )}
+      {save.error !== null && <ErrorNotice error={save.error} title="Not changed" />}
+    </Paper>
+  );
+}
+
+function GeneralTab({ portal }: { portal: Portal }) {
+  const save = useSave(portal);
+  const languages = useQuery({ queryKey: ['languages'], queryFn: () => call(api.GET('/api/v1/languages')), staleTime: Infinity });
+  const [d, setD] = useState({ name: portal.name, title: portal.title, domain: portal.domain ?? '', slug: portal.slug, language: portal.language, languages: portal.languages, timeZone: portal.timeZone, idleTimeoutMinutes: portal.idleTimeoutMinutes });
+  const options = (languages.data?.items ?? []).map((l) => ({ value: l.code, label: l.name }));
+  return (
+    <Section title="General" save={save} onSave={() => save.mutate({ ...d, domain: d.domain.trim() === '' ? null : d.domain.trim(), languages: d.languages.includes(d.language) ? d.languages : [d.language, ...d.languages] })}>
+      <TextInput label="Name (for staff)" value={d.name} onChange={(e) => setD({ ...d, name: e.currentTarget.value })} error={fieldError(save.error, 'name')} />
+      <TextInput label="Title (shown to customers)" value={d.title} onChange={(e) => setD({ ...d, title: e.currentTarget.value })} error={fieldError(save.error, 'title')} />
+      <TextInput label="Domain" description="The host customers visit, such as support.example.com (point its DNS at Portico)" value={d.domain} onChange={(e) => setD({ ...d, domain: e.currentTarget.value })} error={fieldError(save.error, 'domain')} />
+      <TextInput label="Slug" description="The first part of every portal address" value={d.slug} onChange={(e) => setD({ ...d, slug: e.currentTarget.value })} error={fieldError(save.error, 'slug')} />
+      <Select label="Primary language" data={options} value={d.language} allowDeselect={false} onChange={(v) => v !== null && setD({ ...d, language: v })} />
+      <MultiSelect label="Languages offered" data={options} value={d.languages} onChange={(v) => setD({ ...d, languages: v })} />
+      <TextInput label="Time zone" description="IANA name, such as Europe/Warsaw" value={d.timeZone} onChange={(e) => setD({ ...d, timeZone: e.currentTarget.value })} error={fieldError(save.error, 'timeZone')} />
+      <NumberInput label="Idle timeout (minutes)" description="A customer who does nothing for this long is signed out (P39)" min={5} value={d.idleTimeoutMinutes} onChange={(v) => setD({ ...d, idleTimeoutMinutes: typeof v === 'number' ? v : Number(v) })} error={fieldError(save.error, 'idleTimeoutMinutes')} />
+    </Section>
+  );
+}
+
+function AccessTab({ portal }: { portal: Portal }) {
+  const save = useSave(portal);
+  const lists = useLists();
+  const listOptions = (lists.data ?? []).map((l) => ({ value: String(l.id), label: `${l.name} (${l.kind})` }));
+  const [d, setD] = useState({ signInMethods: portal.signInMethods, selfRegistration: portal.selfRegistration, accessListIds: portal.accessListIds.map(String), ssoAudience: portal.ssoAudience, ssoListIds: portal.ssoListIds.map(String) });
+  return (
+    <Stack>
+      <Section title="Sign-in and access" save={save} onSave={() => save.mutate({ ...d, accessListIds: d.accessListIds.map(Number), ssoListIds: d.ssoListIds.map(Number) })}>
+        <Checkbox.Group label="Sign-in methods" value={d.signInMethods} onChange={(v) => setD({ ...d, signInMethods: v })} error={fieldError(save.error, 'signInMethods')}>
+          <Stack gap={6} mt={6}>
+            <Checkbox value="password" label="Email and password" />
+            <Checkbox value="magic_link" label="A sign-in link by email (magic link)" />
+            <Checkbox value="sso" label="Single sign-on (the providers below)" />
+          </Stack>
+        </Checkbox.Group>
+        <Switch label="Customers may register themselves (they give consent and confirm their email)" checked={d.selfRegistration} onChange={(e) => setD({ ...d, selfRegistration: e.currentTarget.checked })} />
+        <MultiSelect label="Contact lists with access" description="When any are chosen, only their contacts may sign in; each gets an invitation to set a password" data={listOptions} value={d.accessListIds} onChange={(v) => setD({ ...d, accessListIds: v })} searchable />
+        <Radio.Group label="Who may sign in by single sign-on" value={d.ssoAudience} onChange={(v) => setD({ ...d, ssoAudience: v })}>
+          <Group mt={6}><Radio value="all" label="Everyone the identity provider signs in" /><Radio value="lists" label="Only contacts on these lists" /></Group>
+        </Radio.Group>
+        {d.ssoAudience === 'lists' && <MultiSelect label="Single sign-on lists" data={listOptions} value={d.ssoListIds} onChange={(v) => setD({ ...d, ssoListIds: v })} searchable />}
+      </Section>
+      <SsoProviders portal={portal} />
+    </Stack>
+  );
+}
+
+const SSO_EXAMPLES: Record<'saml' | 'jwt' | 'oidc', string> = {
+  saml: '{\n  "idpEntityId": "https://idp.example.com/metadata",\n  "idpSsoUrl": "https://idp.example.com/sso",\n  "idpCertificates": ["MIIC..."]\n}',
+  jwt: '{\n  "issuer": "https://app.example.com",\n  "algorithm": "HS256",\n  "loginUrl": "https://app.example.com/portal-login"\n}',
+  oidc: '{\n  "issuer": "https://accounts.example.com",\n  "clientId": "portico"\n}',
+};
+
+/** Identity providers of the portal (P12): list, switch on and off, remove, add. */
+function SsoProviders({ portal }: { portal: Portal }) {
+  const queryClient = useQueryClient();
+  const key = ['sso-providers', portal.id];
+  const providers = useQuery({ queryKey: key, queryFn: () => call(api.GET('/api/v1/portals/{id}/sso-providers', { params: { path: { id: portal.id } } })) });
+  const refresh = () => { void queryClient.invalidateQueries({ queryKey: key }); void queryClient.invalidateQueries({ queryKey: ['portal', portal.id] }); };
+  const toggle = useMutation({
+    mutationFn: (v: { id: number; enabled: boolean }) => call(api.PATCH('/api/v1/portals/{id}/sso-providers/{providerId}', { params: { path: { id: portal.id, providerId: v.id } }, body: { enabled: v.enabled } })),
+    onSuccess: refresh,
+  });
+  const remove = useMutation({
+    mutationFn: (providerId: number) => call(api.DELETE('/api/v1/portals/{id}/sso-providers/{providerId}', { params: { path: { id: portal.id, providerId } } })),
+    onSuccess: refresh,
+  });
+  const [kind, setKind] = useState<'saml' | 'jwt' | 'oidc'>('oidc');
+  const [name, setName] = useState('');
+  const [settings, setSettings] = useState(SSO_EXAMPLES.oidc);
+  const [secret, setSecret] = useState('');
+  const create = useMutation({
+    mutationFn: () => {
+      let parsed: Record<string, unknown>;
+      try { parsed = JSON.parse(settings) as Record<string, unknown>; } catch { throw new Error('The settings are not valid JSON.'); }
+      const secrets = secret === '' ? undefined : kind === 'jwt' ? { sharedSecret: secret } : kind === 'oidc' ? { clientSecret: secret } : undefined;
+      return call(api.POST('/api/v1/portals/{id}/sso-providers', { params: { path: { id: portal.id } }, body: { kind, name, enabled: true, settings: parsed, ...(secrets === undefined ? {} : { secrets }) } }));
+    },
+    onSuccess: () => { setName(''); setSecret(''); refresh(); },
+  });
+  return (
+    <Paper withBorder p="md" maw={820}>
+      <Stack gap="sm">
+        <Title order={3} size="h4">Single sign-on providers</Title>
+        <Loaded query={providers}>
+          {(page) => page.items.length === 0 ? <Text size="sm" c="dimmed">None yet.</Text> : (
+            <Table>
+              <Table.Thead><Table.Tr><Table.Th>Name</Table.Th><Table.Th>Kind</Table.Th><Table.Th>Give the identity provider</Table.Th><Table.Th>On</Table.Th><Table.Th /></Table.Tr></Table.Thead>
+              <Table.Tbody>
+                {page.items.map((p) => (
+                  <Table.Tr key={p.id}>
+                    <Table.Td>{p.name}</Table.Td>
+                    <Table.Td><Badge variant="light">{p.kind.toUpperCase()}</Badge></Table.Td>
+                    <Table.Td>{Object.entries(p.urls).map(([k, v]) => <Text key={k} size="xs">{k}: <code>{v}</code></Text>)}</Table.Td>
+                    <Table.Td><Switch aria-label={`${p.name} enabled`} checked={p.enabled} onChange={(e) => toggle.mutate({ id: p.id, enabled: e.currentTarget.checked })} /></Table.Td>
+                    <Table.Td><Button size="xs" variant="subtle" color="red" onClick={() => remove.mutate(p.id)}>Remove</Button></Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          )}
+        </Loaded>
+        <ErrorNotice error={toggle.error ?? remove.error} />
+        <form onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
+          <Stack gap="xs">
+            <Text fw={500} size="sm">Add a provider</Text>
+            <Group grow>
+              <Select label="Kind" data={[{ value: 'oidc', label: 'OpenID Connect' }, { value: 'saml', label: 'SAML 2.0' }, { value: 'jwt', label: 'JWT' }]} value={kind} allowDeselect={false}
+                onChange={(v) => { const k = (v ?? 'oidc'); setKind(k); setSettings(SSO_EXAMPLES[k]); }} />
+              <TextInput label="Name (on the sign-in button)" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+            </Group>
+            <Textarea className="code-editor" label="Settings (JSON)" autosize minRows={5} value={settings} onChange={(e) => setSettings(e.currentTarget.value)} />
+            {kind !== 'saml' && <TextInput label={kind === 'jwt' ? 'Shared secret (HS256; stored sealed, never shown again)' : 'Client secret (stored sealed, never shown again)'} type="password" value={secret} onChange={(e) => setSecret(e.currentTarget.value)} />}
+            <ErrorNotice error={create.error} title="Not added" />
+            <Group><Button type="submit" variant="default" loading={create.isPending}>Add provider</Button></Group>
+          </Stack>
+        </form>
+      </Stack>
+    </Paper>
+  );
+}
+
+function ConsentTab({ portal }: { portal: Portal }) {
+  const save = useSave(portal);
+  const [text, setText] = useState(portal.consentText ?? '');
+  const [label, setLabel] = useState(portal.consentLabel ?? '');
+  return (
+    <Section title="Consent to process data (P14)" save={save} onSave={() => save.mutate({ consentText: text.trim() === '' ? null : text, consentLabel: label.trim() === '' ? null : label })}>
+      <Textarea label="Consent notice" description="Shown when customers register; Markdown-style links such as [privacy policy](https://example.com/privacy) work" autosize minRows={4} value={text} onChange={(e) => setText(e.currentTarget.value)} error={fieldError(save.error, 'consentText')} />
+      <TextInput label="Checkbox label" value={label} onChange={(e) => setLabel(e.currentTarget.value)} error={fieldError(save.error, 'consentLabel')} />
+    </Section>
+  );
+}
+
+function TicketsTab({ portal }: { portal: Portal }) {
+  const save = useSave(portal);
+  const inboxes = useInboxes();
+  const [d, setD] = useState({ scope: portal.scope, filters: portal.filters, defaultInboxId: portal.defaultInboxId === null ? '' : String(portal.defaultInboxId), showCustomStages: portal.showCustomStages });
+  const [filters] = useDebouncedValue(d.filters, 300);
+  const matching = useQuery({
+    queryKey: ['matching-tickets', portal.id, filters],
+    queryFn: () => call(api.POST('/api/v1/portals/{id}/matching-tickets', { params: { path: { id: portal.id } }, body: { filters } })),
+    retry: false,
+  });
+  return (
+    <Section title="Which tickets customers see" save={save} onSave={() => save.mutate({ scope: d.scope, filters: d.filters, defaultInboxId: d.defaultInboxId === '' ? null : Number(d.defaultInboxId), showCustomStages: d.showCustomStages })}>
+      <Radio.Group label="Ticket permissions (P18)" value={d.scope} onChange={(v) => setD({ ...d, scope: v })}>
+        <Stack gap={6} mt={6}>
+          <Radio value="contact" label="Customers see only tickets associated with their own contact" />
+          <Radio value="company" label="Customers also see every ticket of their primary company (with a View menu: organisation or mine)" />
+        </Stack>
+      </Radio.Group>
+      <FilterEditor entity="tickets" label="Filter rules: only tickets meeting every rule appear (P15)" value={d.filters} onChange={(filters) => setD({ ...d, filters })} />
+      <Text size="sm" role="status" aria-live="polite" data-testid="matching-count">
+        {matching.isPending ? 'Counting…' : matching.error !== null ? `These rules are not valid yet: ${matching.error.message}` : `${matching.data.matching.toLocaleString()} of ${matching.data.total.toLocaleString()} tickets match right now.`}
+      </Text>
+      <Select label="Default inbox (for customer replies to tickets that have no thread, P20)" data={[{ value: '', label: 'None' }, ...(inboxes.data ?? []).map((i) => ({ value: String(i.id), label: i.name }))]} value={d.defaultInboxId} allowDeselect={false} onChange={(v) => setD({ ...d, defaultInboxId: v ?? '' })} />
+      <Switch label="Show custom stage names instead of Open and Closed (P33)" checked={d.showCustomStages} onChange={(e) => setD({ ...d, showCustomStages: e.currentTarget.checked })} />
+    </Section>
+  );
+}
+
+function TemplatesTab({ portal }: { portal: Portal }) {
+  const queryClient = useQueryClient();
+  const templates = useQuery({ queryKey: ['templates', portal.id], queryFn: () => call(api.GET('/api/v1/portals/{id}/templates', { params: { path: { id: portal.id } } })) });
+  const [name, setName] = useState<string>('tickets');
+  const template = templates.data?.items.find((t) => t.name === name);
+  const [source, setSource] = useState<string | null>(null);
+  useEffect(() => setSource(null), [name]);
+  const text = source ?? template?.source ?? '';
+  const [debounced] = useDebouncedValue(text, 400);
+  const preview = useQuery({
+    queryKey: ['template-preview', portal.id, name, debounced],
+    queryFn: () => call(api.POST('/api/v1/portals/{id}/templates/{name}/preview', { params: { path: { id: portal.id, name: name as 'tickets' } }, body: { source: debounced } })),
+    enabled: template !== undefined,
+    retry: false,
+    placeholderData: (previous) => previous,
+  });
+  const refresh = () => { setSource(null); void queryClient.invalidateQueries({ queryKey: ['templates', portal.id] }); };
+  const save = useMutation({ mutationFn: () => call(api.PUT('/api/v1/portals/{id}/templates/{name}', { params: { path: { id: portal.id, name: name as 'tickets' } }, body: { source: text } })), onSuccess: refresh });
+  const reset = useMutation({ mutationFn: () => call(api.DELETE('/api/v1/portals/{id}/templates/{name}', { params: { path: { id: portal.id, name: name as 'tickets' } } })), onSuccess: refresh });
+  // The preview shows the page as customers get it: the theme's style sheet and the portal's
+  // colours inline (a sandboxed frame has no origin to fetch them from), and no scripts at all.
+  const css = useQuery({ queryKey: ['portal-css'], queryFn: async () => (await fetch('/app/portal.css')).text(), staleTime: Infinity });
+  const colours = [['--primary', portal.branding.primaryColor], ['--accent', portal.branding.accentColor]].filter(([, v]) => typeof v === 'string' && /^#[0-9a-fA-F]{6}$/.test(v)).map(([k, v]) => `${k ?? ''}: ${v ?? ''};`).join(' ');
+  const html = (preview.data?.html ?? '')
+    .replace(/<link[^>]+portal\.css[^>]*>/, () => `<style>${css.data ?? ''}</style>`)
+    .replace(/<link[^>]+brand\.css[^>]*>/, () => `<style>:root { ${colours} }</style>`);
+  return (
+    <Loaded query={templates}>
+      {(page) => (
+        <Stack>
+          <Text size="sm" c="dimmed">Pages are Liquid templates. The layout holds the header and the style every page shares: a change there restyles the list, the ticket and the form at once (P21).</Text>
+          <Group align="flex-end">
+            <Select label="Template" data={page.items.map((t) => ({ value: t.name, label: `${t.name}${t.custom ? ' (changed)' : ''}` }))} value={name} allowDeselect={false} onChange={(v) => v !== null && setName(v)} w={260} />
+            <Button onClick={() => save.mutate()} loading={save.isPending} disabled={source === null}>Save template</Button>
+            <Button variant="default" onClick={() => reset.mutate()} loading={reset.isPending} disabled={template?.custom !== true}>Back to the default</Button>
+          </Group>
+          <ErrorNotice error={save.error ?? reset.error} title="Not saved" />
+          <Group align="flex-start" grow>
+            <Textarea className="code-editor" label={`Source of ${name}`} autosize minRows={24} maxRows={40} value={text} onChange={(e) => setSource(e.currentTarget.value)} spellCheck={false} />
+            <Stack gap={4}>
+              <Text size="sm" fw={500}>Preview with sample data</Text>
+              {preview.error !== null ? <ErrorNotice error={preview.error} title="This template does not render" /> : null}
+              <iframe title="Template preview" className="template-preview" sandbox="" srcDoc={html} />
+            </Stack>
+          </Group>
+        </Stack>
+      )}
+    </Loaded>
+  );
+}
+
+function BrandingTab({ portal }: { portal: Portal }) {
+  const save = useSave(portal);
+  const b = portal.branding;
+  const [d, setD] = useState({ logoUrl: b.logoUrl ?? '', faviconUrl: b.faviconUrl ?? '', primaryColor: b.primaryColor ?? '', accentColor: b.accentColor ?? '' });
+  const [menu, setMenu] = useState(portal.menu);
+  const orNull = (v: string) => (v.trim() === '' ? null : v.trim());
+  return (
+    <Section title="Branding (P22) and navigation menu (P23)" save={save}
+      onSave={() => save.mutate({ branding: { logoUrl: orNull(d.logoUrl), faviconUrl: orNull(d.faviconUrl), primaryColor: orNull(d.primaryColor), accentColor: orNull(d.accentColor) }, menu })}>
+      <TextInput label="Logo address (https)" value={d.logoUrl} onChange={(e) => setD({ ...d, logoUrl: e.currentTarget.value })} error={fieldError(save.error, 'branding')} />
+      <TextInput label="Favicon address (https)" value={d.faviconUrl} onChange={(e) => setD({ ...d, faviconUrl: e.currentTarget.value })} />
+      <Group grow>
+        <ColorInput label="Primary colour" format="hex" value={d.primaryColor} onChange={(v) => setD({ ...d, primaryColor: v })} />
+        <ColorInput label="Accent colour" format="hex" value={d.accentColor} onChange={(v) => setD({ ...d, accentColor: v })} />
+      </Group>
+      <Text size="sm" fw={500}>Navigation menu</Text>
+      {menu.map((item, i) => (
+        <Group key={i} gap="xs" align="flex-end">
+          <TextInput label={`Link ${i + 1} label`} value={item.label} onChange={(e) => { const label = e.currentTarget.value; setMenu(menu.map((m, j) => (j === i ? { ...m, label } : m))); }} />
+          <TextInput label={`Link ${i + 1} address`} placeholder="https://… or /path" value={item.url} style={{ flex: 1 }} onChange={(e) => { const url = e.currentTarget.value; setMenu(menu.map((m, j) => (j === i ? { ...m, url } : m))); }} />
+          <Button variant="subtle" color="red" onClick={() => setMenu(menu.filter((_, j) => j !== i))}>Remove</Button>
+        </Group>
+      ))}
+      {fieldError(save.error, 'menu') !== undefined && <Text c="red" size="sm">{fieldError(save.error, 'menu')}</Text>}
+      <Group><Button variant="default" size="xs" onClick={() => setMenu([...menu, { label: '', url: '' }])} disabled={menu.length >= 10}>Add a link</Button></Group>
+    </Section>
+  );
+}
+
+function FormTab({ portal }: { portal: Portal }) {
+  const save = useSave(portal);
+  const forms = useQuery({ queryKey: ['forms'], queryFn: () => call(api.GET('/api/v1/forms')) });
+  const [formId, setFormId] = useState(portal.formId === null ? '' : String(portal.formId));
+  const [kb, setKb] = useState(portal.kbPortalLink);
+  return (
+    <Section title="Support form (P25) and knowledge base (P24)" save={save} onSave={() => save.mutate({ formId: formId === '' ? null : Number(formId), kbPortalLink: kb })}>
+      <Select label="Support form" description="Its “Submit a support ticket” link appears in the portal’s navigation" data={[{ value: '', label: 'No form' }, ...(forms.data?.items ?? []).map((f) => ({ value: String(f.id), label: f.name }))]} value={formId} allowDeselect={false} onChange={(v) => setFormId(v ?? '')} />
+      <Switch label="The knowledge base shows “Go to this portal” at the top right" checked={kb} onChange={(e) => setKb(e.currentTarget.checked)} />
+    </Section>
+  );
+}
+
+/** View the portal as one of its members would (P28, P30): a one-time link opened in a new tab. */
+function PreviewTab({ portal }: { portal: Portal }) {
+  const queryClient = useQueryClient();
+  const members = useQuery({ queryKey: ['members', portal.id], queryFn: () => call(api.GET('/api/v1/portals/{id}/members', { params: { path: { id: portal.id }, query: { limit: 100 } } })) });
+  const previews = useQuery({ queryKey: ['previews', portal.id], queryFn: () => call(api.GET('/api/v1/portals/{id}/previews', { params: { path: { id: portal.id } } })) });
+  const [memberId, setMemberId] = useState<string | null>(null);
+  const [link, setLink] = useState<string | null>(null);
+  const open = useMutation({
+    mutationFn: () => call(api.POST('/api/v1/portals/{id}/previews', { params: { path: { id: portal.id } }, body: { memberId: Number(memberId) } })),
+    onSuccess: (p) => {
+      setLink(p.url);
+      // A new tab on the portal's host: no opener, no referrer, no staff cookie goes there.
+      window.open(p.url, '_blank', 'noopener,noreferrer');
+      void queryClient.invalidateQueries({ queryKey: ['previews', portal.id] });
+    },
+  });
+  return (
+    <Stack maw={820}>
+      <Paper withBorder p="md">
+        <Stack gap="sm">
+          <Title order={3} size="h4">View customer portal</Title>
+          <Text size="sm">See the portal exactly as one of its members sees it: their tickets, read-only, under a banner saying it is a preview. The link works once, for two minutes; each preview is recorded below.</Text>
+          {!portal.enabled && <Alert color="yellow" title="The portal is off">Enable it first: its pages answer on its domain only once it is on.</Alert>}
+          <Loaded query={members}>
+            {(page) => (
+              <MemberPicker portalId={portal.id} memberIds={page.items.map((m) => ({ id: m.id, contactId: m.contactId }))} value={memberId} onChange={setMemberId} />
+            )}
+          </Loaded>
+          <Group><Button onClick={() => open.mutate()} disabled={memberId === null || !portal.enabled} loading={open.isPending}>View customer portal</Button></Group>
+          <ErrorNotice error={open.error} title="No preview" />
+          {link !== null && <Text size="sm">If no tab opened, <Anchor href={link} target="_blank" rel="noopener noreferrer">open the preview</Anchor>.</Text>}
+        </Stack>
+      </Paper>
+      <Paper withBorder p="md">
+        <Title order={3} size="h4" mb="xs">Previews so far</Title>
+        <Loaded query={previews}>
+          {(page) => page.items.length === 0 ? <Text size="sm" c="dimmed">None yet.</Text> : (
+            <Table>
+              <Table.Thead><Table.Tr><Table.Th>When</Table.Th><Table.Th>Staff</Table.Th><Table.Th>As</Table.Th><Table.Th>Opened</Table.Th></Table.Tr></Table.Thead>
+              <Table.Tbody>{page.items.map((v) => <Table.Tr key={v.id}><Table.Td>{when(v.createdAt)}</Table.Td><Table.Td>{v.staffName}</Table.Td><Table.Td>{v.contactEmail}</Table.Td><Table.Td>{v.openedAt === null ? 'not opened' : when(v.openedAt)}</Table.Td></Table.Tr>)}</Table.Tbody>
+            </Table>
+          )}
+        </Loaded>
+      </Paper>
+    </Stack>
+  );
+}
+
+function MemberPicker({ memberIds, value, onChange }: { portalId: number; memberIds: { id: number; contactId: number }[]; value: string | null; onChange: (v: string | null) => void }) {
+  const contacts = useQuery({
+    queryKey: ['contacts-by-id', memberIds.map((m) => m.contactId)],
+    queryFn: () => Promise.all(memberIds.map((m) => call(api.GET('/api/v1/contacts/{id}', { params: { path: { id: m.contactId } } })))),
+  });
+  if (memberIds.length === 0) return <Text size="sm" c="dimmed">The portal has no members yet: nobody to view it as.</Text>;
+  const data = memberIds.map((m, i) => { const c = contacts.data?.[i]; return { value: String(m.id), label: c === undefined ? `Member #${m.id}` : `${contactName(c)} · ${c.email}` }; });
+  return <Select label="View as" placeholder="Choose a member" data={data} value={value} onChange={onChange} searchable />;
+}

@@ -1,0 +1,60 @@
+import { Badge, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useNavigate } from '@tanstack/react-router';
+import { useState } from 'react';
+import { AnchorLink } from '../components/anchor-link';
+import { can, useMe } from '../session';
+import { api, call } from '../api/client';
+import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
+
+/** The customer portals of this help desk, and a new one. */
+export function PortalsPage() {
+  const me = useMe();
+  if (!can(me, 'portal_settings')) return <NotAllowed what="Customer portal settings" />;
+  return <PortalsPageScreen />;
+}
+
+function PortalsPageScreen() {
+  const portals = useQuery({ queryKey: ['portals'], queryFn: () => call(api.GET('/api/v1/portals')) });
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+  const [name, setName] = useState('');
+  const create = useMutation({
+    mutationFn: () => call(api.POST('/api/v1/portals', { body: { name } })),
+    onSuccess: (p) => {
+      void queryClient.invalidateQueries({ queryKey: ['portals'] });
+      void navigate({ to: '/portals/$portalId', params: { portalId: String(p.id) } });
+    },
+  });
+  return (
+    <Stack>
+      <Title order={2}>Customer portals</Title>
+      <Loaded query={portals}>
+        {(page) => (
+          <Table striped highlightOnHover>
+            <Table.Thead><Table.Tr><Table.Th>Name</Table.Th><Table.Th>Domain</Table.Th><Table.Th>State</Table.Th></Table.Tr></Table.Thead>
+            <Table.Tbody>
+              {page.items.map((p) => (
+                <Table.Tr key={p.id}>
+                  <Table.Td><AnchorLink to="/portals/$portalId" params={{ portalId: String(p.id) }}>{p.name}</AnchorLink></Table.Td>
+                  <Table.Td>{p.domain ?? <Text c="dimmed" size="sm">none yet</Text>}</Table.Td>
+                  <Table.Td>{p.enabled ? <Badge color="green">enabled</Badge> : <Badge color="gray">off</Badge>}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Loaded>
+      <Paper withBorder p="md" maw={480}>
+        <form onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
+          <Stack gap="xs">
+            <Title order={3} size="h4">New portal</Title>
+            <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+            {create.error !== null && <ErrorNotice error={create.error} title="Not created" />}
+            <Group><Button type="submit" loading={create.isPending}>Create portal</Button></Group>
+          </Stack>
+        </form>
+      </Paper>
+    </Stack>
+  );
+}
