@@ -88,7 +88,7 @@ function Section({ title, onSave, save, children }: { title: string; onSave: () 
           <Title order={3} size="h4">{title}</Title>
           {children}
           {save.error !== null && <ErrorNotice error={save.error} title="Not saved" />}
-          {save.isSuccess && <Text size="sm" c="green.8" role="status">Saved.</Text>}
+          {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved.</Text>}
           <Group><Button type="submit" loading={save.isPending}>Save</Button></Group>
         </Stack>
       </form>
@@ -338,8 +338,8 @@ function BrandingTab({ portal }: { portal: Portal }) {
       <TextInput label="Logo address (https)" value={d.logoUrl} onChange={(e) => setD({ ...d, logoUrl: e.currentTarget.value })} error={fieldError(save.error, 'branding')} />
       <TextInput label="Favicon address (https)" value={d.faviconUrl} onChange={(e) => setD({ ...d, faviconUrl: e.currentTarget.value })} />
       <Group grow>
-        <ColorInput label="Primary colour" format="hex" value={d.primaryColor} onChange={(v) => setD({ ...d, primaryColor: v })} />
-        <ColorInput label="Accent colour" format="hex" value={d.accentColor} onChange={(v) => setD({ ...d, accentColor: v })} />
+        <ColorInput label="Primary colour" format="hex" eyeDropperButtonProps={{ "aria-label": "Pick the primary colour from the screen" }} value={d.primaryColor} onChange={(v) => setD({ ...d, primaryColor: v })} />
+        <ColorInput label="Accent colour" format="hex" eyeDropperButtonProps={{ "aria-label": "Pick the accent colour from the screen" }} value={d.accentColor} onChange={(v) => setD({ ...d, accentColor: v })} />
       </Group>
       <Text size="sm" fw={500}>Navigation menu</Text>
       {menu.map((item, i) => (
