@@ -143,10 +143,10 @@ async function start(config: Config, demo: boolean): Promise<void> {
   }
   const base = `http://localhost:${config.port}`;
   if (seeded) {
-    app.log.info(`demo data seeded: sign in at ${base}/api/v1/auth/sign-in as admin@example.com or agent@example.com, password "${DEMO_PASSWORD}"`);
+    app.log.info(`demo data seeded: sign in at ${base}/app/ as admin@example.com or agent@example.com, password "${DEMO_PASSWORD}"`);
     app.log.info(`demo portal: http://${DEMO_PORTAL_HOST}:${config.port}/tickets, sign in as hank@globex.example with the same password`);
   }
-  app.log.info(`Portico is serving ${base} (API under ${base}/api/v1, OpenAPI at ${base}/api/openapi.json)`);
+  app.log.info(`Portico is serving ${base}: the staff app at ${base}/app/, the API under ${base}/api/v1, OpenAPI at ${base}/api/openapi.json`);
 }
 
 /** The OpenAPI document of this build, from an app on a throwaway database (nothing else is touched). */

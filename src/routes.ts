@@ -34,7 +34,7 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   pipelinesRoutes(app, { pipelines: s.pipelines });
   ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline, summaries: s.ticketSummaries });
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations });
-  portalsRoutes(app, { portals: s.portals, invitations: s.invitations, previews: s.previews });
+  portalsRoutes(app, { portals: s.portals, invitations: s.invitations, previews: s.previews, logos: s.logos });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
   outboxRoutes(app, { outbox: s.outbox });
   inboundRoutes(app, { inbound: s.inbound });
@@ -47,6 +47,6 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   void app.register(webRoutes, { portalCss: s.theme.css });
   // Portal pages live in their own context: only there are urlencoded form bodies parsed.
   void app.register(async (scope) => {
-    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso, forms: s.forms, kb: s.kb, previews: s.previews });
+    await pagesRoutes(scope, { deps, theme: s.theme, access: s.access, members: s.memberAuth, conversations: s.conversations, translations: s.translations, themes: s.themes, account: s.memberAccounts, sso: s.sso, forms: s.forms, kb: s.kb, previews: s.previews, logos: s.logos });
   });
 }

@@ -5,6 +5,7 @@ import { MemberAuthService } from './modules/members/member-auth.service.js';
 import { PortalHosts } from './modules/portal/hosts.js';
 import { PortalsService } from './modules/portal/portals.service.js';
 import { PreviewsService } from './modules/portal/previews.service.js';
+import { PortalLogoService } from './modules/portal/logo.service.js';
 import { Theme } from './modules/portal/theme.js';
 import { CompaniesService, ContactsService } from './modules/contacts/contacts.service.js';
 import { ListsService } from './modules/contacts/lists.service.js';
@@ -44,6 +45,7 @@ export interface Services {
   access: AccessService;
   portals: PortalsService;
   previews: PreviewsService;
+  logos: PortalLogoService;
   portalHosts: PortalHosts;
   memberAuth: MemberAuthService;
   theme: Theme;
@@ -80,11 +82,15 @@ export function buildServices(deps: Deps): Services {
   lists.onMembershipChange((tx, change) => invitations.inviteMissing(tx, change));
   portals.onAccessChange((tx, portalId) => invitations.inviteMissing(tx, { portalId }));
   const conversations = new ConversationsService(deps, tickets, timeline, files);
+  const logos = new PortalLogoService(deps, portals, conversations, files);
+  // Uploaded portal logos live in the same file store: its sweep keeps them.
+  conversations.alsoKeepFiles((hashes) => logos.inUse(hashes));
   const replyTokens = new ReplyTokens(deps.config.sessionSecret);
   const notifications = new ReplyNotifications(deps, outbox, replyTokens, translations, themes);
   conversations.onStaffMessage((tx, thread, message) => notifications.staffReplied(tx, thread, message));
   return {
     previews: new PreviewsService(deps, portals),
+    logos,
     staff: new StaffService(deps),
     staffAuth: new StaffAuthService(deps),
     timeline,

@@ -195,13 +195,15 @@ describe.each(dialects)('the portal route walk on %s', (dialect) => {
     };
   }
 
-  const PUBLIC_PARAMS = new Set([':slug', ':token', ':providerId', ':article']);
+  const PUBLIC_PARAMS = new Set([':slug', ':token', ':providerId', ':article', ':hash']);
   test('P18 P17 the walk covers every portal route that takes an id, and nothing else', () => {
     const withId = t.app.routeTable
       .filter((r) => r.access === 'member' || r.access === 'portal')
       // Emailed links (:token) name no record; test/api/account-links.test.ts walks them. Identity
       // providers (:providerId) are sign-in endpoints; test/api/sso-*.test.ts walk them. Knowledge
-      // base articles (:article) are public; test/api/kb.test.ts proves drafts answer 404.
+      // base articles (:article) are public; test/api/kb.test.ts proves drafts answer 404. A portal's
+      // logo (:hash) is public on its host; test/api/staff-app.test.ts proves another hash is a 404.
+      // Staff preview links (:token) are walked there too.
       .filter((r) => (r.url.match(/:[A-Za-z]+/g) ?? []).some((param) => !PUBLIC_PARAMS.has(param)))
       .map((r) => `${r.method} ${r.url}`);
     expect([...new Set(withId)].sort()).toEqual(Object.keys(WALKERS).sort());

@@ -3,7 +3,7 @@ import { createStaff, createTestApp, dialects, type TestApp } from '../helpers/t
 
 /** Routes that stream bytes or text instead of JSON, and so carry no response schema. */
 // The staff app's page and files are static; what it shows comes from the JSON API.
-const NON_JSON = new Set(['GET /app', 'GET /app/*', 'GET /app/assets/:file', 'GET /app/portal.css', 'GET /metrics', 'GET /api/openapi.json', 'GET /api/v1/attachments/:id/content', 'GET /api/v1/inbound-mail/:id/raw']);
+const NON_JSON = new Set(['GET /api/v1/portals/:id/logo', 'GET /app', 'GET /app/*', 'GET /app/assets/:file', 'GET /app/portal.css', 'GET /metrics', 'GET /api/openapi.json', 'GET /api/v1/attachments/:id/content', 'GET /api/v1/inbound-mail/:id/raw']);
 
 function concrete(url: string): string {
   return url.replace(/:[A-Za-z]+/g, '1');

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +9,15 @@ import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
 import { createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 const root = join(import.meta.dirname, '..', '..');
+
+/** A 1×1 PNG, real bytes. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
+function multipart(filename: string, content: Buffer, contentType: string) {
+  const boundary = `----portico-${randomBytes(8).toString('hex')}`;
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`, 'utf8');
+  return { payload: Buffer.concat([head, content, Buffer.from(`\r\n--${boundary}--\r\n`)]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
 
 describe.each(dialects)('the staff app and the API it needs, on %s', (dialect) => {
   let t: TestApp;
@@ -239,5 +249,46 @@ describe.each(dialects)('the staff app and the API it needs, on %s', (dialect) =
     expect(forged.statusCode).toBe(200);
     expect(forged.body).not.toContain('preview-banner');
     expect((await t.app.inject({ method: 'GET', url: `/${f.slug}`, headers: { host: f.host, cookie: `portico_preview=${'A'.repeat(43)}` } })).statusCode).toBe(303);
+  });
+
+  test('P22 a logo is uploaded (a picture by its bytes, at most 1 MB), shown on the portal at an address that never changes, kept by new branding and by the file sweep, and removed', async () => {
+    const f = await portalWithMember();
+    const send = (file: { name: string; body: Buffer; type: string }, who: TestStaff = admin) => {
+      const body = multipart(file.name, file.body, file.type);
+      return t.app.inject({ method: 'POST', url: `/api/v1/portals/${f.portalId}/logo`, headers: { ...who.auth, ...body.headers }, payload: body.payload });
+    };
+    expect((await send({ name: 'logo.png', body: PNG, type: 'image/png' }, agent)).statusCode).toBe(403);
+    const svg = await send({ name: 'logo.png', body: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), type: 'image/png' });
+    expect(svg.statusCode).toBe(422);
+    expect(svg.json().code).toBe('LOGO_NOT_AN_IMAGE');
+    expect((await send({ name: 'big.png', body: Buffer.concat([PNG, Buffer.alloc(1024 * 1024)]), type: 'image/png' })).statusCode).toBe(413);
+    expect((await api('GET', `/api/v1/portals/${f.portalId}`)).json().branding.logoFile).toBeUndefined();
+
+    const uploaded = await send({ name: 'logo.txt', body: PNG, type: 'text/plain' });
+    expect(uploaded.statusCode).toBe(200);
+    const sha = uploaded.json().branding.logoFile.sha256 as string;
+    expect(uploaded.json().branding.logoFile.contentType).toBe('image/png');
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in`, headers: { host: f.host } });
+    expect(page.body).toContain(`<img src="/assets/logo/${sha}" alt="Acme Help">`);
+    const asset = await t.app.inject({ method: 'GET', url: `/assets/logo/${sha}`, headers: { host: f.host } });
+    expect(asset.statusCode).toBe(200);
+    expect(asset.headers['content-type']).toBe('image/png');
+    expect(asset.headers['x-content-type-options']).toBe('nosniff');
+    expect(asset.headers['cache-control']).toContain('immutable');
+    expect(asset.rawPayload.equals(PNG)).toBe(true);
+    expect((await t.app.inject({ method: 'GET', url: `/assets/logo/${'0'.repeat(64)}`, headers: { host: f.host } })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: `/assets/logo/${sha}` })).statusCode).toBe(404);
+    expect((await api('GET', `/api/v1/portals/${f.portalId}/logo`)).headers['content-type']).toBe('image/png');
+
+    // New colours keep the logo; a week later the file sweep keeps it too.
+    const recoloured = await api('PATCH', `/api/v1/portals/${f.portalId}`, { branding: { primaryColor: '#112233' } });
+    expect(recoloured.json().branding.logoFile.sha256).toBe(sha);
+    t.clock.advance(7 * 24 * 3600 * 1000);
+    await t.app.services.conversations.sweepOrphanFiles(0);
+    expect((await t.app.inject({ method: 'GET', url: `/assets/logo/${sha}`, headers: { host: f.host } })).statusCode).toBe(200);
+
+    const removed = await t.app.inject({ method: 'DELETE', url: `/api/v1/portals/${f.portalId}/logo`, headers: admin.auth });
+    expect(removed.json().branding).toEqual({ primaryColor: '#112233' });
+    expect((await t.app.inject({ method: 'GET', url: `/assets/logo/${sha}`, headers: { host: f.host } })).statusCode).toBe(404);
   });
 });

@@ -8,6 +8,9 @@ import { createStaff, createTestApp, unique, type TestApp, type TestStaff } from
 
 const available = chromiumAvailable('browser tests of the staff app');
 
+/** A 1×1 PNG, real bytes. */
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+
 /** The JavaScript budget of the first screen (gzipped), from the issue. */
 const FIRST_SCREEN_JS_BUDGET = 250 * 1024;
 
@@ -136,7 +139,7 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     await customerContext.close();
   });
 
-  test('P4 P26 C4 an admin takes a portal from nothing to enabled, the checklist saying what is missing until nothing is', async () => {
+  test('P4 P26 P22 C4 an admin takes a portal from nothing to enabled, the checklist saying what is missing until nothing is', async () => {
     const admin = await createStaff(t, { role: 'admin' });
     const context = await newContext();
     const page = await staffSignIn(context, admin, '/portals');
@@ -167,6 +170,11 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     await missing.waitFor({ state: 'detached' });
 
+    // P22: a logo uploaded from the Branding tab.
+    await page.getByRole('tab', { name: 'Branding and menu' }).click();
+    await page.locator('input[type="file"]').setInputFiles({ name: 'logo.png', mimeType: 'image/png', buffer: PNG });
+    await page.getByRole('img', { name: `${name} logo` }).waitFor();
+
     await page.getByRole('tab', { name: 'Tickets' }).click();
     await page.getByTestId('matching-count').filter({ hasText: /tickets match right now/ }).waitFor();
     await page.getByRole('tab', { name: 'Templates' }).click();
@@ -181,6 +189,8 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     const res = await portalPage.goto(`http://${host}:${port}/${slug}/sign-in`);
     expect(res?.status()).toBe(200);
     expect(await portalPage.getByRole('heading', { level: 1 }).innerText()).toBe('Sign in');
+    const logo = portalPage.locator('header img[src^="/assets/logo/"]');
+    expect(await logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
     await context.close();
   });
 

@@ -373,8 +373,16 @@ export class ConversationsService {
       // Attachments, and the raw bytes of every mail received (kept for reprocessing).
       const rows = await this.deps.db.selectFrom('attachments').select('sha256').distinct().where('sha256', 'in', hashes).execute();
       const raw = await this.deps.db.selectFrom('inbound_mail').select('raw_sha256').distinct().where('raw_sha256', 'in', hashes).execute();
-      return new Set([...rows.map((r) => r.sha256), ...raw.map((r) => r.raw_sha256)]);
+      const kept = new Set([...rows.map((r) => r.sha256), ...raw.map((r) => r.raw_sha256)]);
+      for (const keeper of this.keepers) for (const sha of await keeper(hashes)) kept.add(sha);
+      return kept;
     });
+  }
+
+  private readonly keepers: ((hashes: string[]) => Promise<Set<string>>)[] = [];
+  /** Other owners of stored files (portal logos) name theirs, so the sweep keeps them. */
+  alsoKeepFiles(keeper: (hashes: string[]) => Promise<Set<string>>): void {
+    this.keepers.push(keeper);
   }
 }
 

@@ -10,6 +10,7 @@ import { PORTAL_SORTS, type AccessService, type View } from '../access/access.se
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import { EmailNotVerified, type MemberAuthService, type MemberPrincipal } from '../members/member-auth.service.js';
 import type { PreviewsService } from './previews.service.js';
+import type { PortalLogoService } from './logo.service.js';
 import { sendAttachment } from '../conversations/download.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
 import type { PortalRow } from './portals.service.js';
@@ -49,6 +50,7 @@ export interface PagesOptions {
   forms: FormsService;
   kb: KnowledgeBaseService;
   previews: PreviewsService;
+  logos: PortalLogoService;
 }
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -202,7 +204,7 @@ function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalR
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
  * session's token.
  */
-export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso, forms, kb, previews }: PagesOptions): Promise<void> {
+export async function pagesRoutes(app: App, { deps, theme, access, members, conversations, translations, themes, account, sso, forms, kb, previews, logos }: PagesOptions): Promise<void> {
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   const pageServices: PageServices = { translations, themes };
 
@@ -300,6 +302,17 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
 
   app.get('/assets/suggest.js', { config: { access: 'portal' }, schema: { hide: true } }, (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(theme.script));
+
+  // The uploaded logo, by its hash: a new logo is a new address, so this one never changes.
+  app.get('/assets/logo/:hash', {
+    config: { access: 'portal' },
+    schema: { hide: true, params: Type.Object({ hash: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false }) },
+  }, (request, reply) => {
+    const logo = logos.open(request.portal as PortalRow, request.params.hash);
+    if (logo === undefined) throw errors.notFound('logo');
+    return reply.header('content-type', logo.contentType).header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox").header('cache-control', 'public, max-age=31536000, immutable').send(logo.body);
+  });
 
   app.get('/assets/brand.css', { config: { access: 'portal' }, schema: { hide: true } }, (request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=60').send(theme.brandCss(request.portal as PortalRow)));

@@ -10,6 +10,8 @@ import { brandingOf, menuOf } from './theme.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
 import type { InvitationsService } from '../members/invitations.service.js';
 import type { PreviewsService } from './previews.service.js';
+import { logoFileOf, type PortalLogoService } from './logo.service.js';
+import { errors } from '../../errors.js';
 import { staffOf } from '../../http/auth.js';
 
 function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: number[], ssoProviders: number): Static<typeof Portal> {
@@ -61,7 +63,7 @@ const MEMBER_SORT = pickSort('createdAt', 'createdAt', { createdAt: 'id' }, 'id'
 const noContent = { 204: Type.Null(), ...problemResponses };
 
 /** Portal settings and members: only staff holding the portal settings permission (P3). */
-export function portalsRoutes(app: App, { portals, invitations, previews }: { portals: PortalsService; invitations: InvitationsService; previews: PreviewsService }): void {
+export function portalsRoutes(app: App, { portals, invitations, previews, logos }: { portals: PortalsService; invitations: InvitationsService; previews: PreviewsService; logos: PortalLogoService }): void {
   const tags = ['portals'];
 
   app.get('/api/v1/portals', {
@@ -111,6 +113,36 @@ export function portalsRoutes(app: App, { portals, invitations, previews }: { po
   }, async (request) => {
     await portals.get(request.params.id);
     return portals.countMatching(request.body.filters);
+  });
+
+  app.post('/api/v1/portals/:id/logo', {
+    config: { access: 'portal_settings' },
+    schema: {
+      tags, summary: 'Upload the portal’s logo (P22): multipart/form-data, field "file"; PNG, JPEG, GIF or WebP by content, at most 1 MB; it replaces the logo address on the portal',
+      consumes: ['multipart/form-data'], params: IdParams, response: { 200: Portal, ...problemResponses },
+    },
+  }, async (request) => {
+    if (!request.isMultipart()) throw errors.unsupportedMediaType();
+    const file = await request.file();
+    if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'send one picture in the field "file"' }]);
+    return present(await logos.upload(request.params.id, file.file, file.filename, file.mimetype));
+  });
+
+  app.delete('/api/v1/portals/:id/logo', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'Remove the uploaded logo (the logo address, if any, shows again)', params: IdParams, response: { 200: Portal, ...problemResponses } },
+  }, async (request) => present(await logos.remove(request.params.id)));
+
+  app.get('/api/v1/portals/:id/logo', {
+    config: { access: 'portal_settings' },
+    schema: { tags, summary: 'The uploaded logo itself, for the settings screen', params: IdParams },
+  }, async (request, reply) => {
+    const portal = await portals.get(request.params.id);
+    const file = logoFileOf(portal);
+    const logo = file === null ? undefined : logos.open(portal, file.sha256);
+    if (logo === undefined) throw errors.notFound('logo');
+    return reply.header('content-type', logo.contentType).header('x-content-type-options', 'nosniff')
+      .header('content-security-policy', "default-src 'none'; sandbox").header('cache-control', 'private, max-age=60').send(logo.body);
   });
 
   app.post('/api/v1/portals/:id/previews', {

@@ -58,6 +58,7 @@ export const Portal = Type.Object({
   consentText: Nullable(Type.String()),
   consentLabel: Nullable(Type.String()),
   branding: Type.Object({
+    logoFile: Type.Optional(Type.Object({ sha256: Type.String(), contentType: Type.String() }, { description: 'The uploaded logo (POST …/logo); it wins over logoUrl' })),
     logoUrl: Type.Optional(Nullable(Type.String())),
     faviconUrl: Type.Optional(Nullable(Type.String())),
     primaryColor: Type.Optional(Nullable(Type.String())),

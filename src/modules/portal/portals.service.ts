@@ -9,7 +9,7 @@ import type { AccessService } from '../access/access.service.js';
 import type { PortalHosts } from './hosts.js';
 import { compileConditions, validateConditions, type ConditionT } from '../filters/filters.js';
 import type { PortalCreate, PortalUpdate } from './portals.schemas.js';
-import { readJsonArray } from '../../util/json.js';
+import { readJsonArray, readJsonObject } from '../../util/json.js';
 import { canonicalTimeZone } from '../i18n/translator.js';
 
 export type PortalRow = Row<'portals'>;
@@ -190,9 +190,12 @@ export class PortalsService {
   /** Changes settings; enabling checks the result against the checklist in the same transaction. */
   async update(id: number, input: Static<typeof PortalUpdate>): Promise<PortalRow> {
     const updated = await this.deps.db.transaction().execute(async (tx) => {
-      await this.get(id, tx);
+      const current = await this.get(id, tx);
       const { name, enabled, accessListIds, ssoListIds, ...settings } = input;
       const set = await this.settingsToRow(tx, settings);
+      // New branding keeps the uploaded logo: it changes only through setLogoFile.
+      const logoFile = readJsonObject<{ logoFile?: unknown }>(current.branding).logoFile;
+      if (settings.branding !== undefined && logoFile !== undefined) set.branding = JSON.stringify({ ...settings.branding, logoFile });
       await this.setLists(tx, 'portal_access_lists', id, accessListIds);
       await this.setLists(tx, 'portal_sso_lists', id, ssoListIds);
       if (name !== undefined) set.name = name;
@@ -215,6 +218,18 @@ export class PortalsService {
     });
     this.hosts.invalidate();
     return updated;
+  }
+
+  /** Sets or clears the uploaded logo in the portal's branding (logo.service.ts checks the file). */
+  async setLogoFile(id: number, file: { sha256: string; contentType: string } | null): Promise<PortalRow> {
+    const row = await this.deps.db.transaction().execute(async (tx) => {
+      const current = await this.get(id, tx);
+      const { logoFile: _old, ...rest } = readJsonObject<Record<string, unknown>>(current.branding);
+      const branding = file === null ? rest : { ...rest, logoFile: file };
+      return tx.updateTable('portals').set({ branding: JSON.stringify(branding), updated_at: this.deps.clock.now() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+    });
+    this.hosts.invalidate();
+    return row;
   }
 
   async delete(id: number): Promise<void> {

@@ -145,7 +145,10 @@ export class Theme {
   /** What every page knows of its portal. Only these fields reach templates. */
   portalContext(portal: PortalRow) {
     const b = brandingOf(portal);
-    return { name: portal.name, title: portal.title, slug: portal.slug, language: portal.language, logo_url: b.logoUrl ?? null, favicon_url: b.faviconUrl ?? null, menu: menuOf(portal) };
+    // An uploaded logo (logo.service.ts) wins over a logo address.
+    const file = (b as { logoFile?: { sha256?: unknown } }).logoFile;
+    const uploaded = typeof file?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(file.sha256) ? `/assets/logo/${file.sha256}` : null;
+    return { name: portal.name, title: portal.title, slug: portal.slug, language: portal.language, logo_url: uploaded ?? b.logoUrl ?? null, favicon_url: b.faviconUrl ?? null, menu: menuOf(portal) };
   }
 
   /**

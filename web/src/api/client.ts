@@ -80,12 +80,20 @@ export async function call<T>(promise: Promise<{ data?: T; error?: unknown; resp
   throw new ApiError({ status: response.status, code: problem.code ?? 'ERROR', title: problem.title, detail: problem.detail, errors: problem.errors });
 }
 
-/** Multipart upload of one file: the generated client does not model multipart bodies. */
-export async function uploadAttachment(file: File): Promise<Attachment> {
+/** Multipart upload of one file (field "file"): the generated client does not model multipart bodies. */
+async function upload<T>(url: string, file: File): Promise<T> {
   const body = new FormData();
   body.append('file', file);
-  const response = await fetch('/api/v1/attachments', { method: 'POST', body, credentials: 'same-origin', headers: csrfToken === null ? {} : { 'x-csrf-token': csrfToken } });
-  const json = (await response.json()) as Partial<Problem> & Attachment;
+  const response = await fetch(url, { method: 'POST', body, credentials: 'same-origin', headers: csrfToken === null ? {} : { 'x-csrf-token': csrfToken } });
+  const json = (await response.json()) as Partial<Problem> & T;
   if (!response.ok) throw new ApiError({ status: response.status, code: json.code ?? 'ERROR', detail: json.detail, title: json.title, errors: json.errors });
   return json;
+}
+
+export function uploadAttachment(file: File): Promise<Attachment> {
+  return upload<Attachment>('/api/v1/attachments', file);
+}
+
+export function uploadPortalLogo(portalId: number, file: File): Promise<Portal> {
+  return upload<Portal>(`/api/v1/portals/${portalId}/logo`, file);
 }

@@ -17502,6 +17502,11 @@ export interface paths {
                                 consentText: string | null;
                                 consentLabel: string | null;
                                 branding: {
+                                    /** @description The uploaded logo (POST …/logo); it wins over logoUrl */
+                                    logoFile?: {
+                                        sha256: string;
+                                        contentType: string;
+                                    };
                                     logoUrl?: string | null;
                                     faviconUrl?: string | null;
                                     primaryColor?: string | null;
@@ -17839,6 +17844,11 @@ export interface paths {
                             consentText: string | null;
                             consentLabel: string | null;
                             branding: {
+                                /** @description The uploaded logo (POST …/logo); it wins over logoUrl */
+                                logoFile?: {
+                                    sha256: string;
+                                    contentType: string;
+                                };
                                 logoUrl?: string | null;
                                 faviconUrl?: string | null;
                                 primaryColor?: string | null;
@@ -18130,6 +18140,11 @@ export interface paths {
                             consentText: string | null;
                             consentLabel: string | null;
                             branding: {
+                                /** @description The uploaded logo (POST …/logo); it wins over logoUrl */
+                                logoFile?: {
+                                    sha256: string;
+                                    contentType: string;
+                                };
                                 logoUrl?: string | null;
                                 faviconUrl?: string | null;
                                 primaryColor?: string | null;
@@ -18681,6 +18696,11 @@ export interface paths {
                             consentText: string | null;
                             consentLabel: string | null;
                             branding: {
+                                /** @description The uploaded logo (POST …/logo); it wins over logoUrl */
+                                logoFile?: {
+                                    sha256: string;
+                                    contentType: string;
+                                };
                                 logoUrl?: string | null;
                                 faviconUrl?: string | null;
                                 primaryColor?: string | null;
@@ -19131,6 +19151,606 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portals/{id}/logo": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The uploaded logo itself, for the settings screen */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
+        put?: never;
+        /** Upload the portal’s logo (P22): multipart/form-data, field "file"; PNG, JPEG, GIF or WebP by content, at most 1 MB; it replaces the logo address on the portal */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            enabled: boolean;
+                            title: string;
+                            domain: string | null;
+                            slug: string;
+                            /**
+                             * @description A language Portico has a catalogue for
+                             * @enum {unknown}
+                             */
+                            language: "en" | "pl";
+                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            languages: ("en" | "pl")[];
+                            /** @description The IANA time zone of the dates on the portal */
+                            timeZone: string;
+                            /**
+                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * @enum {unknown}
+                             */
+                            scope: "contact" | "company";
+                            filters: {
+                                property: string;
+                                /** @enum {unknown} */
+                                operator: "is" | "is_not" | "is_any_of" | "is_none_of" | "is_known" | "is_unknown" | "contains" | "starts_with";
+                                value?: string | number | boolean;
+                                values?: (string | number | boolean)[];
+                            }[];
+                            defaultInboxId: number | null;
+                            showCustomStages: boolean;
+                            idleTimeoutMinutes: number;
+                            signInMethods: ("password" | "magic_link" | "sso")[];
+                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            selfRegistration: boolean;
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            accessListIds: number[];
+                            /**
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @enum {unknown}
+                             */
+                            ssoAudience: "all" | "lists";
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            kbPortalLink: boolean;
+                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            formId: number | null;
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            ssoListIds: number[];
+                            consentText: string | null;
+                            consentLabel: string | null;
+                            branding: {
+                                /** @description The uploaded logo (POST …/logo); it wins over logoUrl */
+                                logoFile?: {
+                                    sha256: string;
+                                    contentType: string;
+                                };
+                                logoUrl?: string | null;
+                                faviconUrl?: string | null;
+                                primaryColor?: string | null;
+                                accentColor?: string | null;
+                            };
+                            /** @description The navigation menu in the portal’s header (P23) */
+                            menu: {
+                                label: string;
+                                url: string;
+                            }[];
+                            /** @description What the portal still needs before it can be enabled (P4). */
+                            missing: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        /** Remove the uploaded logo (the logo address, if any, shows again) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            enabled: boolean;
+                            title: string;
+                            domain: string | null;
+                            slug: string;
+                            /**
+                             * @description A language Portico has a catalogue for
+                             * @enum {unknown}
+                             */
+                            language: "en" | "pl";
+                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            languages: ("en" | "pl")[];
+                            /** @description The IANA time zone of the dates on the portal */
+                            timeZone: string;
+                            /**
+                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * @enum {unknown}
+                             */
+                            scope: "contact" | "company";
+                            filters: {
+                                property: string;
+                                /** @enum {unknown} */
+                                operator: "is" | "is_not" | "is_any_of" | "is_none_of" | "is_known" | "is_unknown" | "contains" | "starts_with";
+                                value?: string | number | boolean;
+                                values?: (string | number | boolean)[];
+                            }[];
+                            defaultInboxId: number | null;
+                            showCustomStages: boolean;
+                            idleTimeoutMinutes: number;
+                            signInMethods: ("password" | "magic_link" | "sso")[];
+                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            selfRegistration: boolean;
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            accessListIds: number[];
+                            /**
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @enum {unknown}
+                             */
+                            ssoAudience: "all" | "lists";
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            kbPortalLink: boolean;
+                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            formId: number | null;
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            ssoListIds: number[];
+                            consentText: string | null;
+                            consentLabel: string | null;
+                            branding: {
+                                /** @description The uploaded logo (POST …/logo); it wins over logoUrl */
+                                logoFile?: {
+                                    sha256: string;
+                                    contentType: string;
+                                };
+                                logoUrl?: string | null;
+                                faviconUrl?: string | null;
+                                primaryColor?: string | null;
+                                accentColor?: string | null;
+                            };
+                            /** @description The navigation menu in the portal’s header (P23) */
+                            menu: {
+                                label: string;
+                                url: string;
+                            }[];
+                            /** @description What the portal still needs before it can be enabled (P4). */
+                            missing: string[];
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;

@@ -1,10 +1,10 @@
-import { Alert, Anchor, Badge, Button, Checkbox, ColorInput, Group, List, MultiSelect, NumberInput, Paper, Radio, Select, Stack, Switch, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Checkbox, ColorInput, FileInput, Group, List, MultiSelect, NumberInput, Paper, Radio, Select, Stack, Switch, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useEffect, useState, type ReactNode } from 'react';
 import { can, useMe } from '../session';
-import { ApiError, api, call, type Portal, type PortalUpdate } from '../api/client';
+import { ApiError, api, call, uploadPortalLogo, type Portal, type PortalUpdate } from '../api/client';
 import { FilterEditor } from '../components/filter-editor';
 import { contactName, useInboxes, useLists, when } from '../components/lookups';
 import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
@@ -326,7 +326,33 @@ function TemplatesTab({ portal }: { portal: Portal }) {
   );
 }
 
+/** The uploaded logo (P22): shown, replaced, removed. It wins over a logo address. */
+function LogoUpload({ portal }: { portal: Portal }) {
+  const queryClient = useQueryClient();
+  const done = (p: Portal) => { queryClient.setQueryData(['portal', portal.id], p); };
+  const upload = useMutation({ mutationFn: (file: File) => uploadPortalLogo(portal.id, file), onSuccess: done });
+  const remove = useMutation({ mutationFn: () => call(api.DELETE('/api/v1/portals/{id}/logo', { params: { path: { id: portal.id } } })), onSuccess: done });
+  const sha = portal.branding.logoFile?.sha256;
+  return (
+    <Paper withBorder p="md" maw={820}>
+      <Stack gap="sm">
+        <Title order={3} size="h4">Logo</Title>
+        {sha === undefined
+          ? <Text size="sm" c="dimmed">No uploaded logo: the portal shows its name{portal.branding.logoUrl ? ', or the logo address below' : ''}.</Text>
+          : <Group><img src={`/api/v1/portals/${portal.id}/logo?v=${sha}`} alt={`${portal.name} logo`} style={{ maxHeight: 48, background: 'var(--mantine-color-gray-1)', padding: 4, borderRadius: 4 }} /><Button variant="subtle" color="red" onClick={() => remove.mutate()} loading={remove.isPending}>Remove the logo</Button></Group>}
+        <FileInput label="Upload a logo" description="PNG, JPEG, GIF or WebP, at most 1 MB; it replaces the logo address" accept="image/png,image/jpeg,image/gif,image/webp" placeholder="Choose a picture" clearable={false}
+          onChange={(file) => { if (file !== null) upload.mutate(file); }} disabled={upload.isPending} />
+        <ErrorNotice error={upload.error ?? remove.error} title="Logo not changed" />
+      </Stack>
+    </Paper>
+  );
+}
+
 function BrandingTab({ portal }: { portal: Portal }) {
+  return <Stack><LogoUpload portal={portal} /><BrandingForm portal={portal} /></Stack>;
+}
+
+function BrandingForm({ portal }: { portal: Portal }) {
   const save = useSave(portal);
   const b = portal.branding;
   const [d, setD] = useState({ logoUrl: b.logoUrl ?? '', faviconUrl: b.faviconUrl ?? '', primaryColor: b.primaryColor ?? '', accentColor: b.accentColor ?? '' });
