@@ -120,9 +120,11 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     await staff.getByLabel('Reply (the customer sees it on the portal and by email)').fill('Please try the manual feed tray for now.');
     await staff.getByRole('button', { name: 'Send reply' }).click();
     await staff.getByText('Please try the manual feed tray for now.').waitFor();
-    await staff.getByRole('tab', { name: 'Internal comment' }).click();
-    await staff.getByLabel('Internal comment (only staff see it)').fill('Cora is on the premium plan: replace the printer if this fails.');
-    await staff.getByRole('button', { name: 'Add comment' }).click();
+    // From the keyboard: c opens the internal comment box, Ctrl+Enter adds it.
+    await staff.keyboard.press('c');
+    await staff.getByLabel('Internal comment (only staff see it)').and(staff.locator(':focus')).waitFor();
+    await staff.keyboard.type('Cora is on the premium plan: replace the printer if this fails.');
+    await staff.keyboard.press('Control+Enter');
     const comment = staff.locator('[data-kind="comment"]').filter({ hasText: 'replace the printer' });
     await comment.waitFor();
     expect(await comment.textContent()).toContain('Internal comment');

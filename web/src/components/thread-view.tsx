@@ -1,6 +1,7 @@
 import { Anchor, Badge, Button, FileInput, Grid, Group, Paper, Select, Stack, Tabs, Text, Textarea, Title, Typography } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
+import { useHotkeys } from '@mantine/hooks';
 import { AnchorLink } from './anchor-link';
 import { api, call, uploadAttachment, type Message, type Thread } from '../api/client';
 import { LIVE_INTERVAL_MS } from '../pages/inbox';
@@ -131,6 +132,10 @@ function Composer({ thread }: { thread: Thread }) {
   const [kind, setKind] = useState<'message' | 'comment'>('message');
   const [text, setText] = useState('');
   const [files, setFiles] = useState<File[]>([]);
+  const box = useRef<HTMLTextAreaElement>(null);
+  // r: reply to the customer; c: an internal comment (keys work when not already typing).
+  const write = (k: 'message' | 'comment') => { setKind(k); setTimeout(() => box.current?.focus(), 0); };
+  useHotkeys([['r', () => write('message')], ['c', () => write('comment')]]);
   const send = useMutation({
     mutationFn: async () => {
       const attachmentIds: number[] = [];
@@ -161,6 +166,7 @@ function Composer({ thread }: { thread: Thread }) {
         </Tabs>
         <Stack gap="xs">
           <Textarea
+            ref={box}
             label={comment ? 'Internal comment (only staff see it)' : 'Reply (the customer sees it on the portal and by email)'}
             autosize minRows={3} maxRows={14} value={text} onChange={(e) => setText(e.currentTarget.value)}
           />

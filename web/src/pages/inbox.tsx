@@ -1,8 +1,8 @@
 import { Badge, Box, Grid, Group, Paper, ScrollArea, SegmentedControl, Select, Stack, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
-import { useDebouncedValue } from '@mantine/hooks';
+import { useDebouncedValue, useHotkeys } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ErrorNotice, Loading } from '../components/notice';
 import { useInboxes, useStaff, when } from '../components/lookups';
@@ -52,6 +52,16 @@ export function InboxPage() {
     })),
     refetchInterval: LIVE_INTERVAL_MS,
   });
+  // Keys (not while typing): j / k the next / previous thread, / the search box.
+  const searchBox = useRef<HTMLInputElement>(null);
+  const move = (step: number) => {
+    const items = threads.data?.items ?? [];
+    if (items.length === 0) return;
+    const at = items.findIndex((x) => x.id === search.thread);
+    const next = items[Math.min(items.length - 1, Math.max(0, at === -1 ? 0 : at + step))];
+    if (next !== undefined) void navigate({ search: (s) => ({ ...s, thread: next.id }) });
+  };
+  useHotkeys([['j', () => move(1)], ['k', () => move(-1)], ['/', () => searchBox.current?.focus()]]);
   const staffName = (id: number | null) => (id === null ? null : (staff.data?.find((s) => s.id === id)?.name ?? `#${id}`));
 
   return (
@@ -59,6 +69,7 @@ export function InboxPage() {
       <Grid.Col span={{ base: 12, md: 4 }}>
         <Stack gap="sm">
           <Title order={2}>Inbox</Title>
+          <Text size="xs" c="dimmed">Keys: j / k next or previous thread · / search · r reply · c comment · Ctrl+Enter send</Text>
           <Select
             label="Inbox"
             data={[{ value: '', label: 'All inboxes' }, ...(inboxes.data ?? []).map((i) => ({ value: String(i.id), label: i.name }))]}
@@ -78,7 +89,7 @@ export function InboxPage() {
             value={status}
             onChange={(v) => void navigate({ search: (s) => ({ ...s, status: v === 'open' ? undefined : (v) }) })}
           />
-          <TextInput label="Search subjects" type="search" value={typed} onChange={(e) => setTyped(e.currentTarget.value)} placeholder="Words in the subject" />
+          <TextInput ref={searchBox} label="Search subjects" type="search" value={typed} onChange={(e) => setTyped(e.currentTarget.value)} placeholder="Words in the subject" />
           {threads.error !== null && <ErrorNotice error={threads.error} />}
           {threads.isPending ? <Loading /> : (
             <Paper withBorder>

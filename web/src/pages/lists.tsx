@@ -6,6 +6,7 @@ import { AnchorLink } from '../components/anchor-link';
 import { api, call } from '../api/client';
 import { FilterEditor, type Condition } from '../components/filter-editor';
 import { contactName } from '../components/lookups';
+import { FormCard } from '../components/form-card';
 import { ErrorNotice, Loaded } from '../components/notice';
 
 /** Contact lists: static (chosen contacts) and active (everyone meeting the filters). */
@@ -38,19 +39,12 @@ export function ListsPage() {
           </Table>
         )}
       </Loaded>
-      <Paper withBorder p="md" maw={480}>
-        <form onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
-          <Stack gap="xs">
-            <Title order={3} size="h4">New list</Title>
-            <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-            <Radio.Group label="Kind" value={kind} onChange={(v) => setKind(v === 'active' ? 'active' : 'static')}>
-              <Group mt={4}><Radio value="static" label="Static: contacts you add" /><Radio value="active" label="Active: contacts meeting filters" /></Group>
-            </Radio.Group>
-            <ErrorNotice error={create.error} title="Not created" />
-            <Group><Button type="submit" loading={create.isPending}>Create list</Button></Group>
-          </Stack>
-        </form>
-      </Paper>
+      <FormCard title="New list" button="Create list" onSubmit={() => create.mutate()} pending={create.isPending} error={create.error}>
+        <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+        <Radio.Group label="Kind" value={kind} onChange={(v) => setKind(v === 'active' ? 'active' : 'static')}>
+          <Group mt={4}><Radio value="static" label="Static: contacts you add" /><Radio value="active" label="Active: contacts meeting filters" /></Group>
+        </Radio.Group>
+      </FormCard>
     </Stack>
   );
 }

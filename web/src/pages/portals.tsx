@@ -1,11 +1,12 @@
-import { Badge, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { AnchorLink } from '../components/anchor-link';
 import { can, useMe } from '../session';
 import { api, call } from '../api/client';
-import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
+import { FormCard } from '../components/form-card';
+import { Loaded, NotAllowed } from '../components/notice';
 
 /** The customer portals of this help desk, and a new one. */
 export function PortalsPage() {
@@ -45,16 +46,9 @@ function PortalsPageScreen() {
           </Table>
         )}
       </Loaded>
-      <Paper withBorder p="md" maw={480}>
-        <form onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
-          <Stack gap="xs">
-            <Title order={3} size="h4">New portal</Title>
-            <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-            {create.error !== null && <ErrorNotice error={create.error} title="Not created" />}
-            <Group><Button type="submit" loading={create.isPending}>Create portal</Button></Group>
-          </Stack>
-        </form>
-      </Paper>
+      <FormCard title="New portal" button="Create portal" onSubmit={() => create.mutate()} pending={create.isPending} error={create.error}>
+        <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+      </FormCard>
     </Stack>
   );
 }
