@@ -278,6 +278,7 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
       `/portals/${f.portal.id}?tab=branding`,
       `/portals/${f.portal.id}?tab=preview`,
       `/mailbox`,
+      `/mailbox?mail=${(await t.app.deps.db.selectFrom('outbox').select('id').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow()).id}`,
     ];
     for (const screen of screens) {
       await staff.goto(`${app}${screen}`);

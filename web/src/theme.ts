@@ -30,9 +30,9 @@ export const theme = createTheme({
   variantColorResolver,
 });
 
-/** Dimmed text (descriptions, dates) and placeholders dark enough for AA on white and light grey. */
+/** Dimmed text (descriptions, dates) dark enough for AA on white and light grey. File inputs carry no placeholder: Mantine draws it as text, too light. */
 export const cssVariablesResolver: CSSVariablesResolver = () => ({
   variables: {},
-  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)', '--mantine-color-placeholder': 'var(--mantine-color-gray-7)' },
+  light: { '--mantine-color-dimmed': 'var(--mantine-color-gray-7)' },
   dark: {},
 });

@@ -171,7 +171,7 @@ function Composer({ thread }: { thread: Thread }) {
             autosize minRows={3} maxRows={14} value={text} onChange={(e) => setText(e.currentTarget.value)}
           />
           <Group justify="space-between" align="flex-end">
-            <FileInput label="Attachments" multiple clearable value={files} onChange={setFiles} placeholder="Choose files" w={280} size="xs" />
+            <FileInput label="Attachments" multiple clearable value={files} onChange={setFiles} w={280} size="xs" />
             <Group gap="xs">
               <Text size="xs" c="dimmed">Ctrl+Enter sends</Text>
               <Button type="submit" color={comment ? 'yellow' : undefined} loading={send.isPending} disabled={text.trim() === ''}>

@@ -162,7 +162,7 @@ function AccessTab({ portal }: { portal: Portal }) {
 
 const SSO_EXAMPLES: Record<'saml' | 'jwt' | 'oidc', string> = {
   saml: '{\n  "idpEntityId": "https://idp.example.com/metadata",\n  "idpSsoUrl": "https://idp.example.com/sso",\n  "idpCertificates": ["MIIC..."]\n}',
-  jwt: '{\n  "issuer": "https://app.example.com",\n  "algorithm": "HS256",\n  "loginUrl": "https://app.example.com/portal-login"\n}',
+  jwt: '{\n  "issuer": "https://app.example.com",\n  "audience": "portico",\n  "algorithm": "HS256",\n  "loginUrl": "https://app.example.com/portal-login"\n}',
   oidc: '{\n  "issuer": "https://accounts.example.com",\n  "clientId": "portico"\n}',
 };
 
@@ -340,7 +340,7 @@ function LogoUpload({ portal }: { portal: Portal }) {
         {sha === undefined
           ? <Text size="sm" c="dimmed">No uploaded logo: the portal shows its name{portal.branding.logoUrl ? ', or the logo address below' : ''}.</Text>
           : <Group><img src={`/api/v1/portals/${portal.id}/logo?v=${sha}`} alt={`${portal.name} logo`} style={{ maxHeight: 48, background: 'var(--mantine-color-gray-1)', padding: 4, borderRadius: 4 }} /><Button variant="subtle" color="red" onClick={() => remove.mutate()} loading={remove.isPending}>Remove the logo</Button></Group>}
-        <FileInput label="Upload a logo" description="PNG, JPEG, GIF or WebP, at most 1 MB; it replaces the logo address" accept="image/png,image/jpeg,image/gif,image/webp" placeholder="Choose a picture" clearable={false}
+        <FileInput label="Upload a logo" description="PNG, JPEG, GIF or WebP, at most 1 MB; it replaces the logo address" accept="image/png,image/jpeg,image/gif,image/webp" clearable={false}
           onChange={(file) => { if (file !== null) upload.mutate(file); }} disabled={upload.isPending} />
         <ErrorNotice error={upload.error ?? remove.error} title="Logo not changed" />
       </Stack>
