@@ -93,16 +93,20 @@ describe.each(dialects)('the staff app and the API it needs, on %s', (dialect) =
     expect(readFileSync(join(dir, 'schema.d.ts'), 'utf8') === committed, 'web/src/api/schema.d.ts is stale: run npm run build and commit it').toBe(true);
   });
 
-  test('C5 threads are searched by subject, any case, with LIKE wildcards taken literally', async () => {
+  test('C5 threads are searched by subject, any case, with LIKE wildcards taken literally, and name their contact', async () => {
     const inbox = (await api('POST', '/api/v1/inboxes', { name: unique('Inbox') })).json();
     const word = unique('Zebra');
-    await api('POST', '/api/v1/threads', { inboxId: inbox.id, subject: `The ${word} printer` });
+    const contact = await t.app.services.contacts.create({ email: `${unique('zed')}@example.com`, firstName: 'Zed', lastName: 'Zebra' });
+    await api('POST', '/api/v1/threads', { inboxId: inbox.id, subject: `The ${word} printer`, contactId: contact.id });
     await api('POST', '/api/v1/threads', { inboxId: inbox.id, subject: '100% off coupon' });
     await api('POST', '/api/v1/threads', { inboxId: inbox.id, subject: '100 copies' });
     const hits = (await api('GET', `/api/v1/threads?inboxId=${inbox.id}&q=${encodeURIComponent(word.toUpperCase())}`, undefined, agent)).json();
     expect(hits.items.map((x: { subject: string }) => x.subject)).toEqual([`The ${word} printer`]);
+    // The inbox shows who each thread is with, from one query per page.
+    expect(hits.items[0].contact).toEqual({ id: contact.id, email: contact.email, name: 'Zed Zebra' });
     const percent = (await api('GET', `/api/v1/threads?inboxId=${inbox.id}&q=${encodeURIComponent('100%')}`)).json();
     expect(percent.items.map((x: { subject: string }) => x.subject)).toEqual(['100% off coupon']);
+    expect(percent.items[0].contact).toBeNull();
     expect((await api('GET', `/api/v1/threads?q=${'x'.repeat(201)}`)).statusCode).toBe(400);
   });
 

@@ -68,6 +68,17 @@ export class ContactsService {
     return contact;
   }
 
+  /** Name and email of each of these contacts, by id, in one query (lists that show who). */
+  async summaries(ids: number[]): Promise<Map<number, { id: number; email: string; name: string }>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const rows = await this.deps.db.selectFrom('contacts').select(['id', 'email', 'first_name', 'last_name']).where('id', 'in', unique).execute();
+    return new Map(rows.map((r) => {
+      const name = [r.first_name, r.last_name].filter((p) => p !== null && p !== '').join(' ');
+      return [r.id, { id: r.id, email: r.email, name: name === '' ? r.email : name }];
+    }));
+  }
+
   findByEmail(email: string, db: Conn = this.deps.db): Promise<repo.ContactRow | undefined> {
     return repo.findContactByEmailKey(db, emailKey(email));
   }

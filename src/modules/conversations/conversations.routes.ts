@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
+import type { ContactsService } from '../contacts/contacts.service.js';
 import { errors } from '../../errors.js';
 import { staffOf } from '../../http/auth.js';
 import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
@@ -8,7 +9,7 @@ import type { App } from '../../http/types.js';
 import { presentAttachment, presentInbox, presentMessage, presentThread } from './conversations.presenter.js';
 import * as repo from './conversations.repository.js';
 import {
-  Attachment, ChannelCreate, ChannelParams, ChannelUpdate, Inbox, InboxCreate, InboxUpdate, Message, MessageCreate, MessagesQuery, Thread, ThreadCreate, ThreadListQuery, ThreadUpdate,
+  Attachment, ChannelCreate, ChannelParams, ChannelUpdate, Inbox, InboxCreate, InboxUpdate, Message, MessageCreate, MessagesQuery, Thread, ThreadCreate, ThreadListItem, ThreadListQuery, ThreadUpdate,
 } from './conversations.schemas.js';
 import type { ConversationsService, InboxesService } from './conversations.service.js';
 import { sendAttachment } from './download.js';
@@ -17,13 +18,14 @@ export interface ConversationsRoutesOptions {
   deps: Deps;
   inboxes: InboxesService;
   conversations: ConversationsService;
+  contacts: ContactsService;
 }
 
 const THREAD_SORT = pickSort('-lastMessageAt', '-lastMessageAt', { lastMessageAt: 'last_message_at' }, 'id');
 const MESSAGE_SORT = pickSort('createdAt', 'createdAt', { createdAt: 'id' }, 'id');
 const noContent = { 204: Type.Null(), ...problemResponses };
 
-export function conversationsRoutes(app: App, { deps, inboxes, conversations }: ConversationsRoutesOptions): void {
+export function conversationsRoutes(app: App, { deps, inboxes, conversations, contacts: people }: ConversationsRoutesOptions): void {
   const itags = ['inboxes'];
 
   app.get('/api/v1/inboxes', {
@@ -76,7 +78,7 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations }: 
 
   app.get('/api/v1/threads', {
     config: { access: 'staff' },
-    schema: { tags: ttags, summary: 'List conversation threads, newest message first', querystring: ThreadListQuery, response: { 200: Page(Thread), ...problemResponses } },
+    schema: { tags: ttags, summary: 'List conversation threads, newest message first, each with its contact’s name and email', querystring: ThreadListQuery, response: { 200: Page(ThreadListItem), ...problemResponses } },
   }, async (request) => {
     const q = request.query;
     const limit = q.limit ?? 25;
@@ -91,7 +93,8 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations }: 
     if (q.q !== undefined) filter.q = q.q;
     const rows = await repo.listThreads(deps.db, filter, THREAD_SORT, decodeCursor(THREAD_SORT, q.cursor), limit);
     const page = toPage(rows, limit, THREAD_SORT, (r) => ({ value: r.last_message_at, id: r.id }));
-    return { items: page.rows.map(presentThread), nextCursor: page.nextCursor };
+    const contacts = await people.summaries(page.rows.flatMap((r) => (r.contact_id === null ? [] : [r.contact_id])));
+    return { items: page.rows.map((r) => ({ ...presentThread(r), contact: r.contact_id === null ? null : (contacts.get(r.contact_id) ?? null) })), nextCursor: page.nextCursor };
   });
 
   app.get('/api/v1/threads/:id', {

@@ -73,6 +73,12 @@ export const Thread = Type.Object({
   lastMessageAt: Timestamp,
 });
 
+/** A thread as the inbox lists it: with who it is with. */
+export const ThreadListItem = Type.Object({
+  ...Thread.properties,
+  contact: Nullable(Type.Object({ id: Type.Integer(), email: Type.String(), name: Type.String() })),
+});
+
 const Body = {
   bodyText: Type.Optional(Type.String({ minLength: 1, maxLength: 200000 })),
   bodyHtml: Type.Optional(Type.String({ minLength: 1, maxLength: 500000 })),

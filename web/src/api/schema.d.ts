@@ -15232,7 +15232,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List conversation threads, newest message first */
+        /** List conversation threads, newest message first, each with its contact’s name and email */
         get: {
             parameters: {
                 query?: {
@@ -15276,6 +15276,11 @@ export interface paths {
                                 updatedAt: string;
                                 /** Format: date-time */
                                 lastMessageAt: string;
+                                contact: {
+                                    id: number;
+                                    email: string;
+                                    name: string;
+                                } | null;
                             }[];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;

@@ -111,6 +111,7 @@ export function InboxPage() {
                           <Text fw={600} size="sm" lineClamp={1}>{t.subject}</Text>
                           {t.status === 'closed' && <Badge color="gray" size="sm">closed</Badge>}
                         </Group>
+                        <Text size="xs" lineClamp={1}>{t.contact?.name ?? 'No contact'}</Text>
                         <Group justify="space-between" gap="xs">
                           <Text size="xs" c="dimmed">{when(t.lastMessageAt)}</Text>
                           <Text size="xs" c="dimmed">{staffName(t.assigneeId) ?? 'Unassigned'}</Text>
