@@ -141,6 +141,28 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     await customerContext.close();
   });
 
+  test('C5 on the ticket view an agent adds a contact by email and removes it; the ticket’s threads are listed with the one the portal shows', async () => {
+    const f = await portalWithTicket();
+    const agent = await createStaff(t, { role: 'agent' });
+    const colleague = await t.app.services.contacts.create({ email: `${unique('cc')}@example.com`, firstName: 'Carl', lastName: 'Colleague' });
+    const context = await newContext();
+    const page = await staffSignIn(context, agent, `/tickets/${f.ticketId}`);
+    await page.getByText('Shown on the portal').waitFor();
+    await page.getByLabel('Add a contact by email').fill(colleague.email);
+    await page.getByLabel('Add a contact by email').press('Enter');
+    const remove = page.getByRole('button', { name: `Remove Carl Colleague · ${colleague.email} from the ticket` });
+    await remove.waitFor();
+    const linked = async () => (await t.app.deps.db.selectFrom('ticket_contacts').select('contact_id').where('ticket_id', '=', f.ticketId).execute()).map((r) => r.contact_id);
+    expect(await linked()).toContain(colleague.id);
+    await remove.click();
+    await remove.waitFor({ state: 'detached' });
+    expect(await linked()).not.toContain(colleague.id);
+    await page.getByLabel('Add a contact by email').fill('nobody@example.com');
+    await page.getByLabel('Add a contact by email').press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'No contact has the email nobody@example.com.' }).waitFor();
+    await context.close();
+  });
+
   test('P4 P26 P22 C4 an admin takes a portal from nothing to enabled, the checklist saying what is missing until nothing is', async () => {
     const admin = await createStaff(t, { role: 'admin' });
     const context = await newContext();

@@ -1,4 +1,4 @@
-import { Badge, Group, NumberInput, Paper, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
+import { Badge, Button, CloseButton, Group, NumberInput, Paper, Select, Stack, Switch, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { AnchorLink } from './anchor-link';
@@ -74,26 +74,74 @@ function SavedText({ label, value, onSave, type = 'text' }: { label: string; val
   return <TextInput label={label} type={type} value={text} onChange={(e) => setText(e.currentTarget.value)} onBlur={commit} onKeyDown={(e) => { if (e.key === 'Enter') commit(); }} />;
 }
 
+/** The ticket's contacts and companies: shown, added (by email or by name), removed. */
 function Associations({ ticket }: { ticket: Ticket }) {
+  const queryClient = useQueryClient();
+  const refresh = () => { void queryClient.invalidateQueries({ queryKey: ['ticket', ticket.id] }); void queryClient.invalidateQueries({ queryKey: ['timeline', 'ticket', ticket.id] }); };
+  const path = { params: { path: { id: ticket.id } } };
+  const addContact = useMutation({
+    mutationFn: async (email: string) => {
+      const found = (await call(api.GET('/api/v1/contacts', { params: { query: { email, limit: 5 } } }))).items.find((c) => c.email.toLowerCase() === email.toLowerCase());
+      if (found === undefined) throw new Error(`No contact has the email ${email}.`);
+      return call(api.POST('/api/v1/tickets/{id}/contacts', { ...path, body: { contactId: found.id } }));
+    },
+    onSuccess: refresh,
+  });
+  const addCompany = useMutation({
+    mutationFn: async (name: string) => {
+      const found = (await call(api.GET('/api/v1/companies', { params: { query: { name, limit: 5 } } }))).items[0];
+      if (found === undefined) throw new Error(`No company's name starts with ${name}.`);
+      return call(api.POST('/api/v1/tickets/{id}/companies', { ...path, body: { companyId: found.id } }));
+    },
+    onSuccess: refresh,
+  });
+  const removeContact = useMutation({ mutationFn: (contactId: number) => call(api.DELETE('/api/v1/tickets/{id}/contacts/{contactId}', { params: { path: { id: ticket.id, contactId } } })), onSuccess: refresh });
+  const removeCompany = useMutation({ mutationFn: (companyId: number) => call(api.DELETE('/api/v1/tickets/{id}/companies/{companyId}', { params: { path: { id: ticket.id, companyId } } })), onSuccess: refresh });
   return (
     <Stack gap={4}>
       <Text size="sm" fw={600}>Contacts</Text>
       {ticket.contactIds.length === 0 && <Text size="sm" c="dimmed">None</Text>}
-      {ticket.contactIds.map((id) => <ContactLink key={id} id={id} />)}
+      {ticket.contactIds.map((id) => <ContactLink key={id} id={id} onRemove={() => removeContact.mutate(id)} />)}
+      <AddBy label="Add a contact by email" type="email" onAdd={(v) => addContact.mutate(v)} pending={addContact.isPending} />
       <Text size="sm" fw={600} mt="xs">Companies</Text>
       {ticket.companyIds.length === 0 && <Text size="sm" c="dimmed">None</Text>}
-      {ticket.companyIds.map((id) => <CompanyLink key={id} id={id} />)}
+      {ticket.companyIds.map((id) => <CompanyLink key={id} id={id} onRemove={() => removeCompany.mutate(id)} />)}
+      <AddBy label="Add a company by name" type="text" onAdd={(v) => addCompany.mutate(v)} pending={addCompany.isPending} />
+      <ErrorNotice error={addContact.error ?? addCompany.error ?? removeContact.error ?? removeCompany.error} title="Not changed" />
     </Stack>
   );
 }
 
-function ContactLink({ id }: { id: number }) {
+function AddBy({ label, type, onAdd, pending }: { label: string; type: string; onAdd: (value: string) => void; pending: boolean }) {
+  const [value, setValue] = useState('');
+  return (
+    <form onSubmit={(e) => { e.preventDefault(); if (value.trim() !== '') { onAdd(value.trim()); setValue(''); } }}>
+      <Group gap="xs" align="flex-end" wrap="nowrap">
+        <TextInput size="xs" label={label} type={type} value={value} onChange={(e) => setValue(e.currentTarget.value)} style={{ flex: 1 }} />
+        <Button size="xs" variant="default" type="submit" loading={pending}>Add</Button>
+      </Group>
+    </form>
+  );
+}
+
+function ContactLink({ id, onRemove }: { id: number; onRemove: () => void }) {
   const c = useContact(id);
-  return <AnchorLink size="sm" to="/contacts/$contactId" params={{ contactId: String(id) }}>{c.data === undefined ? `Contact #${id}` : `${contactName(c.data)} · ${c.data.email}`}</AnchorLink>;
+  const name = c.data === undefined ? `Contact #${id}` : `${contactName(c.data)} · ${c.data.email}`;
+  return (
+    <Group gap={4} wrap="nowrap">
+      <AnchorLink size="sm" to="/contacts/$contactId" params={{ contactId: String(id) }}>{name}</AnchorLink>
+      <CloseButton size="sm" aria-label={`Remove ${name} from the ticket`} onClick={onRemove} />
+    </Group>
+  );
 }
 
-function CompanyLink({ id }: { id: number }) {
+function CompanyLink({ id, onRemove }: { id: number; onRemove: () => void }) {
   const c = useCompany(id);
-  return <AnchorLink size="sm" to="/companies/$companyId" params={{ companyId: String(id) }}>{c.data?.name ?? `Company #${id}`}</AnchorLink>;
+  const name = c.data?.name ?? `Company #${id}`;
+  return (
+    <Group gap={4} wrap="nowrap">
+      <AnchorLink size="sm" to="/companies/$companyId" params={{ companyId: String(id) }}>{name}</AnchorLink>
+      <CloseButton size="sm" aria-label={`Remove ${name} from the ticket`} onClick={onRemove} />
+    </Group>
+  );
 }
-
