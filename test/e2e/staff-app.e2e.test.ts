@@ -64,7 +64,9 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
 
   /** Chooses an option of a Mantine select by its label. */
   async function choose(page: Page, label: string, option: string): Promise<void> {
-    await page.locator('input').and(page.getByLabel(label, { exact: true })).click();
+    // A required field's label ends with Mantine's " *".
+    const name = new RegExp(`^${label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( \\*)?$`);
+    await page.locator('input').and(page.getByLabel(name)).click();
     await page.getByRole('option', { name: option, exact: true }).click();
   }
 
@@ -215,6 +217,59 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     expect(await portalPage.getByRole('heading', { level: 1 }).innerText()).toBe('Sign in');
     const logo = portalPage.locator('header img[src^="/assets/logo/"]');
     expect(await logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+    await context.close();
+  });
+
+  test('P24 P25 C7 an admin writes a knowledge base article and builds a support form; the portal then shows both', async () => {
+    const f = await portalWithTicket();
+    const admin = await createStaff(t, { role: 'admin' });
+    const context = await newContext();
+    const page = await staffSignIn(context, admin, '/kb');
+    const category = unique('Printers');
+    await page.getByLabel('Category name').fill(category);
+    await page.getByRole('button', { name: 'Create category' }).click();
+    await page.getByRole('button', { name: 'New article' }).and(page.locator(':not([disabled])')).click();
+    const title = `Clearing a paper jam ${unique('a')}`;
+    await page.getByLabel('Title').fill(title);
+    await choose(page, 'Category', category);
+    await page.getByLabel('Text (Markdown)').fill('Open **tray 2** and pull the sheet <script>alert(1)</script> out slowly.');
+    await page.getByLabel(/^Published/).click();
+    await page.getByRole('button', { name: 'Save article' }).click();
+    // Saved, the new article opens for editing, with the page customers get under it.
+    await page.getByRole('heading', { name: 'Edit article' }).waitFor();
+    // The API's rendering, sanitised: bold kept, the script gone.
+    expect(await page.locator('strong', { hasText: 'tray 2' }).count()).toBe(1);
+    expect(await page.locator('main script').count()).toBe(0);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.goto(`${app}/forms?form=new`);
+    const name = unique('Hardware form');
+    await page.getByRole('textbox', { name: /^Name/ }).fill(name);
+    await choose(page, 'Files tickets into the inbox', (await t.app.deps.db.selectFrom('inboxes').select('name').where('id', '=', f.inboxId).executeTakeFirstOrThrow()).name);
+    await page.getByRole('button', { name: 'Add a field' }).click();
+    await page.getByLabel('Field 3 label').fill('Which printer?');
+    await page.getByLabel('Field 3 key').fill('printer');
+    await choose(page, 'Field 3 type', 'Choice');
+    await page.getByLabel('Field 3 choices (comma separated)').fill('Floor 1, Floor 2');
+    await page.getByRole('button', { name: 'Save form' }).click();
+    await page.getByRole('heading', { name }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    const formId = (await t.app.deps.db.selectFrom('forms').select('id').where('name', '=', name).executeTakeFirstOrThrow()).id;
+
+    await page.goto(`${app}/portals/${f.portal.id}?tab=form`);
+    await choose(page, 'Support form', name);
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect((await t.app.services.portals.get(f.portal.id)).form_id).toBe(formId);
+
+    const customerContext = await newContext();
+    const customer = await customerSignIn(customerContext, f);
+    await customer.locator('main').getByRole('link', { name: 'Submit a support ticket' }).click();
+    expect(await customer.getByLabel('Which printer?').locator('option').allInnerTexts()).toEqual(expect.arrayContaining(['Floor 1', 'Floor 2']));
+    await customer.goto(`${f.portalBase}/kb?q=${encodeURIComponent('paper jam')}`);
+    await customer.getByRole('link', { name: title }).click();
+    expect(await customer.locator('main strong').innerText()).toBe('tray 2');
+    await customerContext.close();
     await context.close();
   });
 

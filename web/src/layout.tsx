@@ -13,6 +13,8 @@ const NAV = [
   { to: '/companies', label: 'Companies', needs: null },
   { to: '/lists', label: 'Lists', needs: null },
   { to: '/portals', label: 'Customer portal', needs: 'portal_settings' },
+  { to: '/forms', label: 'Support forms', needs: 'manage_settings' },
+  { to: '/kb', label: 'Knowledge base', needs: 'manage_settings' },
   { to: '/mailbox', label: 'Development mailbox', needs: 'manage_settings' },
 ] as const;
 

@@ -95,8 +95,21 @@ const mailboxRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/mailbox'), 'MailboxPage'),
 });
 
+const kbRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/kb',
+  validateSearch: (search: Record<string, unknown>): { article?: string } => ({ article: search.article === 'new' ? 'new' : id(search.article)?.toString() }),
+  component: lazyRouteComponent(() => import('./pages/kb'), 'KnowledgeBasePage'),
+});
+const formsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/forms',
+  validateSearch: (search: Record<string, unknown>): { form?: string } => ({ form: search.form === 'new' ? 'new' : id(search.form)?.toString() }),
+  component: lazyRouteComponent(() => import('./pages/forms'), 'FormsPage'),
+});
+
 const routeTree = rootRoute.addChildren([
-  indexRoute, inboxRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute,
+  indexRoute, inboxRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute,
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {
