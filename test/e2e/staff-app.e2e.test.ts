@@ -273,7 +273,7 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     await context.close();
   });
 
-  test('P3 an agent without the portal settings permission reaches them neither on screen nor through the API', async () => {
+  test('P3 an agent without the portal settings permission reaches them neither on screen nor through the API, until an admin grants it', async () => {
     const agent = await createStaff(t, { role: 'agent' });
     const context = await newContext();
     const page = await staffSignIn(context, agent);
@@ -294,6 +294,19 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     }, portal.id);
     expect(answers).toEqual([403, 403, 403]);
     expect((await t.app.services.portals.get(portal.id)).enabled).toBe(0);
+
+    // An admin grants the permission on the Staff screen; the agent's next page has the settings.
+    const admin = await createStaff(t, { role: 'admin' });
+    const adminContext = await newContext();
+    const adminPage = await staffSignIn(adminContext, admin, '/staff');
+    const row = adminPage.getByRole('row').filter({ hasText: agent.email });
+    await row.getByRole('checkbox', { name: 'Customer portal settings' }).click();
+    await row.getByRole('checkbox', { name: 'Customer portal settings', checked: true }).waitFor();
+    expect(await seriousViolations(adminPage)).toEqual([]);
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Customer portal' }).waitFor();
+    await page.getByRole('tab', { name: 'Sign-in and access' }).waitFor();
+    await adminContext.close();
     await context.close();
   });
 

@@ -16,6 +16,7 @@ const NAV = [
   { to: '/forms', label: 'Support forms', needs: 'manage_settings' },
   { to: '/kb', label: 'Knowledge base', needs: 'manage_settings' },
   { to: '/mailbox', label: 'Development mailbox', needs: 'manage_settings' },
+  { to: '/staff', label: 'Staff', needs: 'manage_staff' },
 ] as const;
 
 /** Signed in: the shell with the navigation; otherwise the sign-in screen. */

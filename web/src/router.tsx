@@ -108,8 +108,14 @@ const formsRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/forms'), 'FormsPage'),
 });
 
+const staffRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/staff',
+  component: lazyRouteComponent(() => import('./pages/staff'), 'StaffPage'),
+});
+
 const routeTree = rootRoute.addChildren([
-  indexRoute, inboxRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute,
+  indexRoute, inboxRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute,
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {
