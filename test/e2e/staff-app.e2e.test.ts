@@ -18,7 +18,7 @@ const FIRST_SCREEN_JS_BUDGET = 250 * 1024;
  * C5 P3 P4 P16 P26 P28 P30 in a real browser: the staff app at /app next to a portal on its own
  * host (portal.localhost, help.localhost). Each test makes its own staff, portal and tickets.
  */
-describe.skipIf(!available)('the staff app in a real browser', () => {
+describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000 }, () => {
   let t: TestApp;
   let browser: Browser;
   let port = 0;
@@ -217,6 +217,16 @@ describe.skipIf(!available)('the staff app in a real browser', () => {
     expect(await portalPage.getByRole('heading', { level: 1 }).innerText()).toBe('Sign in');
     const logo = portalPage.locator('header img[src^="/assets/logo/"]');
     expect(await logo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(1);
+
+    // P8 P10 the first member: a contact given a sign-in from the Members tab gets an invitation.
+    const contact = await t.app.services.contacts.create({ email: `${unique('first')}@example.com`, firstName: 'Fiona', lastName: 'First' });
+    await page.getByRole('tab', { name: 'Members' }).click();
+    await page.getByLabel(/^Give a contact a sign-in/).fill(contact.email);
+    await page.getByRole('button', { name: 'Add and invite' }).click();
+    await page.getByRole('row').filter({ hasText: `Fiona First · ${contact.email}` }).filter({ hasText: 'not yet' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    const invitation = await t.app.deps.db.selectFrom('outbox').select(['kind', 'to_address']).where('to_address', '=', contact.email).execute();
+    expect(invitation.map((m) => m.kind)).toEqual(['member.invite']);
     await context.close();
   });
 

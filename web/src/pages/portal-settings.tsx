@@ -10,7 +10,7 @@ import { contactName, useInboxes, useLists, when } from '../components/lookups';
 import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
 
 const route = getRouteApi('/portals/$portalId');
-const TABS = ['general', 'access', 'consent', 'tickets', 'templates', 'branding', 'form', 'preview'] as const;
+const TABS = ['general', 'access', 'members', 'consent', 'tickets', 'templates', 'branding', 'form', 'preview'] as const;
 
 /** Every setting of one customer portal (P4, P5, P21-P23, P26, P28), each tab saved on its own. */
 export function PortalSettingsPage() {
@@ -41,6 +41,7 @@ function PortalSettingsPageScreen() {
             <Tabs.List>
               <Tabs.Tab value="general">General</Tabs.Tab>
               <Tabs.Tab value="access">Sign-in and access</Tabs.Tab>
+              <Tabs.Tab value="members">Members</Tabs.Tab>
               <Tabs.Tab value="consent">Consent</Tabs.Tab>
               <Tabs.Tab value="tickets">Tickets</Tabs.Tab>
               <Tabs.Tab value="templates">Templates</Tabs.Tab>
@@ -50,6 +51,7 @@ function PortalSettingsPageScreen() {
             </Tabs.List>
             <Tabs.Panel value="general" pt="md"><GeneralTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="access" pt="md"><AccessTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="members" pt="md"><MembersTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="consent" pt="md"><ConsentTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="tickets" pt="md"><TicketsTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="templates" pt="md"><TemplatesTab portal={p} /></Tabs.Panel>
@@ -391,6 +393,74 @@ function FormTab({ portal }: { portal: Portal }) {
       <Select label="Support form" description="Its “Submit a support ticket” link appears in the portal’s navigation" data={[{ value: '', label: 'No form' }, ...(forms.data?.items ?? []).map((f) => ({ value: String(f.id), label: f.name }))]} value={formId} allowDeselect={false} onChange={(v) => setFormId(v ?? '')} />
       <Switch label="The knowledge base shows “Go to this portal” at the top right" checked={kb} onChange={(e) => setKb(e.currentTarget.checked)} />
     </Section>
+  );
+}
+
+/** Who has a sign-in on the portal: add one by contact email, invite, disable (P8, P10). */
+function MembersTab({ portal }: { portal: Portal }) {
+  const queryClient = useQueryClient();
+  const key = ['members', portal.id];
+  const members = useQuery({ queryKey: key, queryFn: () => call(api.GET('/api/v1/portals/{id}/members', { params: { path: { id: portal.id }, query: { limit: 100 } } })) });
+  const contacts = useQuery({
+    queryKey: ['contacts-by-id', (members.data?.items ?? []).map((m) => m.contactId)],
+    queryFn: () => Promise.all((members.data?.items ?? []).map((m) => call(api.GET('/api/v1/contacts/{id}', { params: { path: { id: m.contactId } } })))),
+    enabled: members.data !== undefined,
+  });
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: key });
+  const [email, setEmail] = useState('');
+  const add = useMutation({
+    mutationFn: async () => {
+      const found = (await call(api.GET('/api/v1/contacts', { params: { query: { email: email.trim(), limit: 5 } } }))).items.find((c) => c.email.toLowerCase() === email.trim().toLowerCase());
+      if (found === undefined) throw new Error(`No contact has the email ${email.trim()}: add the contact first.`);
+      const member = await call(api.POST('/api/v1/portals/{id}/members', { params: { path: { id: portal.id } }, body: { contactId: found.id } }));
+      // A new member has no password yet: the invitation lets them choose one.
+      await call(api.POST('/api/v1/portals/{id}/members/{memberId}/invitation', { params: { path: { id: portal.id, memberId: member.id } } }));
+      return member;
+    },
+    onSuccess: () => { setEmail(''); refresh(); },
+  });
+  const update = useMutation({
+    mutationFn: (v: { memberId: number; disabled: boolean }) => call(api.PATCH('/api/v1/portals/{id}/members/{memberId}', { params: { path: { id: portal.id, memberId: v.memberId } }, body: { disabled: v.disabled } })),
+    onSuccess: refresh,
+  });
+  const invite = useMutation({
+    mutationFn: (memberId: number) => call(api.POST('/api/v1/portals/{id}/members/{memberId}/invitation', { params: { path: { id: portal.id, memberId } } })),
+  });
+  return (
+    <Stack maw={900}>
+      <Paper withBorder p="md">
+        <form onSubmit={(e) => { e.preventDefault(); add.mutate(); }}>
+          <Group align="flex-end">
+            <TextInput label="Give a contact a sign-in (by email); they get an invitation" type="email" required value={email} onChange={(e) => setEmail(e.currentTarget.value)} w={420} />
+            <Button type="submit" loading={add.isPending}>Add and invite</Button>
+          </Group>
+          <ErrorNotice error={add.error} title="Not added" />
+        </form>
+      </Paper>
+      <Loaded query={members}>
+        {(page) => page.items.length === 0 ? <Text size="sm" c="dimmed">No members yet.</Text> : (
+          <Table>
+            <Table.Thead><Table.Tr><Table.Th>Contact</Table.Th><Table.Th>Password</Table.Th><Table.Th>Last sign-in</Table.Th><Table.Th>May sign in</Table.Th></Table.Tr></Table.Thead>
+            <Table.Tbody>
+              {page.items.map((m, i) => {
+                const c = contacts.data?.[i];
+                const who = c === undefined ? `Member #${m.id}` : `${contactName(c)} · ${c.email}`;
+                return (
+                  <Table.Tr key={m.id}>
+                    <Table.Td>{who}</Table.Td>
+                    <Table.Td>{m.hasPassword ? 'set' : <Group gap="xs"><Text size="sm">not yet</Text><Button size="compact-sm" variant="subtle" onClick={() => invite.mutate(m.id)}>Invite again</Button></Group>}</Table.Td>
+                    <Table.Td>{m.lastSignInAt === null ? 'never' : when(m.lastSignInAt)}</Table.Td>
+                    <Table.Td><Switch aria-label={`${who} may sign in`} checked={!m.disabled} onChange={(e) => update.mutate({ memberId: m.id, disabled: !e.currentTarget.checked })} /></Table.Td>
+                  </Table.Tr>
+                );
+              })}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Loaded>
+      <ErrorNotice error={update.error ?? invite.error} title="Not changed" />
+      {invite.isSuccess && <Text size="sm" c="teal.9" role="status">Invitation sent.</Text>}
+    </Stack>
   );
 }
 
