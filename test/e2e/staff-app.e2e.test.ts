@@ -283,6 +283,37 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await context.close();
   });
 
+  test('C6 an admin connects an email address to an inbox, and processes again a mail that had failed', async () => {
+    const admin = await createStaff(t, { role: 'admin' });
+    const inboxName = unique('Sales');
+    await t.app.inject({ method: 'POST', url: '/api/v1/inboxes', headers: admin.auth, payload: { name: inboxName } });
+    const context = await newContext();
+    const page = await staffSignIn(context, admin, '/inboxes');
+    const card = page.locator('div.mantine-Paper-root').filter({ has: page.getByRole('heading', { name: inboxName }) });
+    const address = `${unique('sales').toLowerCase()}@example.com`;
+    await card.getByLabel(/^Channel name/).fill('Sales mail');
+    await card.getByLabel(/^Address/).fill(address);
+    await card.getByRole('button', { name: 'Add address' }).click();
+    await card.getByRole('cell', { name: address }).waitFor();
+    const channel = await t.app.deps.db.selectFrom('channels').select('id').where('address', '=', address).executeTakeFirstOrThrow();
+
+    // A mail with no sender cannot be threaded: it waits in the failed-mail store.
+    const raw = Buffer.from(`To: ${address}\r\nSubject: Quote for 40 seats\r\nMessage-ID: <${unique('m')}@example.com>\r\n\r\nHello\r\n`);
+    const { id } = await t.app.services.inbound.store({ source: 'smtp', channelId: channel.id, envelopeFrom: null, recipients: [address], raw });
+    expect((await t.app.services.inbound.process(id)).status).toBe('failed');
+    await page.reload();
+    const row = page.getByRole('row').filter({ hasText: 'Quote for 40 seats' });
+    await row.waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    const attempts = (await t.app.services.inbound.get(id)).attempts;
+    expect(await row.getByTestId('attempts').innerText()).toBe(String(attempts));
+    // Processed again, it fails again for the same reason, and says it tried once more.
+    await row.getByRole('button', { name: 'Process again' }).click();
+    await row.getByTestId('attempts').filter({ hasText: String(attempts + 1) }).waitFor();
+    expect((await t.app.services.inbound.get(id)).status).toBe('failed');
+    await context.close();
+  });
+
   test('P3 an agent without the portal settings permission reaches them neither on screen nor through the API, until an admin grants it', async () => {
     const agent = await createStaff(t, { role: 'agent' });
     const context = await newContext();

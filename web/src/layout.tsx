@@ -13,6 +13,7 @@ const NAV = [
   { to: '/companies', label: 'Companies', needs: null },
   { to: '/lists', label: 'Lists', needs: null },
   { to: '/portals', label: 'Customer portal', needs: 'portal_settings' },
+  { to: '/inboxes', label: 'Inboxes', needs: 'manage_settings' },
   { to: '/forms', label: 'Support forms', needs: 'manage_settings' },
   { to: '/kb', label: 'Knowledge base', needs: 'manage_settings' },
   { to: '/mailbox', label: 'Development mailbox', needs: 'manage_settings' },
@@ -55,7 +56,7 @@ export function Layout() {
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Main">
         {NAV.filter((item) => item.needs === null || can(user, item.needs)).map((item) => (
-          <NavLink key={item.to} label={item.label} active={path.startsWith(item.to)} renderRoot={(props) => <Link to={item.to} {...props} />} />
+          <NavLink key={item.to} label={item.label} active={path === item.to || path.startsWith(`${item.to}/`)} renderRoot={(props) => <Link to={item.to} {...props} />} />
         ))}
       </AppShell.Navbar>
       <AppShell.Main>

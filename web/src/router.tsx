@@ -114,8 +114,14 @@ const staffRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/staff'), 'StaffPage'),
 });
 
+const inboxesRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/inboxes',
+  component: lazyRouteComponent(() => import('./pages/inboxes'), 'InboxesPage'),
+});
+
 const routeTree = rootRoute.addChildren([
-  indexRoute, inboxRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute,
+  indexRoute, inboxRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute,
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {
