@@ -200,13 +200,19 @@ describe.each(dialects)('the staff app and the API it needs, on %s', (dialect) =
     expect(records[0]).toMatchObject({ memberId: f.memberId, contactEmail: f.email, staffUserId: admin.id });
     expect(records[0].openedAt).not.toBeNull();
 
-    // The preview ends by itself, and on the banner's link.
-    t.clock.advance(PREVIEW_SESSION_MS);
-    const late = await t.app.inject({ method: 'GET', url: `/${f.slug}`, headers: { host: f.host, cookie: `portico_preview=${preview}` } });
-    expect(late.statusCode).toBe(303);
-    expect(late.headers.location).toMatch(new RegExp(`^/${f.slug}/sign-in`));
+    // The preview ends on the banner's link, on the server too: the same cookie is nobody after.
     const ended = await t.app.inject({ method: 'GET', url: `/${f.slug}/preview-end`, headers: { host: f.host, cookie: `portico_preview=${preview}` } });
     expect(String(ended.headers['set-cookie'])).toMatch(/portico_preview=;/);
+    expect((await t.app.inject({ method: 'GET', url: `/${f.slug}`, headers: { host: f.host, cookie: `portico_preview=${preview}` } })).statusCode).toBe(303);
+
+    // And by itself after 30 minutes.
+    const next = new URL((await api('POST', `/api/v1/portals/${f.portalId}/previews`, { memberId: f.memberId })).json().url as string);
+    const second = cookiesOf(await t.app.inject({ method: 'GET', url: next.pathname, headers: { host: f.host } })).portico_preview!;
+    expect((await t.app.inject({ method: 'GET', url: `/${f.slug}`, headers: { host: f.host, cookie: `portico_preview=${second}` } })).statusCode).toBe(200);
+    t.clock.advance(PREVIEW_SESSION_MS);
+    const late = await t.app.inject({ method: 'GET', url: `/${f.slug}`, headers: { host: f.host, cookie: `portico_preview=${second}` } });
+    expect(late.statusCode).toBe(303);
+    expect(late.headers.location).toMatch(new RegExp(`^/${f.slug}/sign-in`));
   });
 
   test('P30 a preview link expires unused after two minutes; a disabled member or portal cannot be previewed', async () => {

@@ -237,8 +237,10 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   app.get('/:slug/preview-end', {
     config: { access: 'portal' },
     schema: { hide: true, params: SlugParams },
-  }, (request, reply) => {
+  }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
+    const token = cookieOf(request, previewCookieName(request));
+    if (token !== undefined && token !== '' && token.length <= 200) await previews.end(portal, token);
     reply.clearCookie(previewCookieName(request), { path: '/' });
     return reply.code(303).header('location', `/${portal.slug}/sign-in`).header('cache-control', 'no-store').send();
   });

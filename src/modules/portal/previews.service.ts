@@ -55,6 +55,12 @@ export class PreviewsService {
     return row === undefined ? undefined : { token: session, expiresAt };
   }
 
+  /** Ends a preview session now (its banner's link): the cookie stops working even if kept. */
+  async end(portal: PortalRow, token: string): Promise<void> {
+    await this.deps.db.updateTable('portal_previews').set({ session_expires_at: this.deps.clock.now() })
+      .where('session_hash', '=', sha256Hex(token)).where('portal_id', '=', portal.id).execute();
+  }
+
   /** The portal's previews, newest first. */
   async list(portalId: number, limit: number): Promise<PreviewRecord[]> {
     await this.portals.get(portalId);
