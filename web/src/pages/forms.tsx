@@ -2,10 +2,10 @@ import { ActionIcon, Badge, Button, Grid, Group, Paper, Select, Stack, Switch, T
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
+import { guarded } from '../components/guarded';
 import { api, call, type Ok } from '../api/client';
 import { useInboxes, useTicketProperties } from '../components/lookups';
-import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
-import { can, useMe } from '../session';
+import { ErrorNotice, Loaded } from '../components/notice';
 
 type Form = Ok<'/api/v1/forms/{id}'>;
 type Field = Form['fields'][number];
@@ -13,11 +13,7 @@ const route = getRouteApi('/forms');
 const TYPES = [{ value: 'text', label: 'One line' }, { value: 'textarea', label: 'Long text' }, { value: 'choice', label: 'Choice' }, { value: 'file', label: 'Files' }];
 
 /** Support forms (P25): fields mapped to ticket properties, each form filing into an inbox. */
-export function FormsPage() {
-  const me = useMe();
-  if (!can(me, 'manage_settings')) return <NotAllowed what="Editing support forms" />;
-  return <FormsScreen />;
-}
+export const FormsPage = guarded('manage_settings', 'Editing support forms', FormsScreen);
 
 function FormsScreen() {
   const { form } = route.useSearch();

@@ -1,20 +1,16 @@
 import { Badge, Button, Group, NumberInput, Paper, PasswordInput, Select, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { guarded } from '../components/guarded';
 import { api, call, type Ok } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { usePipelines, when } from '../components/lookups';
-import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
-import { can, useMe } from '../session';
+import { ErrorNotice, Loaded } from '../components/notice';
 
 type Inbox = Ok<'/api/v1/inboxes/{id}'>;
 
 /** Inboxes and their channels (C5, C6): where mail arrives, whether it opens tickets; mail that failed. */
-export function InboxesPage() {
-  const me = useMe();
-  if (!can(me, 'manage_settings')) return <NotAllowed what="Inbox settings" />;
-  return <InboxesScreen />;
-}
+export const InboxesPage = guarded('manage_settings', 'Inbox settings', InboxesScreen);
 
 function InboxesScreen() {
   const queryClient = useQueryClient();

@@ -3,20 +3,16 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
+import { guarded } from '../components/guarded';
 import { api, call, type Ok } from '../api/client';
 import { FormCard } from '../components/form-card';
-import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
-import { can, useMe } from '../session';
+import { ErrorNotice, Loaded } from '../components/notice';
 
 type Article = Ok<'/api/v1/kb/articles/{id}'>;
 const route = getRouteApi('/kb');
 
 /** The knowledge base (P24): categories and Markdown articles, drafts until published. */
-export function KnowledgeBasePage() {
-  const me = useMe();
-  if (!can(me, 'manage_settings')) return <NotAllowed what="Editing the knowledge base" />;
-  return <KnowledgeBaseScreen />;
-}
+export const KnowledgeBasePage = guarded('manage_settings', 'Editing the knowledge base', KnowledgeBaseScreen);
 
 function KnowledgeBaseScreen() {
   const { article } = route.useSearch();

@@ -3,19 +3,15 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
-import { can, useMe } from '../session';
+import { guarded } from '../components/guarded';
 import { api, call } from '../api/client';
 import { when } from '../components/lookups';
-import { Loaded, NotAllowed } from '../components/notice';
+import { Loaded } from '../components/notice';
 
 const route = getRouteApi('/mailbox');
 
 /** Every email Portico wrote, from the outbox: with no SMTP server configured, this is where it goes. */
-export function MailboxPage() {
-  const me = useMe();
-  if (!can(me, 'manage_settings')) return <NotAllowed what="The development mailbox" />;
-  return <MailboxPageScreen />;
-}
+export const MailboxPage = guarded('manage_settings', 'The development mailbox', MailboxPageScreen);
 
 function MailboxPageScreen() {
   const { mail } = route.useSearch();

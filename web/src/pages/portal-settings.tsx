@@ -3,21 +3,17 @@ import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useEffect, useState, type ReactNode } from 'react';
-import { can, useMe } from '../session';
+import { guarded } from '../components/guarded';
 import { ApiError, api, call, uploadPortalLogo, type Portal, type PortalUpdate } from '../api/client';
 import { FilterEditor } from '../components/filter-editor';
 import { contactName, useInboxes, useLists, when } from '../components/lookups';
-import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
+import { ErrorNotice, Loaded } from '../components/notice';
 
 const route = getRouteApi('/portals/$portalId');
 const TABS = ['general', 'access', 'members', 'consent', 'tickets', 'templates', 'branding', 'form', 'preview'] as const;
 
 /** Every setting of one customer portal (P4, P5, P21-P23, P26, P28), each tab saved on its own. */
-export function PortalSettingsPage() {
-  const me = useMe();
-  if (!can(me, 'portal_settings')) return <NotAllowed what="Customer portal settings" />;
-  return <PortalSettingsPageScreen />;
-}
+export const PortalSettingsPage = guarded('portal_settings', 'Customer portal settings', PortalSettingsPageScreen);
 
 function PortalSettingsPageScreen() {
   const { portalId } = route.useParams();

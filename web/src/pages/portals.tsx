@@ -3,17 +3,13 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
 import { AnchorLink } from '../components/anchor-link';
-import { can, useMe } from '../session';
+import { guarded } from '../components/guarded';
 import { api, call } from '../api/client';
 import { FormCard } from '../components/form-card';
-import { Loaded, NotAllowed } from '../components/notice';
+import { Loaded } from '../components/notice';
 
 /** The customer portals of this help desk, and a new one. */
-export function PortalsPage() {
-  const me = useMe();
-  if (!can(me, 'portal_settings')) return <NotAllowed what="Customer portal settings" />;
-  return <PortalsPageScreen />;
-}
+export const PortalsPage = guarded('portal_settings', 'Customer portal settings', PortalsPageScreen);
 
 function PortalsPageScreen() {
   const portals = useQuery({ queryKey: ['portals'], queryFn: () => call(api.GET('/api/v1/portals')) });

@@ -1,10 +1,11 @@
 import { Badge, Button, Checkbox, Group, PasswordInput, Radio, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
+import { guarded } from '../components/guarded';
 import { api, call, type StaffUser } from '../api/client';
 import { FormCard } from '../components/form-card';
-import { ErrorNotice, Loaded, NotAllowed } from '../components/notice';
-import { can, useMe, type Permission } from '../session';
+import { ErrorNotice, Loaded } from '../components/notice';
+import { useMe, type Permission } from '../session';
 
 const PERMISSIONS: { value: Permission; label: string }[] = [
   { value: 'portal_settings', label: 'Customer portal settings' },
@@ -13,11 +14,7 @@ const PERMISSIONS: { value: Permission; label: string }[] = [
 ];
 
 /** Staff users (P3): who is an admin, and which permissions each agent holds. */
-export function StaffPage() {
-  const me = useMe();
-  if (!can(me, 'manage_staff')) return <NotAllowed what="Managing staff" />;
-  return <StaffScreen />;
-}
+export const StaffPage = guarded('manage_staff', 'Managing staff', StaffScreen);
 
 function StaffScreen() {
   const queryClient = useQueryClient();
