@@ -143,7 +143,7 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await customerContext.close();
   });
 
-  test('C5 on the ticket view an agent adds a contact by email and removes it; the ticket’s threads are listed with the one the portal shows', async () => {
+  test('C5 P20 on the ticket view an agent adds a contact by email and removes it, and opens a ticket for a phone call; the ticket’s threads are listed with the one the portal shows', async () => {
     const f = await portalWithTicket();
     const agent = await createStaff(t, { role: 'agent' });
     const colleague = await t.app.services.contacts.create({ email: `${unique('cc')}@example.com`, firstName: 'Carl', lastName: 'Colleague' });
@@ -162,6 +162,20 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await page.getByLabel('Add a contact by email').fill('nobody@example.com');
     await page.getByLabel('Add a contact by email').press('Enter');
     await page.getByRole('alert').filter({ hasText: 'No contact has the email nobody@example.com.' }).waitFor();
+
+    // P20 a ticket opened by staff (a phone call), for a contact, lands on its own page.
+    await page.goto(`${app}/inbox`);
+    await page.getByRole('link', { name: 'New ticket' }).click();
+    const subject = `Phoned in ${unique('call')}`;
+    await page.getByRole('textbox', { name: /^Subject/ }).fill(subject);
+    await page.getByLabel('Customer’s email').fill(colleague.email);
+    await page.getByRole('button', { name: 'Open the ticket' }).click();
+    await page.waitForURL(/\/app\/tickets\/\d+$/);
+    await page.getByRole('link', { name: `Carl Colleague · ${colleague.email}` }).waitFor();
+    const created = await t.app.deps.db.selectFrom('tickets').select(['id', 'source', 'owner_id']).where('subject', '=', subject).executeTakeFirstOrThrow();
+    expect(page.url()).toBe(`${app}/tickets/${created.id}`);
+    expect(created).toMatchObject({ source: 'phone', owner_id: agent.id });
+    expect(await seriousViolations(page)).toEqual([]);
     await context.close();
   });
 

@@ -39,6 +39,12 @@ const inboxRoute = createRoute({
   component: InboxPage,
 });
 
+const newTicketRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/tickets/new',
+  component: lazyRouteComponent(() => import('./pages/new-ticket'), 'NewTicketPage'),
+});
+
 const ticketRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/tickets/$ticketId',
@@ -121,7 +127,7 @@ const inboxesRoute = createRoute({
 });
 
 const routeTree = rootRoute.addChildren([
-  indexRoute, inboxRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute,
+  indexRoute, inboxRoute, newTicketRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute,
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {

@@ -1,7 +1,7 @@
-import { Badge, Box, Grid, Group, Paper, ScrollArea, SegmentedControl, Select, Stack, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
+import { Badge, Box, Button, Grid, Group, Paper, ScrollArea, SegmentedControl, Select, Stack, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
 import { useDebouncedValue, useHotkeys } from '@mantine/hooks';
 import { useQuery } from '@tanstack/react-query';
-import { getRouteApi, useNavigate } from '@tanstack/react-router';
+import { Link, getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { ErrorNotice, Loading } from '../components/notice';
@@ -68,7 +68,10 @@ export function InboxPage() {
     <Grid gap="md">
       <Grid.Col span={{ base: 12, md: 4 }}>
         <Stack gap="sm">
-          <Title order={2}>Inbox</Title>
+          <Group justify="space-between">
+            <Title order={2}>Inbox</Title>
+            <Button component={Link} to="/tickets/new" variant="default" size="xs">New ticket</Button>
+          </Group>
           <Text size="xs" c="dimmed">Keys: j / k next or previous thread · / search · r reply · c comment · Ctrl+Enter send</Text>
           <Select
             label="Inbox"
