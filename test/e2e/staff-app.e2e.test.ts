@@ -328,6 +328,40 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await context.close();
   });
 
+  test('C2 an admin builds a pipeline with its stages and a custom ticket property, which the ticket view then offers', async () => {
+    const admin = await createStaff(t, { role: 'admin' });
+    const context = await newContext();
+    const page = await staffSignIn(context, admin, '/ticket-settings');
+    const pipeline = unique('Returns');
+    await page.getByLabel(/^Pipeline name/).fill(pipeline);
+    await page.getByRole('button', { name: 'Create pipeline' }).click();
+    const card = page.locator('div.mantine-Paper-root').filter({ has: page.getByRole('heading', { name: pipeline }) });
+    await card.getByLabel(new RegExp(`^New stage in ${pipeline}`)).fill('Waiting on the courier');
+    await card.getByRole('button', { name: 'Add stage' }).click();
+    const row = card.getByRole('row').filter({ hasText: 'Waiting on the courier' });
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Move up' }).click();
+    await card.getByRole('row').nth(2).filter({ hasText: 'Waiting on the courier' }).waitFor();
+    const stages = await t.app.deps.db.selectFrom('stages as s').innerJoin('pipelines as p', 'p.id', 's.pipeline_id').select(['s.name', 's.state']).where('p.name', '=', pipeline).orderBy('s.position').execute();
+    expect(stages.map((x) => x.name)).toEqual(['New', 'Waiting on the courier', 'Solved']);
+
+    const label = `Courier ${unique('c')}`;
+    await page.getByLabel(/^Property label/).fill(label);
+    await choose(page, 'Property type', 'One of a list');
+    await page.getByLabel('Choices (comma separated)').fill('DHL, UPS');
+    await page.getByRole('button', { name: 'Add property' }).click();
+    await page.getByRole('cell', { name: label, exact: true }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+
+    const ticket = await t.app.services.tickets.create({ subject: 'Parcel lost', pipelineId: (await t.app.deps.db.selectFrom('pipelines').select('id').where('name', '=', pipeline).executeTakeFirstOrThrow()).id }, null);
+    await page.goto(`${app}/tickets/${ticket.id}`);
+    await choose(page, label, 'UPS');
+    await page.locator('input[value="UPS"]').waitFor();
+    const saved = await t.app.deps.db.selectFrom('tickets').select('properties').where('id', '=', ticket.id).executeTakeFirstOrThrow();
+    expect(Object.values(JSON.parse(saved.properties) as Record<string, unknown>)).toEqual(['ups']);
+    await context.close();
+  });
+
   test('P3 an agent without the portal settings permission reaches them neither on screen nor through the API, until an admin grants it', async () => {
     const agent = await createStaff(t, { role: 'agent' });
     const context = await newContext();

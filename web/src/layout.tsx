@@ -14,6 +14,7 @@ const NAV = [
   { to: '/lists', label: 'Lists', needs: null },
   { to: '/portals', label: 'Customer portal', needs: 'portal_settings' },
   { to: '/inboxes', label: 'Inboxes', needs: 'manage_settings' },
+  { to: '/ticket-settings', label: 'Pipelines and properties', needs: 'manage_settings' },
   { to: '/forms', label: 'Support forms', needs: 'manage_settings' },
   { to: '/kb', label: 'Knowledge base', needs: 'manage_settings' },
   { to: '/mailbox', label: 'Development mailbox', needs: 'manage_settings' },

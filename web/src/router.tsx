@@ -126,8 +126,14 @@ const inboxesRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/inboxes'), 'InboxesPage'),
 });
 
+const ticketSettingsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/ticket-settings',
+  component: lazyRouteComponent(() => import('./pages/ticket-settings'), 'TicketSettingsPage'),
+});
+
 const routeTree = rootRoute.addChildren([
-  indexRoute, inboxRoute, newTicketRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute,
+  indexRoute, inboxRoute, newTicketRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute, ticketSettingsRoute,
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {
