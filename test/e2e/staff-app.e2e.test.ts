@@ -362,6 +362,26 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await context.close();
   });
 
+  test('X1 P5 an admin rewords a message of the portal, which its page then says; a broken message is refused', async () => {
+    const f = await portalWithTicket();
+    const admin = await createStaff(t, { role: 'admin' });
+    const context = await newContext();
+    const page = await staffSignIn(context, admin, `/portals/${f.portal.id}?tab=wording`);
+    await page.getByLabel('Find a message').fill('signIn.title');
+    const field = page.getByLabel('Wording of signIn.title', { exact: true });
+    await field.fill('Welcome {broken');
+    await page.getByRole('button', { name: /^Save 1 changes/ }).click();
+    await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
+    await field.fill('Welcome back to Acme');
+    await page.getByRole('button', { name: /^Save 1 changes/ }).click();
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    const portalPage = await context.newPage();
+    await portalPage.goto(`${f.portalBase}/sign-in`);
+    expect(await portalPage.getByRole('heading', { level: 1 }).innerText()).toBe('Welcome back to Acme');
+    await context.close();
+  });
+
   test('P3 an agent without the portal settings permission reaches them neither on screen nor through the API, until an admin grants it', async () => {
     const agent = await createStaff(t, { role: 'agent' });
     const context = await newContext();

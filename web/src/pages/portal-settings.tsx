@@ -10,7 +10,7 @@ import { contactName, useInboxes, useLists, when } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
 
 const route = getRouteApi('/portals/$portalId');
-const TABS = ['general', 'access', 'members', 'consent', 'tickets', 'templates', 'branding', 'form', 'preview'] as const;
+const TABS = ['general', 'access', 'members', 'consent', 'tickets', 'templates', 'wording', 'branding', 'form', 'preview'] as const;
 
 /** Every setting of one customer portal (P4, P5, P21-P23, P26, P28), each tab saved on its own. */
 export const PortalSettingsPage = guarded('portal_settings', 'Customer portal settings', PortalSettingsPageScreen);
@@ -41,6 +41,7 @@ function PortalSettingsPageScreen() {
               <Tabs.Tab value="consent">Consent</Tabs.Tab>
               <Tabs.Tab value="tickets">Tickets</Tabs.Tab>
               <Tabs.Tab value="templates">Templates</Tabs.Tab>
+              <Tabs.Tab value="wording">Wording</Tabs.Tab>
               <Tabs.Tab value="branding">Branding and menu</Tabs.Tab>
               <Tabs.Tab value="form">Support form</Tabs.Tab>
               <Tabs.Tab value="preview">View portal</Tabs.Tab>
@@ -51,6 +52,7 @@ function PortalSettingsPageScreen() {
             <Tabs.Panel value="consent" pt="md"><ConsentTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="tickets" pt="md"><TicketsTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="templates" pt="md"><TemplatesTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="wording" pt="md"><WordingTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="branding" pt="md"><BrandingTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="form" pt="md"><FormTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="preview" pt="md"><PreviewTab portal={p} /></Tabs.Panel>
@@ -343,6 +345,53 @@ function LogoUpload({ portal }: { portal: Portal }) {
         <ErrorNotice error={upload.error ?? remove.error} title="Logo not changed" />
       </Stack>
     </Paper>
+  );
+}
+
+/** The portal's own wording of any customer-facing message, per language (X1): ICU MessageFormat, checked by the API. */
+function WordingTab({ portal }: { portal: Portal }) {
+  const queryClient = useQueryClient();
+  const [language, setLanguage] = useState<Portal['language']>(portal.language);
+  const [filter, setFilter] = useState('');
+  const [edits, setEdits] = useState<Record<string, string | null>>({});
+  const key = ['portal-messages', portal.id, language];
+  const messages = useQuery({ queryKey: key, queryFn: () => call(api.GET('/api/v1/portals/{id}/messages/{language}', { params: { path: { id: portal.id, language } } })) });
+  const save = useMutation({
+    mutationFn: () => call(api.PATCH('/api/v1/portals/{id}/messages/{language}', { params: { path: { id: portal.id, language } }, body: { messages: edits } })),
+    onSuccess: (m) => { queryClient.setQueryData(key, m); setEdits({}); },
+  });
+  const needle = filter.trim().toLowerCase();
+  return (
+    <Stack maw={1000}>
+      <Text size="sm" c="dimmed">Every message customers read, in each language the portal offers. Leave a message empty to use Portico’s own; values in braces, such as {'{count}'}, are filled in.</Text>
+      <Group align="flex-end">
+        <Select label="Language" data={portal.languages.map((l) => ({ value: l, label: l }))} value={language} allowDeselect={false} onChange={(v) => { if (v !== null) { setLanguage(v); setEdits({}); } }} w={160} />
+        <TextInput label="Find a message" type="search" value={filter} onChange={(e) => setFilter(e.currentTarget.value)} w={320} />
+        <Button onClick={() => save.mutate()} loading={save.isPending} disabled={Object.keys(edits).length === 0}>Save {Object.keys(edits).length || ''} changes</Button>
+      </Group>
+      <ErrorNotice error={save.error} title="Not saved" />
+      {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved.</Text>}
+      <Loaded query={messages}>
+        {(m) => (
+          <Table>
+            <Table.Thead><Table.Tr><Table.Th w="35%">Portico’s message</Table.Th><Table.Th>This portal’s</Table.Th></Table.Tr></Table.Thead>
+            <Table.Tbody>
+              {m.items.filter((i) => needle === '' || i.key.toLowerCase().includes(needle) || i.default.toLowerCase().includes(needle) || (i.override ?? '').toLowerCase().includes(needle)).slice(0, 60).map((i) => {
+                const value = i.key in edits ? (edits[i.key] ?? '') : (i.override ?? '');
+                return (
+                  <Table.Tr key={i.key}>
+                    <Table.Td><Text size="xs" c="dimmed">{i.key}</Text><Text size="sm">{i.default}</Text></Table.Td>
+                    <Table.Td>
+                      <TextInput aria-label={`Wording of ${i.key}`} value={value} placeholder="Portico’s message" onChange={(e) => { const v = e.currentTarget.value; setEdits({ ...edits, [i.key]: v.trim() === '' ? null : v }); }} />
+                    </Table.Td>
+                  </Table.Tr>
+                );
+              })}
+            </Table.Tbody>
+          </Table>
+        )}
+      </Loaded>
+    </Stack>
   );
 }
 
