@@ -301,4 +301,51 @@ describe.each(dialects)('the staff app and the API it needs, on %s', (dialect) =
     expect(removed.json().branding).toEqual({ primaryColor: '#112233' });
     expect((await t.app.inject({ method: 'GET', url: `/assets/logo/${sha}`, headers: { host: f.host } })).statusCode).toBe(404);
   });
+
+  test('C4 staff change their own password: the current one checked, the policy applied, every session of theirs ended, this client signed in afresh', async () => {
+    const user = await createStaff(t, { role: 'agent' });
+    const signIn = async (password = user.password) => {
+      const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: { email: user.email, password } });
+      return { status: res.statusCode, cookie: `portico_staff=${cookiesOf(res).portico_staff ?? ''}`, csrf: (res.json() as { csrfToken?: string }).csrfToken ?? '' };
+    };
+    const a = await signIn();
+    const b = await signIn();
+    const change = (body: object, who = a, csrf = who.csrf) => t.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { cookie: who.cookie, 'x-csrf-token': csrf }, payload: body });
+    const next = 'a brand new passphrase 42';
+    expect((await change({ currentPassword: user.password, newPassword: next }, a, 'forged')).statusCode).toBe(403);
+    const wrong = await change({ currentPassword: 'not my password at all', newPassword: next });
+    expect(wrong.statusCode).toBe(422);
+    expect(wrong.json().errors[0].path).toBe('/body/currentPassword');
+    const breached = await change({ currentPassword: user.password, newPassword: '1qaz2wsx3edc' });
+    expect(breached.statusCode).toBe(422);
+    expect(breached.json().errors[0].path).toBe('/body/newPassword');
+    expect((await change({ currentPassword: user.password, newPassword: 'short' })).statusCode).toBe(400);
+    // Nothing changed so far: both sessions work, the old password too.
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: b.cookie } })).statusCode).toBe(200);
+
+    const done = await change({ currentPassword: user.password, newPassword: next });
+    expect(done.statusCode).toBe(200);
+    const fresh = `portico_staff=${cookiesOf(done).portico_staff ?? ''}`;
+    expect(fresh).not.toBe(a.cookie);
+    expect(done.json().csrfToken).not.toBe(a.csrf);
+    for (const old of [a.cookie, b.cookie]) expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: old } })).statusCode).toBe(401);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: fresh } })).statusCode).toBe(200);
+    expect((await signIn()).status).toBe(401);
+    expect((await signIn(next)).status).toBe(200);
+    // An API token keeps working and gets no session.
+    const byToken = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: user.auth, payload: { currentPassword: next, newPassword: 'yet another passphrase 7' } });
+    expect(byToken.statusCode).toBe(200);
+    expect(byToken.json().csrfToken).toBeNull();
+    expect(byToken.headers['set-cookie']).toBeUndefined();
+  });
+
+  test('C4 wrong current passwords count towards the lockout, like sign-in failures', async () => {
+    const user = await createStaff(t, { role: 'agent' });
+    for (let i = 0; i < 10; i++) {
+      expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: { ...user.auth, 'x-forwarded-for': `10.77.0.${i}` }, remoteAddress: `10.77.0.${i}`, payload: { currentPassword: `wrong guess ${i}`, newPassword: 'a brand new passphrase 42' } })).statusCode).toBe(422);
+    }
+    // Locked now: even the right password is refused, here and at sign-in.
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/password', headers: user.auth, remoteAddress: '10.77.1.1', payload: { currentPassword: user.password, newPassword: 'a brand new passphrase 42' } })).statusCode).toBe(422);
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/sign-in', remoteAddress: '10.77.1.2', payload: { email: user.email, password: user.password } })).statusCode).toBe(401);
+  });
 });

@@ -382,6 +382,30 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await context.close();
   });
 
+  test('C4 a staff user changes their own password; their other browser is signed out, this one stays', async () => {
+    const agent = await createStaff(t, { role: 'agent' });
+    const other = await newContext();
+    const otherPage = await staffSignIn(other, agent);
+    const context = await newContext();
+    const page = await staffSignIn(context, agent);
+    await page.getByRole('link', { name: /Test Staff · agent/ }).click();
+    await page.getByLabel(/^Current password/).fill(agent.password);
+    await page.getByLabel(/^New password/).fill('1qaz2wsx3edc');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('is a password found in breaches: choose another').first().waitFor();
+    await page.getByLabel(/^New password/).fill('a brand new passphrase 42');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('status').filter({ hasText: 'Your password is changed' }).waitFor();
+    expect(await seriousViolations(page)).toEqual([]);
+    // This browser goes on (its new session and CSRF token work); the other is back at sign-in.
+    await page.getByRole('link', { name: 'Inbox' }).click();
+    await page.getByRole('button', { name: 'New ticket' }).or(page.getByRole('link', { name: 'New ticket' })).waitFor();
+    await otherPage.reload();
+    await otherPage.getByRole('button', { name: 'Sign in' }).waitFor();
+    await other.close();
+    await context.close();
+  });
+
   test('P3 an agent without the portal settings permission reaches them neither on screen nor through the API, until an admin grants it', async () => {
     const agent = await createStaff(t, { role: 'agent' });
     const context = await newContext();

@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Center, Group, Loader, NavLink, Text, Title } from '@mantine/core';
+import { AppShell, Burger, Button, Center, Group, Loader, NavLink, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useRouterState } from '@tanstack/react-router';
@@ -50,7 +50,7 @@ export function Layout() {
             <Title order={1} size="h3">Portico</Title>
           </Group>
           <Group gap="sm">
-            <Text size="sm" c="dimmed">{user.name} · {user.role}</Text>
+            <Button component={Link} to="/account" variant="subtle" size="xs">{user.name} · {user.role}</Button>
             <Button variant="default" size="xs" onClick={() => signOut.mutate()} loading={signOut.isPending}>Sign out</Button>
           </Group>
         </Group>

@@ -132,8 +132,14 @@ const ticketSettingsRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/ticket-settings'), 'TicketSettingsPage'),
 });
 
+const accountRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/account',
+  component: lazyRouteComponent(() => import('./pages/account'), 'AccountPage'),
+});
+
 const routeTree = rootRoute.addChildren([
-  indexRoute, inboxRoute, newTicketRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute, ticketSettingsRoute,
+  indexRoute, inboxRoute, newTicketRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute, ticketSettingsRoute, accountRoute,
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {

@@ -5,7 +5,7 @@ import { problemResponses } from '../../http/common-schemas.js';
 import type { App } from '../../http/types.js';
 import type { StaffAuthService } from './auth.service.js';
 import { presentStaff } from './staff.presenter.js';
-import { SessionInfo, SignIn } from './staff.schemas.js';
+import { PasswordChange, SessionInfo, SignIn } from './staff.schemas.js';
 
 export interface AuthRoutesOptions {
   auth: StaffAuthService;
@@ -41,6 +41,25 @@ export function authRoutes(app: App, { auth, config }: AuthRoutesOptions): void 
     if (principal.session !== undefined) await auth.signOut(principal.session.idHash);
     reply.clearCookie(cookieName, { path: '/' });
     return reply.code(204).send(null);
+  });
+
+  app.post('/api/v1/auth/password', {
+    config: { access: 'staff', rateLimit: { max: 10, timeWindow: '1 minute' } },
+    schema: {
+      tags: ['auth'],
+      summary: 'Change your own password: every session of yours ends, and this client gets a new one (its cookie and CSRF token)',
+      body: PasswordChange,
+      response: { 200: SessionInfo, ...problemResponses },
+    },
+  }, async (request, reply) => {
+    const principal = staffOf(request);
+    const user = await auth.changePassword(principal.user.id, request.body.currentPassword, request.body.newPassword);
+    reply.header('cache-control', 'no-store');
+    // An API token keeps working; a browser's old session ended with the others: it gets a new one.
+    if (principal.session === undefined) return { user: presentStaff(user), via: principal.via, csrfToken: null };
+    const session = await auth.signIn(user.email, request.body.newPassword, { ip: request.ip, userAgent: request.headers['user-agent'] });
+    reply.setCookie(cookieName, session.token, staffCookieOptions(config, session.expiresAt));
+    return { user: presentStaff(session.user), via: principal.via, csrfToken: session.csrfToken };
   });
 
   app.get('/api/v1/auth/session', {

@@ -1,6 +1,7 @@
 import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
-import { decoyHash, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
+import { decoyHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
+import { passwordProblem } from '../../security/password-policy.js';
 import { emailKey } from '../../util/email.js';
 import { parsePermissions, type Actor } from './staff.policy.js';
 import * as repo from './staff.repository.js';
@@ -51,12 +52,7 @@ export class StaffAuthService {
     if (user === undefined || user.password_hash === null) throw errors.invalidCredentials();
     const locked = user.locked_until !== null && user.locked_until > now;
     if (!ok || locked || user.disabled_at !== null) {
-      if (!ok && !locked) {
-        const failures = user.failed_sign_ins + 1;
-        await repo.updateStaff(db, user.id, failures >= MAX_FAILURES
-          ? { failed_sign_ins: 0, locked_until: now + LOCK_MS }
-          : { failed_sign_ins: failures });
-      }
+      if (!ok && !locked) await this.recordFailure(user, now);
       throw errors.invalidCredentials();
     }
     if (user.failed_sign_ins > 0 || user.locked_until !== null) {
@@ -76,6 +72,40 @@ export class StaffAuthService {
       user_agent: meta.userAgent?.slice(0, 512) ?? null,
     });
     return { token, csrfToken, user, expiresAt };
+  }
+
+  /**
+   * A staff user changes their own password (ASVS 2.1.5, 3.3.3): the current one is checked as
+   * at sign-in (failures count towards the lockout), the new one against the password policy;
+   * then every session of theirs ends, in the same transaction (the caller signs in afresh).
+   */
+  async changePassword(userId: number, current: string, next: string): Promise<repo.StaffRow> {
+    const { db, clock } = this.deps;
+    const user = await repo.findStaffById(db, userId);
+    if (user === undefined || user.disabled_at !== null) throw errors.unauthenticated();
+    const ok = await verifyPassword(user.password_hash ?? (await decoyHash()), current);
+    const now = clock.now();
+    const locked = user.locked_until !== null && user.locked_until > now;
+    if (!ok || locked || user.password_hash === null) {
+      if (!ok && !locked) await this.recordFailure(user, now);
+      throw errors.unprocessable('WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/currentPassword', message: 'is wrong' }]);
+    }
+    const problem = passwordProblem(next);
+    if (problem !== undefined) {
+      const message = problem === 'common' ? 'is a password found in breaches: choose another' : problem === 'too_short' ? 'is too short' : 'is too long';
+      throw errors.unprocessable('WEAK_PASSWORD', 'The new password cannot be used.', [{ path: '/body/newPassword', message }]);
+    }
+    const hash = await hashPassword(next);
+    await db.transaction().execute(async (tx) => {
+      await repo.updateStaff(tx, userId, { password_hash: hash, failed_sign_ins: 0, locked_until: null, updated_at: now });
+      await repo.deleteSessionsOf(tx, userId);
+    });
+    return user;
+  }
+
+  private async recordFailure(user: repo.StaffRow, now: number): Promise<void> {
+    const failures = user.failed_sign_ins + 1;
+    await repo.updateStaff(this.deps.db, user.id, failures >= MAX_FAILURES ? { failed_sign_ins: 0, locked_until: now + LOCK_MS } : { failed_sign_ins: failures });
   }
 
   /** The principal behind a session cookie, or null when it is unknown, idle too long or too old. */

@@ -54,6 +54,11 @@ export const SignIn = Type.Object(
   { additionalProperties: false },
 );
 
+export const PasswordChange = Type.Object(
+  { currentPassword: Type.String({ minLength: 1, maxLength: 256 }), newPassword: Password },
+  { additionalProperties: false },
+);
+
 export const SessionInfo = Type.Object({
   user: StaffUser,
   via: Type.Enum(['session', 'token']),
