@@ -306,7 +306,7 @@ describe.each(dialects)('the staff app and the API it needs, on %s', (dialect) =
     const user = await createStaff(t, { role: 'agent' });
     const signIn = async (password = user.password) => {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: { email: user.email, password } });
-      return { status: res.statusCode, cookie: `portico_staff=${cookiesOf(res).portico_staff ?? ''}`, csrf: (res.json() as { csrfToken?: string }).csrfToken ?? '' };
+      return { status: res.statusCode, cookie: `portico_staff=${cookiesOf(res).portico_staff ?? ''}`, csrf: res.json<{ csrfToken?: string }>().csrfToken ?? '' };
     };
     const a = await signIn();
     const b = await signIn();
