@@ -10,6 +10,7 @@ import { PORTAL_SORTS, type AccessService, type View } from '../access/access.se
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import { EmailNotVerified, type MemberAuthService, type MemberPrincipal } from '../members/member-auth.service.js';
 import type { PreviewsService } from './previews.service.js';
+import { escape } from './liquid-runtime.js';
 import type { PortalLogoService } from './logo.service.js';
 import { sendAttachment } from '../conversations/download.js';
 import type { ConversationsService } from '../conversations/conversations.service.js';
@@ -53,15 +54,12 @@ export interface PagesOptions {
   logos: PortalLogoService;
 }
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
-
 /**
  * A staff preview's pages carry the banner whatever the portal's templates say (an admin's
  * layout cannot hide it): right after <body>, with a link that ends the preview.
  */
 function withPreviewBanner(page: string, portal: PortalRow, member: MemberPrincipal, tr: Translator): string {
-  const banner = `<div class="preview-banner" role="status" data-preview="true">${escapeHtml(tr.t('preview.banner', { name: member.name }))} <a href="/${escapeHtml(portal.slug)}/preview-end">${escapeHtml(tr.t('preview.end'))}</a></div>`;
+  const banner = `<div class="preview-banner" role="status" data-preview="true">${escape(tr.t('preview.banner', { name: member.name }))} <a href="/${escape(portal.slug)}/preview-end">${escape(tr.t('preview.end'))}</a></div>`;
   const body = /<body[^>]*>/i.exec(page);
   return body === null ? banner + page : page.slice(0, body.index + body[0].length) + banner + page.slice(body.index + body[0].length);
 }
