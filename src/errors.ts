@@ -34,8 +34,8 @@ export const errors = {
     new AppError(400, 'VALIDATION_FAILED', message, fieldErrors),
   malformedJson: () => new AppError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.'),
   badCursor: () => new AppError(400, 'BAD_CURSOR', 'The cursor is not one this server issued, or belongs to another sort.'),
-  unsupportedMediaType: () =>
-    new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Send the request body as application/json.'),
+  unsupportedMediaType: (expected = 'application/json') =>
+    new AppError(415, 'UNSUPPORTED_MEDIA_TYPE', `Send the request body as ${expected}.`),
   payloadTooLarge: () => new AppError(413, 'PAYLOAD_TOO_LARGE', 'The request body is too large.'),
   unauthenticated: () => new AppError(401, 'UNAUTHENTICATED', 'Sign in, or send a valid API token.'),
   forbidden: (what = 'You may not do this.') => new AppError(403, 'FORBIDDEN', what),

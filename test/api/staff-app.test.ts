@@ -268,6 +268,9 @@ describe.each(dialects)('the staff app and the API it needs, on %s', (dialect) =
       return t.app.inject({ method: 'POST', url: `/api/v1/portals/${f.portalId}/logo`, headers: { ...who.auth, ...body.headers }, payload: body.payload });
     };
     expect((await send({ name: 'logo.png', body: PNG, type: 'image/png' }, agent)).statusCode).toBe(403);
+    const asJson = await t.app.inject({ method: 'POST', url: `/api/v1/portals/${f.portalId}/logo`, headers: admin.auth, payload: {} });
+    expect(asJson.statusCode).toBe(415);
+    expect(asJson.json().detail ?? asJson.json().title).toContain('multipart/form-data');
     const svg = await send({ name: 'logo.png', body: Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'), type: 'image/png' });
     expect(svg.statusCode).toBe(422);
     expect(svg.json().code).toBe('LOGO_NOT_AN_IMAGE');

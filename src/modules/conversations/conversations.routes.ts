@@ -155,7 +155,7 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
       response: { 201: Attachment, ...problemResponses },
     },
   }, async (request, reply) => {
-    if (!request.isMultipart()) throw errors.unsupportedMediaType();
+    if (!request.isMultipart()) throw errors.unsupportedMediaType('multipart/form-data');
     const file = await request.file();
     if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'send one file in the field "file"' }]);
     const row = await conversations.upload(file.file, file.filename, file.mimetype, staffOf(request).actor.id);

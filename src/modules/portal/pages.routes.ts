@@ -250,7 +250,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
    * field a file part belongs to, or undefined to skip it.
    */
   async function readUpload(request: FastifyRequest, member: MemberPrincipal, options: { fields: number; fileKey: (fieldname: string) => string | undefined }) {
-    if (!request.isMultipart()) throw errors.unsupportedMediaType();
+    if (!request.isMultipart()) throw errors.unsupportedMediaType('multipart/form-data');
     const totalLimit = deps.config.attachmentLimit * 2;
     let csrf: string | undefined;
     let total = 0;

@@ -122,7 +122,7 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
       consumes: ['multipart/form-data'], params: IdParams, response: { 200: Portal, ...problemResponses },
     },
   }, async (request) => {
-    if (!request.isMultipart()) throw errors.unsupportedMediaType();
+    if (!request.isMultipart()) throw errors.unsupportedMediaType('multipart/form-data');
     const file = await request.file();
     if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'send one picture in the field "file"' }]);
     return present(await logos.upload(request.params.id, file.file, file.filename, file.mimetype));
