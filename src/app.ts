@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import multipart from '@fastify/multipart';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -12,6 +11,7 @@ import type { Database } from './db/database.js';
 import type { Deps } from './deps.js';
 import { AppError, errors } from './errors.js';
 import { registerAuth } from './http/auth.js';
+import { registerLimits } from './http/limits.js';
 import { registerProblemHandlers } from './http/problem.js';
 import { portalErrorPage } from './modules/portal/pages.routes.js';
 import { registerSecurityHeaders } from './http/security-headers.js';
@@ -120,10 +120,6 @@ export async function buildApp(options: BuildOptions): Promise<App> {
 
   // Cookies are parsed by the auth hook only when a request has no bearer token (http/auth.ts).
   await app.register(cookie, { hook: false });
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) => errors.rateLimited(Math.ceil(context.ttl / 1000)),
-  });
   await app.register(multipart, {
     limits: { fileSize: config.attachmentLimit, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12, headerPairs: 100 },
     throwFileSizeLimit: true,
@@ -143,6 +139,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   });
 
   registerAuth(app, config, { staff: services.staffAuth, members: services.memberAuth, hosts: services.portalHosts });
+  registerLimits(app, services.limits);
   registerRoutes(app, deps, services, metrics);
   metrics.trackOutbox(() => services.outbox.depth());
 

@@ -27,6 +27,9 @@ export class AppError extends Error {
     this.pageMessage = values === undefined ? { key } : { key, values };
     return this;
   }
+
+  /** Seconds after which a refused request may be tried again (sent as Retry-After). */
+  retryAfterSeconds?: number;
 }
 
 export const errors = {
@@ -42,9 +45,12 @@ export const errors = {
   csrf: () => new AppError(403, 'CSRF_TOKEN_INVALID', 'The request lacks a valid X-CSRF-Token header.'),
   previewReadOnly: () => new AppError(403, 'PREVIEW_READ_ONLY', 'This is a preview of the portal: nothing can be changed here.').forPage('preview.readOnly'),
   invalidCredentials: () => new AppError(401, 'INVALID_CREDENTIALS', 'The email or password is wrong.'),
-  rateLimited: (retryAfterSeconds: number) =>
-    new AppError(429, 'RATE_LIMITED', `Too many attempts. Try again in ${retryAfterSeconds} seconds.`)
-      .forPage('error.tooMany.message', { seconds: retryAfterSeconds }),
+  rateLimited: (retryAfterSeconds: number) => {
+    const error = new AppError(429, 'RATE_LIMITED', `Too many attempts. Try again in ${retryAfterSeconds} seconds.`)
+      .forPage('error.tooMany.message', { seconds: retryAfterSeconds });
+    error.retryAfterSeconds = retryAfterSeconds;
+    return error;
+  },
   notFound: (what: string) => new AppError(404, `${what.toUpperCase().replace(/[^A-Z]+/g, '_')}_NOT_FOUND`, `No such ${what.toLowerCase()}.`),
   routeNotFound: () => new AppError(404, 'ROUTE_NOT_FOUND', 'There is nothing at this address.'),
   methodNotAllowed: () => new AppError(405, 'METHOD_NOT_ALLOWED', 'This address does not take that method.'),

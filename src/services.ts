@@ -28,6 +28,7 @@ import { ReplyNotifications } from './modules/mail/notifications.js';
 import { ReplyTokens } from './modules/mail/reply-tokens.js';
 import { FormsService } from './modules/forms/forms.service.js';
 import { KnowledgeBaseService } from './modules/kb/kb.service.js';
+import { Limits } from './security/limits.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -59,6 +60,7 @@ export interface Services {
   replyTokens: ReplyTokens;
   forms: FormsService;
   kb: KnowledgeBaseService;
+  limits: Limits;
 }
 
 export function buildServices(deps: Deps): Services {
@@ -117,5 +119,6 @@ export function buildServices(deps: Deps): Services {
     replyTokens,
     forms: new FormsService(deps, tickets, conversations),
     kb: new KnowledgeBaseService(deps),
+    limits: new Limits(deps.clock),
   };
 }

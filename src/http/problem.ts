@@ -50,6 +50,11 @@ export function toAppError(error: unknown): AppError {
     case 'FST_PROTO_VIOLATION':
     case 'FST_INVALID_JSON_FIELD_ERROR':
       return new AppError(400, 'BAD_REQUEST', 'The request is malformed.');
+    // A header value the request made (a Location from a crafted link): the request's fault.
+    case 'ERR_INVALID_CHAR':
+    case 'ERR_HTTP_INVALID_HEADER_VALUE':
+    case 'ERR_INVALID_HTTP_TOKEN':
+      return new AppError(400, 'BAD_REQUEST', 'The request asks for an address that cannot be sent back.');
     case 'FST_ERR_BAD_URL':
     case 'FST_ERR_ASYNC_CONSTRAINT':
       return new AppError(400, 'BAD_REQUEST', 'The request address is malformed.');
@@ -91,6 +96,7 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: A
 export type HtmlErrorPage = (request: FastifyRequest, error: AppError) => Promise<string | undefined>;
 
 async function sendError(reply: FastifyReply, request: FastifyRequest, err: AppError, htmlPage: HtmlErrorPage | undefined): Promise<FastifyReply> {
+  if (err.retryAfterSeconds !== undefined) reply.header('retry-after', String(err.retryAfterSeconds));
   let page: string | undefined;
   try {
     page = await htmlPage?.(request, err);
@@ -117,12 +123,6 @@ export function registerProblemHandlers(app: FastifyInstance, htmlPage?: HtmlErr
       request.log.error({ err: error }, 'request failed');
     } else {
       request.log.info({ code: appError.code, status: appError.status }, 'request refused');
-    }
-    if (appError.status === 429) {
-      const retry = reply.getHeader('retry-after');
-      if (retry !== undefined) {
-        return sendError(reply, request, errors.rateLimited(Number(retry)), htmlPage);
-      }
     }
     return sendError(reply, request, appError, htmlPage);
   });

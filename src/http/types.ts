@@ -7,6 +7,7 @@ import type { Translator } from '../modules/i18n/translator.js';
 import type { Theme } from '../modules/portal/theme.js';
 import type { StaffPrincipal } from '../modules/staff/auth.service.js';
 import type { Access } from '../modules/staff/staff.policy.js';
+import type { RouteLimit } from './limits.js';
 
 export type App = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -28,6 +29,8 @@ declare module 'fastify' {
     access?: Access;
     /** Answers on portal hosts too (health checks). */
     anyHost?: boolean;
+    /** Request limits, taken after validation and before the handler (http/limits.ts). */
+    limits?: RouteLimit[];
   }
   interface FastifyRequest {
     staff: StaffPrincipal | null;

@@ -194,7 +194,7 @@ describe.each(dialects)('emailed account links on %s', (dialect) => {
     expect((await get(linkOnly, `/${linkOnly.slug}/password-reset`)).statusCode).toBe(404);
   });
 
-  test('X2 P11 requests for links are limited per recipient and per address, and answer the same when limited', async () => {
+  test('X2 P11 requests for links are limited per recipient, and answer the same when limited', async () => {
     const f = await portal();
     const answers: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -207,12 +207,7 @@ describe.each(dialects)('emailed account links on %s', (dialect) => {
     t.clock.advance(3_600_001);
     await postForm(f, `/${f.slug}/password-reset`, `/${f.slug}/password-reset`, { email: f.email });
     expect(await mails(f, 'member.reset')).toHaveLength(4);
-
-    const ip = '192.0.2.77';
-    const codes: number[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await postForm(f, `/${f.slug}/sign-in`, `/${f.slug}/magic-link`, { email: `${unique('any')}@example.com` }, ip)).statusCode);
-    expect(codes.slice(0, 5)).toEqual([200, 200, 200, 200, 200]);
-    expect(codes[5]).toBe(429);
+    // Request limits per client address and per address asked for: test/api/limits.test.ts.
   });
 
   test('P11 changing the password needs the current one; the other sessions end, this one stays', async () => {

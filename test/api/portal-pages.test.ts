@@ -120,7 +120,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect(signOutForged.statusCode).toBe(403);
   });
 
-  test('P8 sign-in is rate limited per address and never redirects off the portal', async () => {
+  test('P8 sign-in is rate limited per account and never redirects off the portal', async () => {
     const f = await portal();
     const codes: number[] = [];
     for (let i = 0; i < 11; i++) codes.push((await signIn(f, 'wrong password', '192.0.2.99')).res.statusCode);
@@ -128,6 +128,30 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect(codes[10]).toBe(429);
     const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in?next=${encodeURIComponent('//evil.example/x')}`, headers: { host: f.host } });
     expect(page.body).toContain(`name="next" value="/${f.slug}"`);
+  });
+
+  test('P8 X1 a link back to any page, in any script, survives sign-in and the language switch: encoded, never a failed answer', async () => {
+    const f = await portal();
+    const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in`, headers: { host: f.host } });
+    const form = cookiesOf(page).portico_form!;
+    const before = Number((await t.app.deps.db.selectFrom('member_sessions').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
+    const post = (url: string, fields: Record<string, string>) => t.app.inject({
+      method: 'POST', url, headers: { host: f.host, cookie: `portico_form=${form}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ ...fields, csrf: csrfOf(page.body) }).toString(),
+    });
+    const signedIn = await post(`/${f.slug}/sign-in`, { email: f.email, password: f.password, next: `/${f.slug}/日本?q=żółw` });
+    expect(signedIn.statusCode).toBe(303);
+    expect(signedIn.headers.location).toBe(`/${f.slug}/${encodeURIComponent('日本')}?q=${encodeURIComponent('żółw')}`);
+    expect(cookiesOf(signedIn).portico_member).toBeDefined();
+    const after = Number((await t.app.deps.db.selectFrom('member_sessions').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()).n);
+    expect(after).toBe(before + 1);
+    const switched = await post(`/${f.slug}/language`, { language: 'en', next: `/${f.slug}/日本` });
+    expect(switched.statusCode).toBe(303);
+    expect(switched.headers.location).toBe(`/${f.slug}/${encodeURIComponent('日本')}`);
+    // Dot segments are resolved as a browser would, and whatever leaves the portal goes home.
+    for (const next of [`/${f.slug}/../app/`, `/${f.slug}/%2e%2e/api/v1/contacts`, '/other', `/${f.slug}evil`, 'https://evil.example/', `/${f.slug}/\\evil`]) {
+      expect((await post(`/${f.slug}/language`, { language: 'en', next })).headers.location).toBe(`/${f.slug}`);
+    }
   });
 
   test('P39 a member is signed out after the portal’s idle timeout', async () => {

@@ -3,6 +3,8 @@ import { Type } from 'typebox';
 import { AppError, errors } from '../../errors.js';
 import { memberCookieName } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
+import { perClient, perTarget, perUser } from '../../http/limits.js';
+import { LIMITS } from '../../security/limits.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
 import type { Translator } from '../i18n/translator.js';
 import type { LinkOutcome, MemberAccountService } from '../members/account.service.js';
@@ -62,10 +64,14 @@ export function browserProof(request: FastifyRequest, reply: FastifyReply): stri
 }
 
 /**
- * Requests for emailed links are limited per address here (and per recipient in the service), so
- * the portal cannot be used to flood someone's inbox.
+ * Requests for emailed links are limited per target address and per client address (and mails
+ * per recipient in the service), so the portal cannot be used to flood someone's inbox.
  */
-const LINK_LIMIT = { max: 5, timeWindow: '10 minutes', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` };
+const LINK_LIMIT = [perClient(LIMITS.linkClient), perTarget(LIMITS.linkTarget)];
+const REGISTER_LIMIT = [perClient(LIMITS.registerClient), perTarget(LIMITS.registerTarget)];
+/** Pages reached by an emailed link's token. */
+const TOKEN_LIMIT = [perClient(LIMITS.tokenPageClient)];
+const ACCOUNT_LIMIT = [perUser(LIMITS.accountChange)];
 
 /**
  * The portal's account pages (P11, X2): forgotten password, magic links, changing the password.
@@ -118,7 +124,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
   });
 
   app.post('/:slug/password-reset', {
-    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    config: { access: 'portal', limits: LINK_LIMIT },
     schema: { hide: true, params: SlugParams, body: EmailForm },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
@@ -147,7 +153,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     });
 
     app.post(`/:slug/${path}/:token`, {
-      config: { access: 'portal', rateLimit: LINK_LIMIT },
+      config: { access: 'portal', limits: TOKEN_LIMIT },
       schema: { hide: true, params: TokenParams, body: PasswordForm },
     }, async (request, reply) => {
       const portal = kit.portalOf(request, request.params.slug);
@@ -187,7 +193,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
   });
 
   app.post('/:slug/register', {
-    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    config: { access: 'portal', limits: REGISTER_LIMIT },
     schema: { hide: true, params: SlugParams, body: RegisterForm },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
@@ -207,7 +213,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
   });
 
   app.get('/:slug/verify/:token', {
-    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    config: { access: 'portal', limits: TOKEN_LIMIT },
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
@@ -223,7 +229,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
 
   // Magic links (X2): ask for one, then follow it.
   app.post('/:slug/magic-link', {
-    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    config: { access: 'portal', limits: LINK_LIMIT },
     schema: { hide: true, params: SlugParams, body: EmailForm },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
@@ -237,7 +243,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
 
   // Used at once; the answer is a redirect, so the token leaves the address bar.
   app.get('/:slug/magic-link/:token', {
-    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    config: { access: 'portal', limits: TOKEN_LIMIT },
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
@@ -261,7 +267,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
   });
 
   app.post('/:slug/account/email', {
-    config: { access: 'member', rateLimit: LINK_LIMIT },
+    config: { access: 'member', limits: ACCOUNT_LIMIT },
     schema: { hide: true, params: SlugParams, body: ChangeEmailForm },
   }, async (request, reply) => {
     const { portal, member } = kit.signedIn(request, request.params.slug);
@@ -280,7 +286,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
 
   // The link in the mail to the new address; works signed in or not.
   app.get('/:slug/email-change/:token', {
-    config: { access: 'portal', rateLimit: LINK_LIMIT },
+    config: { access: 'portal', limits: TOKEN_LIMIT },
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
@@ -304,7 +310,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
   });
 
   app.post('/:slug/account/password', {
-    config: { access: 'member', rateLimit: { max: 10, timeWindow: '10 minutes', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` } },
+    config: { access: 'member', limits: ACCOUNT_LIMIT },
     schema: { hide: true, params: SlugParams, body: ChangePasswordForm },
   }, async (request, reply) => {
     const { portal, member } = kit.signedIn(request, request.params.slug);

@@ -5,6 +5,8 @@ import type { Deps } from '../../deps.js';
 import { AppError, errors } from '../../errors.js';
 import { memberCookieName, previewCookieName } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
+import { perClient, perTarget } from '../../http/limits.js';
+import { LIMITS } from '../../security/limits.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
 import { PORTAL_SORTS, type AccessService, type View } from '../access/access.service.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
@@ -148,12 +150,24 @@ export async function translatorFor({ translations, themes }: PageServices, requ
   return request.translator;
 }
 
-/** Only a path on this portal, so a sign-in can never send the customer elsewhere. */
+const NOWHERE = 'http://portal.invalid';
+
+/**
+ * Only a path on this portal, so a sign-in can never send the customer elsewhere: resolved as a
+ * browser would (dot segments, percent escapes), and percent-encoded, so any character a link
+ * may carry (日本) is safe in a Location header. Anything else is the portal's home.
+ */
 export function safeNext(portal: PortalRow, next: string | undefined): string {
   const home = `/${portal.slug}`;
-  if (next === undefined || !next.startsWith(home) || next.startsWith('//') || /[\\\s]/.test(next)) return home;
-  const rest = next.slice(home.length);
-  return rest === '' || rest.startsWith('/') || rest.startsWith('?') ? next : home;
+  if (next === undefined || !next.startsWith('/') || next.startsWith('//') || /[\\\s\p{Cc}]/u.test(next)) return home;
+  let url: URL;
+  try {
+    url = new URL(next, NOWHERE);
+  } catch {
+    return home;
+  }
+  if (url.origin !== NOWHERE || (url.pathname !== home && !url.pathname.startsWith(`${home}/`))) return home;
+  return `${url.pathname}${url.search}`;
 }
 
 /** The portal's HTML error pages, for anything that goes wrong on a portal host, in the visitor's language. */
@@ -329,7 +343,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   });
 
   app.post('/:slug/sign-in', {
-    config: { access: 'portal', rateLimit: { max: 10, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` } },
+    config: { access: 'portal', limits: [perClient(LIMITS.signInClient), perTarget(LIMITS.signInAccount)] },
     schema: { hide: true, params: SlugParams, body: SignInForm },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
@@ -459,7 +473,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
 
   // Articles matching what a customer types as a new ticket's subject (suggest.js), at most five.
   app.get('/:slug/kb-suggest', {
-    config: { access: 'portal', rateLimit: { max: 120, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` } },
+    config: { access: 'portal', limits: [perClient(LIMITS.suggestClient)] },
     schema: { hide: true, params: SlugParams, querystring: Type.Object({ q: Type.String({ maxLength: 200 }) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);

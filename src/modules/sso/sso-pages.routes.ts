@@ -4,6 +4,8 @@ import { errors } from '../../errors.js';
 import { Id } from '../../http/common-schemas.js';
 import { memberCookieName } from '../../http/auth.js';
 import type { App } from '../../http/types.js';
+import { perClient } from '../../http/limits.js';
+import { LIMITS } from '../../security/limits.js';
 import { randomToken } from '../../security/secrets.js';
 import { signInMethods } from '../members/account.service.js';
 import type { PageKit } from '../portal/account.routes.js';
@@ -30,8 +32,8 @@ const JwtInput = Type.Object(
 // Providers add their own parameters (session_state, …); the library checks what matters.
 const CallbackQuery = Type.Object({ state: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: true, maxProperties: 20 });
 
-/** Sign-in endpoints are limited per client address and portal, like the password form. */
-const LIMIT = { max: 30, timeWindow: '1 minute', keyGenerator: (request: FastifyRequest) => `${request.ip}|${request.headers.host ?? ''}` };
+/** Sign-in endpoints are limited per client address and portal, generously: a company signs in from behind one address. */
+const LIMIT = [perClient(LIMITS.ssoClient)];
 
 export interface SsoPagesOptions {
   sso: SsoService;
@@ -80,7 +82,7 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
   };
 
   app.get('/:slug/sso/:providerId/start', {
-    config: { access: 'portal', rateLimit: LIMIT },
+    config: { access: 'portal', limits: LIMIT },
     schema: { hide: true, params: ProviderParams, querystring: NextQuery },
   }, async (request, reply) => {
     const { portal, provider } = await providerOf(request, request.params.slug, request.params.providerId);
@@ -120,7 +122,7 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
   });
 
   app.post('/:slug/sso/:providerId/saml/acs', {
-    config: { access: 'portal', rateLimit: LIMIT },
+    config: { access: 'portal', limits: LIMIT },
     bodyLimit: 2 * MAX_SAML_RESPONSE_BYTES,
     schema: { hide: true, params: ProviderParams, body: AcsForm },
   }, async (request, reply) => {
@@ -160,17 +162,17 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
   };
 
   app.get('/:slug/sso/:providerId/jwt', {
-    config: { access: 'portal', rateLimit: LIMIT },
+    config: { access: 'portal', limits: LIMIT },
     schema: { hide: true, params: ProviderParams, querystring: JwtInput },
   }, (request, reply) => jwtSignIn(request, reply, request.params.slug, request.params.providerId, request.query));
 
   app.post('/:slug/sso/:providerId/jwt', {
-    config: { access: 'portal', rateLimit: LIMIT },
+    config: { access: 'portal', limits: LIMIT },
     schema: { hide: true, params: ProviderParams, body: JwtInput },
   }, (request, reply) => jwtSignIn(request, reply, request.params.slug, request.params.providerId, request.body));
 
   app.get('/:slug/sso/:providerId/oidc/callback', {
-    config: { access: 'portal', rateLimit: LIMIT },
+    config: { access: 'portal', limits: LIMIT },
     schema: { hide: true, params: ProviderParams, querystring: CallbackQuery },
   }, async (request, reply) => {
     const { portal, provider } = await providerOf(request, request.params.slug, request.params.providerId);

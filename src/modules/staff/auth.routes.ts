@@ -3,6 +3,8 @@ import type { Config } from '../../config.js';
 import { staffCookieName, staffCookieOptions, staffOf } from '../../http/auth.js';
 import { problemResponses } from '../../http/common-schemas.js';
 import type { App } from '../../http/types.js';
+import { perClient, perTarget, perUser } from '../../http/limits.js';
+import { LIMITS } from '../../security/limits.js';
 import type { StaffAuthService } from './auth.service.js';
 import { presentStaff } from './staff.presenter.js';
 import { PasswordChange, SessionInfo, SignIn } from './staff.schemas.js';
@@ -16,7 +18,7 @@ export function authRoutes(app: App, { auth, config }: AuthRoutesOptions): void 
   const cookieName = staffCookieName(config);
 
   app.post('/api/v1/auth/sign-in', {
-    config: { access: 'public', rateLimit: { max: 10, timeWindow: '1 minute' } },
+    config: { access: 'public', limits: [perClient(LIMITS.signInClient), perTarget(LIMITS.signInAccount)] },
     schema: {
       tags: ['auth'],
       summary: 'Sign in as staff; sets the session cookie',
@@ -44,7 +46,7 @@ export function authRoutes(app: App, { auth, config }: AuthRoutesOptions): void 
   });
 
   app.post('/api/v1/auth/password', {
-    config: { access: 'staff', rateLimit: { max: 10, timeWindow: '1 minute' } },
+    config: { access: 'staff', limits: [perUser(LIMITS.staffPasswordChange)] },
     schema: {
       tags: ['auth'],
       summary: 'Change your own password: every session of yours ends, and this client gets a new one (its cookie and CSRF token)',
