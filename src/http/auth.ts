@@ -6,6 +6,7 @@ import { allows } from '../modules/staff/staff.policy.js';
 import { safeEqual } from '../security/secrets.js';
 import type { MemberAuthService } from '../modules/members/member-auth.service.js';
 import type { PortalHosts } from '../modules/portal/hosts.js';
+import { readPortalCookie } from '../modules/portal/cookies.js';
 import type { App } from './types.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -36,16 +37,6 @@ function bearerOf(request: FastifyRequest): string | undefined {
  * Authentication and authorization for every route, before the body is read. Each route declares
  * `config.access`; a route without one cannot be registered (default deny, enforced at boot).
  */
-/** The member session cookie: host-only on the portal's domain; __Host- prefixed under HTTPS. */
-export function memberCookieName(request: FastifyRequest): string {
-  return request.protocol === 'https' ? '__Host-portico_member' : 'portico_member';
-}
-
-/** A staff preview of the portal (P30): set on the portal's host by the preview link. */
-export function previewCookieName(request: FastifyRequest): string {
-  return request.protocol === 'https' ? '__Host-portico_preview' : 'portico_preview';
-}
-
 export interface AuthServices {
   staff: StaffAuthService;
   members: MemberAuthService;
@@ -92,11 +83,6 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
     return auth.resolveSession(cookie);
   }
 
-  function cookieOf(request: FastifyRequest, name: string): string | undefined {
-    const header = request.headers.cookie;
-    if (header === undefined || !header.includes(name)) return undefined;
-    return app.parseCookie(header)[name];
-  }
 
   app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const portal = (await hosts.resolve(request.headers.host)) ?? null;
@@ -110,7 +96,7 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
       if (portal.enabled !== 1) throw errors.portalNotAvailable();
       if (access === 'member') {
         // A staff preview comes first: read-only, whatever else the browser holds.
-        const preview = cookieOf(request, previewCookieName(request));
+        const preview = readPortalCookie(request, 'preview');
         if (preview !== undefined && preview !== '' && preview.length <= 200) {
           const viewer = await members.resolvePreview(portal, preview);
           if (viewer !== null) {
@@ -119,7 +105,7 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
             return;
           }
         }
-        const token = cookieOf(request, memberCookieName(request));
+        const token = readPortalCookie(request, 'member');
         const member = token === undefined || token === '' || token.length > 200 ? null : await members.resolve(portal, token);
         if (member === null) {
           if (request.method === 'GET') {

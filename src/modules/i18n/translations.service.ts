@@ -11,8 +11,6 @@ import {
 } from './catalogue.js';
 import { Translator } from './translator.js';
 
-/** The cookie that remembers a visitor's explicit choice on the language switch. */
-export const LANGUAGE_COOKIE = 'portico_lang';
 const MAX_MESSAGE_LENGTH = 2000;
 
 /** The languages a portal offers: its primary language first, then the others it enabled. */

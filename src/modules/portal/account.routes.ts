@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError, errors } from '../../errors.js';
-import { memberCookieName } from '../../http/auth.js';
+import { readPortalCookie, clearPortalCookie, setPortalCookie } from './cookies.js';
 import type { App } from '../../http/types.js';
 import { perClient, perTarget, perUser } from '../../http/limits.js';
 import { LIMITS } from '../../security/limits.js';
@@ -53,13 +53,10 @@ const ChangePasswordForm = Type.Object(
   { additionalProperties: false },
 );
 
-/** Marks the browser that registered, so the emailed link signs in there and only there. */
-export const REGISTRATION_COOKIE = 'portico_registration';
-
 /** A new random proof of this browser, set as a cookie for a day; its hash goes into the link. */
 export function browserProof(request: FastifyRequest, reply: FastifyReply): string {
   const proof = randomToken(32);
-  reply.setCookie(REGISTRATION_COOKIE, proof, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', maxAge: 24 * 3600 });
+  setPortalCookie(reply, request, 'registration', proof, { maxAge: 24 * 3600 });
   return proof;
 }
 
@@ -87,7 +84,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
       const heading = tr.t('access.denied.title');
       return kit.html(reply, kit.render(request, 'access-denied', portal, tr, { page_title: heading, heading, message: tr.t('access.denied.message') }), 403);
     }
-    reply.setCookie(memberCookieName(request), outcome.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(outcome.expiresAt) });
+    setPortalCookie(reply, request, 'member', outcome.token, { expires: new Date(outcome.expiresAt) });
     return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').send();
   };
   const invalidLink = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, again: string) => {
@@ -217,9 +214,9 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
-    const browser = request.server.parseCookie(request.headers.cookie ?? '')[REGISTRATION_COOKIE];
+    const browser = readPortalCookie(request, 'registration');
     const outcome = await account.verify(portal, request.params.token, browser, { ip: request.ip, userAgent: request.headers['user-agent'] });
-    if (outcome !== undefined) reply.clearCookie(REGISTRATION_COOKIE, { path: '/' });
+    if (outcome !== undefined) clearPortalCookie(reply, request, 'registration');
     // Opened in another browser than the one that registered: the mailbox's holder sets the password.
     if (outcome !== undefined && outcome !== 'denied' && 'choosePassword' in outcome) {
       return reply.code(303).header('location', `/${portal.slug}/password-reset/${outcome.choosePassword}`).header('cache-control', 'no-store').send();

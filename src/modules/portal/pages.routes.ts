@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { AppError, errors } from '../../errors.js';
-import { memberCookieName, previewCookieName } from '../../http/auth.js';
+import { clearPortalCookie, readPortalCookie, setPortalCookie } from './cookies.js';
 import type { App } from '../../http/types.js';
 import { perClient, perTarget } from '../../http/limits.js';
 import { LIMITS } from '../../security/limits.js';
@@ -24,7 +24,7 @@ import type { Page, Theme } from './theme.js';
 import type { PortalThemes } from './portal-themes.js';
 import { failpoint } from '../../util/failpoints.js';
 import { iso } from '../../http/common-schemas.js';
-import { chooseLanguage, LANGUAGE_COOKIE, offeredLanguages, type TranslationsService } from '../i18n/translations.service.js';
+import { chooseLanguage, offeredLanguages, type TranslationsService } from '../i18n/translations.service.js';
 import type { Translator } from '../i18n/translator.js';
 import { isLanguage } from '../i18n/catalogue.js';
 import { signInMethods, type MemberAccountService } from '../members/account.service.js';
@@ -34,7 +34,6 @@ import { ssoPageRoutes } from '../sso/sso-pages.routes.js';
 import { fieldsOf, type Answers, type FieldProblem, type FormRow, type FormsService } from '../forms/forms.service.js';
 import type { KnowledgeBaseService } from '../kb/kb.service.js';
 
-const FORM_COOKIE = 'portico_form';
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
 const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 /** The new-ticket page alone runs a script: the theme's own file, never inline code, fetching only from this origin. */
@@ -121,12 +120,6 @@ function statusLabels(portal: PortalRow, tr: Translator): (closed: boolean, stag
   return (isClosed) => (isClosed ? closed : open);
 }
 
-function cookieOf(request: FastifyRequest, name: string): string | undefined {
-  const header = request.headers.cookie;
-  if (header === undefined || !header.includes(name)) return undefined;
-  return request.server.parseCookie(header)[name];
-}
-
 /** What every portal page needs beyond its own services. */
 export interface PageServices {
   translations: TranslationsService;
@@ -142,7 +135,7 @@ export async function translatorFor({ translations, themes }: PageServices, requ
   // The portal's theme (its own templates, if it has any) is made ready with the translator.
   request.portalTheme = await themes.themeFor(portal);
   const language = chooseLanguage(portal, {
-    chosen: cookieOf(request, LANGUAGE_COOKIE),
+    chosen: readPortalCookie(request, 'language'),
     saved: request.member?.language,
     acceptLanguage: request.headers['accept-language'],
   });
@@ -242,7 +235,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const portal = portalOf(request, request.params.slug);
     const opened = await previews.open(portal, request.params.token);
     if (opened === undefined) throw errors.notFound('preview');
-    reply.setCookie(previewCookieName(request), opened.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(opened.expiresAt) });
+    setPortalCookie(reply, request, 'preview', opened.token, { expires: new Date(opened.expiresAt) });
     return reply.code(303).header('location', `/${portal.slug}`).header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').send();
   });
 
@@ -251,9 +244,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     schema: { hide: true, params: SlugParams },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
-    const token = cookieOf(request, previewCookieName(request));
+    const token = readPortalCookie(request, 'preview');
     if (token !== undefined && token !== '' && token.length <= 200) await previews.end(portal, token);
-    reply.clearCookie(previewCookieName(request), { path: '/' });
+    clearPortalCookie(reply, request, 'preview');
     return reply.code(303).header('location', `/${portal.slug}/sign-in`).header('cache-control', 'no-store').send();
   });
 
@@ -304,10 +297,10 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   };
 
   function formToken(request: FastifyRequest, reply: FastifyReply): string {
-    const existing = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
+    const existing = readPortalCookie(request, 'form');
     if (existing !== undefined && /^[A-Za-z0-9_-]{20,64}$/.test(existing)) return existing;
     const token = randomToken(24);
-    reply.setCookie(FORM_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https' });
+    setPortalCookie(reply, request, 'form', token);
     return token;
   }
 
@@ -348,12 +341,12 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
     if (!signInMethods(portal).password) throw errors.routeNotFound();
-    const cookie = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
+    const cookie = readPortalCookie(request, 'form');
     if (cookie === undefined || !safeEqual(cookie, request.body.csrf)) throw errors.csrf();
     const next = safeNext(portal, request.body.next);
     try {
       const { token, expiresAt } = await members.signIn(portal, request.body.email, request.body.password, { ip: request.ip, userAgent: request.headers['user-agent'] });
-      reply.setCookie(memberCookieName(request), token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(expiresAt) });
+      setPortalCookie(reply, request, 'member', token, { expires: new Date(expiresAt) });
       return await reply.code(303).header('location', next).header('cache-control', 'no-store').send();
     } catch (error) {
       if (error instanceof EmailNotVerified) {
@@ -382,7 +375,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const { portal, member } = signedIn(request, request.params.slug);
     if (!safeEqual(request.body.csrf, member.session.csrfToken)) throw errors.csrf();
     await members.signOut(member.session.idHash);
-    reply.clearCookie(memberCookieName(request), { path: '/' });
+    clearPortalCookie(reply, request, 'member');
     return reply.code(303).header('location', `/${portal.slug}/sign-in`).header('cache-control', 'no-store').send();
   });
 
@@ -393,17 +386,16 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     schema: { hide: true, params: SlugParams, body: LanguageForm },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
-    const token = cookieOf(request, memberCookieName(request));
+    const token = readPortalCookie(request, 'member');
     const member = token === undefined || token === '' || token.length > 200 ? null : await members.resolve(portal, token);
-    const expected = member === null ? cookieOf(request, FORM_COOKIE) : member.session.csrfToken;
+    const expected = member === null ? readPortalCookie(request, 'form') : member.session.csrfToken;
     if (expected === undefined || !safeEqual(expected, request.body.csrf)) throw errors.csrf();
     const language = request.body.language;
-    const secure = request.protocol === 'https';
     if (isLanguage(language) && offeredLanguages(portal).includes(language)) {
-      reply.setCookie(LANGUAGE_COOKIE, language, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge: 365 * 24 * 3600 });
+      setPortalCookie(reply, request, 'language', language, { maxAge: 365 * 24 * 3600 });
       if (member !== null) await members.saveLanguage(member.viewer.memberId, language);
     } else {
-      reply.clearCookie(LANGUAGE_COOKIE, { path: '/' });
+      clearPortalCookie(reply, request, 'language');
     }
     return reply.code(303).header('location', safeNext(portal, request.body.next)).header('cache-control', 'no-store').send();
   });
@@ -593,7 +585,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     portalOf, signedIn, render, html, formToken,
     translator: (request, portal) => translatorFor(pageServices, request, portal),
     formTokenOk: (request, sent) => {
-      const cookie = app.parseCookie(request.headers.cookie ?? '')[FORM_COOKIE];
+      const cookie = readPortalCookie(request, 'form');
       return cookie !== undefined && safeEqual(cookie, sent);
     },
   };

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { errors } from '../../errors.js';
 import { Id } from '../../http/common-schemas.js';
-import { memberCookieName } from '../../http/auth.js';
+import { setPortalCookie } from '../portal/cookies.js';
 import type { App } from '../../http/types.js';
 import { perClient } from '../../http/limits.js';
 import { LIMITS } from '../../security/limits.js';
@@ -60,7 +60,7 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
     try {
       const session = await sso.signIn(portal, provider, identity, { ip: request.ip, userAgent: request.headers['user-agent'] });
       request.log.info({ providerId: provider.id, kind: provider.kind, memberId: session.memberId }, 'single sign-on');
-      reply.setCookie(memberCookieName(request), session.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(session.expiresAt) });
+      setPortalCookie(reply, request, 'member', session.token, { expires: new Date(session.expiresAt) });
       return await reply.code(303).header('location', next).header('cache-control', 'no-store').send();
     } catch (error) {
       if (!(error instanceof SsoDenied)) throw error;
