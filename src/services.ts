@@ -28,6 +28,7 @@ import { ReplyNotifications } from './modules/mail/notifications.js';
 import { ReplyTokens } from './modules/mail/reply-tokens.js';
 import { FormsService } from './modules/forms/forms.service.js';
 import { KnowledgeBaseService } from './modules/kb/kb.service.js';
+import { endLostAccess } from './modules/members/access-lists.js';
 import { Limits } from './security/limits.js';
 
 /** Every service, built once at boot with its dependencies. */
@@ -81,8 +82,15 @@ export function buildServices(deps: Deps): Services {
   const invitations = new InvitationsService(deps, memberAccounts, translations);
   const portals = new PortalsService(deps, access, portalHosts);
   // P10: list membership and a portal's lists decide who is invited, in the same transaction.
-  lists.onMembershipChange((tx, change) => invitations.inviteMissing(tx, change));
-  portals.onAccessChange((tx, portalId) => invitations.inviteMissing(tx, { portalId }));
+  // Leaving them ends sessions and voids sign-in links at once, in the same transaction.
+  lists.onMembershipChange(async (tx, change) => {
+    await endLostAccess(tx, deps.clock.now(), change);
+    await invitations.inviteMissing(tx, change);
+  });
+  portals.onAccessChange(async (tx, portalId) => {
+    await endLostAccess(tx, deps.clock.now(), { portalId });
+    await invitations.inviteMissing(tx, { portalId });
+  });
   const conversations = new ConversationsService(deps, tickets, timeline, files);
   const logos = new PortalLogoService(deps, portals, conversations, files);
   // Uploaded portal logos live in the same file store: its sweep keeps them.

@@ -154,7 +154,7 @@ describe.each(dialects)('staff authentication on %s', (dialect) => {
     expect(made.json().permissions).toEqual(['portal_settings']);
   });
 
-  test('C4 the last active admin cannot be demoted, disabled or deleted; a disabled user is signed out', async () => {
+  test('C4 C9 the last active admin cannot be demoted, disabled or deleted; a disabled user is signed out and their API tokens revoked for good', async () => {
     const { app } = t;
     const admins = await app.deps.db.selectFrom('staff_users').select('id').where('role', '=', 'admin').execute();
     const keep = await createStaff(t, { role: 'admin' });
@@ -167,6 +167,10 @@ describe.each(dialects)('staff authentication on %s', (dialect) => {
     expect(disable.statusCode).toBe(200);
     expect((await app.inject({ method: 'GET', url: '/api/v1/contacts', headers: other.auth })).statusCode).toBe(401);
     expect((await app.inject({ method: 'DELETE', url: `/api/v1/staff-users/${keep.id}`, headers: keep.auth })).statusCode).toBe(409);
+    // Enabled again, the user signs in afresh: the API tokens of before stay revoked.
+    expect((await app.inject({ method: 'PATCH', url: `/api/v1/staff-users/${other.id}`, headers: keep.auth, payload: { disabled: false } })).statusCode).toBe(200);
+    expect((await app.inject({ method: 'GET', url: '/api/v1/contacts', headers: other.auth })).statusCode).toBe(401);
+    expect((await signIn(other.email, other.password)).statusCode).toBe(200);
   });
 
   test('C4 passwords are hashed with argon2id and never leave the server', async () => {

@@ -270,6 +270,44 @@ describe.each(dialects)('contacts, companies and lists on %s', (dialect) => {
     expect(await members(active.id)).toEqual([a.id]);
   });
 
+  test('P3 P10 P13 a list that decides who may use a portal is changed only by staff with the portal settings permission, and never deleted from under it', async () => {
+    const [a, b] = [await contact(), await contact()];
+    const gate = await list({ kind: 'static' });
+    const sso = await list({ kind: 'active', filters: [{ property: 'email', operator: 'is', value: a.email }] });
+    const plain = await list({ kind: 'static' });
+    const portal = await t.app.services.portals.create({ name: unique('Gated'), domain: `${unique('gate').toLowerCase()}.example.com`, consentText: 'ok' });
+    await t.app.services.portals.update(portal.id, { accessListIds: [gate.id], ssoListIds: [sso.id] });
+    const agent = staff;
+    const settings = await createStaff(t, { permissions: ['portal_settings'] });
+    const as = (who: TestStaff, method: 'POST' | 'PATCH' | 'DELETE', url: string, payload?: unknown) =>
+      t.app.inject({ method, url, headers: who.auth, ...(payload === undefined ? {} : { payload: payload as Record<string, unknown> }) });
+
+    const before = await rowCounts(t);
+    for (const refused of [
+      await as(agent, 'POST', `/api/v1/lists/${gate.id}/members`, { contactIds: [a.id] }),
+      await as(agent, 'PATCH', `/api/v1/lists/${sso.id}`, { filters: [{ property: 'email', operator: 'is', value: b.email }] }),
+    ]) {
+      expect(refused.statusCode).toBe(403);
+      expect(refused.json<Problem>().title).toContain('customer portal');
+      expect(refused.json<Problem>().title).not.toMatch(/portal_settings|P10/);
+    }
+    expect(await rowCounts(t)).toEqual(before);
+    expect(await members(sso.id)).toEqual([a.id]);
+    // A list no portal names, and a new name for one that a portal does: any agent.
+    expect((await as(agent, 'POST', `/api/v1/lists/${plain.id}/members`, { contactIds: [a.id] })).statusCode).toBe(200);
+    expect((await as(agent, 'PATCH', `/api/v1/lists/${gate.id}`, { name: unique('Renamed') })).statusCode).toBe(200);
+    expect((await as(settings, 'POST', `/api/v1/lists/${gate.id}/members`, { contactIds: [a.id] })).statusCode).toBe(200);
+    expect((await as(agent, 'DELETE', `/api/v1/lists/${gate.id}/members/${a.id}`)).statusCode).toBe(403);
+    expect(await members(gate.id)).toEqual([a.id]);
+    // Deleting it would open the portal to every member: refused for anyone, with what to do instead.
+    const deleted = await as(settings, 'DELETE', `/api/v1/lists/${gate.id}`);
+    expect(deleted.statusCode).toBe(409);
+    expect(deleted.json<Problem>()).toMatchObject({ code: 'LIST_IN_USE' });
+    expect(deleted.json<Problem>().title).toContain(portal.name);
+    await t.app.services.portals.update(portal.id, { accessListIds: [], ssoListIds: [] });
+    expect((await as(agent, 'DELETE', `/api/v1/lists/${gate.id}`)).statusCode).toBe(204);
+  });
+
   test('C1 an active list holds exactly the contacts matching all its filters when it is created', async () => {
     const u = unique('acme');
     const [x, y] = [await company(), await company()];

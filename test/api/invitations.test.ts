@@ -100,7 +100,7 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     expect((await memberOf(f, b.id))!.password_hash).toBeNull();
   });
 
-  test('P10 joining a list later invites at once; leaving every list closes the portal at the next request; rejoining opens it', async () => {
+  test('P10 joining a list later invites at once; leaving every list ends the member’s sessions and sign-in links at once; rejoining opens the portal to a new sign-in only', async () => {
     const f = await portal();
     const domain = `${unique('corp').toLowerCase()}.example`;
     const stat = await staticList([]);
@@ -118,14 +118,22 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     const session = cookiesOf(await postForm(f, link, link, { password: 'joiner passphrase ok' })).portico_member!;
     const list = () => get(f, `/${f.slug}`, { cookie: `portico_member=${session}` });
     expect((await list()).statusCode).toBe(200);
+    // A password reset asked for while on the list, and opened only after leaving and rejoining it.
+    await postForm(f, `/${f.slug}/password-reset`, `/${f.slug}/password-reset`, { email: joiner.email });
+    const resetText = (await mails(joiner.email, 'member.reset')).at(-1)?.text_body ?? '';
+    const resetLink = new URL(/https?:\/\/\S+/.exec(resetText)?.[0] ?? 'http://x/none').pathname;
     await t.app.services.lists.removeMember(stat.id, joiner.id);
+    expect(await t.app.deps.db.selectFrom('member_sessions as s').innerJoin('members as m', 'm.id', 's.member_id').select('s.id_hash').where('m.contact_id', '=', joiner.id).execute()).toEqual([]);
     expect((await list()).statusCode).toBe(303);
     const denied = await signIn(f, joiner.email, 'joiner passphrase ok');
     expect(denied.statusCode).toBe(403);
     expect(denied.body).toContain('Access denied');
     expect(cookiesOf(denied).portico_member).toBeUndefined();
     await t.app.services.lists.addMembers(stat.id, [joiner.id]);
-    expect((await list()).statusCode).toBe(200);
+    // Back on the list: the old session and the old link stay dead; signing in again works.
+    expect((await list()).statusCode).toBe(303);
+    expect((await get(f, resetLink)).statusCode).toBe(400);
+    expect((await signIn(f, joiner.email, 'joiner passphrase ok')).statusCode).toBe(303);
     expect(await mails(joiner.email)).toHaveLength(1);
 
     // Moving out of the active list's filter is leaving it too.
@@ -134,6 +142,22 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${msession}` })).statusCode).toBe(200);
     await t.app.services.contacts.update(matching.id, { email: `${unique('moved')}@elsewhere.example` });
     expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${msession}` })).statusCode).toBe(303);
+
+    // The portal dropping a list from its access lists is leaving it too; so is being disabled.
+    const third = await contact();
+    const other = await staticList([third.id]);
+    await call('PATCH', `/api/v1/portals/${f.portalId}`, { accessListIds: [stat.id, active.id, other.id] });
+    const tlink = await inviteLink(third.email);
+    const tsession = cookiesOf(await postForm(f, tlink, tlink, { password: 'third passphrase ok' })).portico_member!;
+    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${tsession}` })).statusCode).toBe(200);
+    await call('PATCH', `/api/v1/portals/${f.portalId}`, { accessListIds: [stat.id, active.id] });
+    await call('PATCH', `/api/v1/portals/${f.portalId}`, { accessListIds: [stat.id, active.id, other.id] });
+    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${tsession}` })).statusCode).toBe(303);
+    const again = cookiesOf(await signIn(f, third.email, 'third passphrase ok')).portico_member!;
+    const thirdMember = (await memberOf(f, third.id))!;
+    await call('PATCH', `/api/v1/portals/${f.portalId}/members/${thirdMember.id}`, { disabled: true });
+    await call('PATCH', `/api/v1/portals/${f.portalId}/members/${thirdMember.id}`, { disabled: false });
+    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${again}` })).statusCode).toBe(303);
   });
 
   test('P10 a disabled portal invites nobody until it is enabled; a registrant off the lists is denied after confirming', async () => {

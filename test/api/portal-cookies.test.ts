@@ -21,7 +21,7 @@ function valueOf(res: LightMyRequestResponse, name: string): string | undefined 
  * sets every cookie Secure with the __Host- prefix; over plain http (development) the bare names.
  */
 describe.each(dialects)('portal cookies behind TLS on %s', (dialect) => {
-  const setups = [
+  const setups: { name: string; env: Record<string, string>; headers: Record<string, string> }[] = [
     { name: 'a TLS proxy with TRUST_PROXY', env: { TRUST_PROXY: 'true' }, headers: { 'x-forwarded-proto': 'https' } },
     { name: 'an https public URL', env: { PUBLIC_APP_URL: 'https://help.example.com' }, headers: {} },
   ];

@@ -3,6 +3,7 @@ import type { Deps } from '../../deps.js';
 import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
+import { staffOf } from '../../http/auth.js';
 import { presentList } from './contacts.presenter.js';
 import * as repo from './contacts.repository.js';
 import { ContactList, ContactListCreate, ContactListUpdate, ListMemberParams, ListMembersAdd, ListsQuery } from './contacts.schemas.js';
@@ -42,7 +43,10 @@ export function listsRoutes(app: App, { deps, lists }: { deps: Deps; lists: List
   app.patch('/api/v1/lists/:id', {
     config: { access: 'staff' },
     schema: { tags, summary: 'Rename a list or change an active list’s filters', params: IdParams, body: ContactListUpdate, response: { 200: ContactList, ...problemResponses } },
-  }, async (request) => presentOne(await lists.update(request.params.id, request.body)));
+  }, async (request) => {
+    if (request.body.filters !== undefined) await lists.assertMayChangeMembers(request.params.id, staffOf(request).actor);
+    return presentOne(await lists.update(request.params.id, request.body));
+  });
 
   app.delete('/api/v1/lists/:id', {
     config: { access: 'staff' },
@@ -56,6 +60,7 @@ export function listsRoutes(app: App, { deps, lists }: { deps: Deps; lists: List
     config: { access: 'staff' },
     schema: { tags, summary: 'Add contacts to a static list', params: IdParams, body: ListMembersAdd, response: { 200: ContactList, ...problemResponses } },
   }, async (request) => {
+    await lists.assertMayChangeMembers(request.params.id, staffOf(request).actor);
     await lists.addMembers(request.params.id, request.body.contactIds);
     return presentOne(await lists.get(request.params.id));
   });
@@ -64,6 +69,7 @@ export function listsRoutes(app: App, { deps, lists }: { deps: Deps; lists: List
     config: { access: 'staff' },
     schema: { tags, summary: 'Remove a contact from a static list', params: ListMemberParams, response: { 204: Type.Null(), ...problemResponses } },
   }, async (request, reply) => {
+    await lists.assertMayChangeMembers(request.params.id, staffOf(request).actor);
     await lists.removeMember(request.params.id, request.params.contactId);
     return reply.code(204).send(null);
   });

@@ -6,6 +6,7 @@ import { errors } from '../../errors.js';
 import { compileConditions, validateConditions, type ConditionT } from '../filters/filters.js';
 import * as repo from './contacts.repository.js';
 import { readJsonArray } from '../../util/json.js';
+import { hasPermission, type Actor } from '../staff/staff.policy.js';
 
 export interface ListInput {
   name: string;
@@ -22,7 +23,7 @@ export function filtersOf(list: repo.ListRow): ConditionT[] {
  * contacts that match their filters: rebuilt when the filters change, and re-checked for one
  * contact whenever that contact (or its companies) changes, in the same transaction.
  */
-/** Told, in the same transaction, when contacts may have joined lists: of one list, or these. */
+/** Told, in the same transaction, when contacts may have joined or left lists: of one list, or these. */
 export type MembershipHook = (tx: Tx, change: { listId?: number; contactIds?: number[] }) => Promise<unknown>;
 
 export class ListsService {
@@ -87,8 +88,37 @@ export class ListsService {
     });
   }
 
+  /** The portals that name this list: whose access (P10) or single sign-on audience (P13) it decides. */
+  async portalsUsing(id: number, db: Conn = this.deps.db): Promise<string[]> {
+    const rows = await db.selectFrom('portals as p').select('p.name')
+      .where((eb) => eb.or([
+        eb.exists(eb.selectFrom('portal_access_lists as pal').select('pal.list_id').whereRef('pal.portal_id', '=', 'p.id').where('pal.list_id', '=', id)),
+        eb.exists(eb.selectFrom('portal_sso_lists as psl').select('psl.list_id').whereRef('psl.portal_id', '=', 'p.id').where('psl.list_id', '=', id)),
+      ]))
+      .orderBy('p.name').execute();
+    return rows.map((r) => r.name);
+  }
+
+  /**
+   * Who is on a list that a portal names decides who may use that portal, so changing its
+   * members or filters is a portal setting (P3): staff without that permission are refused.
+   */
+  async assertMayChangeMembers(id: number, actor: Actor): Promise<void> {
+    if (hasPermission(actor, 'portal_settings')) return;
+    const portals = await this.portalsUsing(id);
+    if (portals.length === 0) return;
+    throw errors.forbidden(`This list decides who may use the customer portal ${portals.map((n) => `“${n}”`).join(', ')}. Changing who is on it needs the customer portal settings permission.`);
+  }
+
   async delete(id: number): Promise<void> {
-    if (!(await repo.deleteList(this.deps.db, id))) throw errors.notFound('list');
+    await this.deps.db.transaction().execute(async (tx) => {
+      const portals = await this.portalsUsing(id, tx);
+      // Deleting an access list would open its portal to every member: never as a side effect.
+      if (portals.length > 0) {
+        throw errors.conflict('LIST_IN_USE', `The customer portal ${portals.map((n) => `“${n}”`).join(', ')} uses this list to decide who may sign in. Remove the list from the portal’s settings first.`);
+      }
+      if (!(await repo.deleteList(tx, id))) throw errors.notFound('list');
+    });
   }
 
   async addMembers(id: number, contactIds: number[]): Promise<void> {
@@ -110,6 +140,7 @@ export class ListsService {
       const list = await this.get(id, tx);
       if (list.kind === 'active') throw errors.unprocessable('LIST_IS_ACTIVE', 'Members of an active list follow its filters; change the filters instead.');
       if (!(await repo.removeMember(tx, id, contactId))) throw errors.notFound('list member');
+      await this.changed(tx, { listId: id, contactIds: [contactId] });
     });
   }
 

@@ -11,6 +11,7 @@ import { compileConditions, validateConditions, type ConditionT } from '../filte
 import type { PortalCreate, PortalUpdate } from './portals.schemas.js';
 import { readJsonArray, readJsonObject } from '../../util/json.js';
 import { canonicalTimeZone } from '../i18n/translator.js';
+import { endMemberAccess } from '../members/access-lists.js';
 
 export type PortalRow = Row<'portals'>;
 export type MemberRow = Row<'members'>;
@@ -284,7 +285,10 @@ export class PortalsService {
         set.failed_sign_ins = 0;
         set.locked_until = null;
       }
-      return tx.updateTable('members').set(set).where('id', '=', memberId).returningAll().executeTakeFirstOrThrow();
+      const row = await tx.updateTable('members').set(set).where('id', '=', memberId).returningAll().executeTakeFirstOrThrow();
+      // Disabled: signed out everywhere, and no emailed link signs them in again once enabled.
+      if (patch.disabled === true) await endMemberAccess(tx, this.deps.clock.now(), memberId);
+      return row;
     });
   }
 

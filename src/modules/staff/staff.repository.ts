@@ -59,6 +59,11 @@ export async function deleteSession(db: Conn, idHash: string): Promise<void> {
   await db.deleteFrom('staff_sessions').where('id_hash', '=', idHash).execute();
 }
 
+/** Revokes every API token of a user that still works (a disabled user). */
+export async function revokeTokensOf(db: Conn, staffUserId: number, at: number): Promise<void> {
+  await db.updateTable('api_tokens').set({ revoked_at: at }).where('staff_user_id', '=', staffUserId).where('revoked_at', 'is', null).execute();
+}
+
 export async function deleteSessionsOf(db: Conn, staffUserId: number): Promise<void> {
   await db.deleteFrom('staff_sessions').where('staff_user_id', '=', staffUserId).execute();
 }

@@ -94,8 +94,10 @@ export class StaffService {
         throw error;
       }
       if (row === undefined) throw errors.notFound('staff user');
-      // A disabled user, or one whose password changed, is signed out everywhere.
+      // A disabled user, or one whose password changed, is signed out everywhere; a disabled
+      // user's API tokens are revoked, so enabling the user again never revives them.
       if (patch.disabled === true || passwordHash !== undefined) await repo.deleteSessionsOf(tx, id);
+      if (patch.disabled === true) await repo.revokeTokensOf(tx, id, now);
       return row;
     });
   }
