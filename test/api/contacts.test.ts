@@ -5,7 +5,7 @@ interface Contact { id: number; email: string; firstName: string | null; lastNam
 interface Company { id: number; name: string; domain: string | null }
 interface ContactList { id: number; kind: 'static' | 'active'; filters: unknown[]; memberCount: number }
 interface Page<T> { items: T[]; nextCursor: string | null }
-interface Problem { code: string; errors?: { path: string; message: string }[] }
+interface Problem { code: string; title: string; errors?: { path: string; message: string }[] }
 const SORTS = ['email', '-email', 'createdAt', '-createdAt', 'updatedAt', '-updatedAt'];
 
 describe.each(dialects)('contacts, companies and lists on %s', (dialect) => {

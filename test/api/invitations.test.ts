@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
-import { cookiesOf, postPortalForm } from '../helpers/portal-forms.js';
+import { cookiesOf, csrfOf, postPortalForm } from '../helpers/portal-forms.js';
 
 // P10: access by contact lists. The admin names lists; their contacts are invited by mail with
 // a link to set a password (7 days, the newest link only); joining a list later invites; leaving
@@ -75,7 +75,7 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     expect(await mails(a.email)).toHaveLength(1);
   });
 
-  test('P10 the invited contact sets a password from the link and is signed in; the link works once, for 7 days', async () => {
+  test('P10 the invited contact sets a password from the link and is signed in; the link works once, for 7 days; a password staff set needs no confirmation', async () => {
     const f = await portal();
     const [a, b] = [await contact(), await contact()];
     await call('PATCH', `/api/v1/portals/${f.portalId}`, { accessListIds: [(await staticList([a.id, b.id])).id] });
@@ -98,6 +98,16 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     expect((await get(f, late)).statusCode).toBe(400);
     expect((await postForm(f, `/${f.slug}/sign-in`, late, { password: 'lena lists her tickets' })).statusCode).toBe(400);
     expect((await memberOf(f, b.id))!.password_hash).toBeNull();
+
+    // Staff set the password of an invited member instead: they vouch for the address, so the
+    // member signs in at once, with no link to confirm it.
+    const byStaff = (await memberOf(f, b.id))!;
+    expect(byStaff.verified_at).toBeNull();
+    expect((await call('PATCH', `/api/v1/portals/${f.portalId}/members/${byStaff.id}`, { password: 'set by the help desk' })).statusCode).toBe(200);
+    expect((await memberOf(f, b.id))!.verified_at).toBe(t.clock.now());
+    const signedIn = await signIn(f, b.email, 'set by the help desk');
+    expect(signedIn.statusCode).toBe(303);
+    expect(await t.app.deps.db.selectFrom('outbox').select('id').where('to_address', '=', b.email).where('kind', '=', 'member.verify').execute()).toEqual([]);
   });
 
   test('P10 joining a list later invites at once; leaving every list ends the member’s sessions and sign-in links at once; rejoining opens the portal to a new sign-in only', async () => {
@@ -172,7 +182,14 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     const registered = await postForm(f, `/${f.slug}/register`, `/${f.slug}/register`, { name: 'Out Sider', email, password: 'an outsider passphrase', consent: 'yes' });
     expect(registered.statusCode).toBe(200);
     const text = (await mails(email, 'member.verify'))[0]!.text_body;
-    const verified = await get(f, new URL(/https?:\/\/\S+/.exec(text)![0]).pathname, { cookie: `portico_registration=${cookiesOf(registered).portico_registration!}` });
+    const link = new URL(/https?:\/\/\S+/.exec(text)![0]).pathname;
+    const browser = `portico_registration=${cookiesOf(registered).portico_registration!}`;
+    const opened = await get(f, link, { cookie: browser });
+    const verified = await t.app.inject({
+      method: 'POST', url: link, remoteAddress: freshIp(),
+      headers: { host: f.host, cookie: `${browser}; portico_form=${cookiesOf(opened).portico_form!}`, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ csrf: csrfOf(opened.body) }).toString(),
+    });
     expect(verified.statusCode).toBe(403);
     expect(verified.body).toContain('Access denied');
     expect(cookiesOf(verified).portico_member).toBeUndefined();

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestApp, dialects, rowCounts, unique, type TestApp } from '../helpers/test-app.js';
-import { cookiesOf, postPortalForm } from '../helpers/portal-forms.js';
+import { cookiesOf, csrfOf, postPortalForm } from '../helpers/portal-forms.js';
 
 // P9 self-registration, P14 the consent notice and its checkbox, P29 the consent record; the
 // email verified by a link before any ticket shows.
@@ -38,6 +38,18 @@ describe.each(dialects)('self-registration on %s', (dialect) => {
   }
 
   const get = (f: Fixture, url: string, headers: Record<string, string> = {}) => t.app.inject({ method: 'GET', url, headers: { host: f.host, ...headers }, remoteAddress: freshIp() });
+  /** Opens an emailed link's page and presses its one button, in a browser holding `cookie`. */
+  async function follow(f: Fixture, link: string, cookie = '') {
+    const ip = freshIp();
+    const page = await t.app.inject({ method: 'GET', url: link, headers: { host: f.host, ...(cookie === '' ? {} : { cookie }) }, remoteAddress: ip });
+    expect(page.statusCode, link).toBe(200);
+    const form = cookiesOf(page).portico_form ?? /portico_form=([^;]+)/.exec(cookie)?.[1] ?? '';
+    return t.app.inject({
+      method: 'POST', url: link, remoteAddress: ip,
+      headers: { host: f.host, cookie: [cookie, `portico_form=${form}`].filter((c) => c !== '').join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+      payload: new URLSearchParams({ csrf: csrfOf(page.body) }).toString(),
+    });
+  }
 
   const register = (f: Fixture, fields: Record<string, string>, options: { csrf?: string } = {}) =>
     postPortalForm(t.app, f.host, `/${f.slug}/register`, `/${f.slug}/register`, fields, { ip: freshIp(), ...options });
@@ -66,7 +78,7 @@ describe.each(dialects)('self-registration on %s', (dialect) => {
     expect(signInPage.body).toContain(`<a href="/${open.slug}/register">Register here</a>`);
   });
 
-  test('P9 P14 P29 a visitor registers with consent, is recorded, confirms the email by link, and only then sees their tickets', async () => {
+  test('P9 P14 P29 a visitor registers with consent, is recorded, confirms the email by the link’s button (a scanner opening it spends nothing), and only then sees their tickets', async () => {
     const f = await portal();
     // A contact staff already know, with a ticket: registering shows it only after the link.
     const email = `${unique('newbie')}@example.com`;
@@ -105,13 +117,21 @@ describe.each(dialects)('self-registration on %s', (dialect) => {
     expect(early.res.body).toContain('Confirm your email first');
     expect(early.session).toBeUndefined();
     expect(await mails(email, 'member.verify')).toHaveLength(2);
+    // The mail says where to open the link, and what happens elsewhere.
+    expect((await mails(email, 'member.verify')).at(-1)!.text_body).toContain('Open the link in the browser you registered in.');
     const wrong = await signIn(f, email, 'not the password');
     expect(wrong.res.statusCode).toBe(401);
 
     const link = await linkTo(email, 'member.verify');
     // In the browser that asked for the link (its cookie came with the sign-in answer).
     const browser = cookiesOf(early.res).portico_registration!;
-    const verified = await get(f, link, { cookie: `portico_registration=${browser}` });
+    // A mail scanner opening the link spends nothing: the page only offers a button.
+    const scanned = await get(f, link);
+    expect(scanned.statusCode).toBe(200);
+    expect(scanned.body).toContain('Confirm my email');
+    expect(cookiesOf(scanned).portico_member).toBeUndefined();
+    expect((await memberOf(f, email))!.verified_at).toBeNull();
+    const verified = await follow(f, link, `portico_registration=${browser}`);
     expect(verified.statusCode).toBe(303);
     expect(verified.headers.location).toBe(`/${f.slug}`);
     const session = cookiesOf(verified).portico_member!;
@@ -127,7 +147,7 @@ describe.each(dialects)('self-registration on %s', (dialect) => {
     const f = await portal();
     const email = `${unique('owner')}@example.com`;
     const owner = await register(f, { name: 'Owner', email, password: 'the owner passphrase', consent: 'yes' });
-    await get(f, await linkTo(email, 'member.verify'), { cookie: `portico_registration=${cookiesOf(owner).portico_registration!}` });
+    await follow(f, await linkTo(email, 'member.verify'), `portico_registration=${cookiesOf(owner).portico_registration!}`);
     const hash = (await memberOf(f, email))!.password_hash;
 
     const fresh = `${unique('fresh')}@example.com`;
@@ -142,7 +162,7 @@ describe.each(dialects)('self-registration on %s', (dialect) => {
     expect((await signIn(f, email, 'another passphrase here')).res.statusCode).toBe(401);
   });
 
-  test('P9 whoever registers someone else’s address never learns a password that opens it: the link from another browser asks the mailbox’s holder for one', async () => {
+  test('P9 whoever registers someone else’s address never learns a password that opens it: the link from another browser asks the mailbox’s holder for one, and says why', async () => {
     const f = await portal();
     // The victim is a known contact with a ticket; the attacker registers their address.
     const email = `${unique('victim')}@example.com`;
@@ -152,13 +172,16 @@ describe.each(dialects)('self-registration on %s', (dialect) => {
     expect(cookiesOf(attacker).portico_registration).toBeDefined();
     // The victim follows the link in their own browser, without the attacker's cookie.
     const link = await linkTo(email, 'member.verify');
-    const followed = await get(f, link);
-    expect(followed.statusCode).toBe(303);
-    expect(followed.headers.location).toMatch(new RegExp(`^/${f.slug}/password-reset/[A-Za-z0-9_-]{43}$`));
+    const followed = await follow(f, link);
+    expect(followed.statusCode).toBe(200);
+    // The page says why a password is asked for again (the registrant's was dropped).
+    expect(followed.body).toContain('For your safety, choose a password again on this device');
+    const action = /action="([^"]+)"/.exec(followed.body)?.[1] ?? '';
+    expect(action).toMatch(new RegExp(`^/${f.slug}/password-reset/[A-Za-z0-9_-]{43}$`));
     expect(cookiesOf(followed).portico_member).toBeUndefined();
     // The attacker's password opens nothing, before or after.
     expect((await signIn(f, email, 'mallory chose this one')).res.statusCode).toBe(401);
-    const setPage = await postPortalForm(t.app, f.host, followed.headers.location as string, followed.headers.location as string, { password: 'vic sets their own' }, { ip: freshIp() });
+    const setPage = await postPortalForm(t.app, f.host, action, action, { password: 'vic sets their own' }, { ip: freshIp() });
     expect(setPage.statusCode).toBe(303);
     const session = cookiesOf(setPage).portico_member!;
     expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${session}` })).body).toContain(`/${f.slug}/${ticket.id}`);

@@ -21,7 +21,7 @@ registerThemeFilters(theme);
 const english = new Translator('en', 'UTC');
 const polish = new Translator('pl', 'Europe/Warsaw');
 const languages = [{ code: 'en', name: 'English', current: true }, { code: 'pl', name: 'Polski', current: false }];
-const PAGES = ['sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
 
 type Outcome = { html: string } | { threw: true };
 function outcome(render: () => unknown): Outcome {
@@ -166,6 +166,7 @@ const realisticData: Record<(typeof PAGES)[number], object[]> = {
     { portal, member: null, csrf: 'c', heading: 'Check your email', message: 'If <a@b.c> has an account…', page_title: 'Check your email' },
     { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', heading: 'Gone', message: 'Ask again', action: { url: '/acme/sign-in?x=<y>', label: 'Again & again' }, page_title: 'Gone' },
   ],
+  confirm: [{ portal, member: null, csrf: 'c<"', heading: 'Sign in to <Acme>', message: 'Press & go', button: 'Sign "in"', action: '/acme/magic-link/a?b=<c>', page_title: 'Sign in' }],
   'password-reset': [{ portal, member: null, csrf: 'c', page_title: 'Reset', email: '' }, { portal, member: null, csrf: 'c', page_title: 'Reset', email: '"x"@y.z' }],
   'change-email': [
     { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', page_title: 'Change', current_email: 'c@x.y', email: '' },
@@ -178,6 +179,7 @@ const realisticData: Record<(typeof PAGES)[number], object[]> = {
   ],
   'password-set': [
     { portal, member: null, csrf: 'c', heading: 'Choose', page_title: 'Choose', action: '/acme/password-reset/abc', needs_current: false },
+    { portal, member: null, csrf: 'c', heading: 'Choose', page_title: 'Choose', notice: 'For your <safety>', action: '/acme/password-reset/abc', needs_current: false },
     { portal, member: { name: 'Cora', can_change_password: true }, csrf: 'c', heading: 'Change', page_title: 'Change', action: '/acme/account/password', needs_current: true, email: 'cora@example.com', error: 'Too <short>' },
   ],
 };

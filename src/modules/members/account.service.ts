@@ -15,7 +15,7 @@ import type { MemberAuthService, SessionMeta } from './member-auth.service.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import { safeEqual, sha256Hex } from '../../security/secrets.js';
 import { isMailAddress } from '../mail/outbox.service.js';
-import { consumeToken, issueToken, peekToken } from './one-time-tokens.js';
+import { consumeToken, issueToken, peekToken, type TokenRow } from './one-time-tokens.js';
 import { mayUsePortal } from './access-lists.js';
 
 /** A new session; or 'denied' when the portal's contact lists leave the member out (P10). */
@@ -116,7 +116,7 @@ export class MemberAccountService {
     return (url) => ({
       subject: tr.t('email.verify.subject', values),
       heading: tr.t('email.verify.heading'),
-      paragraphs: [tr.t('email.verify.intro', values)],
+      paragraphs: [tr.t('email.verify.intro', values), tr.t('email.verify.sameBrowser')],
       action: { url, label: tr.t('email.verify.action') },
       after: [tr.t('email.verify.ignore')],
     });
@@ -247,8 +247,13 @@ export class MemberAccountService {
   }
 
   /** Whether a reset link can still be used (the set-password page shows only then). */
-  async linkUsable(portal: PortalRow, purpose: 'reset' | 'invite', token: string): Promise<boolean> {
-    return (await peekToken(this.deps.db, purpose, portal.id, token, this.deps.clock.now())) !== undefined;
+  async linkUsable(portal: PortalRow, purpose: TokenPurpose, token: string): Promise<boolean> {
+    return (await this.peekLink(portal, purpose, token)) !== undefined;
+  }
+
+  /** An emailed link that can still be used, without using it (a page shown before the visitor confirms). */
+  peekLink(portal: PortalRow, purpose: TokenPurpose, token: string): Promise<TokenRow | undefined> {
+    return peekToken(this.deps.db, purpose, portal.id, token, this.deps.clock.now());
   }
 
   /**

@@ -28,6 +28,7 @@ export interface PageKit {
 }
 
 const SlugParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }) }, { additionalProperties: false });
+const CsrfForm = Type.Object({ csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 const TokenParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), token: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false });
 const EmailForm = Type.Object({ email: Type.String({ maxLength: 254 }), csrf: Type.String({ maxLength: 100 }) }, { additionalProperties: false });
 const PasswordForm = Type.Object(
@@ -66,6 +67,13 @@ export function browserProof(request: FastifyRequest, reply: FastifyReply): stri
  */
 const LINK_LIMIT = [perClient(LIMITS.linkClient), perTarget(LIMITS.linkTarget)];
 const REGISTER_LIMIT = [perClient(LIMITS.registerClient), perTarget(LIMITS.registerTarget)];
+/** What the page of each emailed link's one button says. */
+const CONFIRM_WORDS = {
+  magic: { title: 'link.confirm.magic.title', message: 'link.confirm.magic.message', button: 'link.confirm.magic.button' },
+  verify: { title: 'link.confirm.verify.title', message: 'link.confirm.verify.message', button: 'link.confirm.verify.button' },
+  email: { title: 'link.confirm.email.title', message: 'link.confirm.email.message', button: 'link.confirm.email.button' },
+} as const;
+
 /** Pages reached by an emailed link's token. */
 const TOKEN_LIMIT = [perClient(LIMITS.tokenPageClient)];
 const ACCOUNT_LIMIT = [perUser(LIMITS.accountChange)];
@@ -209,17 +217,48 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     return kit.html(reply, kit.render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('register.sent.message', { email: email.trim() }) }));
   });
 
+  /**
+   * An emailed link that signs in or changes something opens a page with one button, and only
+   * the button's POST uses the link: mail scanners that open links never spend them (or sign
+   * themselves in), and a forged cross-site POST lacks this browser's form token.
+   */
+  const confirmPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, kind: keyof typeof CONFIRM_WORDS, values: Record<string, string> = {}) => {
+    const tr = await kit.translator(request, portal);
+    const words = CONFIRM_WORDS[kind];
+    const heading = tr.t(words.title, { portal: portal.name });
+    return kit.html(reply, kit.render(request, 'confirm', portal, tr, {
+      page_title: heading, heading, message: tr.t(words.message, values), button: tr.t(words.button),
+      action: request.url.split('?')[0], csrf: kit.formToken(request, reply),
+    }));
+  };
+
   app.get('/:slug/verify/:token', {
     config: { access: 'portal', limits: TOKEN_LIMIT },
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
+    if (!(await account.linkUsable(portal, 'verify', request.params.token))) return invalidLink(request, reply, portal, 'sign-in');
+    return confirmPage(request, reply, portal, 'verify');
+  });
+
+  app.post('/:slug/verify/:token', {
+    config: { access: 'portal', limits: TOKEN_LIMIT },
+    schema: { hide: true, params: TokenParams, body: CsrfForm },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
     const browser = readPortalCookie(request, 'registration');
     const outcome = await account.verify(portal, request.params.token, browser, { ip: request.ip, userAgent: request.headers['user-agent'] });
     if (outcome !== undefined) clearPortalCookie(reply, request, 'registration');
-    // Opened in another browser than the one that registered: the mailbox's holder sets the password.
+    // Confirmed in another browser than the one that registered: the mailbox's holder chooses
+    // the password, and the page says why (the one chosen when registering was dropped).
     if (outcome !== undefined && outcome !== 'denied' && 'choosePassword' in outcome) {
-      return reply.code(303).header('location', `/${portal.slug}/password-reset/${outcome.choosePassword}`).header('cache-control', 'no-store').send();
+      const tr = await kit.translator(request, portal);
+      const heading = tr.t('password.title');
+      const action = `/${portal.slug}/password-reset/${outcome.choosePassword}`;
+      return kit.html(reply, kit.render(request, 'password-set', portal, tr, {
+        page_title: heading, heading, notice: tr.t('password.otherDevice'), csrf: request.body.csrf, action, needs_current: false,
+      }));
     }
     return finish(request, reply, portal, outcome, 'sign-in');
   });
@@ -238,13 +277,24 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     return checkEmail(request, reply, portal, tr, email, 'magic.sent.message');
   });
 
-  // Used at once; the answer is a redirect, so the token leaves the address bar.
   app.get('/:slug/magic-link/:token', {
     config: { access: 'portal', limits: TOKEN_LIMIT },
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
     if (!signInMethods(portal).magic_link) throw errors.routeNotFound();
+    if (!(await account.linkUsable(portal, 'magic', request.params.token))) return invalidLink(request, reply, portal, 'sign-in');
+    return confirmPage(request, reply, portal, 'magic');
+  });
+
+  // The button: the link is used, and the answer is a redirect, so the token leaves the address bar.
+  app.post('/:slug/magic-link/:token', {
+    config: { access: 'portal', limits: TOKEN_LIMIT },
+    schema: { hide: true, params: TokenParams, body: CsrfForm },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    if (!signInMethods(portal).magic_link) throw errors.routeNotFound();
+    if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
     return finish(request, reply, portal, await account.signInWithLink(portal, request.params.token, { ip: request.ip, userAgent: request.headers['user-agent'] }), 'sign-in');
   });
 
@@ -287,6 +337,17 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     schema: { hide: true, params: TokenParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
+    const link = await account.peekLink(portal, 'email', request.params.token);
+    if (link?.payload === undefined || link.payload === null) return invalidLink(request, reply, portal, 'sign-in');
+    return confirmPage(request, reply, portal, 'email', { email: link.payload });
+  });
+
+  app.post('/:slug/email-change/:token', {
+    config: { access: 'portal', limits: TOKEN_LIMIT },
+    schema: { hide: true, params: TokenParams, body: CsrfForm },
+  }, async (request, reply) => {
+    const portal = kit.portalOf(request, request.params.slug);
+    if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
     const tr = await kit.translator(request, portal);
     const email = await account.confirmEmailChange(portal, request.params.token, tr);
     if (email === undefined) return invalidLink(request, reply, portal, 'sign-in');

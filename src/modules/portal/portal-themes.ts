@@ -53,12 +53,14 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
       return { page: 'error', context: { ...common, page_title: tr.t('error.notFound.heading'), heading: tr.t('error.notFound.heading'), message: tr.t('error.notFound.message') } };
     case 'notice':
       return { page: 'notice', context: { ...common, member: null, page_title: tr.t('reset.sent.title'), heading: tr.t('reset.sent.title'), message: tr.t('reset.sent.message', { email: 'cora@example.com' }) } };
+    case 'confirm':
+      return { page: 'confirm', context: { ...common, member: null, page_title: tr.t('link.confirm.magic.title', { portal: 'Acme Help' }), heading: tr.t('link.confirm.magic.title', { portal: 'Acme Help' }), message: tr.t('link.confirm.magic.message'), action: '/tickets/magic-link/sample', button: tr.t('link.confirm.magic.button') } };
     case 'access-denied':
       return { page: 'access-denied', context: { ...common, member: null, page_title: tr.t('access.denied.title'), heading: tr.t('access.denied.title'), message: tr.t('access.denied.message') } };
     case 'password-reset':
       return { page: 'password-reset', context: { ...common, member: null, page_title: tr.t('reset.title'), email: '' } };
     case 'password-set':
-      return { page: 'password-set', context: { ...common, member: null, page_title: tr.t('password.title'), heading: tr.t('password.title'), action: '/tickets/password-reset/sample', needs_current: false } };
+      return { page: 'password-set', context: { ...common, member: null, page_title: tr.t('password.title'), heading: tr.t('password.title'), notice: tr.t('password.otherDevice'), action: '/tickets/password-reset/sample', needs_current: false } };
     case 'change-email':
       return { page: 'change-email', context: { ...common, page_title: tr.t('emailChange.title'), current_email: 'cora@example.com', email: '' } };
     case 'register':

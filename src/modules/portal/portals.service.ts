@@ -284,6 +284,8 @@ export class PortalsService {
         set.password_hash = passwordHash;
         set.failed_sign_ins = 0;
         set.locked_until = null;
+        // Staff who set the password vouch for the address, as when they make the member.
+        if (current.verified_at === null) set.verified_at = this.deps.clock.now();
       }
       const row = await tx.updateTable('members').set(set).where('id', '=', memberId).returningAll().executeTakeFirstOrThrow();
       // Disabled: signed out everywhere, and no emailed link signs them in again once enabled.

@@ -47,7 +47,7 @@ function themeRoot(): string {
 }
 
 /** The templates an admin may replace: every page, the layout, and the two parts of emails. */
-export const TEMPLATE_NAMES = ['layout', 'sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied', 'email-html', 'email-text'] as const;
+export const TEMPLATE_NAMES = ['layout', 'sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied', 'email-html', 'email-text'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 /** Where a template's source lives in the theme folder. */
@@ -71,7 +71,7 @@ export function defaultTemplate(name: TemplateName, root = themeRoot()): string 
   return defaultSources(root)[templateFile(name)] ?? '';
 }
 
-const PAGES = ['sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
+const PAGES = ['sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
 export type Page = (typeof PAGES)[number];
 
 /** What an email says; every string already in the recipient's language. */

@@ -23927,7 +23927,7 @@ export interface paths {
                                  * @description A page of the portal, its layout, or the HTML or text part of its emails
                                  * @enum {unknown}
                                  */
-                                name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                                name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                                 /** @description Whether the portal uses its own source rather than the default theme’s */
                                 custom: boolean;
                                 /** @description The Liquid source in use */
@@ -24154,7 +24154,7 @@ export interface paths {
                 path: {
                     id: number;
                     /** @description A page of the portal, its layout, or the HTML or text part of its emails */
-                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                 };
                 cookie?: never;
             };
@@ -24171,7 +24171,7 @@ export interface paths {
                              * @description A page of the portal, its layout, or the HTML or text part of its emails
                              * @enum {unknown}
                              */
-                            name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                            name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                             /** @description Whether the portal uses its own source rather than the default theme’s */
                             custom: boolean;
                             /** @description The Liquid source in use */
@@ -24382,7 +24382,7 @@ export interface paths {
                 path: {
                     id: number;
                     /** @description A page of the portal, its layout, or the HTML or text part of its emails */
-                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                 };
                 cookie?: never;
             };
@@ -24405,7 +24405,7 @@ export interface paths {
                              * @description A page of the portal, its layout, or the HTML or text part of its emails
                              * @enum {unknown}
                              */
-                            name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                            name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                             /** @description Whether the portal uses its own source rather than the default theme’s */
                             custom: boolean;
                             /** @description The Liquid source in use */
@@ -24617,7 +24617,7 @@ export interface paths {
                 path: {
                     id: number;
                     /** @description A page of the portal, its layout, or the HTML or text part of its emails */
-                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                 };
                 cookie?: never;
             };
@@ -24843,7 +24843,7 @@ export interface paths {
                 path: {
                     id: number;
                     /** @description A page of the portal, its layout, or the HTML or text part of its emails */
-                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                 };
                 cookie?: never;
             };
