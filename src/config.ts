@@ -46,6 +46,8 @@ export interface Config {
   mailFrom: { address: string; name: string | null };
   /** The built-in SMTP listener for incoming mail, or null when it is off. */
   smtpListen: { host: string; port: number } | null;
+  /** When set, /metrics answers only a request bearing this token. */
+  metricsToken: string | null;
 }
 
 export interface SmtpConfig {
@@ -156,6 +158,14 @@ function keptSecret(env: Env, dataDir: string, variable: 'SESSION_SECRET' | 'SEC
   return secret;
 }
 
+/** METRICS_TOKEN: a secret of at least 16 characters that Prometheus sends as a bearer token. */
+function metricsToken(env: Env): string | null {
+  const raw = env.METRICS_TOKEN;
+  if (raw === undefined || raw === '') return null;
+  if (raw.length < 16 || /\s/.test(raw)) throw new ConfigError('METRICS_TOKEN', 'at least 16 characters without spaces', undefined);
+  return raw;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
@@ -199,6 +209,7 @@ export function loadConfig(env: Env = process.env): Config {
     maxConcurrentRequests: integer(env, 'MAX_CONCURRENT_REQUESTS', 64, 0, 100_000),
     smtp: parseSmtp(env),
     mailFrom: parseMailFrom(env, publicAppUrl),
+    metricsToken: metricsToken(env),
     smtpListen: env.SMTP_LISTEN_PORT === undefined || env.SMTP_LISTEN_PORT === ''
       ? null
       : { host: env.SMTP_LISTEN_HOST === undefined || env.SMTP_LISTEN_HOST === '' ? host : env.SMTP_LISTEN_HOST, port: integer(env, 'SMTP_LISTEN_PORT', 2525, 1, 65535) },

@@ -30,6 +30,8 @@ export function registerSecurityHeaders(app: App, config: Config): void {
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);
     reply.header('x-request-id', request.id);
+    // Staff API answers hold customers' data: no browser or proxy keeps them.
+    if (request.url.startsWith('/api/v1/')) reply.header('cache-control', 'no-store');
     done();
   });
 }

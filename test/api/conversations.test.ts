@@ -243,7 +243,7 @@ describe.each(dialects)('inboxes, conversations and timelines on %s', (dialect) 
     for (const f of [first, second]) expect((await call('GET', `/api/v1/attachments/${f.id}/content`)).rawPayload.equals(bytes)).toBe(true);
   });
 
-  test('C3 another staff member cannot attach my upload, and an attached upload cannot be reused (422 ATTACHMENT_NOT_AVAILABLE)', async () => {
+  test('C3 another staff member cannot attach, read or download my upload before it is on a message, and an attached upload cannot be reused (422 ATTACHMENT_NOT_AVAILABLE)', async () => {
     const other = await createStaff(t);
     const th = await thread({ inboxId: (await inbox()).id });
     const mine = await uploaded(randomBytes(100));
@@ -255,7 +255,14 @@ describe.each(dialects)('inboxes, conversations and timelines on %s', (dialect) 
     }
     expect(await rowCounts(t)).toEqual(before);
     expect((await call('GET', `/api/v1/attachments/${mine.id}`)).json<Attachment>().messageId).toBeNull();
+    // Nor read it before it is on a message: another's upload answers like a missing file, even to an admin.
+    for (const who of [other, await createStaff(t, { role: 'admin' })]) {
+      expect((await call('GET', `/api/v1/attachments/${mine.id}`, undefined, who)).statusCode).toBe(404);
+      expect((await call('GET', `/api/v1/attachments/${mine.id}/content`, undefined, who)).statusCode).toBe(404);
+    }
     const used = await message(th.id, { bodyText: 'mine', attachmentIds: [mine.id] });
+    // On a message, it is the conversation's, for every staff member.
+    expect((await call('GET', `/api/v1/attachments/${mine.id}/content`, undefined, other)).statusCode).toBe(200);
     const again = await call('POST', `/api/v1/threads/${th.id}/messages`, { bodyText: 'again', attachmentIds: [mine.id] });
     expect(again.json<Problem>().code).toBe('ATTACHMENT_NOT_AVAILABLE');
     expect((await call('GET', `/api/v1/attachments/${mine.id}`)).json<Attachment>().messageId).toBe(used.id);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 describe.each(dialects)('portal settings on %s', (dialect) => {
   let t: TestApp;
@@ -72,6 +72,19 @@ describe.each(dialects)('portal settings on %s', (dialect) => {
     const res = await call('POST', '/api/v1/portals', { name: unique('Brand'), domain: staffHost });
     expect(res.statusCode).toBe(422);
     expect(res.json().code).toBe('DOMAIN_IS_STAFF_APP');
+    // Nor on an address, nor on a name the staff app answers on: a portal there would take it away.
+    const before = await rowCounts(t);
+    for (const [domain, code] of [['127.0.0.1', 'DOMAIN_IS_ADDRESS'], ['10.0.0.7', 'DOMAIN_IS_ADDRESS'], ['1.2.3.4.5', 'DOMAIN_IS_ADDRESS'], ['localhost', 'DOMAIN_IS_STAFF_APP'], ['LOCALHOST', 'DOMAIN_IS_STAFF_APP'], [t.config.host, 'DOMAIN_IS_ADDRESS']] as const) {
+      const refused = await call('POST', '/api/v1/portals', { name: unique('Brand'), domain });
+      expect(refused.statusCode, domain).toBe(422);
+      expect(refused.json(), domain).toMatchObject({ code, errors: [{ path: '/body/domain' }] });
+      expect(refused.json().title).not.toMatch(/pattern|\^/);
+    }
+    const existing = await call('POST', '/api/v1/portals', { name: unique('Brand'), domain: `${unique('ok').toLowerCase()}.example.com` });
+    expect((await call('PATCH', `/api/v1/portals/${existing.json().id}`, { domain: '127.0.0.1' })).statusCode).toBe(422);
+    expect(await rowCounts(t)).toEqual({ ...before, portals: before.portals! + 1 });
+    // The staff app still answers on those names.
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/portals', headers: { ...settings.auth, host: '127.0.0.1:3000' } })).statusCode).toBe(200);
     for (const body of [
       { name: 'x', slug: 'Has Spaces' }, { name: 'x', domain: 'https://support.example.com' }, { name: 'x', language: 'english' },
       { name: 'x', scope: 'everyone' }, { name: 'x', idleTimeoutMinutes: 0 }, { name: 'x', signInMethods: ['telepathy'] },

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createStaff, createTestApp, dialects, type TestApp } from '../helpers/test-app.js';
+import { loadConfig } from '../../src/config.js';
+import { createStaff, createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
 
 /** Routes that stream bytes or text instead of JSON, and so carry no response schema. */
 // The staff app's page and files are static; what it shows comes from the JSON API.
@@ -92,6 +93,40 @@ describe.each(dialects)('the route table on %s', (dialect) => {
     expect(metrics.headers['content-type']).toMatch(/^text\/plain/);
     expect(metrics.body).toMatch(/portico_http_requests_total\{method="GET",route="\/api\/v1\/contacts\/:id",status_code="404"\} 1/);
     expect(metrics.body).toContain('portico_http_request_duration_seconds_bucket');
+  });
+
+  test('C9 no staff API answer may be kept by a browser or proxy: every /api/v1 answer, errors included, says no-store', async () => {
+    const admin = await createStaff(t, { role: 'admin' });
+    const gets = routes().filter((r) => r.method === 'GET' && r.url.startsWith('/api/v1/'));
+    expect(gets.length).toBeGreaterThan(20);
+    for (const r of gets) {
+      for (const headers of [admin.auth, {}]) {
+        const res = await t.app.inject({ method: 'GET', url: concrete(r.url), headers });
+        expect(res.headers['cache-control'], `${r.url} ${res.statusCode}`).toBe('no-store');
+      }
+    }
+    const list = await t.app.inject({ method: 'GET', url: '/api/v1/contacts', headers: admin.auth });
+    expect(list.statusCode).toBe(200);
+    expect(list.headers['cache-control']).toBe('no-store');
+  });
+
+  test('C9 /metrics answers on the staff app’s host only, and with METRICS_TOKEN only to its bearer', async () => {
+    const host = `${unique('metrics').toLowerCase()}.example.com`;
+    const portal = await t.app.services.portals.create({ name: 'Acme', domain: host, consentText: 'ok' });
+    await t.app.services.portals.update(portal.id, { enabled: true });
+    expect((await t.app.inject({ method: 'GET', url: '/metrics', headers: { host } })).statusCode).toBe(404);
+    expect((await t.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(200);
+    const guarded = await createTestApp(dialect, { METRICS_TOKEN: 'scrape-me-please-0123' });
+    try {
+      expect((await guarded.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+      expect((await guarded.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me-please-0124' } })).statusCode).toBe(401);
+      const ok = await guarded.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-me-please-0123' } });
+      expect(ok.statusCode).toBe(200);
+      expect(ok.body).toContain('portico_http_requests_total');
+    } finally {
+      await guarded.close();
+    }
+    expect(() => loadConfig({ DATA_DIR: t.dataDir, METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
   });
 
   test('C9 every answer, errors included, carries the security headers', async () => {

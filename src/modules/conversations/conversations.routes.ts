@@ -165,13 +165,13 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
   app.get('/api/v1/attachments/:id', {
     config: { access: 'staff' },
     schema: { tags: atags, summary: 'Attachment details', params: IdParams, response: { 200: Attachment, ...problemResponses } },
-  }, async (request) => presentAttachment(await conversations.getAttachment(request.params.id)));
+  }, async (request) => presentAttachment(await conversations.getAttachmentForStaff(request.params.id, staffOf(request).actor.id)));
 
   app.get('/api/v1/attachments/:id/content', {
     config: { access: 'staff' },
     schema: { tags: atags, summary: 'Download an attachment (always as a download, never rendered)', params: IdParams },
   }, async (request, reply) => {
-    const row = await conversations.getAttachment(request.params.id);
+    const row = await conversations.getAttachmentForStaff(request.params.id, staffOf(request).actor.id);
     return sendAttachment(reply, row, conversations.openAttachment(row));
   });
 }

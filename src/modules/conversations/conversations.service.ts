@@ -360,6 +360,17 @@ export class ConversationsService {
     return row;
   }
 
+  /**
+   * An attachment as a staff user may see it: any file on a message, but a file not yet on one
+   * only by whoever uploaded it (someone else's draft, or a customer's upload that never became a
+   * reply, answers like a missing one).
+   */
+  async getAttachmentForStaff(id: number, staffUserId: number): Promise<repo.AttachmentRow> {
+    const row = await this.getAttachment(id);
+    if (row.message_id === null && row.uploaded_by_staff_id !== staffUserId) throw errors.notFound('attachment');
+    return row;
+  }
+
   openAttachment(row: repo.AttachmentRow): Readable {
     return this.files.read(row.sha256);
   }

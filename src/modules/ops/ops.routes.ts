@@ -4,6 +4,8 @@ import { pendingMigrations } from '../../db/migrate.js';
 import type { Deps } from '../../deps.js';
 import type { App } from '../../http/types.js';
 import type { Metrics } from './metrics.js';
+import { errors } from '../../errors.js';
+import { safeEqual } from '../../security/secrets.js';
 
 const Health = Type.Object({ status: Type.String() });
 const Ready = Type.Object({
@@ -65,11 +67,17 @@ export function opsRoutes(app: App, { deps, metrics }: { deps: Deps; metrics: Me
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database, pendingMigrations: pending });
   });
 
+  // On the staff app's host only (a portal's host answers 404), and only to METRICS_TOKEN when set.
   app.get('/metrics', {
-    config: { access: 'public', anyHost: true },
+    config: { access: 'public' },
     logLevel: 'warn',
     schema: { tags: ['operations'], summary: 'Prometheus metrics', hide: true },
-  }, async (_request, reply) => {
+  }, async (request, reply) => {
+    const token = deps.config.metricsToken;
+    if (token !== null) {
+      const sent = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+      if (sent === undefined || !safeEqual(sent, token)) throw errors.unauthenticated();
+    }
     const body = await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(body);
   });

@@ -142,7 +142,7 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
     const logo = file === null ? undefined : logos.open(portal, file.sha256);
     if (logo === undefined) throw errors.notFound('logo');
     return reply.header('content-type', logo.contentType).header('x-content-type-options', 'nosniff')
-      .header('content-security-policy', "default-src 'none'; sandbox").header('cache-control', 'private, max-age=60').send(logo.body);
+      .header('content-security-policy', "default-src 'none'; sandbox").send(logo.body);
   });
 
   app.post('/api/v1/portals/:id/previews', {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Static } from 'typebox';
 import type { Conn, Tx } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
@@ -103,14 +104,27 @@ export class PortalsService {
     return this.deps.db.selectFrom('portals').selectAll().orderBy('name').orderBy('id').execute();
   }
 
+  /**
+   * A portal's own host name: never an address (a portal is found by its name, and an address
+   * is where the staff app and the API answer), never a name the staff app answers on.
+   */
+  private checkDomain(domain: string): void {
+    const last = domain.split('.').at(-1) ?? '';
+    if (isIP(domain) !== 0 || /^\d+$/.test(last)) {
+      throw errors.unprocessable('DOMAIN_IS_ADDRESS', 'A portal needs a host name of its own, such as support.example.com, not an IP address.', [{ path: '/body/domain', message: 'must be a host name, not an IP address' }]);
+    }
+    const staffHosts = new Set(['localhost', this.deps.config.publicAppUrl.hostname.toLowerCase(), this.deps.config.host.toLowerCase()]);
+    if (staffHosts.has(domain)) {
+      throw errors.unprocessable('DOMAIN_IS_STAFF_APP', 'A portal is served on its own host, never on one the staff app answers on.', [{ path: '/body/domain', message: 'must differ from the staff app’s host' }]);
+    }
+  }
+
   private async settingsToRow(db: Conn, s: Settings): Promise<RowUpdate<'portals'>> {
     const set: RowUpdate<'portals'> = {};
     if (s.title !== undefined) set.title = s.title;
     if (s.domain !== undefined) {
       const domain = s.domain === null ? null : s.domain.toLowerCase();
-      if (domain !== null && domain === this.deps.config.publicAppUrl.hostname.toLowerCase()) {
-        throw errors.unprocessable('DOMAIN_IS_STAFF_APP', 'A portal is served on its own host, never on the staff app’s.', [{ path: '/body/domain', message: 'must differ from the staff app’s host' }]);
-      }
+      if (domain !== null) this.checkDomain(domain);
       set.domain = domain;
     }
     if (s.slug !== undefined) set.slug = s.slug;
