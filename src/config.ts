@@ -48,6 +48,8 @@ export interface Config {
   smtpListen: { host: string; port: number } | null;
   /** When set, /metrics answers only a request bearing this token. */
   metricsToken: string | null;
+  /** How many days the portals' sign-in logs keep their entries. */
+  signInLogDays: number;
 }
 
 export interface SmtpConfig {
@@ -210,6 +212,7 @@ export function loadConfig(env: Env = process.env): Config {
     smtp: parseSmtp(env),
     mailFrom: parseMailFrom(env, publicAppUrl),
     metricsToken: metricsToken(env),
+    signInLogDays: integer(env, 'SIGN_IN_LOG_DAYS', 90, 1, 3650),
     smtpListen: env.SMTP_LISTEN_PORT === undefined || env.SMTP_LISTEN_PORT === ''
       ? null
       : { host: env.SMTP_LISTEN_HOST === undefined || env.SMTP_LISTEN_HOST === '' ? host : env.SMTP_LISTEN_HOST, port: integer(env, 'SMTP_LISTEN_PORT', 2525, 1, 65535) },

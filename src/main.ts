@@ -70,6 +70,7 @@ async function start(config: Config, demo: boolean): Promise<void> {
       app.services.memberAuth.purgeExpiredSessions(),
       app.services.sso.purgeExpired(),
       purgeTokens(app.deps.db, app.deps.clock.now()),
+      app.services.memberAuth.log.purge(app.deps.config.signInLogDays),
     ]).catch((err: unknown) => {
       app.log.warn({ err }, 'session purge failed');
     });

@@ -12,6 +12,7 @@ import { outboxRoutes } from './modules/mail/outbox.routes.js';
 import { inboundRoutes } from './modules/mail/inbound.routes.js';
 import { templatesRoutes } from './modules/portal/templates.routes.js';
 import { portalsRoutes } from './modules/portal/portals.routes.js';
+import { signInLogRoutes } from './modules/portal/sign-in-log.routes.js';
 import { ssoRoutes } from './modules/sso/sso.routes.js';
 import { formsRoutes } from './modules/forms/forms.routes.js';
 import { kbRoutes } from './modules/kb/kb.routes.js';
@@ -36,6 +37,7 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations, contacts: s.contacts });
   portalsRoutes(app, { portals: s.portals, invitations: s.invitations, previews: s.previews, logos: s.logos });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
+  signInLogRoutes(app, { log: s.memberAuth.log, portals: s.portals });
   outboxRoutes(app, { outbox: s.outbox });
   inboundRoutes(app, { inbound: s.inbound });
   templatesRoutes(app, { portals: s.portals, themes: s.themes, translations: s.translations });

@@ -30,6 +30,7 @@ import { FormsService } from './modules/forms/forms.service.js';
 import { KnowledgeBaseService } from './modules/kb/kb.service.js';
 import { endLostAccess } from './modules/members/access-lists.js';
 import { Limits } from './security/limits.js';
+import { SignInLog } from './modules/members/sign-in-log.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -75,7 +76,7 @@ export function buildServices(deps: Deps): Services {
   const theme = new Theme();
   const themes = new PortalThemes(deps, theme, portalHosts);
   const outbox = new OutboxService(deps);
-  const memberAuth = new MemberAuthService(deps);
+  const memberAuth = new MemberAuthService(deps, new SignInLog(deps));
   const contacts = new ContactsService(deps, lists, timeline);
   const translations = new TranslationsService(deps, portalHosts);
   const memberAccounts = new MemberAccountService(deps, outbox, themes, memberAuth, contacts);

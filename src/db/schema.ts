@@ -230,6 +230,28 @@ export interface EngagementTargetsTable {
   occurred_at: number;
 }
 
+/** How a sign-in was attempted, and how it ended (C11). */
+export type SignInMethod = 'password' | 'magic_link' | 'invitation' | 'reset' | 'verify' | 'sso';
+export type SignInOutcome = 'signed_in' | 'refused' | 'denied';
+
+/** One sign-in or refusal on a portal (C11): what admins read in its sign-in log. */
+export interface SignInEventsTable {
+  id: Generated<number>;
+  portal_id: number;
+  occurred_at: number;
+  method: SignInMethod;
+  provider_id: number | null;
+  provider_name: string | null;
+  email: string | null;
+  subject: string | null;
+  member_id: number | null;
+  outcome: SignInOutcome;
+  reason: string;
+  detail: string | null;
+  ip: string | null;
+  user_agent: string | null;
+}
+
 /** A staff member's look at a portal as one of its members (P28, P30). */
 export interface PortalPreviewsTable {
   id: Generated<number>;
@@ -531,6 +553,7 @@ export interface DB {
   inbound_mail: InboundMailTable;
   forms: FormsTable;
   portal_previews: PortalPreviewsTable;
+  sign_in_events: SignInEventsTable;
   kb_categories: KbCategoriesTable;
   kb_articles: KbArticlesTable;
   one_time_tokens: OneTimeTokensTable;

@@ -123,7 +123,7 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
     // P10: a portal's access lists bind SSO members too.
     const h = await ssoPortal(t, { accessListIds: [list.id] });
     const hp = await provider(h, { algorithm: 'HS256' }, { sharedSecret: SECRET });
-    await expectRefused(t, async () => get(t, h, jwtUrl(h, hp, await hs(claims({ email: outsider.email })))), logs, /access lists/, 403);
+    await expectRefused(t, async () => get(t, h, jwtUrl(h, hp, await hs(claims({ email: outsider.email })))), logs, /none of the contact lists this portal is open to/, 403);
   });
 
   test('P12 after sign-in the customer returns only to a path on the portal: another host, another portal’s path and scheme-relative addresses go home', async () => {

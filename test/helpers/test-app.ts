@@ -106,7 +106,10 @@ export async function createStaff(t: TestApp, options: { role?: Role; permission
   return { id: user.id, email, password, token: secret, auth: { authorization: `Bearer ${secret}` } };
 }
 
-/** Every table's row count, to prove a refused request changed nothing. */
+/**
+ * Every table's row count, to prove a refused request changed nothing. (Not the sign-in log:
+ * entering a refusal there is what a refused sign-in is meant to do.)
+ */
 export async function rowCounts(t: TestApp): Promise<Record<string, number>> {
   const tables = ['staff_users', 'staff_sessions', 'api_tokens', 'companies', 'contacts', 'contact_companies', 'contact_lists', 'list_members', 'pipelines', 'stages', 'ticket_properties', 'tickets', 'ticket_contacts', 'ticket_companies', 'inboxes', 'channels', 'threads', 'messages', 'attachments', 'engagements', 'engagement_targets', 'portals', 'members', 'member_sessions', 'one_time_tokens', 'consents', 'outbox', 'portal_access_lists', 'portal_templates', 'portal_messages', 'sso_providers', 'member_identities', 'sso_flows', 'sso_replays', 'portal_sso_lists', 'portal_previews'] as const;
   // One query, not one per table: the walks call this around every request they send.

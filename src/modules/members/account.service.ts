@@ -1,5 +1,5 @@
 import type { Conn } from '../../db/database.js';
-import type { TokenPurpose } from '../../db/schema.js';
+import type { SignInMethod, TokenPurpose } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { AppError, errors } from '../../errors.js';
 import { hashPassword, verifyPassword } from '../../security/secrets.js';
@@ -207,7 +207,7 @@ export class MemberAccountService {
    * registered someone else's address never learns a password that opens it.
    */
   async verify(portal: PortalRow, token: string, browser: string | undefined, meta: SessionMeta): Promise<LinkOutcome | { choosePassword: string }> {
-    return this.deps.db.transaction().execute(async (tx) => {
+    return this.unusable(portal, 'verify', meta, this.deps.db.transaction().execute(async (tx) => {
       const now = this.deps.clock.now();
       const row = await consumeToken(tx, 'verify', portal.id, token, now);
       if (row === undefined) return undefined;
@@ -215,11 +215,11 @@ export class MemberAccountService {
         .where('id', '=', row.member_id).where('disabled_at', 'is', null).returning('id').executeTakeFirst();
       if (member === undefined) return undefined;
       const sameBrowser = row.payload !== null && browser !== undefined && safeEqual(row.payload, sha256Hex(browser));
-      if (sameBrowser) return this.sessionIfAllowed(tx, portal, row.member_id, meta);
+      if (sameBrowser) return this.sessionIfAllowed(tx, portal, row.member_id, meta, 'verify');
       await tx.updateTable('members').set({ password_hash: null }).where('id', '=', row.member_id).execute();
       await tx.deleteFrom('member_sessions').where('member_id', '=', row.member_id).execute();
       return { choosePassword: await issueToken(tx, 'reset', portal.id, row.member_id, now) };
-    });
+    }));
   }
 
   /** P11: a link to choose a new password, valid one hour. */
@@ -272,31 +272,48 @@ export class MemberAccountService {
   private async setPasswordByLink(portal: PortalRow, purpose: 'reset' | 'invite', token: string, password: string, meta: SessionMeta): Promise<LinkOutcome> {
     checkNewPassword(password);
     const passwordHash = await hashPassword(password);
-    return this.deps.db.transaction().execute(async (tx) => {
+    const method = purpose === 'reset' ? 'reset' : 'invitation';
+    return this.unusable(portal, method, meta, this.deps.db.transaction().execute(async (tx) => {
       const row = await consumeToken(tx, purpose, portal.id, token, this.deps.clock.now());
       if (row === undefined) return undefined;
       await this.setPassword(tx, row.member_id, passwordHash);
-      return this.sessionIfAllowed(tx, portal, row.member_id, meta);
-    });
+      return this.sessionIfAllowed(tx, portal, row.member_id, meta, method);
+    }));
   }
 
-  /** A session for a member who proved the address, unless the portal's lists leave them out. */
-  private async sessionIfAllowed(tx: Conn, portal: PortalRow, memberId: number, meta: SessionMeta): Promise<LinkOutcome> {
-    if (!(await mayUsePortal(tx, portal.id, memberId))) return 'denied';
-    return this.sessions.startSession(tx, portal.id, memberId, meta);
+  /**
+   * A session for a member who proved the address, unless the portal's lists leave them out;
+   * either way entered in the sign-in log, in the link's transaction.
+   */
+  private async sessionIfAllowed(tx: Conn, portal: PortalRow, memberId: number, meta: SessionMeta, method: SignInMethod): Promise<LinkOutcome> {
+    const entry = { portalId: portal.id, method, memberId, ip: meta.ip, userAgent: meta.userAgent ?? null };
+    if (!(await mayUsePortal(tx, portal.id, memberId))) {
+      await this.sessions.log.record({ ...entry, outcome: 'denied', reason: 'not_on_access_lists' }, tx);
+      return 'denied';
+    }
+    const session = await this.sessions.startSession(tx, portal.id, memberId, meta);
+    await this.sessions.log.record({ ...entry, outcome: 'signed_in', reason: 'signed_in' }, tx);
+    return session;
+  }
+
+  /** A link that could not be used, entered in the sign-in log (whose it was is unknown). */
+  private async unusable<T>(portal: PortalRow, method: SignInMethod, meta: SessionMeta, outcome: Promise<T | undefined>): Promise<T | undefined> {
+    const result = await outcome;
+    if (result === undefined) await this.sessions.log.record({ portalId: portal.id, method, outcome: 'refused', reason: 'link_unusable', ip: meta.ip, userAgent: meta.userAgent ?? null });
+    return result;
   }
 
   /** X2: signs in by a magic link, used up at once. Undefined when the link cannot be used. */
   async signInWithLink(portal: PortalRow, token: string, meta: SessionMeta): Promise<LinkOutcome> {
-    return this.deps.db.transaction().execute(async (tx) => {
+    return this.unusable(portal, 'magic_link', meta, this.deps.db.transaction().execute(async (tx) => {
       const row = await consumeToken(tx, 'magic', portal.id, token, this.deps.clock.now());
       if (row === undefined) return undefined;
       const member = await tx.selectFrom('members').select(['disabled_at', 'verified_at']).where('id', '=', row.member_id).executeTakeFirst();
       if (member === undefined || member.disabled_at !== null) return undefined;
       // The link came to the address: it is confirmed now, if it was not.
       if (member.verified_at === null) await tx.updateTable('members').set({ verified_at: this.deps.clock.now() }).where('id', '=', row.member_id).execute();
-      return this.sessionIfAllowed(tx, portal, row.member_id, meta);
-    });
+      return this.sessionIfAllowed(tx, portal, row.member_id, meta, 'magic_link');
+    }));
   }
 
   /**

@@ -9,6 +9,7 @@ import type { PortalRow } from '../portal/portals.service.js';
 import type { ConditionT } from '../filters/filters.js';
 import { readJsonArray } from '../../util/json.js';
 import { mayUsePortal, mayUsePortalSql } from './access-lists.js';
+import type { SignInLog, SignInReason } from './sign-in-log.js';
 
 const MAX_FAILURES = 10;
 const LOCK_MS = 15 * 60 * 1000;
@@ -51,7 +52,10 @@ export interface MemberPrincipal {
  * after the same work.
  */
 export class MemberAuthService {
-  constructor(private readonly deps: Deps) {}
+  constructor(
+    private readonly deps: Deps,
+    readonly log: SignInLog,
+  ) {}
 
   async signIn(portal: PortalRow, email: string, password: string, meta: SessionMeta): Promise<{ token: string; expiresAt: number }> {
     const { db, clock } = this.deps;
@@ -61,20 +65,37 @@ export class MemberAuthService {
       .executeTakeFirst();
     const ok = await verifyPassword(member?.password_hash ?? (await decoyHash()), password);
     const now = clock.now();
-    if (member === undefined || member.password_hash === null) throw errors.invalidCredentials();
-    const locked = member.locked_until !== null && member.locked_until > now;
-    if (!ok || locked || member.disabled_at !== null) {
-      if (!ok && !locked) {
-        const failures = member.failed_sign_ins + 1;
-        await db.updateTable('members').set(failures >= MAX_FAILURES ? { failed_sign_ins: 0, locked_until: now + LOCK_MS } : { failed_sign_ins: failures })
-          .where('id', '=', member.id).execute();
-      }
+    const entry = { portalId: portal.id, method: 'password' as const, email, memberId: member?.id ?? null, ip: meta.ip, userAgent: meta.userAgent ?? null };
+    // Every answer but success is the same to the visitor; the log says which it was.
+    const refuse = async (reason: SignInReason, detail: string | null = null): Promise<never> => {
+      await this.log.record({ ...entry, outcome: 'refused', reason, detail });
       throw errors.invalidCredentials();
+    };
+    if (member === undefined) return refuse('unknown_email');
+    if (member.password_hash === null) return refuse('no_password');
+    const locked = member.locked_until !== null && member.locked_until > now;
+    if (locked) return refuse('locked');
+    if (member.disabled_at !== null) return refuse('disabled');
+    if (!ok) {
+      const failures = member.failed_sign_ins + 1;
+      await db.updateTable('members').set(failures >= MAX_FAILURES ? { failed_sign_ins: 0, locked_until: now + LOCK_MS } : { failed_sign_ins: failures })
+        .where('id', '=', member.id).execute();
+      return refuse('wrong_password', failures >= MAX_FAILURES ? `The ${MAX_FAILURES}th wrong password in a row: the account is now locked for 15 minutes.` : null);
     }
     // The right password, but the address was never confirmed: no session until it is.
-    if (member.verified_at === null) throw new EmailNotVerified(member.id);
-    if (!(await mayUsePortal(db, portal.id, member.id))) throw accessDenied();
-    return db.transaction().execute((tx) => this.startSession(tx, portal.id, member.id, meta));
+    if (member.verified_at === null) {
+      await this.log.record({ ...entry, outcome: 'denied', reason: 'email_not_verified' });
+      throw new EmailNotVerified(member.id);
+    }
+    if (!(await mayUsePortal(db, portal.id, member.id))) {
+      await this.log.record({ ...entry, outcome: 'denied', reason: 'not_on_access_lists' });
+      throw accessDenied();
+    }
+    return db.transaction().execute(async (tx) => {
+      const session = await this.startSession(tx, portal.id, member.id, meta);
+      await this.log.record({ ...entry, outcome: 'signed_in', reason: 'signed_in' }, tx);
+      return session;
+    });
   }
 
   /**

@@ -74,6 +74,7 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
   /** A proof that failed its checks: a page saying so, no session, and the reason in the log. */
   const refused = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, reason: string) => {
     request.log.warn({ providerId: provider.id, kind: provider.kind, reason }, 'single sign-on refused');
+    await sso.recordRefusal(portal, provider, reason, { ip: request.ip, userAgent: request.headers['user-agent'] });
     const tr = await kit.translator(request, portal);
     const heading = tr.t('sso.failed.title');
     return kit.html(reply, kit.render(request, 'notice', portal, tr, {

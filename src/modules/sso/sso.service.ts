@@ -371,14 +371,14 @@ export class SsoService {
       let memberId: number;
       let contactId: number;
       if (linked !== undefined) {
-        if (linked.portal_id !== portal.id) throw new SsoDenied('identity linked to another portal');
-        if (linked.disabled_at !== null) throw new SsoDenied('member disabled');
+        if (linked.portal_id !== portal.id) throw new SsoDenied('This identity already belongs to a member of another portal.');
+        if (linked.disabled_at !== null) throw new SsoDenied('The member is disabled.');
         memberId = linked.member_id;
         contactId = linked.contact_id;
         await tx.updateTable('member_identities').set({ last_sign_in_at: now, email: identity.email }).where('id', '=', linked.id).execute();
       } else {
-        if (identity.email === null || !/^[^\s@]+@[^\s@]+$/.test(identity.email) || identity.email.length > 254) throw new SsoDenied('no usable email address for a first sign-in');
-        if (!verified) throw new SsoDenied('the provider does not vouch for the email address');
+        if (identity.email === null || !/^[^\s@]+@[^\s@]+$/.test(identity.email) || identity.email.length > 254) throw new SsoDenied('The provider gave no usable email address, which a first sign-in needs.');
+        if (!verified) throw new SsoDenied('The provider does not vouch for the email address, so it cannot be linked to a contact.');
         const contact = await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(identity.email)).executeTakeFirst();
         let linkedBy: 'email' | 'created' = 'email';
         if (contact !== undefined) {
@@ -387,10 +387,10 @@ export class SsoService {
           contactId = (await this.contacts.createIn(tx, { email: identity.email, firstName: identity.firstName ?? undefined, lastName: identity.lastName ?? undefined })).id;
           linkedBy = 'created';
         } else {
-          throw new SsoDenied('no contact has this address and the provider may not create contacts');
+          throw new SsoDenied('No contact has this email address, and this provider may not create contacts.');
         }
         const member = await tx.selectFrom('members').select(['id', 'disabled_at', 'verified_at']).where('portal_id', '=', portal.id).where('contact_id', '=', contactId).executeTakeFirst();
-        if (member?.disabled_at !== null && member?.disabled_at !== undefined) throw new SsoDenied('member disabled');
+        if (member?.disabled_at !== null && member?.disabled_at !== undefined) throw new SsoDenied('The member is disabled.');
         if (member === undefined) {
           memberId = (await tx.insertInto('members').values({ portal_id: portal.id, contact_id: contactId, password_hash: null, verified_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id;
         } else {
@@ -406,18 +406,35 @@ export class SsoService {
       if (portal.sso_audience === 'lists') {
         const onList = await tx.selectFrom('portal_sso_lists as psl').innerJoin('list_members as lm', 'lm.list_id', 'psl.list_id')
           .select('lm.contact_id').where('psl.portal_id', '=', portal.id).where('lm.contact_id', '=', contactId).executeTakeFirst();
-        if (onList === undefined) throw new SsoDenied('not on the portal’s single sign-on lists (P13)');
+        if (onList === undefined) throw new SsoDenied('The person is not on the portal’s single sign-on lists.');
       }
-      if (!(await mayUsePortal(tx, portal.id, memberId))) throw new SsoDenied('not on the portal’s access lists (P10)');
+      if (!(await mayUsePortal(tx, portal.id, memberId))) throw new SsoDenied('The person is on none of the contact lists this portal is open to.');
       const session = await this.members.startSession(tx, portal.id, memberId, meta);
+      await this.members.log.record({ ...this.entry(portal, provider, meta), email: identity.email, subject: identity.subject, memberId, outcome: 'signed_in', reason: 'signed_in' }, tx);
       return { ...session, memberId };
     });
     try {
-      return await attempt();
+      try {
+        return await attempt();
+      } catch (error) {
+        // The same new subject signing in twice at once: the second finds the first one's link.
+        if (isUniqueViolation(error)) return await attempt();
+        throw error;
+      }
     } catch (error) {
-      // The same new subject signing in twice at once: the second finds the first one's link.
-      if (isUniqueViolation(error)) return attempt();
+      if (error instanceof SsoDenied) {
+        await this.members.log.record({ ...this.entry(portal, provider, meta), email: identity.email, subject: identity.subject, outcome: 'denied', reason: 'sso_denied', detail: error.reason });
+      }
       throw error;
     }
+  }
+
+  /** A provider's answer that failed its checks, entered in the portal's sign-in log with why. */
+  async recordRefusal(portal: PortalRow, provider: ProviderRow, detail: string, meta: SessionMeta): Promise<void> {
+    await this.members.log.record({ ...this.entry(portal, provider, meta), outcome: 'refused', reason: 'sso_refused', detail });
+  }
+
+  private entry(portal: PortalRow, provider: ProviderRow, meta: SessionMeta) {
+    return { portalId: portal.id, method: 'sso' as const, provider: { id: provider.id, name: provider.name }, ip: meta.ip, userAgent: meta.userAgent ?? null };
   }
 }
