@@ -30,6 +30,9 @@ export class AppError extends Error {
 
   /** Seconds after which a refused request may be tried again (sent as Retry-After). */
   retryAfterSeconds?: number;
+
+  /** A refusal that means something is wrong on our side: logged at error level with these fields. */
+  logAsError?: Record<string, unknown>;
 }
 
 export const errors = {
@@ -52,6 +55,11 @@ export const errors = {
     return error;
   },
   notFound: (what: string) => new AppError(404, `${what.toUpperCase().replace(/[^A-Z]+/g, '_')}_NOT_FOUND`, `No such ${what.toLowerCase()}.`),
+  attachmentFileMissing: (attachmentId: number) => {
+    const error = new AppError(404, 'ATTACHMENT_FILE_MISSING', 'The file of this attachment is missing on the server. It has been logged.').forPage('attachment.missing');
+    error.logAsError = { attachmentId };
+    return error;
+  },
   routeNotFound: () => new AppError(404, 'ROUTE_NOT_FOUND', 'There is nothing at this address.'),
   methodNotAllowed: () => new AppError(405, 'METHOD_NOT_ALLOWED', 'This address does not take that method.'),
   conflict: (code: string, message: string) => new AppError(409, code, message),

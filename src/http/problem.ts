@@ -121,6 +121,8 @@ export function registerProblemHandlers(app: FastifyInstance, htmlPage?: HtmlErr
     const appError = toAppError(error);
     if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
+    } else if (appError.logAsError !== undefined) {
+      request.log.error({ ...appError.logAsError, code: appError.code }, appError.message);
     } else {
       request.log.info({ code: appError.code, status: appError.status }, 'request refused');
     }

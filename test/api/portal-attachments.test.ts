@@ -194,6 +194,22 @@ describe.each(dialects)('hostile attachments through the portal on %s', (dialect
     expect(readdirSync(dirname(t.dataDir)).filter((name) => /passwd|Set-Cookie|résumé|履歴書/.test(name))).toEqual([]);
   });
 
+  test('P35 C3 an attachment whose file went missing on the server answers a clear page and the staff API a clear problem, never a 500', async () => {
+    const content = Buffer.from(`${marker} lost`);
+    const rows = await reply([{ label: 'lost', disposition: Buffer.from('filename="lost.txt"'), content, claimed: 'text/plain' }]);
+    const row = rows.get(sha256(content))!;
+    const { rmSync } = await import('node:fs');
+    rmSync(new FileStore(join(t.dataDir, 'files')).pathOf(row.sha256));
+    const page = await get(`/${session.slug}/attachments/${row.id}`);
+    expect(page.statusCode).toBe(404);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.body).toContain('This file cannot be downloaded any more. The support team has been told.');
+    const staff = await createStaff(t);
+    const api = await t.app.inject({ method: 'GET', url: `/api/v1/attachments/${row.id}/content`, headers: staff.auth });
+    expect(api.statusCode).toBe(404);
+    expect(api.json()).toMatchObject({ code: 'ATTACHMENT_FILE_MISSING' });
+  });
+
   test('P35 a reply whose text holds a NUL character is refused with 400 on both databases and writes nothing', async () => {
     const csrf = csrfOf((await get(`/${session.slug}/${ticketId}`)).body);
     const before = await rowCounts(t);

@@ -172,6 +172,6 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
     schema: { tags: atags, summary: 'Download an attachment (always as a download, never rendered)', params: IdParams },
   }, async (request, reply) => {
     const row = await conversations.getAttachmentForStaff(request.params.id, staffOf(request).actor.id);
-    return sendAttachment(reply, row, conversations.openAttachment(row));
+    return sendAttachment(reply, row, await conversations.openAttachment(row));
   });
 }

@@ -371,8 +371,11 @@ export class ConversationsService {
     return row;
   }
 
-  openAttachment(row: repo.AttachmentRow): Readable {
-    return this.files.read(row.sha256);
+  /** The attachment's bytes; its file missing (lost on disk) is a clear 404, never a failed stream. */
+  async openAttachment(row: repo.AttachmentRow): Promise<Readable> {
+    const body = await this.files.open(row.sha256);
+    if (body === undefined) throw errors.attachmentFileMissing(row.id);
+    return body;
   }
 
   /**

@@ -49,11 +49,12 @@ export class PortalLogoService {
     return this.portals.setLogoFile(portalId, null);
   }
 
-  /** The logo's bytes when `sha256` is the portal's current logo; undefined otherwise. */
-  open(portal: PortalRow, sha256: string): { body: Readable; contentType: string } | undefined {
+  /** The logo's bytes when `sha256` is the portal's current logo and its file is there; undefined otherwise. */
+  async open(portal: PortalRow, sha256: string): Promise<{ body: Readable; contentType: string } | undefined> {
     const file = logoFileOf(portal);
     if (file?.sha256 !== sha256) return undefined;
-    return { body: this.files.read(file.sha256), contentType: file.contentType };
+    const body = await this.files.open(file.sha256);
+    return body === undefined ? undefined : { body, contentType: file.contentType };
   }
 
   /** Every logo in use, for the file store's sweep. */

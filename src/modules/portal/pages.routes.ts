@@ -314,8 +314,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   app.get('/assets/logo/:hash', {
     config: { access: 'portal' },
     schema: { hide: true, params: Type.Object({ hash: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false }) },
-  }, (request, reply) => {
-    const logo = logos.open(request.portal as PortalRow, request.params.hash);
+  }, async (request, reply) => {
+    const logo = await logos.open(request.portal as PortalRow, request.params.hash);
     if (logo === undefined) throw errors.notFound('logo');
     return reply.header('content-type', logo.contentType).header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'; sandbox").header('cache-control', 'public, max-age=31536000, immutable').send(logo.body);
@@ -600,7 +600,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const id = await access.findVisibleAttachmentId(member.viewer, request.params.attachmentId);
     if (id === undefined) throw errors.notFound('attachment');
     const row = await conversations.getAttachment(id);
-    return sendAttachment(reply, row, conversations.openAttachment(row));
+    return sendAttachment(reply, row, await conversations.openAttachment(row));
   });
 }
 

@@ -139,7 +139,7 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
   }, async (request, reply) => {
     const portal = await portals.get(request.params.id);
     const file = logoFileOf(portal);
-    const logo = file === null ? undefined : logos.open(portal, file.sha256);
+    const logo = file === null ? undefined : await logos.open(portal, file.sha256);
     if (logo === undefined) throw errors.notFound('logo');
     return reply.header('content-type', logo.contentType).header('x-content-type-options', 'nosniff')
       .header('content-security-policy', "default-src 'none'; sandbox").send(logo.body);
