@@ -70,8 +70,8 @@ export class FileStore {
     // upload in flight makes them new again, and the sweep looks at a file's time again after
     // setting it aside (sweep below). Gone meanwhile (set aside by the sweep): ours goes in.
     const now = new Date();
-    const touched = await utimes(target, now, now).then(() => true, (error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return false;
+    const touched = await utimes(target, now, now).then(() => true, (error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     });
     if (touched) {
