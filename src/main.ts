@@ -14,6 +14,7 @@ import { generatePassword, randomToken } from './security/secrets.js';
 import { OutboxWorker, smtpTransport } from './modules/mail/outbox-worker.js';
 import { InboundWorker } from './modules/mail/inbound-worker.js';
 import { SmtpListener } from './modules/mail/smtp-listener.js';
+import { loadMailAuth } from './modules/mail/sender-checks.js';
 import { purgeTokens } from './modules/members/one-time-tokens.js';
 import { systemResolver } from './util/dns.js';
 const USAGE = `Usage: portico <command>
@@ -129,6 +130,8 @@ async function start(config: Config, demo: boolean): Promise<void> {
   });
 
   await app.ready();
+  // Incoming mail is checked from the first mail on: its checker is loaded now, not then.
+  await loadMailAuth();
   await app.listen({ port: config.port, host: config.host });
   sweepFiles();
   if (mailer === undefined) {
