@@ -22,6 +22,7 @@ import { registerRoutes } from './routes.js';
 import { Metrics } from './modules/ops/metrics.js';
 import { registerLoadShedding } from './http/load-shedding.js';
 import { serializeRequest } from './http/log-url.js';
+import { systemResolver, type DnsResolver } from './util/dns.js';
 
 /** An escaped NUL in JSON text: \u0000 after an even number of backslashes (an odd one escapes the backslash). */
 const JSON_NUL = /(?<!\\)(?:\\\\)*\\u0000/i;
@@ -33,6 +34,8 @@ export interface BuildOptions {
   /** A pino logger to use; by default one is made from config.logLevel. */
   logger?: FastifyBaseLogger;
   defaultMetrics?: boolean;
+  /** DNS for the checks on incoming mail; by default the system's resolver. */
+  dns?: DnsResolver;
 }
 
 declare module 'fastify' {
@@ -78,7 +81,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  const deps: Deps = { db: database.db, dialect: database.dialect, clock, config };
+  const deps: Deps = { db: database.db, dialect: database.dialect, clock, config, dns: options.dns ?? systemResolver() };
   const services = buildServices(deps);
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? false });
   app.decorate('services', services);

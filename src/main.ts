@@ -14,7 +14,9 @@ import { generatePassword, randomToken } from './security/secrets.js';
 import { OutboxWorker, smtpTransport } from './modules/mail/outbox-worker.js';
 import { InboundWorker } from './modules/mail/inbound-worker.js';
 import { SmtpListener } from './modules/mail/smtp-listener.js';
+import { loadMailAuth } from './modules/mail/sender-checks.js';
 import { purgeTokens } from './modules/members/one-time-tokens.js';
+import { systemResolver } from './util/dns.js';
 const USAGE = `Usage: portico <command>
 
 Commands:
@@ -59,7 +61,7 @@ async function start(config: Config, demo: boolean): Promise<void> {
   const applied = await migrateToLatest(database.db);
   let seeded = false;
   if (demo && !(await isDemoSeeded(database.db))) {
-    await seedDemo({ db: database.db, dialect: database.dialect, clock: systemClock, config });
+    await seedDemo({ db: database.db, dialect: database.dialect, clock: systemClock, config, dns: systemResolver() });
     seeded = true;
   }
   const app = await buildApp({ config, database, defaultMetrics: true });
@@ -129,6 +131,8 @@ async function start(config: Config, demo: boolean): Promise<void> {
   });
 
   await app.ready();
+  // Incoming mail is checked from the first mail on: its checker is loaded now, not then.
+  await loadMailAuth();
   await app.listen({ port: config.port, host: config.host });
   sweepFiles();
   if (mailer === undefined) {
@@ -212,7 +216,7 @@ export async function main(argv: string[]): Promise<void> {
           process.stdout.write('demo data is already there\n');
           return;
         }
-        await seedDemo({ db: database.db, dialect: database.dialect, clock: systemClock, config });
+        await seedDemo({ db: database.db, dialect: database.dialect, clock: systemClock, config, dns: systemResolver() });
         process.stdout.write(`demo data seeded; staff sign in as admin@example.com or agent@example.com with "${DEMO_PASSWORD}"\n`);
       });
       return;
@@ -222,7 +226,7 @@ export async function main(argv: string[]): Promise<void> {
       const email = values.email;
       if (email === undefined || !/^[^\s@]+@[^\s@]+$/.test(email)) fail('--email must be an email address', 2);
       await withDatabase(config, async (database) => {
-        const services = buildServices({ db: database.db, dialect: database.dialect, clock: systemClock, config });
+        const services = buildServices({ db: database.db, dialect: database.dialect, clock: systemClock, config, dns: systemResolver() });
         if (command === 'admin') {
           const given = readStdin();
           if (given !== undefined && given.length < 12) fail('the password must be at least 12 characters', 2);

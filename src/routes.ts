@@ -34,7 +34,7 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   listsRoutes(app, { deps, lists: s.lists });
   pipelinesRoutes(app, { pipelines: s.pipelines });
   ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline, summaries: s.ticketSummaries });
-  conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations, contacts: s.contacts });
+  conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations, contacts: s.contacts, heldMessages: s.heldMessages });
   portalsRoutes(app, { portals: s.portals, invitations: s.invitations, previews: s.previews, logos: s.logos });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });
   signInLogRoutes(app, { log: s.memberAuth.log, portals: s.portals });

@@ -10,6 +10,7 @@ import { Theme } from './modules/portal/theme.js';
 import { CompaniesService, ContactsService } from './modules/contacts/contacts.service.js';
 import { ListsService } from './modules/contacts/lists.service.js';
 import { ConversationsService, InboxesService } from './modules/conversations/conversations.service.js';
+import { HeldMessagesService } from './modules/conversations/held-messages.service.js';
 import { StaffAuthService } from './modules/staff/auth.service.js';
 import { StaffService } from './modules/staff/staff.service.js';
 import { PipelinesService } from './modules/tickets/pipelines.service.js';
@@ -24,6 +25,7 @@ import { InvitationsService } from './modules/members/invitations.service.js';
 import { PortalThemes } from './modules/portal/portal-themes.js';
 import { SsoService } from './modules/sso/sso.service.js';
 import { InboundMailService } from './modules/mail/inbound.service.js';
+import { SenderChecks } from './modules/mail/sender-checks.js';
 import { ReplyNotifications } from './modules/mail/notifications.js';
 import { ReplyTokens } from './modules/mail/reply-tokens.js';
 import { FormsService } from './modules/forms/forms.service.js';
@@ -45,6 +47,7 @@ export interface Services {
   ticketSummaries: TicketSummaryCache;
   inboxes: InboxesService;
   conversations: ConversationsService;
+  heldMessages: HeldMessagesService;
   access: AccessService;
   portals: PortalsService;
   previews: PreviewsService;
@@ -113,6 +116,7 @@ export function buildServices(deps: Deps): Services {
     ticketSummaries: new TicketSummaryCache(),
     inboxes: new InboxesService(deps),
     conversations,
+    heldMessages: new HeldMessagesService(deps, contacts, tickets),
     access,
     portals,
     portalHosts,
@@ -124,7 +128,7 @@ export function buildServices(deps: Deps): Services {
     invitations,
     themes,
     sso: new SsoService(deps, memberAuth, contacts),
-    inbound: new InboundMailService(deps, files, conversations, contacts, tickets, replyTokens),
+    inbound: new InboundMailService(deps, files, conversations, contacts, tickets, replyTokens, new SenderChecks(deps.dns)),
     replyTokens,
     forms: new FormsService(deps, tickets, conversations),
     kb: new KnowledgeBaseService(deps),

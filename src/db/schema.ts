@@ -127,6 +127,8 @@ export interface TicketsTable {
   updated_at: number;
   last_activity_at: number;
   closed_at: number | null;
+  /** 1 while the mail that opened it waits for staff to accept it: hidden from the portal. */
+  held: Generated<number>;
 }
 
 export interface TicketContactsTable {
@@ -195,6 +197,12 @@ export interface MessagesTable {
   body_text: string;
   body_html: string | null;
   created_at: number;
+  /** The sender checks of a message that came by mail (JSON `SenderVerdict`); null otherwise. */
+  authentication: string | null;
+  /** 1 while its sender is unverified and no staff member has accepted it: hidden from the portal. */
+  held: Generated<number>;
+  accepted_at: number | null;
+  accepted_by_staff_id: number | null;
 }
 
 export interface AttachmentsTable {
@@ -411,6 +419,11 @@ export interface InboundMailTable {
   message_row_id: number | null;
   received_at: number;
   processed_at: number | null;
+  /** The connection a mail came on (SMTP only): the client's address and HELO name. */
+  client_ip: string | null;
+  helo: string | null;
+  /** The sender checks (JSON `SenderVerdict`), once made. */
+  authentication: string | null;
 }
 
 export type TokenPurpose = 'verify' | 'invite' | 'reset' | 'magic' | 'email';

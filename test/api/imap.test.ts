@@ -1,6 +1,7 @@
 import { ImapFlow } from 'imapflow';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InboundWorker } from '../../src/modules/mail/inbound-worker.js';
+import { dkimKey, dkimSigned, publishKey, TestDns } from '../helpers/dns-zone.js';
 import { Dovecot, dovecotAvailable } from '../helpers/dovecot.js';
 import { rawMail } from '../helpers/mail-in.js';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
@@ -15,12 +16,13 @@ describe.skipIf(!available).each(dialects)('IMAP polling against Dovecot on %s',
   let t: TestApp;
   let admin: TestStaff;
   let dovecot: Dovecot;
+  const dns = new TestDns();
   const warnings: string[] = [];
   const log = { info: () => undefined, warn: (_o: object, msg: string) => void warnings.push(msg), error: (_o: object, msg: string) => void warnings.push(msg) };
   beforeAll(async () => {
-    t = await createTestApp(dialect);
+    t = await createTestApp(dialect, {}, { dns });
     admin = await createStaff(t, { role: 'admin' });
-    dovecot = await new Dovecot().start({ support: PASSWORD });
+    dovecot = await new Dovecot().start({ support: PASSWORD, checked: PASSWORD });
     // Tickets go to the first pipeline when the inbox names none.
     await t.app.services.pipelines.create({ name: 'Support', stages: [{ name: 'New', state: 'open' }, { name: 'Done', state: 'closed' }] });
   });
@@ -31,8 +33,8 @@ describe.skipIf(!available).each(dialects)('IMAP polling against Dovecot on %s',
   const call = caller(() => t, () => admin);
 
   /** The outside world delivering into the mailbox: an IMAP APPEND as its owner. */
-  async function deliver(messages: string[]): Promise<void> {
-    const client = new ImapFlow({ host: '127.0.0.1', port: dovecot.port, secure: false, auth: { user: 'support', pass: PASSWORD }, logger: false });
+  async function deliver(messages: string[], user = 'support'): Promise<void> {
+    const client = new ImapFlow({ host: '127.0.0.1', port: dovecot.port, secure: false, auth: { user, pass: PASSWORD }, logger: false });
     await client.connect();
     for (const m of messages) await client.append('INBOX', m);
     await client.logout();
@@ -81,6 +83,36 @@ describe.skipIf(!available).each(dialects)('IMAP polling against Dovecot on %s',
     expect(thread.ticket_id).not.toBeNull();
     // Nothing new: nothing fetched.
     expect((await worker.runOnce()).fetched).toBe(0);
+  });
+
+  test('C12 mail fetched from a mailbox came on a connection Portico never saw: SPF is recorded as unchecked, DKIM is checked on its bytes and DMARC by DKIM alone; a signed mail passes, an unsigned one from a domain with DMARC is held', async () => {
+    const domain = `${unique('mailbox').toLowerCase()}.example`;
+    // SPF would fail (the sending server is not named), but it is not checked on mail fetched by IMAP.
+    dns.txt(domain, 'v=spf1 ip4:192.0.2.10 -all').txt(`_dmarc.${domain}`, 'v=DMARC1; p=quarantine');
+    const key = dkimKey(domain);
+    publishKey(dns, key);
+    const inbox = await call('POST', '/api/v1/inboxes', { name: unique('IMAP checked') });
+    const address = `${unique('checked').toLowerCase()}@acme.example`;
+    const created = await call('POST', `/api/v1/inboxes/${inbox.json<{ id: number }>().id}/channels`, {
+      type: 'email', name: 'Checked (IMAP)', address, imap: { host: '127.0.0.1', port: dovecot.port, secure: false, user: 'checked', mailbox: 'INBOX', password: PASSWORD },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const signed = `<${unique('signed')}@${domain}>`;
+    const unsigned = `<${unique('unsigned')}@${domain}>`;
+    await deliver([
+      await dkimSigned(rawMail({ From: `Ann <ann@${domain}>`, To: address, Subject: 'Signed by IMAP', 'Message-ID': signed }, 'Really me.'), key),
+      rawMail({ From: `Ann <ann@${domain}>`, To: address, Subject: 'Unsigned by IMAP', 'Message-ID': unsigned }, 'Trust me.'),
+    ], 'checked');
+    await new InboundWorker(t.app.deps, t.app.services.inbound, t.app.services.inboxes, log).runOnce();
+    const received = async (messageId: string) => {
+      const row = await t.app.deps.db.selectFrom('inbound_mail').selectAll().where('message_id', '=', messageId).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ source: 'imap', status: 'processed', client_ip: null });
+      return (await call('GET', `/api/v1/threads/${row.thread_id ?? 0}/messages`)).json<{ items: object[] }>().items[0];
+    };
+    expect(await received(signed)).toMatchObject({
+      held: false, sender: { address: `ann@${domain}`, verified: true, spf: 'unchecked', dkim: 'pass', dkimDomain: domain, dmarc: 'pass', dmarcPolicy: 'quarantine' },
+    });
+    expect(await received(unsigned)).toMatchObject({ held: true, sender: { verified: false, spf: 'unchecked', dkim: 'none', dmarc: 'fail', dmarcPolicy: 'quarantine' } });
   });
 
   test('C6 a wrong password or an unreachable server is logged and retried next round, without stopping the others', async () => {

@@ -3,6 +3,8 @@ import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
+import { TestDns } from '../helpers/dns-zone.js';
+import { rawMail, sendRaw, startMailIn } from '../helpers/mail-in.js';
 import { freePort } from '../helpers/server-process.js';
 import { createStaff, createTestApp, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
@@ -24,10 +26,11 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
   let port = 0;
   let app = '';
   const PASSWORD = 'customer password 123';
+  const dns = new TestDns();
 
   beforeAll(async () => {
     port = await freePort();
-    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}` });
+    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}` }, { dns });
     t.clock.set(Date.now());
     await t.app.listen({ host: '127.0.0.1', port });
     app = `http://localhost:${port}/app`;
@@ -479,6 +482,39 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     // The record the settings show.
     await page.reload();
     await page.getByRole('cell', { name: f.email }).waitFor();
+    await context.close();
+  });
+
+  test('C12 an agent sees a warning on a mail whose sender could not be verified, cannot answer it until accepting it, and accepts it', async () => {
+    const domain = `${unique('bank').toLowerCase()}.example`;
+    dns.txt(domain, 'v=spf1 ip4:192.0.2.10 -all').txt(`_dmarc.${domain}`, 'v=DMARC1; p=reject');
+    const mail = await startMailIn(t);
+    const subject = `New bank details ${unique('s')}`;
+    const messageId = `<${unique('m')}@${domain}>`;
+    await sendRaw(mail.port, rawMail({ From: `Finance <finance@${domain}>`, To: mail.address, Subject: subject, 'Message-ID': messageId }, 'Please pay our invoices to the new account from today.'), { from: `finance@${domain}`, to: [mail.address] });
+    await mail.listener.stop();
+    const agent = await createStaff(t, { role: 'agent' });
+    const context = await newContext();
+    const page = await staffSignIn(context, agent, `/inbox?view=all&inboxId=${mail.inboxId}`);
+    const row = page.getByRole('button', { name: new RegExp(subject) });
+    await row.getByText('Unverified sender').waitFor();
+    await row.click();
+    await page.getByText(`The sender of this message could not be verified: it may not come from finance@${domain}.`).waitFor();
+    await page.getByText('Checks on the mail: SPF fail · DKIM none · DMARC fail (policy reject)').waitFor();
+    // Nobody is answered until the message is accepted; an internal comment is possible.
+    await page.getByText('Accept the message above before replying').waitFor();
+    await page.getByLabel('Reply (the customer sees it on the portal and by email)').fill('Thank you, noted.');
+    expect(await page.getByRole('button', { name: 'Send reply' }).isDisabled()).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    await page.getByRole('button', { name: 'Accept message' }).click();
+    await page.getByText(/^Accepted by Test Staff, /).waitFor();
+    expect(await page.getByRole('button', { name: 'Accept message' }).count()).toBe(0);
+    // The warning stays: accepting vouches for the message, it does not verify the sender.
+    await page.getByText(`The sender of this message could not be verified: it may not come from finance@${domain}.`).waitFor();
+    await page.getByRole('button', { name: 'Send reply' }).and(page.locator(':enabled')).waitFor();
+    // No contact had the address: accepting made one, and the conversation is now theirs.
+    await page.getByText(`Customer: finance@${domain} (finance@${domain})`).waitFor();
     await context.close();
   });
 

@@ -12,6 +12,7 @@ import { openDatabase, type Dialect } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import type { App } from '../../src/http/types.js';
 import type { Permission, Role } from '../../src/modules/staff/staff.policy.js';
+import { TestDns } from './dns-zone.js';
 
 /** The dialects every database test runs on: SQLite always, PostgreSQL when TEST_DATABASE_URL is set. */
 export const dialects: Dialect[] = process.env.TEST_DATABASE_URL ? ['sqlite', 'postgres'] : ['sqlite'];
@@ -34,9 +35,10 @@ export function unique(prefix = 'x'): string {
 
 /**
  * Builds the whole app on a fresh database: a new SQLite file, or a new PostgreSQL schema that
- * is dropped on close. The clock is manual: tests move time, they never sleep.
+ * is dropped on close. The clock is manual: tests move time, they never sleep. DNS is the test's
+ * own (`dns`, by default one where no name exists): tests never ask the real DNS.
  */
-export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}, options: { logs?: string[] } = {}): Promise<TestApp> {
+export async function createTestApp(dialect: Dialect, env: Record<string, string> = {}, options: { logs?: string[]; dns?: TestDns } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'portico-test-'));
   let schema: string | undefined;
   let databaseUrl: string | undefined;
@@ -67,7 +69,7 @@ export async function createTestApp(dialect: Dialect, env: Record<string, string
   // With `logs`, every log line (JSON, redacted as in production) is kept there for the test to read.
   const logs = options.logs;
   const logger = logs === undefined ? undefined : pino({ level: 'info', redact: { paths: LOG_REDACT, censor: '[redacted]' } }, { write: (line: string) => void logs.push(line) });
-  const app = await buildApp({ config, database, clock, ...(logger === undefined ? {} : { logger }) });
+  const app = await buildApp({ config, database, clock, dns: (options.dns ?? new TestDns()).resolve, ...(logger === undefined ? {} : { logger }) });
   await app.ready();
   return {
     app,

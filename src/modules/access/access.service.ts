@@ -7,6 +7,7 @@ import { compileConditions, type Catalogue, type ConditionT } from '../filters/f
 import * as pipelinesRepo from '../tickets/pipelines.repository.js';
 import { readJsonArray } from '../../util/json.js';
 import { documentPatterns, fts5Query, parseSearchQuery, tsQuery } from '../../util/search-text.js';
+import { customerVisibleMessage } from './customer-visible.js';
 
 const SEARCH_WALK = 1000;
 const RARE_QUERIES = 1000;
@@ -67,6 +68,8 @@ const STATIC_TICKET_PROPERTIES = {
  *
  *   visible(member, t) :=
  *        the portal is enabled and the member is active on it
+ *    and t is not held (opened by a mail whose sender could not be verified,
+ *        not yet accepted by staff)                                        (C12)
  *    and t meets every filter rule of the portal                          (P15, P17)
  *    and ( t is associated with the member's contact
  *          or ( portal.scope = company
@@ -107,6 +110,7 @@ export class AccessService {
       exists (select 1 from portals p join members m on m.portal_id = p.id
               where p.id = ${viewer.portalId} and p.enabled = 1
                 and m.id = ${viewer.memberId} and m.contact_id = ${viewer.contactId} and m.disabled_at is null)
+      and t.held = 0
       and ${rules}
       and ((select 1 from ticket_contacts vc where vc.ticket_id = t.id and vc.contact_id = ${viewer.contactId}) is not null
            or (select 1 from portals ps
@@ -238,7 +242,7 @@ export class AccessService {
 
   /**
    * An attachment the viewer may download: on a customer-visible message (never an internal
-   * comment) of the newest thread (P16) of a ticket the viewer may see.
+   * comment, never a held one) of the newest thread (P16) of a ticket the viewer may see.
    */
   async findVisibleAttachmentId(viewer: Viewer, attachmentId: number, db: Conn = this.deps.db): Promise<number | undefined> {
     const condition = await this.visible(viewer, await this.filtersOf(db, viewer), db);
@@ -248,7 +252,7 @@ export class AccessService {
       .innerJoin('tickets as t', 't.id', 'th.ticket_id')
       .select('a.id')
       .where('a.id', '=', attachmentId)
-      .where('msg.kind', '=', 'message')
+      .where(customerVisibleMessage('msg'))
       .where(sql<SqlBool>`th.id = (select n.id from threads n where n.ticket_id = t.id order by n.created_at desc, n.id desc limit 1)`)
       .where(condition)
       .executeTakeFirst();

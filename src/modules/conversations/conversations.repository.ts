@@ -99,6 +99,37 @@ export async function insertMessage(db: Conn, row: NewRow<'messages'>, ticketId?
   return message;
 }
 
+export const findMessageInThread = (db: Conn, threadId: number, id: number) =>
+  db.selectFrom('messages').selectAll().where('id', '=', id).where('thread_id', '=', threadId).executeTakeFirst();
+
+/** Whether a thread holds a message still waiting for staff to accept it. */
+export async function threadHasHeldMessage(db: Conn, threadId: number): Promise<boolean> {
+  return (await db.selectFrom('messages').select('id').where('thread_id', '=', threadId).where('held', '=', 1).limit(1).executeTakeFirst()) !== undefined;
+}
+
+/** Which of these threads hold a message waiting for staff to accept it. */
+export async function threadsWithHeldMessages(db: Conn, threadIds: number[]): Promise<Set<number>> {
+  if (threadIds.length === 0) return new Set();
+  const rows = await db.selectFrom('messages').select('thread_id').distinct().where('thread_id', 'in', threadIds).where('held', '=', 1).execute();
+  return new Set(rows.map((r) => r.thread_id));
+}
+
+/**
+ * Accepts a held message: it becomes customer-visible, so its ticket's search document is
+ * rewritten. Only a message still held is changed (of two staff accepting at once, one does);
+ * undefined when it was not.
+ */
+export async function acceptHeldMessage(db: Conn, id: number, staffUserId: number, at: number, ticketId: number | null): Promise<MessageRow | undefined> {
+  const message = await db.updateTable('messages').set({ held: 0, accepted_at: at, accepted_by_staff_id: staffUserId })
+    .where('id', '=', id).where('held', '=', 1).returningAll().executeTakeFirst();
+  if (message !== undefined && ticketId !== null) await reindexTicketSearch(db, ticketId);
+  return message;
+}
+
+/** Files a message under a contact (one that came by mail from an address no contact had). */
+export const setMessageContact = (db: Conn, id: number, contactId: number) =>
+  db.updateTable('messages').set({ contact_id: contactId }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+
 export async function attachmentsOf(db: Conn, messageIds: number[]): Promise<Map<number, AttachmentRow[]>> {
   const map = new Map<number, AttachmentRow[]>(messageIds.map((id) => [id, []]));
   if (messageIds.length === 0) return map;

@@ -9,9 +9,10 @@ import type { App } from '../../http/types.js';
 import { presentAttachment, presentInbox, presentMessage, presentThread } from './conversations.presenter.js';
 import * as repo from './conversations.repository.js';
 import {
-  Attachment, ChannelCreate, ChannelParams, ChannelUpdate, Inbox, InboxCreate, InboxUpdate, Message, MessageCreate, MessagesQuery, Thread, ThreadCreate, ThreadListItem, ThreadListQuery, ThreadUpdate,
+  Attachment, ChannelCreate, ChannelParams, ChannelUpdate, Inbox, InboxCreate, InboxUpdate, Message, MessageCreate, MessageParams, MessagesQuery, Thread, ThreadCreate, ThreadListItem, ThreadListQuery, ThreadUpdate,
 } from './conversations.schemas.js';
 import type { ConversationsService, InboxesService } from './conversations.service.js';
+import type { HeldMessagesService } from './held-messages.service.js';
 import { sendAttachment } from './download.js';
 
 export interface ConversationsRoutesOptions {
@@ -19,13 +20,14 @@ export interface ConversationsRoutesOptions {
   inboxes: InboxesService;
   conversations: ConversationsService;
   contacts: ContactsService;
+  heldMessages: HeldMessagesService;
 }
 
 const THREAD_SORT = pickSort('-lastMessageAt', '-lastMessageAt', { lastMessageAt: 'last_message_at' }, 'id');
 const MESSAGE_SORT = pickSort('createdAt', 'createdAt', { createdAt: 'id' }, 'id');
 const noContent = { 204: Type.Null(), ...problemResponses };
 
-export function conversationsRoutes(app: App, { deps, inboxes, conversations, contacts: people }: ConversationsRoutesOptions): void {
+export function conversationsRoutes(app: App, { deps, inboxes, conversations, contacts: people, heldMessages }: ConversationsRoutesOptions): void {
   const itags = ['inboxes'];
 
   app.get('/api/v1/inboxes', {
@@ -94,7 +96,11 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
     const rows = await repo.listThreads(deps.db, filter, THREAD_SORT, decodeCursor(THREAD_SORT, q.cursor), limit);
     const page = toPage(rows, limit, THREAD_SORT, (r) => ({ value: r.last_message_at, id: r.id }));
     const contacts = await people.summaries(page.rows.flatMap((r) => (r.contact_id === null ? [] : [r.contact_id])));
-    return { items: page.rows.map((r) => ({ ...presentThread(r), contact: r.contact_id === null ? null : (contacts.get(r.contact_id) ?? null) })), nextCursor: page.nextCursor };
+    const held = await repo.threadsWithHeldMessages(deps.db, page.rows.map((r) => r.id));
+    return {
+      items: page.rows.map((r) => ({ ...presentThread(r), contact: r.contact_id === null ? null : (contacts.get(r.contact_id) ?? null), held: held.has(r.id) })),
+      nextCursor: page.nextCursor,
+    };
   });
 
   app.get('/api/v1/threads/:id', {
@@ -142,6 +148,20 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
     const message = await conversations.addMessage({ ...request.body, threadId: request.params.id, kind: request.body.kind ?? 'message', author: { type: 'staff', staffUserId: staffOf(request).actor.id } });
     const files = await repo.attachmentsOf(deps.db, [message.id]);
     return reply.code(201).send(presentMessage(message, files.get(message.id) ?? []));
+  });
+
+  app.post('/api/v1/threads/:id/messages/:messageId/accept', {
+    config: { access: 'staff' },
+    schema: {
+      tags: ttags,
+      summary: 'Accept a message whose sender could not be verified: it shows on the customer portal from now on, and the conversation can be answered',
+      params: MessageParams,
+      response: { 200: Message, ...problemResponses },
+    },
+  }, async (request) => {
+    const message = await heldMessages.accept(request.params.id, request.params.messageId, staffOf(request).actor.id);
+    const files = await repo.attachmentsOf(deps.db, [message.id]);
+    return presentMessage(message, files.get(message.id) ?? []);
   });
 
   const atags = ['attachments'];

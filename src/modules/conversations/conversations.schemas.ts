@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { Email, Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-schemas.js';
+import { DKIM_RESULTS, DMARC_POLICIES, DMARC_RESULTS, SPF_RESULTS } from '../mail/sender-verdict.js';
 
 export const ChannelType = Type.Enum(['email', 'form', 'chat', 'portal']);
 
@@ -77,6 +78,7 @@ export const Thread = Type.Object({
 export const ThreadListItem = Type.Object({
   ...Thread.properties,
   contact: Nullable(Type.Object({ id: Type.Integer(), email: Type.String(), name: Type.String() })),
+  held: Type.Boolean({ description: 'The thread has a message whose sender could not be verified, waiting for a staff member to accept it' }),
 });
 
 const Body = {
@@ -142,17 +144,43 @@ export const Attachment = Type.Object({
   createdAt: Timestamp,
 });
 
+/** What the checks on an incoming mail found about its sender, in the words of the standards it uses. */
+export const SenderCheck = Type.Object({
+  address: Type.String({ description: 'The address the mail says it is from' }),
+  verified: Type.Boolean({
+    description: 'Whether the domain of that address vouches for the mail. When false, the mail may not come from that address: anyone can write any address as the sender.',
+  }),
+  fromDomain: Type.String({ description: 'The domain of that address' }),
+  spf: Type.Enum([...SPF_RESULTS], {
+    description: 'Whether the server that delivered the mail may send mail for the sender’s domain (SPF): pass, fail, softfail (probably not), neutral, none (the domain says nothing), temperror (could not be looked up just then), permerror (the domain’s record is broken), or unchecked (the mail was fetched from a mailbox, so the delivering server is unknown)',
+  }),
+  dkim: Type.Enum([...DKIM_RESULTS], {
+    description: 'Whether the mail carries a valid signature of a domain (DKIM): pass, fail (the signature does not match: forged, or the mail was changed after it was signed), neutral (the signature could not be confirmed: its text changed on the way, or no usable key, or it expired), none (not signed), temperror (the key could not be looked up just then), permerror (a broken signature), or policy (the key is too weak)',
+  }),
+  dkimDomain: Nullable(Type.String({ description: 'The domain whose signature the DKIM result is about' })),
+  dmarc: Type.Enum([...DMARC_RESULTS], {
+    description: 'Whether the sender’s domain, by its published policy (DMARC), confirms the mail through a passing SPF or DKIM check of its own domain: pass, fail, none (the domain publishes no policy), temperror (could not be looked up just then), permerror (the mail names several senders, or a sender that cannot be read one way only)',
+  }),
+  dmarcPolicy: Nullable(Type.Enum([...DMARC_POLICIES], { description: 'What the sender’s domain asks receivers to do with mail that fails: none (only report it), quarantine (treat it as suspicious), reject (refuse it)' })),
+});
+
 export const Message = Type.Object({
   id: Type.Integer(),
   threadId: Type.Integer(),
   kind: Type.Enum(['message', 'comment']),
   authorType: Type.Enum(['customer', 'staff', 'system']),
-  contactId: Nullable(Type.Integer()),
+  contactId: Nullable(Type.Integer({ description: 'The customer who wrote it; null for a held mail from an address no contact has yet' })),
   staffUserId: Nullable(Type.Integer()),
   bodyText: Type.String(),
   bodyHtml: Nullable(Type.String()),
   attachments: Type.Array(Attachment),
+  sender: Nullable(Type.Object(SenderCheck.properties, { description: 'For a message that came by email: what the checks found about its sender; null otherwise' })),
+  held: Type.Boolean({ description: 'Kept off the customer portal, and unanswered, until a staff member accepts it, because its sender could not be verified' }),
+  acceptedAt: Nullable(Type.String({ format: 'date-time', description: 'When a staff member accepted this held message' })),
+  acceptedBy: Nullable(Type.Integer({ description: 'The staff member who accepted this held message' })),
   createdAt: Timestamp,
 });
+
+export const MessageParams = Type.Object({ id: Id, messageId: Id }, { additionalProperties: false });
 
 export const MessagesQuery = Type.Object({ ...PageQuery }, { additionalProperties: false });

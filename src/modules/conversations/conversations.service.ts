@@ -16,8 +16,10 @@ import type { TimelineService } from '../timeline/timeline.service.js';
 import * as repo from './conversations.repository.js';
 import { htmlToText, sanitizeMessageHtml } from './html.js';
 import { failpoint } from '../../util/failpoints.js';
+import type { SenderVerdict } from '../mail/sender-verdict.js';
 
-export type Author = { type: 'staff'; staffUserId: number } | { type: 'customer'; contactId: number } | { type: 'system' };
+/** A customer without a contact: mail held from an address no contact has yet (C12), filed under one when accepted. */
+export type Author = { type: 'staff'; staffUserId: number } | { type: 'customer'; contactId: number | null } | { type: 'system' };
 
 /** A file already durable in the file store, waiting for the row that will point at it. */
 export interface StoredUpload {
@@ -37,9 +39,14 @@ export interface NewMessage {
   attachmentIds?: number[];
   /** Files stored for this message alone (a customer's reply), recorded with it. */
   files?: StoredUpload[];
+  /** A message that came by mail: what the checks found about its sender (C12). */
+  sender?: SenderVerdict;
+  /** Kept off the portal until a staff member accepts it (its sender could not be verified). */
+  held?: boolean;
 }
 
 const addressTaken = () => errors.conflict('ADDRESS_TAKEN', 'Another channel already receives mail at this address.');
+const heldReply = () => errors.conflict('MESSAGE_HELD', 'This conversation has a message whose sender could not be verified. Accept it before replying, or write to the customer in a new conversation.');
 
 export interface ThreadInput {
   inboxId: number;
@@ -274,6 +281,8 @@ export class ConversationsService {
       throw errors.unprocessable('EMPTY_MESSAGE', 'A message needs text or an attachment.', [{ path: '/body/bodyText', message: 'is empty' }]);
     }
     const thread = await this.getThread(input.threadId, tx);
+    // Nothing goes to the address a held mail claims until staff accept it (C12).
+    if (input.kind === 'message' && input.author.type === 'staff' && (await repo.threadHasHeldMessage(tx, thread.id))) throw heldReply();
     const now = this.deps.clock.now();
     const message = await repo.insertMessage(tx, {
       thread_id: thread.id,
@@ -284,6 +293,8 @@ export class ConversationsService {
       body_text: text,
       body_html: html,
       created_at: now,
+      authentication: input.sender === undefined ? null : JSON.stringify(input.sender),
+      held: input.held === true ? 1 : 0,
     }, thread.ticket_id);
     await failpoint('message.inserted');
     const ids = input.attachmentIds ?? [];
@@ -303,7 +314,7 @@ export class ConversationsService {
     await repo.updateThread(tx, thread.id, { last_message_at: now, updated_at: now });
     const targets: { type: 'ticket' | 'contact' | 'company'; id: number }[] = [];
     if (thread.contact_id !== null) targets.push({ type: 'contact', id: thread.contact_id });
-    if (input.author.type === 'customer') targets.push({ type: 'contact', id: input.author.contactId });
+    if (input.author.type === 'customer' && input.author.contactId !== null) targets.push({ type: 'contact', id: input.author.contactId });
     if (thread.ticket_id !== null) {
       await this.tickets.touchActivity(tx, thread.ticket_id, now);
       targets.push({ type: 'ticket', id: thread.ticket_id });

@@ -2,6 +2,8 @@ import { Type, type Static } from 'typebox';
 import { IdParams, Nullable, Page, PageQuery, Timestamp, iso, problemResponses } from '../../http/common-schemas.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
+import { presentSenderCheck } from '../conversations/conversations.presenter.js';
+import { SenderCheck } from '../conversations/conversations.schemas.js';
 import type { InboundMailService, InboundRow } from './inbound.service.js';
 
 const Status = Type.Enum(['received', 'processed', 'ignored', 'failed'], {
@@ -14,6 +16,8 @@ const InboundMail = Type.Object({
   source: Type.Enum(['smtp', 'imap']),
   channelId: Nullable(Type.Integer()),
   envelopeFrom: Nullable(Type.String()),
+  clientIp: Nullable(Type.String({ description: 'The address of the server that delivered it to our SMTP listener; null for mail fetched from a mailbox' })),
+  helo: Nullable(Type.String({ description: 'The name that server gave for itself' })),
   recipients: Type.Array(Type.String()),
   from: Nullable(Type.String({ description: 'The From header as received' })),
   subject: Nullable(Type.String()),
@@ -22,6 +26,7 @@ const InboundMail = Type.Object({
   reason: Nullable(Type.String()),
   attempts: Type.Integer(),
   threadId: Nullable(Type.Integer()),
+  authentication: Nullable(Type.Object(SenderCheck.properties, { description: 'What the checks found about its sender, once made (when it is threaded)' })),
   receivedAt: Timestamp,
   processedAt: Nullable(Timestamp),
 });
@@ -30,9 +35,9 @@ const Query = Type.Object({ ...PageQuery, status: Type.Optional(Status) }, { add
 
 function present(row: InboundRow): Static<typeof InboundMail> {
   return {
-    id: row.id, messageId: row.message_id, source: row.source, channelId: row.channel_id, envelopeFrom: row.envelope_from,
+    id: row.id, messageId: row.message_id, source: row.source, channelId: row.channel_id, envelopeFrom: row.envelope_from, clientIp: row.client_ip, helo: row.helo,
     recipients: JSON.parse(row.recipients) as string[], from: row.from_address, subject: row.subject, size: row.raw_size,
-    status: row.status, reason: row.reason, attempts: row.attempts, threadId: row.thread_id, receivedAt: iso(row.received_at), processedAt: iso(row.processed_at),
+    status: row.status, reason: row.reason, attempts: row.attempts, threadId: row.thread_id, authentication: presentSenderCheck(row.authentication), receivedAt: iso(row.received_at), processedAt: iso(row.processed_at),
   };
 }
 

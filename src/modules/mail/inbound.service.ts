@@ -12,7 +12,10 @@ import type { ContactsService } from '../contacts/contacts.service.js';
 import { cleanFilename, type ConversationsService, type StoredUpload } from '../conversations/conversations.service.js';
 import type { TicketsService } from '../tickets/tickets.service.js';
 import { headerText, isMailAddress } from './outbox.service.js';
+import { recordAuthentication } from './inbound.repository.js';
 import type { ReplyTokens } from './reply-tokens.js';
+import type { SenderChecks } from './sender-checks.js';
+import { isHeld, readVerdict, type SenderVerdict } from './sender-verdict.js';
 
 export type InboundRow = Row<'inbound_mail'>;
 type ChannelRow = Row<'channels'>;
@@ -30,6 +33,8 @@ export interface ArrivedMail {
   envelopeFrom: string | null;
   recipients: string[];
   raw: Buffer;
+  /** SMTP: the connecting client's address and the name it gave in HELO/EHLO, for the SPF check. */
+  client?: { ip: string; helo: string | null };
 }
 
 /** `<id@host>` as one canonical form: angle brackets, no spaces; undefined when it is not one. */
@@ -73,7 +78,9 @@ function mailboxOf(address: Email['from']): string | undefined {
  * Message-ID, and only then acknowledged; processing turns it into a thread (and a ticket where
  * the inbox makes them) for the sender's contact, or a reply in the thread one of our signed
  * Message-IDs names, with its attachments. Automatic mail is set aside; mail that cannot be read
- * waits in the failed-mail store for staff to reprocess.
+ * waits in the failed-mail store for staff to reprocess. Who sent it is checked first (C12: SPF,
+ * DKIM, DMARC); a mail that fails its domain's DMARC is held: its own new thread, no new contact,
+ * off the portal until staff accept it.
  */
 export class InboundMailService {
   constructor(
@@ -83,6 +90,7 @@ export class InboundMailService {
     private readonly contacts: ContactsService,
     private readonly tickets: TicketsService,
     private readonly tokens: ReplyTokens,
+    private readonly senders: SenderChecks,
   ) {}
 
   /** The email channel an address reaches (its +tag ignored), or undefined: mail for it is refused (P2). */
@@ -109,6 +117,7 @@ export class InboundMailService {
       envelope_from: mail.envelopeFrom === null ? null : headerText(mail.envelopeFrom, 254), recipients: JSON.stringify(mail.recipients.slice(0, 100)),
       raw_sha256: stored.sha256, raw_size: stored.size, subject: headerText(field('subject') ?? '', 500) || null, from_address: headerText(field('from') ?? '', 500) || null,
       status: 'received' as const, received_at: this.deps.clock.now(),
+      client_ip: mail.client === undefined ? null : headerText(mail.client.ip, 100), helo: headerText(mail.client?.helo ?? '', 255) || null,
     };
     try {
       const row = await this.deps.db.insertInto('inbound_mail').values(values).returning('id').executeTakeFirstOrThrow();
@@ -166,9 +175,10 @@ export class InboundMailService {
     const row = await this.get(id);
     if (row.status !== 'received') return row;
     if (row.attempts >= 5 && options.force !== true) return this.setAside(id, 'failed', 'processing failed five times');
+    const raw = await this.raw(row);
     let email: Email;
     try {
-      email = await PostalMime.parse(await this.raw(row), { attachmentEncoding: 'arraybuffer', maxNestingDepth: 100, maxHeadersSize: 1024 * 1024 });
+      email = await PostalMime.parse(raw, { attachmentEncoding: 'arraybuffer', maxNestingDepth: 100, maxHeadersSize: 1024 * 1024 });
     } catch (error) {
       return this.setAside(id, 'failed', `the message cannot be read: ${error instanceof Error ? error.message : 'unknown error'}`);
     }
@@ -178,6 +188,8 @@ export class InboundMailService {
     if (from === undefined || !isMailAddress(from)) return this.setAside(id, 'failed', 'no usable sender address');
     const channel = row.channel_id === null ? undefined : await this.deps.db.selectFrom('channels').selectAll().where('id', '=', row.channel_id).executeTakeFirst();
     if (channel === undefined) return this.setAside(id, 'failed', 'its channel no longer exists');
+    const sender = await this.senderOf(row, raw, from);
+    const held = isHeld(sender);
 
     const files: StoredUpload[] = [];
     const notes: string[] = [];
@@ -205,12 +217,13 @@ export class InboundMailService {
       // Only a mail still received is processed: of two processes at once, one makes the thread.
       const claimed = await tx.updateTable('inbound_mail').set((eb) => ({ attempts: eb.ref('attempts') })).where('id', '=', id).where('status', '=', 'received').returning('id').executeTakeFirst();
       if (claimed === undefined) return;
-      const contactId = (await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(from)).executeTakeFirst())?.id
-        ?? (await this.contacts.createIn(tx, { email: from, ...(name === '' ? {} : { firstName: headerText(name, 200) }) })).id;
-      let threadId = await this.threadFor(tx, email, contactId);
-      const message = { bodyText: text === '' ? undefined : text, ...(html === undefined || html.trim() === '' ? {} : { bodyHtml: html }), files };
+      // A held mail (C12) makes no contact for an address nobody has yet, and joins no conversation: it starts its own.
+      const known = (await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(from)).executeTakeFirst())?.id;
+      const contactId = known ?? (held ? null : (await this.contacts.createIn(tx, { email: from, ...(name === '' ? {} : { firstName: headerText(name, 200) }) })).id);
+      let threadId = held || contactId === null ? undefined : await this.threadFor(tx, email, contactId);
+      const message = { bodyText: text === '' ? undefined : text, ...(html === undefined || html.trim() === '' ? {} : { bodyHtml: html }), files, sender, held };
       if (threadId === undefined) {
-        const ticketId = await this.ticketFor(tx, channel.inbox_id, subject, contactId);
+        const ticketId = await this.ticketFor(tx, channel.inbox_id, subject, contactId, held);
         const thread = await this.conversations.createThreadIn(tx, { inboxId: channel.inbox_id, channelId: channel.id, ticketId, contactId, subject }, { type: 'system' });
         threadId = thread.id;
       } else {
@@ -250,12 +263,24 @@ export class InboundMailService {
     return undefined;
   }
 
-  /** A new ticket for a new thread, where the inbox makes them; in its pipeline, or the first one. */
-  private async ticketFor(tx: Tx, inboxId: number, subject: string, contactId: number): Promise<number | null> {
+  /** A new ticket for a new thread, where the inbox makes them; in its pipeline, or the first one; held with its mail. */
+  private async ticketFor(tx: Tx, inboxId: number, subject: string, contactId: number | null, held: boolean): Promise<number | null> {
     const inbox = await tx.selectFrom('inboxes').select(['creates_tickets', 'pipeline_id']).where('id', '=', inboxId).executeTakeFirstOrThrow();
     if (inbox.creates_tickets !== 1) return null;
     const pipelineId = inbox.pipeline_id ?? (await tx.selectFrom('pipelines').select('id').orderBy('id').executeTakeFirst())?.id;
     if (pipelineId === undefined) return null;
-    return (await this.tickets.create({ subject, pipelineId, contactIds: [contactId], source: 'email' }, null, tx)).id;
+    return (await this.tickets.create({ subject, pipelineId, contactIds: contactId === null ? [] : [contactId], source: 'email', held }, null, tx)).id;
+  }
+
+  /**
+   * Who sent the mail (C12): the checks are made once, with the connection it came on, and
+   * recorded with it before it is threaded; a mail processed again keeps its first verdict.
+   */
+  private async senderOf(row: InboundRow, raw: Buffer, from: string): Promise<SenderVerdict> {
+    const known = readVerdict(row.authentication);
+    if (known !== undefined && known.address === from) return known;
+    const verdict = await this.senders.check(raw, from, { source: row.source, clientIp: row.client_ip, helo: row.helo, envelopeFrom: row.envelope_from });
+    await recordAuthentication(this.deps.db, row.id, JSON.stringify(verdict));
+    return verdict;
   }
 }

@@ -39,6 +39,8 @@ export class SmtpListener {
       authOptional: true,
       size: this.options.maxBytes ?? MAX_MESSAGE_BYTES,
       logger: false,
+      // The client's name from reverse DNS is never used (SPF checks its address): no lookup to wait for.
+      disableReverseLookup: true,
       maxClients: 200,
       socketTimeout: 60_000,
       onRcptTo: (address, session, callback) => {
@@ -94,7 +96,10 @@ export class SmtpListener {
     // A mail to two connected addresses has one Message-ID: it is kept once, for the first.
     const [channelId] = channelIds;
     if (channelId === undefined) throw smtpError(554, 'No valid recipients');
-    const { id, duplicate } = await this.inbound.store({ source: 'smtp', channelId, envelopeFrom: mailFrom === false ? '' : mailFrom.address, recipients, raw });
+    // The connection, for the SPF check made while processing (C12); smtp-server types an absent HELO name as a string.
+    const helo = typeof session.hostNameAppearsAs === 'string' && session.hostNameAppearsAs !== '' ? session.hostNameAppearsAs : null;
+    const client = { ip: session.remoteAddress, helo };
+    const { id, duplicate } = await this.inbound.store({ source: 'smtp', channelId, envelopeFrom: mailFrom === false ? '' : mailFrom.address, recipients, raw, client });
     if (!duplicate) this.kick(id);
     return duplicate ? 'Already received' : `Queued as ${id}`;
   }

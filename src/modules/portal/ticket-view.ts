@@ -1,6 +1,7 @@
 import type { Conn } from '../../db/database.js';
 import type { Viewer } from '../access/access.service.js';
 import type { AccessService } from '../access/access.service.js';
+import { customerVisibleMessage } from '../access/customer-visible.js';
 
 export interface TicketView {
   id: number;
@@ -22,7 +23,8 @@ export interface TicketView {
 
 /**
  * What a member sees of a ticket (P34, P16, P17): only after the access rule, only the newest
- * conversation thread, only customer-visible messages (never an internal comment).
+ * conversation thread, only customer-visible messages (never an internal comment, never a held
+ * one: C12).
  */
 export async function loadTicketView(db: Conn, access: AccessService, viewer: Viewer, ticketId: number): Promise<TicketView | undefined> {
   if ((await access.findVisibleTicketId(viewer, ticketId, db)) === undefined) return undefined;
@@ -36,7 +38,7 @@ export async function loadTicketView(db: Conn, access: AccessService, viewer: Vi
     .leftJoin('contacts as c', 'c.id', 'm.contact_id')
     .leftJoin('staff_users as u', 'u.id', 'm.staff_user_id')
     .select(['m.id', 'm.author_type', 'm.body_text', 'm.created_at', 'c.first_name', 'c.last_name', 'c.email', 'u.name as staff_name'])
-    .where('m.thread_id', '=', thread.id).where('m.kind', '=', 'message')
+    .where('m.thread_id', '=', thread.id).where(customerVisibleMessage('m'))
     .orderBy('m.id').execute();
   const files = messages.length === 0 ? [] : await db.selectFrom('attachments').select(['id', 'message_id', 'filename', 'size'])
     .where('message_id', 'in', messages.map((m) => m.id)).orderBy('id').execute();

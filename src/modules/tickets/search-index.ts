@@ -1,13 +1,14 @@
 import { sql } from 'kysely';
 import type { Conn, Db } from '../../db/database.js';
 import { searchDocument } from '../../util/search-text.js';
+import { customerVisibleMessage } from '../access/customer-visible.js';
 
 /**
  * Keeps a ticket's search document (its subject and the customer-visible messages of its newest
  * thread) in step with the ticket. The repositories call it in the transaction of every write
  * that changes what the document holds: a ticket created or renamed, a thread started, moved or
- * deleted, a message added. Internal comments and older threads never enter it (P16, P17), so a
- * portal search cannot find what the customer cannot read.
+ * deleted, a message added or accepted. Internal comments, held messages (C12) and older threads
+ * never enter it (P16, P17), so a portal search cannot find what the customer cannot read.
  */
 export async function reindexTicketSearch(db: Conn, ticketId: number): Promise<void> {
   const ticket = await db.selectFrom('tickets').select('subject').where('id', '=', ticketId).executeTakeFirst();
@@ -16,7 +17,7 @@ export async function reindexTicketSearch(db: Conn, ticketId: number): Promise<v
     .select('m.body_text')
     .where('m.thread_id', '=', (eb) => eb.selectFrom('threads as n').select('n.id').where('n.ticket_id', '=', ticketId)
       .orderBy('n.created_at', 'desc').orderBy('n.id', 'desc').limit(1))
-    .where('m.kind', '=', 'message')
+    .where(customerVisibleMessage('m'))
     .orderBy('m.id')
     .execute();
   const doc = searchDocument([ticket.subject, ...bodies.map((b) => b.body_text)]);

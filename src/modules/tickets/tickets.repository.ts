@@ -24,7 +24,7 @@ const SUMMARY_COLUMNS = [
   'id', 'subject', 'pipeline_id', 'stage_id', 'is_closed', 'priority', 'category', 'source', 'owner_id',
   'revision', 'created_at', 'updated_at', 'last_activity_at', 'closed_at',
 ] as const;
-export type TicketSummaryRow = Omit<TicketRow, 'description' | 'properties'>;
+export type TicketSummaryRow = Omit<TicketRow, 'description' | 'properties' | 'held'>;
 
 /** What a list query returns: which tickets, in order, and which revision of each. */
 export interface TicketKey {

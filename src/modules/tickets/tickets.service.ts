@@ -24,9 +24,11 @@ export interface TicketInput {
   properties?: CustomValues;
   contactIds?: number[];
   companyIds?: number[];
+  /** Opened by a mail whose sender could not be verified (C12): hidden from the portal until staff accept the mail. Never from the API. */
+  held?: boolean;
 }
 
-export type TicketPatch = Partial<Omit<TicketInput, 'contactIds' | 'companyIds' | 'source'>>;
+export type TicketPatch = Partial<Omit<TicketInput, 'contactIds' | 'companyIds' | 'source' | 'held'>>;
 
 export function customValuesOf(row: repo.TicketRow): CustomValues {
   return readJsonObject<CustomValues>(row.properties) as CustomValues;
@@ -101,6 +103,7 @@ export class TicketsService {
         updated_at: now,
         last_activity_at: now,
         closed_at: closed ? now : null,
+        held: input.held === true ? 1 : 0,
       });
       for (const c of contactIds) await repo.linkContact(tx, ticket, c);
       for (const c of companyIds) await repo.linkCompany(tx, ticket, c);
@@ -166,6 +169,20 @@ export class TicketsService {
   }
 
   /** Records activity on a ticket (a message, a comment), in the caller's transaction. */
+  /**
+   * A held ticket's mail was accepted by staff (C12): the ticket may show on the portal, filed
+   * under `contactId` (and the contact's primary company) when the mail named no known contact.
+   */
+  async releaseHeldIn(tx: Tx, ticketId: number, contactId: number | null): Promise<void> {
+    const ticket = await repo.findTicketById(tx, ticketId);
+    if (ticket === undefined) return;
+    if (contactId !== null) {
+      await repo.linkContact(tx, ticket, contactId);
+      for (const companyId of await repo.primaryCompaniesOf(tx, [contactId])) await repo.linkCompany(tx, ticket, companyId);
+    }
+    if (ticket.held === 1) await repo.updateTicket(tx, ticketId, { held: 0, updated_at: this.deps.clock.now() });
+  }
+
   touchActivity(tx: Tx, ticketId: number, at: number): Promise<void> {
     return repo.setLastActivity(tx, ticketId, at);
   }

@@ -15532,6 +15532,8 @@ export interface paths {
                                     email: string;
                                     name: string;
                                 } | null;
+                                /** @description The thread has a message whose sender could not be verified, waiting for a staff member to accept it */
+                                held: boolean;
                             }[];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
@@ -16710,6 +16712,7 @@ export interface paths {
                                 kind: "message" | "comment";
                                 /** @enum {unknown} */
                                 authorType: "customer" | "staff" | "system";
+                                /** @description The customer who wrote it; null for a held mail from an address no contact has yet */
                                 contactId: number | null;
                                 staffUserId: number | null;
                                 bodyText: string;
@@ -16724,6 +16727,46 @@ export interface paths {
                                     /** Format: date-time */
                                     createdAt: string;
                                 }[];
+                                /** @description For a message that came by email: what the checks found about its sender; null otherwise */
+                                sender: {
+                                    /** @description The address the mail says it is from */
+                                    address: string;
+                                    /** @description Whether the domain of that address vouches for the mail. When false, the mail may not come from that address: anyone can write any address as the sender. */
+                                    verified: boolean;
+                                    /** @description The domain of that address */
+                                    fromDomain: string;
+                                    /**
+                                     * @description Whether the server that delivered the mail may send mail for the sender’s domain (SPF): pass, fail, softfail (probably not), neutral, none (the domain says nothing), temperror (could not be looked up just then), permerror (the domain’s record is broken), or unchecked (the mail was fetched from a mailbox, so the delivering server is unknown)
+                                     * @enum {unknown}
+                                     */
+                                    spf: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "unchecked";
+                                    /**
+                                     * @description Whether the mail carries a valid signature of a domain (DKIM): pass, fail (the signature does not match: forged, or the mail was changed after it was signed), neutral (the signature could not be confirmed: its text changed on the way, or no usable key, or it expired), none (not signed), temperror (the key could not be looked up just then), permerror (a broken signature), or policy (the key is too weak)
+                                     * @enum {unknown}
+                                     */
+                                    dkim: "pass" | "fail" | "neutral" | "none" | "temperror" | "permerror" | "policy";
+                                    /** @description The domain whose signature the DKIM result is about */
+                                    dkimDomain: string | null;
+                                    /**
+                                     * @description Whether the sender’s domain, by its published policy (DMARC), confirms the mail through a passing SPF or DKIM check of its own domain: pass, fail, none (the domain publishes no policy), temperror (could not be looked up just then), permerror (the mail names several senders, or a sender that cannot be read one way only)
+                                     * @enum {unknown}
+                                     */
+                                    dmarc: "pass" | "fail" | "none" | "temperror" | "permerror";
+                                    /**
+                                     * @description What the sender’s domain asks receivers to do with mail that fails: none (only report it), quarantine (treat it as suspicious), reject (refuse it)
+                                     * @enum {unknown}
+                                     */
+                                    dmarcPolicy: "none" | "quarantine" | "reject" | null;
+                                } | null;
+                                /** @description Kept off the customer portal, and unanswered, until a staff member accepts it, because its sender could not be verified */
+                                held: boolean;
+                                /**
+                                 * Format: date-time
+                                 * @description When a staff member accepted this held message
+                                 */
+                                acceptedAt: string | null;
+                                /** @description The staff member who accepted this held message */
+                                acceptedBy: number | null;
                                 /** Format: date-time */
                                 createdAt: string;
                             }[];
@@ -16962,6 +17005,7 @@ export interface paths {
                             kind: "message" | "comment";
                             /** @enum {unknown} */
                             authorType: "customer" | "staff" | "system";
+                            /** @description The customer who wrote it; null for a held mail from an address no contact has yet */
                             contactId: number | null;
                             staffUserId: number | null;
                             bodyText: string;
@@ -16976,6 +17020,338 @@ export interface paths {
                                 /** Format: date-time */
                                 createdAt: string;
                             }[];
+                            /** @description For a message that came by email: what the checks found about its sender; null otherwise */
+                            sender: {
+                                /** @description The address the mail says it is from */
+                                address: string;
+                                /** @description Whether the domain of that address vouches for the mail. When false, the mail may not come from that address: anyone can write any address as the sender. */
+                                verified: boolean;
+                                /** @description The domain of that address */
+                                fromDomain: string;
+                                /**
+                                 * @description Whether the server that delivered the mail may send mail for the sender’s domain (SPF): pass, fail, softfail (probably not), neutral, none (the domain says nothing), temperror (could not be looked up just then), permerror (the domain’s record is broken), or unchecked (the mail was fetched from a mailbox, so the delivering server is unknown)
+                                 * @enum {unknown}
+                                 */
+                                spf: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "unchecked";
+                                /**
+                                 * @description Whether the mail carries a valid signature of a domain (DKIM): pass, fail (the signature does not match: forged, or the mail was changed after it was signed), neutral (the signature could not be confirmed: its text changed on the way, or no usable key, or it expired), none (not signed), temperror (the key could not be looked up just then), permerror (a broken signature), or policy (the key is too weak)
+                                 * @enum {unknown}
+                                 */
+                                dkim: "pass" | "fail" | "neutral" | "none" | "temperror" | "permerror" | "policy";
+                                /** @description The domain whose signature the DKIM result is about */
+                                dkimDomain: string | null;
+                                /**
+                                 * @description Whether the sender’s domain, by its published policy (DMARC), confirms the mail through a passing SPF or DKIM check of its own domain: pass, fail, none (the domain publishes no policy), temperror (could not be looked up just then), permerror (the mail names several senders, or a sender that cannot be read one way only)
+                                 * @enum {unknown}
+                                 */
+                                dmarc: "pass" | "fail" | "none" | "temperror" | "permerror";
+                                /**
+                                 * @description What the sender’s domain asks receivers to do with mail that fails: none (only report it), quarantine (treat it as suspicious), reject (refuse it)
+                                 * @enum {unknown}
+                                 */
+                                dmarcPolicy: "none" | "quarantine" | "reject" | null;
+                            } | null;
+                            /** @description Kept off the customer portal, and unanswered, until a staff member accepts it, because its sender could not be verified */
+                            held: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When a staff member accepted this held message
+                             */
+                            acceptedAt: string | null;
+                            /** @description The staff member who accepted this held message */
+                            acceptedBy: number | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/threads/{id}/messages/{messageId}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Accept a message whose sender could not be verified: it shows on the customer portal from now on, and the conversation can be answered */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    messageId: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            threadId: number;
+                            /** @enum {unknown} */
+                            kind: "message" | "comment";
+                            /** @enum {unknown} */
+                            authorType: "customer" | "staff" | "system";
+                            /** @description The customer who wrote it; null for a held mail from an address no contact has yet */
+                            contactId: number | null;
+                            staffUserId: number | null;
+                            bodyText: string;
+                            bodyHtml: string | null;
+                            attachments: {
+                                id: number;
+                                messageId: number | null;
+                                filename: string;
+                                contentType: string;
+                                size: number;
+                                sha256: string;
+                                /** Format: date-time */
+                                createdAt: string;
+                            }[];
+                            /** @description For a message that came by email: what the checks found about its sender; null otherwise */
+                            sender: {
+                                /** @description The address the mail says it is from */
+                                address: string;
+                                /** @description Whether the domain of that address vouches for the mail. When false, the mail may not come from that address: anyone can write any address as the sender. */
+                                verified: boolean;
+                                /** @description The domain of that address */
+                                fromDomain: string;
+                                /**
+                                 * @description Whether the server that delivered the mail may send mail for the sender’s domain (SPF): pass, fail, softfail (probably not), neutral, none (the domain says nothing), temperror (could not be looked up just then), permerror (the domain’s record is broken), or unchecked (the mail was fetched from a mailbox, so the delivering server is unknown)
+                                 * @enum {unknown}
+                                 */
+                                spf: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "unchecked";
+                                /**
+                                 * @description Whether the mail carries a valid signature of a domain (DKIM): pass, fail (the signature does not match: forged, or the mail was changed after it was signed), neutral (the signature could not be confirmed: its text changed on the way, or no usable key, or it expired), none (not signed), temperror (the key could not be looked up just then), permerror (a broken signature), or policy (the key is too weak)
+                                 * @enum {unknown}
+                                 */
+                                dkim: "pass" | "fail" | "neutral" | "none" | "temperror" | "permerror" | "policy";
+                                /** @description The domain whose signature the DKIM result is about */
+                                dkimDomain: string | null;
+                                /**
+                                 * @description Whether the sender’s domain, by its published policy (DMARC), confirms the mail through a passing SPF or DKIM check of its own domain: pass, fail, none (the domain publishes no policy), temperror (could not be looked up just then), permerror (the mail names several senders, or a sender that cannot be read one way only)
+                                 * @enum {unknown}
+                                 */
+                                dmarc: "pass" | "fail" | "none" | "temperror" | "permerror";
+                                /**
+                                 * @description What the sender’s domain asks receivers to do with mail that fails: none (only report it), quarantine (treat it as suspicious), reject (refuse it)
+                                 * @enum {unknown}
+                                 */
+                                dmarcPolicy: "none" | "quarantine" | "reject" | null;
+                            } | null;
+                            /** @description Kept off the customer portal, and unanswered, until a staff member accepts it, because its sender could not be verified */
+                            held: boolean;
+                            /**
+                             * Format: date-time
+                             * @description When a staff member accepted this held message
+                             */
+                            acceptedAt: string | null;
+                            /** @description The staff member who accepted this held message */
+                            acceptedBy: number | null;
                             /** Format: date-time */
                             createdAt: string;
                         };
@@ -23410,6 +23786,10 @@ export interface paths {
                                 source: "smtp" | "imap";
                                 channelId: number | null;
                                 envelopeFrom: string | null;
+                                /** @description The address of the server that delivered it to our SMTP listener; null for mail fetched from a mailbox */
+                                clientIp: string | null;
+                                /** @description The name that server gave for itself */
+                                helo: string | null;
                                 recipients: string[];
                                 /** @description The From header as received */
                                 from: string | null;
@@ -23423,6 +23803,37 @@ export interface paths {
                                 reason: string | null;
                                 attempts: number;
                                 threadId: number | null;
+                                /** @description What the checks found about its sender, once made (when it is threaded) */
+                                authentication: {
+                                    /** @description The address the mail says it is from */
+                                    address: string;
+                                    /** @description Whether the domain of that address vouches for the mail. When false, the mail may not come from that address: anyone can write any address as the sender. */
+                                    verified: boolean;
+                                    /** @description The domain of that address */
+                                    fromDomain: string;
+                                    /**
+                                     * @description Whether the server that delivered the mail may send mail for the sender’s domain (SPF): pass, fail, softfail (probably not), neutral, none (the domain says nothing), temperror (could not be looked up just then), permerror (the domain’s record is broken), or unchecked (the mail was fetched from a mailbox, so the delivering server is unknown)
+                                     * @enum {unknown}
+                                     */
+                                    spf: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "unchecked";
+                                    /**
+                                     * @description Whether the mail carries a valid signature of a domain (DKIM): pass, fail (the signature does not match: forged, or the mail was changed after it was signed), neutral (the signature could not be confirmed: its text changed on the way, or no usable key, or it expired), none (not signed), temperror (the key could not be looked up just then), permerror (a broken signature), or policy (the key is too weak)
+                                     * @enum {unknown}
+                                     */
+                                    dkim: "pass" | "fail" | "neutral" | "none" | "temperror" | "permerror" | "policy";
+                                    /** @description The domain whose signature the DKIM result is about */
+                                    dkimDomain: string | null;
+                                    /**
+                                     * @description Whether the sender’s domain, by its published policy (DMARC), confirms the mail through a passing SPF or DKIM check of its own domain: pass, fail, none (the domain publishes no policy), temperror (could not be looked up just then), permerror (the mail names several senders, or a sender that cannot be read one way only)
+                                     * @enum {unknown}
+                                     */
+                                    dmarc: "pass" | "fail" | "none" | "temperror" | "permerror";
+                                    /**
+                                     * @description What the sender’s domain asks receivers to do with mail that fails: none (only report it), quarantine (treat it as suspicious), reject (refuse it)
+                                     * @enum {unknown}
+                                     */
+                                    dmarcPolicy: "none" | "quarantine" | "reject" | null;
+                                } | null;
                                 /** Format: date-time */
                                 receivedAt: string;
                                 /** Format: date-time */
@@ -23664,6 +24075,10 @@ export interface paths {
                             source: "smtp" | "imap";
                             channelId: number | null;
                             envelopeFrom: string | null;
+                            /** @description The address of the server that delivered it to our SMTP listener; null for mail fetched from a mailbox */
+                            clientIp: string | null;
+                            /** @description The name that server gave for itself */
+                            helo: string | null;
                             recipients: string[];
                             /** @description The From header as received */
                             from: string | null;
@@ -23677,6 +24092,37 @@ export interface paths {
                             reason: string | null;
                             attempts: number;
                             threadId: number | null;
+                            /** @description What the checks found about its sender, once made (when it is threaded) */
+                            authentication: {
+                                /** @description The address the mail says it is from */
+                                address: string;
+                                /** @description Whether the domain of that address vouches for the mail. When false, the mail may not come from that address: anyone can write any address as the sender. */
+                                verified: boolean;
+                                /** @description The domain of that address */
+                                fromDomain: string;
+                                /**
+                                 * @description Whether the server that delivered the mail may send mail for the sender’s domain (SPF): pass, fail, softfail (probably not), neutral, none (the domain says nothing), temperror (could not be looked up just then), permerror (the domain’s record is broken), or unchecked (the mail was fetched from a mailbox, so the delivering server is unknown)
+                                 * @enum {unknown}
+                                 */
+                                spf: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "unchecked";
+                                /**
+                                 * @description Whether the mail carries a valid signature of a domain (DKIM): pass, fail (the signature does not match: forged, or the mail was changed after it was signed), neutral (the signature could not be confirmed: its text changed on the way, or no usable key, or it expired), none (not signed), temperror (the key could not be looked up just then), permerror (a broken signature), or policy (the key is too weak)
+                                 * @enum {unknown}
+                                 */
+                                dkim: "pass" | "fail" | "neutral" | "none" | "temperror" | "permerror" | "policy";
+                                /** @description The domain whose signature the DKIM result is about */
+                                dkimDomain: string | null;
+                                /**
+                                 * @description Whether the sender’s domain, by its published policy (DMARC), confirms the mail through a passing SPF or DKIM check of its own domain: pass, fail, none (the domain publishes no policy), temperror (could not be looked up just then), permerror (the mail names several senders, or a sender that cannot be read one way only)
+                                 * @enum {unknown}
+                                 */
+                                dmarc: "pass" | "fail" | "none" | "temperror" | "permerror";
+                                /**
+                                 * @description What the sender’s domain asks receivers to do with mail that fails: none (only report it), quarantine (treat it as suspicious), reject (refuse it)
+                                 * @enum {unknown}
+                                 */
+                                dmarcPolicy: "none" | "quarantine" | "reject" | null;
+                            } | null;
                             /** Format: date-time */
                             receivedAt: string;
                             /** Format: date-time */
@@ -23953,6 +24399,10 @@ export interface paths {
                             source: "smtp" | "imap";
                             channelId: number | null;
                             envelopeFrom: string | null;
+                            /** @description The address of the server that delivered it to our SMTP listener; null for mail fetched from a mailbox */
+                            clientIp: string | null;
+                            /** @description The name that server gave for itself */
+                            helo: string | null;
                             recipients: string[];
                             /** @description The From header as received */
                             from: string | null;
@@ -23966,6 +24416,37 @@ export interface paths {
                             reason: string | null;
                             attempts: number;
                             threadId: number | null;
+                            /** @description What the checks found about its sender, once made (when it is threaded) */
+                            authentication: {
+                                /** @description The address the mail says it is from */
+                                address: string;
+                                /** @description Whether the domain of that address vouches for the mail. When false, the mail may not come from that address: anyone can write any address as the sender. */
+                                verified: boolean;
+                                /** @description The domain of that address */
+                                fromDomain: string;
+                                /**
+                                 * @description Whether the server that delivered the mail may send mail for the sender’s domain (SPF): pass, fail, softfail (probably not), neutral, none (the domain says nothing), temperror (could not be looked up just then), permerror (the domain’s record is broken), or unchecked (the mail was fetched from a mailbox, so the delivering server is unknown)
+                                 * @enum {unknown}
+                                 */
+                                spf: "pass" | "fail" | "softfail" | "neutral" | "none" | "temperror" | "permerror" | "unchecked";
+                                /**
+                                 * @description Whether the mail carries a valid signature of a domain (DKIM): pass, fail (the signature does not match: forged, or the mail was changed after it was signed), neutral (the signature could not be confirmed: its text changed on the way, or no usable key, or it expired), none (not signed), temperror (the key could not be looked up just then), permerror (a broken signature), or policy (the key is too weak)
+                                 * @enum {unknown}
+                                 */
+                                dkim: "pass" | "fail" | "neutral" | "none" | "temperror" | "permerror" | "policy";
+                                /** @description The domain whose signature the DKIM result is about */
+                                dkimDomain: string | null;
+                                /**
+                                 * @description Whether the sender’s domain, by its published policy (DMARC), confirms the mail through a passing SPF or DKIM check of its own domain: pass, fail, none (the domain publishes no policy), temperror (could not be looked up just then), permerror (the mail names several senders, or a sender that cannot be read one way only)
+                                 * @enum {unknown}
+                                 */
+                                dmarc: "pass" | "fail" | "none" | "temperror" | "permerror";
+                                /**
+                                 * @description What the sender’s domain asks receivers to do with mail that fails: none (only report it), quarantine (treat it as suspicious), reject (refuse it)
+                                 * @enum {unknown}
+                                 */
+                                dmarcPolicy: "none" | "quarantine" | "reject" | null;
+                            } | null;
                             /** Format: date-time */
                             receivedAt: string;
                             /** Format: date-time */

@@ -7,6 +7,7 @@ import { api, call, uploadAttachment, type Message, type Thread } from '../api/c
 import { LIVE_INTERVAL_MS } from '../pages/inbox';
 import { contactName, useContact, useStaff, when } from './lookups';
 import { ErrorNotice, Loaded } from './notice';
+import { SenderWarning } from './sender-warning';
 import { TicketPanel } from './ticket-panel';
 
 /** One conversation: the messages, a reply box and an internal comment box, the ticket beside it. */
@@ -72,15 +73,22 @@ function CustomerLine({ contactId }: { contactId: number | null }) {
   );
 }
 
-/** The thread's messages, oldest first, asked for again every few seconds. */
-function Messages({ thread }: { thread: Thread }) {
-  const messages = useQuery({
-    queryKey: ['messages', thread.id],
-    queryFn: () => call(api.GET('/api/v1/threads/{id}/messages', { params: { path: { id: thread.id }, query: { limit: 100 } } })),
+/** A thread's first hundred messages, oldest first, asked for again every few seconds. */
+function useMessages(threadId: number) {
+  return useQuery({
+    queryKey: ['messages', threadId],
+    queryFn: () => call(api.GET('/api/v1/threads/{id}/messages', { params: { path: { id: threadId }, query: { limit: 100 } } })),
     refetchInterval: LIVE_INTERVAL_MS,
   });
+}
+
+/** The thread's messages. */
+function Messages({ thread }: { thread: Thread }) {
+  const messages = useMessages(thread.id);
   const staff = useStaff();
   const contact = useContact(thread.contactId);
+  // A held mail from an address no contact has yet is shown under the address it claims.
+  const customerName = (m: Message) => (contact.data !== undefined ? contactName(contact.data) : (m.sender?.address ?? 'Customer'));
   return (
     <Loaded query={messages}>
       {(page) => (
@@ -88,7 +96,7 @@ function Messages({ thread }: { thread: Thread }) {
           {page.items.length === 0 && <Text c="dimmed">No messages yet.</Text>}
           {page.items.map((m) => (
             <MessageCard key={m.id} message={m}
-              author={m.authorType === 'staff' ? (staff.data?.find((s) => s.id === m.staffUserId)?.name ?? 'Staff') : m.authorType === 'customer' ? (contact.data === undefined ? 'Customer' : contactName(contact.data)) : 'System'} />
+              author={m.authorType === 'staff' ? (staff.data?.find((s) => s.id === m.staffUserId)?.name ?? 'Staff') : m.authorType === 'customer' ? customerName(m) : 'System'} />
           ))}
           {page.nextCursor !== null && <Text size="sm" c="dimmed">Only the first 100 messages are shown.</Text>}
         </Stack>
@@ -110,6 +118,7 @@ function MessageCard({ message: m, author }: { message: Message; author: string 
           </Group>
           <Text size="xs" c="dimmed">{when(m.createdAt)}</Text>
         </Group>
+        <SenderWarning message={m} />
         {/* The API's HTML is sanitised when stored; the text is the fallback. */}
         {m.bodyHtml !== null
           ? <Typography className="message-body"><div dangerouslySetInnerHTML={{ __html: m.bodyHtml }} /></Typography>
@@ -133,6 +142,8 @@ function Composer({ thread }: { thread: Thread }) {
   const [text, setText] = useState('');
   const [files, setFiles] = useState<File[]>([]);
   const box = useRef<HTMLTextAreaElement>(null);
+  // A message whose sender could not be verified waits to be accepted: until then nobody is answered.
+  const held = useMessages(thread.id).data?.items.some((m) => m.held) ?? false;
   // r: reply to the customer; c: an internal comment (keys work when not already typing).
   const write = (k: 'message' | 'comment') => { setKind(k); setTimeout(() => box.current?.focus(), 0); };
   useHotkeys([['r', () => write('message')], ['c', () => write('comment')]]);
@@ -154,10 +165,11 @@ function Composer({ thread }: { thread: Thread }) {
     },
   });
   const comment = kind === 'comment';
+  const blocked = held && !comment;
   return (
     <Paper withBorder p="sm" className={comment ? 'comment-box' : undefined}>
-      <form onSubmit={(e) => { e.preventDefault(); if (text.trim() !== '') send.mutate(); }}
-        onKeyDown={(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && text.trim() !== '') send.mutate(); }}>
+      <form onSubmit={(e) => { e.preventDefault(); if (text.trim() !== '' && !blocked) send.mutate(); }}
+        onKeyDown={(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && text.trim() !== '' && !blocked) send.mutate(); }}>
         <Tabs value={kind} onChange={(v) => setKind(v === 'comment' ? 'comment' : 'message')} mb="xs">
           <Tabs.List>
             <Tabs.Tab value="message">Reply to customer</Tabs.Tab>
@@ -169,12 +181,13 @@ function Composer({ thread }: { thread: Thread }) {
             ref={box}
             label={comment ? 'Internal comment (only staff see it)' : 'Reply (the customer sees it on the portal and by email)'}
             autosize minRows={3} maxRows={14} value={text} onChange={(e) => setText(e.currentTarget.value)}
+            {...(blocked ? { description: 'Accept the message above before replying: its sender could not be verified. An internal comment is possible.' } : {})}
           />
           <Group justify="space-between" align="flex-end">
             <FileInput label="Attachments" multiple clearable value={files} onChange={setFiles} w={280} size="xs" />
             <Group gap="xs">
               <Text size="xs" c="dimmed">Ctrl+Enter sends</Text>
-              <Button type="submit" color={comment ? 'yellow' : undefined} loading={send.isPending} disabled={text.trim() === ''}>
+              <Button type="submit" color={comment ? 'yellow' : undefined} loading={send.isPending} disabled={text.trim() === '' || blocked}>
                 {comment ? 'Add comment' : 'Send reply'}
               </Button>
             </Group>
