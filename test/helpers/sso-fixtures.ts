@@ -62,9 +62,9 @@ export async function expectSignedIn(t: TestApp, f: SsoPortal, res: LightMyReque
 
 /**
  * Refused: the page says so (4xx), no member cookie, and no session, member, contact or link
- * was created; `logs` holds a line giving the reason.
+ * was created; `logs` holds a line giving the reason and its code, which is returned.
  */
-export async function expectRefused(t: TestApp, attempt: () => Promise<LightMyRequestResponse>, logs: string[], reason: RegExp, status = 400): Promise<void> {
+export async function expectRefused(t: TestApp, attempt: () => Promise<LightMyRequestResponse>, logs: string[], reason: RegExp, status = 400): Promise<{ code?: string; reason?: string }> {
   const before = await rowCounts(t);
   const logged = logs.length;
   const res = await attempt();
@@ -74,7 +74,10 @@ export async function expectRefused(t: TestApp, attempt: () => Promise<LightMyRe
   const after = await rowCounts(t);
   // A refusal may use up a flow or record a used id; it never makes a member, contact or session.
   for (const table of ['member_sessions', 'members', 'contacts', 'member_identities'] as const) expect(after[table], table).toBe(before[table]);
-  const lines = logs.slice(logged).map((l) => JSON.parse(l) as { msg?: string; reason?: string });
+  const lines = logs.slice(logged).map((l) => JSON.parse(l) as { msg?: string; code?: string; reason?: string });
   const refusal = lines.find((l) => l.msg === 'single sign-on refused' || l.msg === 'single sign-on denied');
   expect(refusal?.reason, JSON.stringify(lines.map((l) => l.msg))).toMatch(reason);
+  // Every refusal and denial names a stable code beside its sentence.
+  expect(refusal?.code).toMatch(/^[a-z_]+$/);
+  return refusal ?? {};
 }

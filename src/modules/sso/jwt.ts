@@ -1,10 +1,11 @@
 import { createRemoteJWKSet, decodeProtectedHeader, importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { JwtSettingsT } from './sso.schemas.js';
+import { SsoRefused, type RefusalCode } from './refusals.js';
 
 /** A refused JWT, with the reason for the log (never for the visitor). */
-export class JwtRefused extends Error {
-  constructor(reason: string) {
-    super(reason);
+export class JwtRefused extends SsoRefused {
+  constructor(reason: string, code: RefusalCode = 'proof_invalid') {
+    super(code, reason);
     this.name = 'JwtRefused';
   }
 }

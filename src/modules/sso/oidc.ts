@@ -1,10 +1,11 @@
 import * as client from 'openid-client';
 import type { OidcSettingsT } from './sso.schemas.js';
+import { SsoRefused, type RefusalCode } from './refusals.js';
 
 /** A refused OpenID Connect callback, with the reason for the log (never for the visitor). */
-export class OidcRefused extends Error {
-  constructor(reason: string) {
-    super(reason);
+export class OidcRefused extends SsoRefused {
+  constructor(reason: string, code: RefusalCode = 'proof_invalid') {
+    super(code, reason);
     this.name = 'OidcRefused';
   }
 }
@@ -84,7 +85,7 @@ export class OidcRelyingParty {
     try {
       config = await this.configuration();
     } catch (error) {
-      throw new OidcRefused(`discovery failed: ${why(error)}`);
+      throw new OidcRefused(`discovery failed: ${why(error)}`, 'provider_unavailable');
     }
     const pending = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
     const url = client.buildAuthorizationUrl(config, {

@@ -3,6 +3,7 @@ import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@n
 import { DOMParser } from '@xmldom/xmldom';
 import { errors } from '../../errors.js';
 import type { SamlSettingsT } from './sso.schemas.js';
+import { SsoRefused, type RefusalCode } from './refusals.js';
 
 /** The largest SAMLResponse accepted, decoded. Real ones are a few kilobytes. */
 export const MAX_SAML_RESPONSE_BYTES = 256 * 1024;
@@ -18,9 +19,9 @@ const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 
 /** A refused SAML response, with the reason for the log (never for the visitor). */
-export class SamlRefused extends Error {
-  constructor(reason: string) {
-    super(reason);
+export class SamlRefused extends SsoRefused {
+  constructor(reason: string, code: RefusalCode = 'proof_invalid') {
+    super(code, reason);
     this.name = 'SamlRefused';
   }
 }

@@ -12,7 +12,8 @@ import { JwtRefused } from './jwt.js';
 import { OidcRefused, type OidcPending } from './oidc.js';
 import { SamlRefused, SAML_REQUEST_TTL_MS, MAX_SAML_RESPONSE_BYTES } from './saml.js';
 import type { JwtSettingsT } from './sso.schemas.js';
-import { OIDC_FLOW_TTL_MS, SsoDenied, type AssertedIdentity, type ProviderRow, type SsoService } from './sso.service.js';
+import { SsoDenied, SsoRefused } from './refusals.js';
+import { OIDC_FLOW_TTL_MS, type AssertedIdentity, type ProviderRow, type SsoService } from './sso.service.js';
 
 /** Proves, at the OpenID Connect callback, that this browser started the sign-in. */
 const SSO_COOKIE = 'portico_sso';
@@ -62,16 +63,16 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
       return await reply.code(303).header('location', next).header('cache-control', 'no-store').send();
     } catch (error) {
       if (!(error instanceof SsoDenied)) throw error;
-      request.log.warn({ providerId: provider.id, kind: provider.kind, reason: error.reason }, 'single sign-on denied');
+      request.log.warn({ providerId: provider.id, kind: provider.kind, code: error.code, reason: error.reason }, 'single sign-on denied');
       const tr = await kit.translator(request, portal);
       const heading = tr.t('access.denied.title');
       return kit.html(reply, kit.render(request, 'access-denied', portal, tr, { page_title: heading, heading, message: tr.t('access.denied.message') }), 403);
     }
   };
 
-  /** A proof that failed its checks: a page saying so, no session, and the reason in the log. */
-  const refused = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, reason: string) => {
-    request.log.warn({ providerId: provider.id, kind: provider.kind, reason }, 'single sign-on refused');
+  /** A proof that failed its checks: a page saying so, no session, and the code and reason in the log. */
+  const refused = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, refusal: SsoRefused) => {
+    request.log.warn({ providerId: provider.id, kind: provider.kind, code: refusal.code, reason: refusal.message }, 'single sign-on refused');
     const tr = await kit.translator(request, portal);
     const heading = tr.t('sso.failed.title');
     return kit.html(reply, kit.render(request, 'notice', portal, tr, {
@@ -99,7 +100,7 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
       try {
         started = await sso.oidc(portal, provider).start();
       } catch (error) {
-        if (error instanceof OidcRefused) return refused(request, reply, portal, provider, error.message);
+        if (error instanceof OidcRefused) return refused(request, reply, portal, provider, error);
         throw error;
       }
       const proof = randomToken(24);
@@ -130,10 +131,10 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
     try {
       identity = await sso.saml(portal, provider).verify(request.body.SAMLResponse);
     } catch (error) {
-      if (error instanceof SamlRefused) return refused(request, reply, portal, provider, error.message);
+      if (error instanceof SamlRefused) return refused(request, reply, portal, provider, error);
       throw error;
     }
-    if (!(await sso.firstUse(provider.id, `saml:${identity.assertionId}`, identity.validUntil))) return refused(request, reply, portal, provider, 'assertion replayed');
+    if (!(await sso.firstUse(provider.id, `saml:${identity.assertionId}`, identity.validUntil))) return refused(request, reply, portal, provider, new SsoRefused('replayed', 'assertion replayed'));
     const relay = request.body.RelayState;
     let next = safeNext(portal, undefined);
     if (identity.inResponseTo !== null && relay !== undefined) {
@@ -152,10 +153,10 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
     try {
       identity = await sso.jwt(provider).verify(input.jwt, request.server.deps.clock.now());
     } catch (error) {
-      if (error instanceof JwtRefused) return refused(request, reply, portal, provider, error.message);
+      if (error instanceof JwtRefused) return refused(request, reply, portal, provider, error);
       throw error;
     }
-    if (!(await sso.firstUse(provider.id, `jwt:${identity.jti}`, identity.validUntil))) return refused(request, reply, portal, provider, 'jti reused');
+    if (!(await sso.firstUse(provider.id, `jwt:${identity.jti}`, identity.validUntil))) return refused(request, reply, portal, provider, new SsoRefused('replayed', 'jti reused'));
     return signedIn(request, reply, portal, provider, identity, safeNext(portal, input.return_to));
   };
 
@@ -179,14 +180,14 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
     const proof = app.parseCookie(request.headers.cookie ?? '')[SSO_COOKIE];
     reply.clearCookie(SSO_COOKIE, { path: `/${portal.slug}/sso/${provider.id}/` });
     const flow = state === undefined ? undefined : (await sso.takeFlow(provider.id, state, proof ?? null)) as { next: string; pending: OidcPending } | undefined;
-    if (flow === undefined) return refused(request, reply, portal, provider, 'unknown, used or expired state, or another browser');
+    if (flow === undefined) return refused(request, reply, portal, provider, new SsoRefused('flow_unknown', 'unknown, used or expired state, or another browser'));
     const rp = sso.oidc(portal, provider);
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     let identity;
     try {
       identity = await rp.finish(new URL(`${rp.redirectUri}${query}`), flow.pending);
     } catch (error) {
-      if (error instanceof OidcRefused) return refused(request, reply, portal, provider, error.message);
+      if (error instanceof OidcRefused) return refused(request, reply, portal, provider, error);
       throw error;
     }
     return signedIn(request, reply, portal, provider, identity, flow.next);

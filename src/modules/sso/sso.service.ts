@@ -17,6 +17,7 @@ import type { MemberAuthService, SessionMeta } from '../members/member-auth.serv
 import type { PortalRow } from '../portal/portals.service.js';
 import { JwtVerifier } from './jwt.js';
 import { OidcRelyingParty } from './oidc.js';
+import { SsoDenied } from './refusals.js';
 import { normalizeCertificate, parseIdpMetadata, SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
 import {
   JwtSecrets, JwtSettings, OidcSecrets, OidcSettings, SamlSecrets, SamlSettings, SSO_DEFAULTS,
@@ -33,14 +34,6 @@ export interface AssertedIdentity {
   emailVerified: boolean | null;
   firstName: string | null;
   lastName: string | null;
-}
-
-/** A sign-in refused after the provider's proof was checked: the access denied page, and why in the log. */
-export class SsoDenied extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'SsoDenied';
-  }
 }
 
 const SCHEMAS: Record<SsoKindT, { settings: TSchema; secrets: TSchema }> = {
@@ -371,14 +364,14 @@ export class SsoService {
       let memberId: number;
       let contactId: number;
       if (linked !== undefined) {
-        if (linked.portal_id !== portal.id) throw new SsoDenied('identity linked to another portal');
-        if (linked.disabled_at !== null) throw new SsoDenied('member disabled');
+        if (linked.portal_id !== portal.id) throw new SsoDenied('other_portal', 'the identity is linked to another portal');
+        if (linked.disabled_at !== null) throw new SsoDenied('member_disabled', 'the member is disabled');
         memberId = linked.member_id;
         contactId = linked.contact_id;
         await tx.updateTable('member_identities').set({ last_sign_in_at: now, email: identity.email }).where('id', '=', linked.id).execute();
       } else {
-        if (identity.email === null || !/^[^\s@]+@[^\s@]+$/.test(identity.email) || identity.email.length > 254) throw new SsoDenied('no usable email address for a first sign-in');
-        if (!verified) throw new SsoDenied('the provider does not vouch for the email address');
+        if (identity.email === null || !/^[^\s@]+@[^\s@]+$/.test(identity.email) || identity.email.length > 254) throw new SsoDenied('no_email', 'no usable email address for a first sign-in');
+        if (!verified) throw new SsoDenied('email_not_verified', 'the provider does not vouch for the email address');
         const contact = await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(identity.email)).executeTakeFirst();
         let linkedBy: 'email' | 'created' = 'email';
         if (contact !== undefined) {
@@ -387,10 +380,10 @@ export class SsoService {
           contactId = (await this.contacts.createIn(tx, { email: identity.email, firstName: identity.firstName ?? undefined, lastName: identity.lastName ?? undefined })).id;
           linkedBy = 'created';
         } else {
-          throw new SsoDenied('no contact has this address and the provider may not create contacts');
+          throw new SsoDenied('no_contact', 'no contact has this address and the provider may not create contacts');
         }
         const member = await tx.selectFrom('members').select(['id', 'disabled_at', 'verified_at']).where('portal_id', '=', portal.id).where('contact_id', '=', contactId).executeTakeFirst();
-        if (member?.disabled_at !== null && member?.disabled_at !== undefined) throw new SsoDenied('member disabled');
+        if (member?.disabled_at !== null && member?.disabled_at !== undefined) throw new SsoDenied('member_disabled', 'the member is disabled');
         if (member === undefined) {
           memberId = (await tx.insertInto('members').values({ portal_id: portal.id, contact_id: contactId, password_hash: null, verified_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id;
         } else {
@@ -406,9 +399,9 @@ export class SsoService {
       if (portal.sso_audience === 'lists') {
         const onList = await tx.selectFrom('portal_sso_lists as psl').innerJoin('list_members as lm', 'lm.list_id', 'psl.list_id')
           .select('lm.contact_id').where('psl.portal_id', '=', portal.id).where('lm.contact_id', '=', contactId).executeTakeFirst();
-        if (onList === undefined) throw new SsoDenied('not on the portal’s single sign-on lists (P13)');
+        if (onList === undefined) throw new SsoDenied('not_on_sso_lists', 'the contact is not on the portal’s single sign-on lists');
       }
-      if (!(await mayUsePortal(tx, portal.id, memberId))) throw new SsoDenied('not on the portal’s access lists (P10)');
+      if (!(await mayUsePortal(tx, portal.id, memberId))) throw new SsoDenied('not_on_access_lists', 'the contact is not on the portal’s access lists');
       const session = await this.members.startSession(tx, portal.id, memberId, meta);
       return { ...session, memberId };
     });
