@@ -46,6 +46,11 @@ export interface Config {
   mailFrom: { address: string; name: string | null };
   /** The built-in SMTP listener for incoming mail, or null when it is off. */
   smtpListen: { host: string; port: number } | null;
+  /**
+   * Requests to addresses admins configure (identity providers' discovery, keys, tokens):
+   * `allowPrivate` lets them reach loopback and private networks (development and tests only).
+   */
+  outbound: { allowPrivate: boolean };
 }
 
 export interface SmtpConfig {
@@ -202,5 +207,6 @@ export function loadConfig(env: Env = process.env): Config {
     smtpListen: env.SMTP_LISTEN_PORT === undefined || env.SMTP_LISTEN_PORT === ''
       ? null
       : { host: env.SMTP_LISTEN_HOST === undefined || env.SMTP_LISTEN_HOST === '' ? host : env.SMTP_LISTEN_HOST, port: integer(env, 'SMTP_LISTEN_PORT', 2525, 1, 65535) },
+    outbound: { allowPrivate: boolean(env, 'OUTBOUND_ALLOW_PRIVATE', false) },
   };
 }

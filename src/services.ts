@@ -28,6 +28,7 @@ import { ReplyNotifications } from './modules/mail/notifications.js';
 import { ReplyTokens } from './modules/mail/reply-tokens.js';
 import { FormsService } from './modules/forms/forms.service.js';
 import { KnowledgeBaseService } from './modules/kb/kb.service.js';
+import { createOutboundClient, type OutboundClient } from './security/outbound.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -54,6 +55,8 @@ export interface Services {
   memberAccounts: MemberAccountService;
   invitations: InvitationsService;
   themes: PortalThemes;
+  /** Requests to addresses admins configure: internal networks refused (security/outbound.ts). */
+  outbound: OutboundClient;
   sso: SsoService;
   inbound: InboundMailService;
   replyTokens: ReplyTokens;
@@ -77,6 +80,7 @@ export function buildServices(deps: Deps): Services {
   const translations = new TranslationsService(deps, portalHosts);
   const memberAccounts = new MemberAccountService(deps, outbox, themes, memberAuth, contacts);
   const invitations = new InvitationsService(deps, memberAccounts, translations);
+  const outbound = createOutboundClient({ allowPrivate: deps.config.outbound.allowPrivate });
   const portals = new PortalsService(deps, access, portalHosts);
   // P10: list membership and a portal's lists decide who is invited, in the same transaction.
   lists.onMembershipChange((tx, change) => invitations.inviteMissing(tx, change));
@@ -112,7 +116,8 @@ export function buildServices(deps: Deps): Services {
     memberAccounts,
     invitations,
     themes,
-    sso: new SsoService(deps, memberAuth, contacts),
+    outbound,
+    sso: new SsoService(deps, memberAuth, contacts, outbound),
     inbound: new InboundMailService(deps, files, conversations, contacts, tickets, replyTokens),
     replyTokens,
     forms: new FormsService(deps, tickets, conversations),

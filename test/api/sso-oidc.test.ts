@@ -16,7 +16,8 @@ describe.each(dialects)('OpenID Connect single sign-on on %s', (dialect) => {
   const logs: string[] = [];
   const idps: OidcIdp[] = [];
   beforeAll(async () => {
-    t = await createTestApp(dialect, {}, { logs });
+    // The identity providers here listen on loopback, which only this switch lets the server reach.
+    t = await createTestApp(dialect, { OUTBOUND_ALLOW_PRIVATE: 'true' }, { logs });
     t.clock.set(Date.now());
     admin = await createStaff(t, { permissions: ['portal_settings'] });
   });

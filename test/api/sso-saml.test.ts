@@ -109,7 +109,7 @@ describe.each(dialects)('SAML single sign-on on %s', (dialect) => {
     const assertionId = /<saml:Assertion[^>]* ID="([^"]+)"/.exec(xml)?.[1] ?? '';
     expect(assertionId).not.toBe('');
     // A fresh service (another process, or this one restarted) knows the id as used.
-    const restarted = new SsoService(t.app.deps, t.app.services.memberAuth, t.app.services.contacts);
+    const restarted = new SsoService(t.app.deps, t.app.services.memberAuth, t.app.services.contacts, t.app.services.outbound);
     expect(await restarted.firstUse(s.id, `saml:${assertionId}`, t.clock.now() + 60_000)).toBe(false);
     // The SP-initiated response to one request works once: its InResponseTo is then used up.
     const strict = await sp();

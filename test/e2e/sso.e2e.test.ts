@@ -30,7 +30,8 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}` });
+    // The identity providers listen on loopback, which only OUTBOUND_ALLOW_PRIVATE lets the server reach.
+    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}`, OUTBOUND_ALLOW_PRIVATE: 'true' });
     t.clock.set(Date.now());
     await seedDemo(t.app.deps);
     const s = t.app.services;

@@ -1,4 +1,5 @@
-import { createRemoteJWKSet, decodeProtectedHeader, importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { outboundRefusalIn, type OutboundFetch } from '../../security/outbound.js';
 import type { JwtSettingsT } from './sso.schemas.js';
 import { SsoRefused, type RefusalCode } from './refusals.js';
 
@@ -27,6 +28,15 @@ export interface JwtIdentity {
   validUntil: number;
 }
 
+/** A failed verification as a refusal: the keys out of reach are not the token's fault. */
+function refusal(error: unknown): JwtRefused {
+  const blocked = outboundRefusalIn(error);
+  if (blocked !== undefined) return new JwtRefused(`the JWKS was not fetched: ${blocked.message}`, 'address_not_allowed');
+  if (!(error instanceof Error)) return new JwtRefused('invalid token');
+  const unreachable = !(error instanceof joseErrors.JOSEError) || error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid;
+  return new JwtRefused(`${error.name}: ${error.message}`, unreachable ? 'provider_unavailable' : 'proof_invalid');
+}
+
 function claim(payload: JWTPayload, name: string): string | null {
   const value = payload[name];
   return typeof value === 'string' && value !== '' && value.length <= 1000 ? value : null;
@@ -46,6 +56,8 @@ export class JwtVerifier {
   constructor(
     private readonly settings: JwtSettingsT,
     sharedSecret: string | null,
+    /** The JWKS is fetched through it: security/outbound.ts. */
+    fetch: OutboundFetch,
   ) {
     if (settings.algorithm === 'HS256') {
       if (sharedSecret === null) throw new JwtRefused('no shared secret is set');
@@ -53,7 +65,7 @@ export class JwtVerifier {
     } else if (settings.publicKey !== null) {
       this.key = importSPKI(settings.publicKey, settings.algorithm);
     } else if (settings.jwksUrl !== null) {
-      this.key = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      this.key = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, [customFetch]: fetch });
     } else {
       throw new JwtRefused('no public key or JWKS is set');
     }
@@ -83,7 +95,7 @@ export class JwtVerifier {
       const key = this.key;
       payload = (typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, await key, options)).payload;
     } catch (error) {
-      throw new JwtRefused(error instanceof Error ? `${error.name}: ${error.message}` : 'invalid token');
+      throw refusal(error);
     }
     const subject = claim(payload, 'sub');
     const jti = claim(payload, 'jti');

@@ -1,4 +1,5 @@
 import * as client from 'openid-client';
+import { outboundRefusalIn, type OutboundFetch } from '../../security/outbound.js';
 import type { OidcSettingsT } from './sso.schemas.js';
 import { SsoRefused, type RefusalCode } from './refusals.js';
 
@@ -38,9 +39,16 @@ function why(error: unknown): string {
   return `${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message}${detail === undefined ? '' : ` (${detail})`}`;
 }
 
-/** http only for loopback issuers (development, tests); the settings schema enforces the same. */
+/** http only for loopback issuers, and only where private addresses are allowed (development, tests): the service refuses anything else when saved. */
 function isLoopback(url: URL): boolean {
   return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+/** A failure as a refusal: an internal address named as such, else the given code. */
+function refusal(error: unknown, prefix: string, code: 'proof_invalid' | 'provider_unavailable'): OidcRefused {
+  const blocked = outboundRefusalIn(error);
+  if (blocked !== undefined) return new OidcRefused(`${prefix}${blocked.message}`, 'address_not_allowed');
+  return new OidcRefused(`${prefix}${why(error)}`, code);
 }
 
 /**
@@ -58,6 +66,8 @@ export class OidcRelyingParty {
     readonly redirectUri: string,
     /** Seconds our clock is ahead of the system clock (tests inject a clock). */
     private readonly skewSeconds: number,
+    /** Every request to the provider (discovery, token, userinfo, JWKS) goes through it: security/outbound.ts. */
+    private readonly fetch: OutboundFetch,
   ) {}
 
   private configuration(): Promise<client.Configuration> {
@@ -67,6 +77,7 @@ export class OidcRelyingParty {
       const auth = this.clientSecret === null ? client.None() : client.ClientSecretBasic(this.clientSecret);
       this.config = client.discovery(issuer, this.settings.clientId, { [client.clockSkew]: this.skewSeconds, [client.clockTolerance]: 30 }, auth, {
         timeout: 10,
+        [client.customFetch]: this.fetch,
         // Plain http to a loopback issuer only (development, tests): the settings allow nothing else.
         // eslint-disable-next-line @typescript-eslint/no-deprecated -- the library marks it deprecated to make it stand out, not for removal
         ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
@@ -85,7 +96,7 @@ export class OidcRelyingParty {
     try {
       config = await this.configuration();
     } catch (error) {
-      throw new OidcRefused(`discovery failed: ${why(error)}`, 'provider_unavailable');
+      throw refusal(error, 'discovery failed: ', 'provider_unavailable');
     }
     const pending = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
     const url = client.buildAuthorizationUrl(config, {
@@ -118,7 +129,7 @@ export class OidcRelyingParty {
         claims = { ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)), ...claims };
       }
     } catch (error) {
-      throw new OidcRefused(why(error));
+      throw refusal(error, '', 'proof_invalid');
     }
     if (claims === undefined) throw new OidcRefused('no ID token');
     const subject = claim(claims, 'sub');

@@ -1,7 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { Id, Line, Nullable, Timestamp } from '../../http/common-schemas.js';
 
-/** An https address; plain http only for loopback hosts (development and tests). */
+/**
+ * An https address; plain http only for loopback hosts (development and tests). Where the server
+ * itself fetches the address (an OpenID Connect issuer, a JWKS), plain http and internal addresses
+ * also need OUTBOUND_ALLOW_PRIVATE (SsoService, security/outbound.ts).
+ */
 const WebUrl = Type.String({ minLength: 8, maxLength: 2000, pattern: '^(https://[^\\s"<>]+|http://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:[0-9]+)?(/[^\\s"<>]*)?)$' });
 const Pem = Type.String({ minLength: 100, maxLength: 20000, pattern: '-----BEGIN (CERTIFICATE|PUBLIC KEY)-----' });
 

@@ -7,6 +7,7 @@ import { isUniqueViolation } from '../../db/db-errors.js';
 import type { Row } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { errors, type FieldError } from '../../errors.js';
+import type { OutboundClient } from '../../security/outbound.js';
 import { SecretBox } from '../../security/sealed.js';
 import { sha256Hex } from '../../security/secrets.js';
 import { emailKey } from '../../util/email.js';
@@ -58,6 +59,13 @@ function readJson(text: string): unknown {
   return JSON.parse(text);
 }
 
+/** The settings that name an address the server itself fetches (the others are where browsers go). */
+function outboundUrls(kind: SsoKindT, settings: Record<string, unknown>): Record<string, string | null> {
+  if (kind === 'oidc') return { issuer: (settings as OidcSettingsT).issuer };
+  if (kind === 'jwt') return { jwksUrl: (settings as JwtSettingsT).jwksUrl };
+  return {};
+}
+
 /**
  * Single sign-on (P12, P13, X2): each portal's identity providers, their settings and sealed
  * secrets (SAML, JWT, OpenID Connect); the verifiers built from them; sign-ins in flight and
@@ -75,6 +83,7 @@ export class SsoService {
     private readonly deps: Deps,
     private readonly members: MemberAuthService,
     private readonly contacts: ContactsService,
+    private readonly outbound: OutboundClient,
   ) {
     this.box = new SecretBox(deps.config.secretsKey);
   }
@@ -144,6 +153,10 @@ export class SsoService {
       } else if (s.publicKey !== null || s.jwksUrl !== null) {
         problems.push({ path: '/body/settings/algorithm', message: 'HS256 uses the shared secret; remove publicKey and jwksUrl, or choose RS256 or ES256' });
       }
+    }
+    for (const [name, url] of Object.entries(outboundUrls(kind, settings))) {
+      const problem = url === null ? null : this.outbound.problemWith(url);
+      if (problem !== null) problems.push({ path: `/body/settings/${name}`, message: problem });
     }
     if (problems.length > 0) throw errors.validation(problems);
     return settings;
@@ -264,13 +277,13 @@ export class SsoService {
   }
 
   jwt(row: ProviderRow): JwtVerifier {
-    return this.cached(row, () => new JwtVerifier(readJson(row.settings) as JwtSettingsT, (this.secretsOf(row) as JwtSecretsT).sharedSecret ?? null));
+    return this.cached(row, () => new JwtVerifier(readJson(row.settings) as JwtSettingsT, (this.secretsOf(row) as JwtSecretsT).sharedSecret ?? null, this.outbound.fetch));
   }
 
   oidc(portal: PortalRow, row: ProviderRow): OidcRelyingParty {
     return this.cached(row, () => new OidcRelyingParty(
       readJson(row.settings) as OidcSettingsT, (this.secretsOf(row) as OidcSecretsT).clientSecret ?? null,
-      this.urls(portal, row).redirectUri ?? '', Math.round((this.deps.clock.now() - Date.now()) / 1000),
+      this.urls(portal, row).redirectUri ?? '', Math.round((this.deps.clock.now() - Date.now()) / 1000), this.outbound.fetch,
     ));
   }
 
