@@ -126,6 +126,17 @@ describe.each(dialects)('OpenID Connect single sign-on on %s', (dialect) => {
     await expectRefused(t, () => callback(r, injected, ours.proof), logs, /invalid_grant|grant/i);
   });
 
+  test('X2 P12 the ID token’s signature is checked against the provider’s published keys: a token signed by a key not in its JWKS is refused', async () => {
+    const r = await rp();
+    const c = await contactWithTicket(t, r.f);
+    r.idp.user = { sub: unique('oidc'), email: c.email, email_verified: true };
+    r.idp.publishesForeignKey = true;
+    const forged = await throughProvider(r);
+    const refusal = await expectRefused(t, () => callback(r, forged.callback, forged.proof), logs, /signature/i);
+    expect(refusal.code).toBe('proof_invalid');
+    // Tokens signed by a published key go through: every other test here signs in that way.
+  });
+
   test('X2 P12 the client secret is sealed and never returned; a provider without it is a public client', async () => {
     const r = await rp();
     const got = await call('GET', `/api/v1/portals/${r.f.portalId}/sso-providers/${r.id}`);

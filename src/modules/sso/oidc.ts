@@ -55,7 +55,9 @@ function refusal(error: unknown, prefix: string, code: 'proof_invalid' | 'provid
  * An OpenID Connect relying party on openid-client 6: discovery (the issuer in the document
  * must equal the configured one exactly), the authorization code flow with PKCE (S256), state
  * and nonce checked, the `iss` response parameter checked where the provider sends it, and the
- * ID token's signature, issuer, audience, `azp`, expiry and nonce checked by the library.
+ * ID token's signature (against the provider's JWKS: non-repudiation checks on), issuer,
+ * audience, `azp`, expiry and nonce checked by the library. Every request goes through the
+ * guarded outbound client.
  */
 export class OidcRelyingParty {
   private config: Promise<client.Configuration> | undefined;
@@ -78,9 +80,14 @@ export class OidcRelyingParty {
       this.config = client.discovery(issuer, this.settings.clientId, { [client.clockSkew]: this.skewSeconds, [client.clockTolerance]: 30 }, auth, {
         timeout: 10,
         [client.customFetch]: this.fetch,
-        // Plain http to a loopback issuer only (development, tests): the settings allow nothing else.
-        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the library marks it deprecated to make it stand out, not for removal
-        ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
+        execute: [
+          // openid-client 6 skips the ID token's signature for tokens from the token endpoint (it
+          // trusts TLS); this checks it against the provider's JWKS, as the documentation promises.
+          client.enableNonRepudiationChecks,
+          // Plain http to a loopback issuer only (development, tests): the settings allow nothing else.
+          // eslint-disable-next-line @typescript-eslint/no-deprecated -- the library marks it deprecated to make it stand out, not for removal
+          ...(insecure ? [client.allowInsecureRequests] : []),
+        ],
       });
       // A failed discovery is tried again at the next sign-in, not remembered.
       this.config.catch(() => {
