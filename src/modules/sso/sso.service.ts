@@ -1,12 +1,9 @@
-import { createPublicKey } from 'node:crypto';
 import type { CacheProvider } from '@node-saml/node-saml';
-import { Ajv, type ErrorObject } from 'ajv';
-import type { TSchema } from 'typebox';
 import type { Conn, Tx } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import type { Row } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
-import { errors, type FieldError } from '../../errors.js';
+import { errors } from '../../errors.js';
 import type { OutboundClient } from '../../security/outbound.js';
 import { SecretBox } from '../../security/sealed.js';
 import { sha256Hex } from '../../security/secrets.js';
@@ -19,11 +16,9 @@ import type { PortalRow } from '../portal/portals.service.js';
 import { JwtVerifier } from './jwt.js';
 import { OidcRelyingParty } from './oidc.js';
 import { SsoDenied } from './refusals.js';
-import { normalizeCertificate, parseIdpMetadata, SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
-import {
-  JwtSecrets, JwtSettings, OidcSecrets, OidcSettings, SamlSecrets, SamlSettings, SSO_DEFAULTS,
-  type JwtSecretsT, type JwtSettingsT, type OidcSecretsT, type OidcSettingsT, type SamlSettingsT, type SsoKindT,
-} from './sso.schemas.js';
+import { ProviderSettingsChecker, type ProviderInput } from './provider-settings.js';
+import { SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
+import type { JwtSecretsT, JwtSettingsT, OidcSecretsT, OidcSettingsT, SamlSettingsT, SsoKindT } from './sso.schemas.js';
 
 export type ProviderRow = Row<'sso_providers'>;
 
@@ -37,33 +32,11 @@ export interface AssertedIdentity {
   lastName: string | null;
 }
 
-const SCHEMAS: Record<SsoKindT, { settings: TSchema; secrets: TSchema }> = {
-  saml: { settings: SamlSettings, secrets: SamlSecrets },
-  jwt: { settings: JwtSettings, secrets: JwtSecrets },
-  oidc: { settings: OidcSettings, secrets: OidcSecrets },
-};
-
 /** How long an OpenID Connect sign-in may take between our redirect and its callback. */
 export const OIDC_FLOW_TTL_MS = 10 * 60_000;
 
-type ProviderInput = {
-  name?: string;
-  enabled?: boolean;
-  createContacts?: boolean;
-  settings?: Record<string, unknown>;
-  secrets?: Record<string, unknown>;
-  idpMetadataXml?: string;
-};
-
 function readJson(text: string): unknown {
   return JSON.parse(text);
-}
-
-/** The settings that name an address the server itself fetches (the others are where browsers go). */
-function outboundUrls(kind: SsoKindT, settings: Record<string, unknown>): Record<string, string | null> {
-  if (kind === 'oidc') return { issuer: (settings as OidcSettingsT).issuer };
-  if (kind === 'jwt') return { jwksUrl: (settings as JwtSettingsT).jwksUrl };
-  return {};
 }
 
 /**
@@ -75,8 +48,7 @@ function outboundUrls(kind: SsoKindT, settings: Record<string, unknown>): Record
  */
 export class SsoService {
   private readonly box: SecretBox;
-  private readonly ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-  private readonly validators = new Map<TSchema, ReturnType<Ajv['compile']>>();
+  private readonly checker: ProviderSettingsChecker;
   private readonly runtime = new Map<number, { updatedAt: number; value: SamlServiceProvider | JwtVerifier | OidcRelyingParty }>();
 
   constructor(
@@ -86,6 +58,7 @@ export class SsoService {
     private readonly outbound: OutboundClient,
   ) {
     this.box = new SecretBox(deps.config.secretsKey);
+    this.checker = new ProviderSettingsChecker(outbound);
   }
 
   // ---- providers (the admin API) ----
@@ -98,68 +71,6 @@ export class SsoService {
     const row = await db.selectFrom('sso_providers').selectAll().where('portal_id', '=', portalId).where('id', '=', id).executeTakeFirst();
     if (row === undefined) throw errors.notFound('identity provider');
     return row;
-  }
-
-  private check(schema: TSchema, value: unknown, prefix: string): void {
-    let validate = this.validators.get(schema);
-    if (validate === undefined) {
-      validate = this.ajv.compile(schema);
-      this.validators.set(schema, validate);
-    }
-    if (validate(value)) return;
-    const problems = (validate.errors ?? []).map((e: ErrorObject) => {
-      const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty?: string }).missingProperty)}` : '';
-      const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty?: string }).additionalProperty)}` : '';
-      return { path: `${prefix}${e.instancePath}${missing}${extra}`, message: e.keyword === 'additionalProperties' ? 'is not a setting of this kind of provider' : e.message ?? 'is invalid' };
-    });
-    throw errors.validation(problems);
-  }
-
-  /** The kind's settings after this change, checked as a whole. */
-  private settingsFor(kind: SsoKindT, current: Record<string, unknown>, input: ProviderInput): Record<string, unknown> {
-    const fromMetadata = input.idpMetadataXml === undefined ? {} : kind === 'saml' ? parseIdpMetadata(input.idpMetadataXml)
-      : (() => {
-        throw errors.validation([{ path: '/body/idpMetadataXml', message: 'is only for SAML providers' }]);
-      })();
-    const settings = { ...SSO_DEFAULTS[kind], ...current, ...fromMetadata, ...(input.settings ?? {}) };
-    this.check(SCHEMAS[kind].settings, settings, '/body/settings');
-    const problems: FieldError[] = [];
-    if (kind === 'saml') {
-      const s = settings as SamlSettingsT;
-      s.idpCertificates = s.idpCertificates.map((pem, i) => {
-        try {
-          return normalizeCertificate(pem);
-        } catch {
-          problems.push({ path: `/body/settings/idpCertificates/${i}`, message: 'is not an X.509 certificate' });
-          return pem;
-        }
-      });
-    }
-    if (kind === 'jwt') {
-      const s = settings as JwtSettingsT;
-      if (s.algorithm !== 'HS256') {
-        if ((s.publicKey === null) === (s.jwksUrl === null)) problems.push({ path: '/body/settings/publicKey', message: `${s.algorithm} needs exactly one of publicKey and jwksUrl` });
-        if (s.publicKey !== null) {
-          try {
-            const key = createPublicKey(s.publicKey);
-            const want = s.algorithm === 'RS256' ? 'rsa' : 'ec';
-            if (key.asymmetricKeyType !== want || (want === 'ec' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')) {
-              problems.push({ path: '/body/settings/publicKey', message: `must be ${s.algorithm === 'RS256' ? 'an RSA' : 'a P-256 EC'} public key for ${s.algorithm}` });
-            }
-          } catch {
-            problems.push({ path: '/body/settings/publicKey', message: 'is not a PEM public key' });
-          }
-        }
-      } else if (s.publicKey !== null || s.jwksUrl !== null) {
-        problems.push({ path: '/body/settings/algorithm', message: 'HS256 uses the shared secret; remove publicKey and jwksUrl, or choose RS256 or ES256' });
-      }
-    }
-    for (const [name, url] of Object.entries(outboundUrls(kind, settings))) {
-      const problem = url === null ? null : this.outbound.problemWith(url);
-      if (problem !== null) problems.push({ path: `/body/settings/${name}`, message: problem });
-    }
-    if (problems.length > 0) throw errors.validation(problems);
-    return settings;
   }
 
   private secretsOf(row: Pick<ProviderRow, 'id' | 'secrets'>): Record<string, string> {
@@ -176,28 +87,14 @@ export class SsoService {
     }
   }
 
-  private secretsFor(kind: SsoKindT, current: Record<string, string>, input: ProviderInput, settings: Record<string, unknown>): Record<string, string> {
-    this.check(SCHEMAS[kind].secrets, input.secrets ?? {}, '/body/secrets');
-    const changes = Object.entries(input.secrets ?? {});
-    const merged: Record<string, string> = Object.fromEntries([
-      ...Object.entries(current).filter(([name]) => !changes.some(([changed]) => changed === name)),
-      ...changes.filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-    ]);
-    if (kind === 'jwt' && (settings as JwtSettingsT).algorithm === 'HS256' && merged.sharedSecret === undefined) {
-      throw errors.validation([{ path: '/body/secrets/sharedSecret', message: 'HS256 needs a shared secret of at least 32 characters' }]);
-    }
-    if (kind === 'jwt' && (settings as JwtSettingsT).algorithm !== 'HS256') return Object.fromEntries(Object.entries(merged).filter(([name]) => name !== 'sharedSecret'));
-    return merged;
-  }
-
   private async write(tx: Tx, id: number, secrets: Record<string, string>): Promise<void> {
     const sealed = Object.keys(secrets).length === 0 ? null : this.box.seal(JSON.stringify(secrets), `sso_provider:${id}`);
     await tx.updateTable('sso_providers').set({ secrets: sealed }).where('id', '=', id).execute();
   }
 
   async create(portalId: number, input: ProviderInput & { kind: SsoKindT; name: string }): Promise<ProviderRow> {
-    const settings = this.settingsFor(input.kind, {}, input);
-    const secrets = this.secretsFor(input.kind, {}, input, settings);
+    const settings = this.checker.settingsFor(input.kind, {}, input);
+    const secrets = this.checker.secretsFor(input.kind, {}, input, settings);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const portal = await tx.selectFrom('portals').select('id').where('id', '=', portalId).executeTakeFirst();
@@ -214,8 +111,8 @@ export class SsoService {
   async update(portalId: number, id: number, input: ProviderInput): Promise<ProviderRow> {
     return this.deps.db.transaction().execute(async (tx) => {
       const row = await this.get(portalId, id, tx);
-      const settings = this.settingsFor(row.kind, readJson(row.settings) as Record<string, unknown>, input);
-      const secrets = this.secretsFor(row.kind, this.secretsOf(row), input, settings);
+      const settings = this.checker.settingsFor(row.kind, readJson(row.settings) as Record<string, unknown>, input);
+      const secrets = this.checker.secretsFor(row.kind, this.secretsOf(row), input, settings);
       // Strictly later, so every process rebuilds its verifier from the new settings.
       const now = Math.max(this.deps.clock.now(), row.updated_at + 1);
       await tx.updateTable('sso_providers').set({
