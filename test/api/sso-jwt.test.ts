@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, importPKCS8, SignJWT, UnsecuredJWT, type CryptoKey } from 'jose';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { readSamlFixture } from '../helpers/saml-idp.js';
 import { contactWithTicket, expectRefused, expectSignedIn, get, ssoPortal, type SsoPortal } from '../helpers/sso-fixtures.js';
 
 // P12 JWT single sign-on: the company's site signs a short-lived token (HS256 with a shared
@@ -184,6 +185,30 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
     const es = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).sign(ec.privateKey);
     const posted = await t.app.inject({ method: 'POST', url: `/${f.slug}/sso/${esId}/jwt`, headers: { host: f.host, 'content-type': 'application/x-www-form-urlencoded' }, payload: `jwt=${es}&return_to=${encodeURIComponent(`/${f.slug}`)}` });
     await expectSignedIn(t, f, posted, `/${f.slug}`, c.subject);
+  });
+
+  test('P12 a certificate given as the RS256 public key is accepted: its public key is kept, the answer says so, and tokens signed by its private key sign in; a private key is refused', async () => {
+    const f = await ssoPortal(t);
+    const c = await contactWithTicket(t, f);
+    const certificate = readSamlFixture('idp-cert.pem');
+    const created = await call('POST', `/api/v1/portals/${f.portalId}/sso-providers`, {
+      kind: 'jwt', name: 'Certificate', settings: { algorithm: 'RS256', issuer: 'https://acme.example', audience: 'portico', loginUrl: 'https://acme.example/login', publicKey: certificate },
+    });
+    expect(created.statusCode, created.body).toBe(201);
+    const body = created.json<{ id: number; settings: { publicKey: string }; warnings: string[] }>();
+    expect(body.settings.publicKey).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
+    expect(body.warnings).toEqual(['The certificate’s public key was saved in its place: tokens are checked with that key, whatever the certificate’s expiry or issuer.']);
+    const signer = await importPKCS8(readSamlFixture('idp-key.pem'), 'RS256');
+    const token = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://acme.example').setAudience('portico')
+      .setIssuedAt(new Date(t.clock.now())).setExpirationTime(new Date(t.clock.now() + 120_000)).sign(signer);
+    await expectSignedIn(t, f, await get(t, f, jwtUrl(f, body.id, token)), `/${f.slug}`, c.subject);
+
+    const leaked = await call('POST', `/api/v1/portals/${f.portalId}/sso-providers`, {
+      kind: 'jwt', name: 'Private', settings: { algorithm: 'RS256', issuer: 'https://acme.example', audience: 'portico', loginUrl: 'https://acme.example/login', publicKey: `${readSamlFixture('idp-key.pem')}${await exportSPKI(rsa.publicKey)}` },
+    });
+    expect(leaked.statusCode).toBe(400);
+    expect(leaked.json()).toMatchObject({ errors: [{ path: '/body/settings/publicKey', message: 'holds a private key: give only the public key or the certificate' }] });
+    expect(leaked.body).not.toContain('PRIVATE KEY');
   });
 
   test('P4 P12 a portal that signs in by SSO alone cannot be enabled before it has an enabled provider', async () => {

@@ -39,8 +39,8 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
     if (portal === undefined) throw new Error('no demo portal');
     await s.portals.update(portal.id, { signInMethods: ['password', 'magic_link', 'sso'] });
     saml = await startSamlIdp({ user: { nameId: 'frank-at-acme-idp', email: 'frank@globex.example', firstName: 'Frank', lastName: 'Grimes' } });
-    ids.saml = (await s.sso.create(portal.id, { kind: 'saml', name: 'Globex SAML', idpMetadataXml: saml.metadataXml, settings: { emailsVerified: true } })).id;
-    const oidcRow = await s.sso.create(portal.id, { kind: 'oidc', name: 'Initech ID', settings: { issuer: 'http://127.0.0.1:9/', clientId: 'portico' }, secrets: { clientSecret: 'oidc-secret-0123456789' } });
+    ids.saml = (await s.sso.create(portal.id, { kind: 'saml', name: 'Globex SAML', idpMetadataXml: saml.metadataXml, settings: { emailsVerified: true } })).row.id;
+    const oidcRow = (await s.sso.create(portal.id, { kind: 'oidc', name: 'Initech ID', settings: { issuer: 'http://127.0.0.1:9/', clientId: 'portico' }, secrets: { clientSecret: 'oidc-secret-0123456789' } })).row;
     ids.oidc = oidcRow.id;
     await oidc.start([{ client_id: 'portico', client_secret: 'oidc-secret-0123456789', redirect_uris: [s.sso.urls(portal, oidcRow).redirectUri ?? ''] }]);
     await s.sso.update(portal.id, oidcRow.id, { settings: { issuer: oidc.issuer } });
@@ -63,7 +63,7 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
       kind: 'jwt', name: 'Umbrella accounts',
       settings: { algorithm: 'HS256', issuer: 'https://umbrella.example', audience: 'portico', loginUrl: `http://127.0.0.1:${(company.address() as AddressInfo).port}/login` },
       secrets: { sharedSecret: SECRET },
-    })).id;
+    })).row.id;
 
     await t.app.listen({ host: '127.0.0.1', port });
     base = `http://portal.localhost:${port}`;

@@ -1,4 +1,4 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import type { TSchema } from 'typebox';
 import { errors, type FieldError } from '../../errors.js';
@@ -25,6 +25,13 @@ export interface ProviderInput {
   idpMetadataXml?: string;
 }
 
+/** A kind's settings after a change, checked as a whole, with what the admin should know about them. */
+export interface CheckedSettings {
+  settings: Record<string, unknown>;
+  /** Plain sentences: what was changed on the way in. */
+  warnings: string[];
+}
+
 /** The settings that name an address the server itself fetches (the others are where browsers go). */
 function outboundUrls(kind: SsoKindT, settings: Record<string, unknown>): Record<string, string | null> {
   if (kind === 'oidc') return { issuer: (settings as OidcSettingsT).issuer };
@@ -32,23 +39,48 @@ function outboundUrls(kind: SsoKindT, settings: Record<string, unknown>): Record
   return {};
 }
 
-/** How a JWT provider's settings fit together. */
-function checkJwt(s: JwtSettingsT, problems: FieldError[]): void {
+type KeyCheck = { pem: string; warning: string | null } | { problem: string };
+
+/**
+ * A JWT provider's public key as SPKI PEM, of the algorithm's type. A certificate gives its
+ * public key (kept in its place: tokens are not certificates, and a certificate's expiry or
+ * issuer means nothing to them); a private key is refused rather than stored in settings the API
+ * returns.
+ */
+function jwtPublicKey(pem: string, algorithm: 'RS256' | 'ES256'): KeyCheck {
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) return { problem: 'holds a private key: give only the public key or the certificate' };
+  const certificate = /-----BEGIN CERTIFICATE-----/.test(pem);
+  let key: KeyObject;
+  try {
+    key = certificate ? new X509Certificate(pem).publicKey : createPublicKey(pem);
+  } catch {
+    return { problem: certificate ? 'is not an X.509 certificate' : 'is not a PEM public key' };
+  }
+  const want = algorithm === 'RS256' ? 'rsa' : 'ec';
+  if (key.asymmetricKeyType !== want || (want === 'ec' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')) {
+    return { problem: `must be ${algorithm === 'RS256' ? 'an RSA' : 'a P-256 EC'} public key for ${algorithm}` };
+  }
+  return {
+    pem: key.export({ type: 'spki', format: 'pem' }).toString(),
+    warning: certificate ? 'The certificate’s public key was saved in its place: tokens are checked with that key, whatever the certificate’s expiry or issuer.' : null,
+  };
+}
+
+/** How a JWT provider's settings fit together; the public key made SPKI. */
+function checkJwt(s: JwtSettingsT, problems: FieldError[], warnings: string[]): void {
   if (s.algorithm === 'HS256') {
     if (s.publicKey !== null || s.jwksUrl !== null) problems.push({ path: '/body/settings/algorithm', message: 'HS256 uses the shared secret; remove publicKey and jwksUrl, or choose RS256 or ES256' });
     return;
   }
   if ((s.publicKey === null) === (s.jwksUrl === null)) problems.push({ path: '/body/settings/publicKey', message: `${s.algorithm} needs exactly one of publicKey and jwksUrl` });
   if (s.publicKey === null) return;
-  try {
-    const key = createPublicKey(s.publicKey);
-    const want = s.algorithm === 'RS256' ? 'rsa' : 'ec';
-    if (key.asymmetricKeyType !== want || (want === 'ec' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')) {
-      problems.push({ path: '/body/settings/publicKey', message: `must be ${s.algorithm === 'RS256' ? 'an RSA' : 'a P-256 EC'} public key for ${s.algorithm}` });
-    }
-  } catch {
-    problems.push({ path: '/body/settings/publicKey', message: 'is not a PEM public key' });
+  const checked = jwtPublicKey(s.publicKey, s.algorithm);
+  if ('problem' in checked) {
+    problems.push({ path: '/body/settings/publicKey', message: checked.problem });
+    return;
   }
+  s.publicKey = checked.pem;
+  if (checked.warning !== null) warnings.push(checked.warning);
 }
 
 /** The identity provider's certificates as PEM, each checked to be one. */
@@ -90,20 +122,21 @@ export class ProviderSettingsChecker {
   }
 
   /** The kind's settings after this change, checked as a whole. */
-  settingsFor(kind: SsoKindT, current: Record<string, unknown>, input: ProviderInput): Record<string, unknown> {
+  settingsFor(kind: SsoKindT, current: Record<string, unknown>, input: ProviderInput): CheckedSettings {
     if (input.idpMetadataXml !== undefined && kind !== 'saml') throw errors.validation([{ path: '/body/idpMetadataXml', message: 'is only for SAML providers' }]);
     const fromMetadata = input.idpMetadataXml === undefined ? {} : parseIdpMetadata(input.idpMetadataXml);
     const settings = { ...SSO_DEFAULTS[kind], ...current, ...fromMetadata, ...(input.settings ?? {}) };
     this.check(SCHEMAS[kind].settings, settings, '/body/settings');
     const problems: FieldError[] = [];
+    const warnings: string[] = [];
     if (kind === 'saml') checkSaml(settings as SamlSettingsT, problems);
-    if (kind === 'jwt') checkJwt(settings as JwtSettingsT, problems);
+    if (kind === 'jwt') checkJwt(settings as JwtSettingsT, problems, warnings);
     for (const [name, url] of Object.entries(outboundUrls(kind, settings))) {
       const problem = url === null ? null : this.outbound.problemWith(url);
       if (problem !== null) problems.push({ path: `/body/settings/${name}`, message: problem });
     }
     if (problems.length > 0) throw errors.validation(problems);
-    return settings;
+    return { settings, warnings };
   }
 
   /** The secrets after this change: a secret set to null is removed, one left out is kept. */

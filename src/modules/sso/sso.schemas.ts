@@ -115,4 +115,10 @@ export const Provider = Type.Object({
   updatedAt: Timestamp,
 });
 
+/** A provider as saved: the same, with what the admin should know about the change. */
+export const ProviderSaved = Type.Object({
+  ...Provider.properties,
+  warnings: Type.Array(Type.String(), { description: 'Plain sentences on what the change did beyond what was asked: a certificate’s public key kept in its place, sign-in links removed' }),
+});
+
 export const ProviderParams = Type.Object({ id: Id, providerId: Id }, { additionalProperties: false });

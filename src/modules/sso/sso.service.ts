@@ -22,6 +22,12 @@ import type { JwtSecretsT, JwtSettingsT, OidcSecretsT, OidcSettingsT, SamlSettin
 
 export type ProviderRow = Row<'sso_providers'>;
 
+/** A provider as saved, with what the admin should know about the change (plain sentences). */
+export interface SavedProvider {
+  row: ProviderRow;
+  warnings: string[];
+}
+
 /** Who the identity provider says signed in. */
 export interface AssertedIdentity {
   subject: string;
@@ -92,8 +98,8 @@ export class SsoService {
     await tx.updateTable('sso_providers').set({ secrets: sealed }).where('id', '=', id).execute();
   }
 
-  async create(portalId: number, input: ProviderInput & { kind: SsoKindT; name: string }): Promise<ProviderRow> {
-    const settings = this.checker.settingsFor(input.kind, {}, input);
+  async create(portalId: number, input: ProviderInput & { kind: SsoKindT; name: string }): Promise<SavedProvider> {
+    const { settings, warnings } = this.checker.settingsFor(input.kind, {}, input);
     const secrets = this.checker.secretsFor(input.kind, {}, input, settings);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
@@ -104,14 +110,14 @@ export class SsoService {
         settings: JSON.stringify(settings), secrets: null, created_at: now, updated_at: now,
       }).returningAll().executeTakeFirstOrThrow();
       await this.write(tx, row.id, secrets);
-      return this.get(portalId, row.id, tx);
+      return { row: await this.get(portalId, row.id, tx), warnings };
     });
   }
 
-  async update(portalId: number, id: number, input: ProviderInput): Promise<ProviderRow> {
+  async update(portalId: number, id: number, input: ProviderInput): Promise<SavedProvider> {
     return this.deps.db.transaction().execute(async (tx) => {
       const row = await this.get(portalId, id, tx);
-      const settings = this.checker.settingsFor(row.kind, readJson(row.settings) as Record<string, unknown>, input);
+      const { settings, warnings } = this.checker.settingsFor(row.kind, readJson(row.settings) as Record<string, unknown>, input);
       const secrets = this.checker.secretsFor(row.kind, this.secretsOf(row), input, settings);
       // Strictly later, so every process rebuilds its verifier from the new settings.
       const now = Math.max(this.deps.clock.now(), row.updated_at + 1);
@@ -123,7 +129,7 @@ export class SsoService {
         updated_at: now,
       }).where('id', '=', id).execute();
       await this.write(tx, id, secrets);
-      return this.get(portalId, id, tx);
+      return { row: await this.get(portalId, id, tx), warnings };
     });
   }
 

@@ -25370,6 +25370,8 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Plain sentences on what the change did beyond what was asked: a certificate’s public key kept in its place, sign-in links removed */
+                            warnings: string[];
                         };
                     };
                 };
@@ -26082,6 +26084,8 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Plain sentences on what the change did beyond what was asked: a certificate’s public key kept in its place, sign-in links removed */
+                            warnings: string[];
                         };
                     };
                 };
