@@ -51,7 +51,7 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
   }
   const claims = (over: Record<string, unknown> = {}) => ({ sub: unique('u'), jti: unique('j'), email_verified: true, ...over });
   const hs = (payload: Record<string, unknown>, header: Record<string, unknown> = {}, secret = SECRET) =>
-    new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...header }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).sign(new TextEncoder().encode(secret));
+    new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...header }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).setExpirationTime(new Date(t.clock.now() + 120_000)).sign(new TextEncoder().encode(secret));
   const jwtUrl = (f: SsoPortal, id: number, token: string, returnTo?: string) => `/${f.slug}/sso/${id}/jwt?jwt=${token}${returnTo === undefined ? '' : `&return_to=${encodeURIComponent(returnTo)}`}`;
 
   test('P12 HS256: a token for a known contact signs them in and returns to the page they asked for; the secret is sealed and never returned', async () => {
@@ -151,15 +151,15 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
     const cases: [string, () => Promise<{ id: number; token: string }>, RegExp][] = [
       ['alg none', () => Promise.resolve({ id: hsId, token: new UnsecuredJWT({ ...claims({ email: c.email }), iat: Math.floor(now / 1000) }).setIssuer('https://acme.example').setAudience('portico').encode() }), /algorithm none/],
       ['HS256 signed with the RSA public key as secret', async () => ({ id: rsId, token: await hs(claims({ email: c.email }), {}, publicPem) }), /algorithm HS256 is not the configured RS256/],
-      ['RS256 by another key', async () => ({ id: rsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now)).sign(attacker.privateKey) }), /signature verification failed/],
-      ['its own key in a jwk header', async () => ({ id: rsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256', jwk: await exportJWK(attacker.publicKey) }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now)).sign(attacker.privateKey) }), /header parameter jwk/],
+      ['RS256 by another key', async () => ({ id: rsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now)).setExpirationTime(new Date(now + 120_000)).sign(attacker.privateKey) }), /signature verification failed/],
+      ['its own key in a jwk header', async () => ({ id: rsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256', jwk: await exportJWK(attacker.publicKey) }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now)).setExpirationTime(new Date(now + 120_000)).sign(attacker.privateKey) }), /header parameter jwk/],
       ['a jku header', async () => ({ id: hsId, token: await hs(claims({ email: c.email }), { jku: 'https://evil.example/jwks' }) }), /header parameter jku/],
       ['an x5u header', async () => ({ id: hsId, token: await hs(claims({ email: c.email }), { x5u: 'https://evil.example/cert' }) }), /header parameter x5u/],
       ['expired', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now - 120_000)).setExpirationTime(new Date(now - 60_000)).sign(new TextEncoder().encode(SECRET)) }), /"exp" claim/],
-      ['iat older than allowed', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now - 10 * 60_000)).sign(new TextEncoder().encode(SECRET)) }), /"iat" claim|too old|maxTokenAge/],
-      ['iat in the future', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now + 10 * 60_000)).sign(new TextEncoder().encode(SECRET)) }), /iat/],
-      ['another issuer', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://evil.example').setAudience('portico').setIssuedAt(new Date(now)).sign(new TextEncoder().encode(SECRET)) }), /"iss" claim/],
-      ['another audience', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('someone-else').setIssuedAt(new Date(now)).sign(new TextEncoder().encode(SECRET)) }), /"aud" claim/],
+      ['iat older than allowed', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now - 10 * 60_000)).setExpirationTime(new Date(now + 120_000)).sign(new TextEncoder().encode(SECRET)) }), /"iat" claim|too old|maxTokenAge/],
+      ['iat in the future', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(now + 10 * 60_000)).setExpirationTime(new Date(now + 120_000)).sign(new TextEncoder().encode(SECRET)) }), /iat/],
+      ['another issuer', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://evil.example').setAudience('portico').setIssuedAt(new Date(now)).setExpirationTime(new Date(now + 120_000)).sign(new TextEncoder().encode(SECRET)) }), /"iss" claim/],
+      ['another audience', async () => ({ id: hsId, token: await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('someone-else').setIssuedAt(new Date(now)).setExpirationTime(new Date(now + 120_000)).sign(new TextEncoder().encode(SECRET)) }), /"aud" claim/],
       ['no jti', async () => ({ id: hsId, token: await hs({ sub: unique('u'), email: c.email, email_verified: true }) }), /"jti" claim/],
       ['not a JWT', () => Promise.resolve({ id: hsId, token: 'not.a.jwt' }), /not a JWS/],
     ];
@@ -175,14 +175,41 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
     await expectRefused(t, () => get(t, f, jwtUrl(f, hsId, good)), logs, /jti reused/);
   });
 
+  test('P12 a used token is refused on another portal’s provider with the same secret, issuer and audience: used ids are kept by issuer and jti, whichever provider saw them', async () => {
+    const f = await ssoPortal(t);
+    const g = await ssoPortal(t);
+    const first = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const second = await provider(g, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const c = await contactWithTicket(t, f);
+    const token = await hs(claims({ email: c.email }));
+    await expectSignedIn(t, f, await get(t, f, jwtUrl(f, first, token)), `/${f.slug}`, c.subject);
+    const replay = await expectRefused(t, () => get(t, g, jwtUrl(g, second, token)), logs, /jti reused/);
+    expect(replay.code).toBe('replayed');
+    // The provider that saw it gone, the id is still remembered until the token expires.
+    expect((await call('DELETE', `/api/v1/portals/${f.portalId}/sso-providers/${first}`)).statusCode).toBe(204);
+    await expectRefused(t, () => get(t, g, jwtUrl(g, second, token)), logs, /jti reused/);
+  });
+
+  test('P12 a token without exp is refused; unknown parameters on the callback (utm_source, …) are ignored', async () => {
+    const f = await ssoPortal(t);
+    const id = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const c = await contactWithTicket(t, f);
+    const noExp = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://acme.example').setAudience('portico')
+      .setIssuedAt(new Date(t.clock.now())).sign(new TextEncoder().encode(SECRET));
+    const refusal = await expectRefused(t, () => get(t, f, jwtUrl(f, id, noExp)), logs, /missing required "exp" claim/);
+    expect(refusal.code).toBe('proof_invalid');
+    const tagged = `${jwtUrl(f, id, await hs(claims({ email: c.email })))}&utm_source=newsletter&utm_campaign=spring`;
+    await expectSignedIn(t, f, await get(t, f, tagged), `/${f.slug}`, c.subject);
+  });
+
   test('P12 RS256 with a public key and ES256 with a JWKS over HTTP sign in; the POST form works like the link', async () => {
     const f = await ssoPortal(t);
     const c = await contactWithTicket(t, f);
     const rsId = await provider(f, { algorithm: 'RS256', publicKey: await exportSPKI(rsa.publicKey) });
     const esId = await provider(f, { algorithm: 'ES256', jwksUrl });
-    const rs = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).sign(rsa.privateKey);
+    const rs = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'RS256' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).setExpirationTime(new Date(t.clock.now() + 120_000)).sign(rsa.privateKey);
     await expectSignedIn(t, f, await get(t, f, jwtUrl(f, rsId, rs)), `/${f.slug}`, c.subject);
-    const es = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).sign(ec.privateKey);
+    const es = await new SignJWT(claims({ email: c.email })).setProtectedHeader({ alg: 'ES256', kid: 'ec-1' }).setIssuer('https://acme.example').setAudience('portico').setIssuedAt(new Date(t.clock.now())).setExpirationTime(new Date(t.clock.now() + 120_000)).sign(ec.privateKey);
     const posted = await t.app.inject({ method: 'POST', url: `/${f.slug}/sso/${esId}/jwt`, headers: { host: f.host, 'content-type': 'application/x-www-form-urlencoded' }, payload: `jwt=${es}&return_to=${encodeURIComponent(`/${f.slug}`)}` });
     await expectSignedIn(t, f, posted, `/${f.slug}`, c.subject);
   });

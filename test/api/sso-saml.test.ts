@@ -110,7 +110,7 @@ describe.each(dialects)('SAML single sign-on on %s', (dialect) => {
     expect(assertionId).not.toBe('');
     // A fresh service (another process, or this one restarted) knows the id as used.
     const restarted = new SsoService(t.app.deps, t.app.services.memberAuth, t.app.services.contacts, t.app.services.outbound);
-    expect(await restarted.firstUse(s.id, `saml:${assertionId}`, t.clock.now() + 60_000)).toBe(false);
+    expect(await restarted.firstUse('saml', idp.entityId, assertionId, t.clock.now() + 60_000)).toBe(false);
     // The SP-initiated response to one request works once: its InResponseTo is then used up.
     const strict = await sp();
     const e = await contactWithTicket(t, strict.f);

@@ -51,7 +51,7 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
       const url = new URL(req.url ?? '/', 'http://company');
       void new SignJWT({ sub: 'alice-1', email: 'alice@umbrella.example', email_verified: true, jti: `j-${Date.now()}-${Math.random()}` })
         .setProtectedHeader({ alg: 'HS256' }).setIssuer('https://umbrella.example').setAudience('portico').setIssuedAt(new Date(t.clock.now()))
-        .sign(new TextEncoder().encode(SECRET)).then((jwt) => {
+        .setExpirationTime(new Date(t.clock.now() + 120_000)).sign(new TextEncoder().encode(SECRET)).then((jwt) => {
           const target = new URL(`${base}/tickets/sso/${ids.jwt}/jwt`);
           target.searchParams.set('jwt', jwt);
           target.searchParams.set('return_to', url.searchParams.get('return_to') ?? '/tickets');

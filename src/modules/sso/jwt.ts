@@ -23,6 +23,8 @@ export interface JwtIdentity {
   emailVerified: boolean | null;
   firstName: string | null;
   lastName: string | null;
+  /** The token's `iss` (the configured issuer): its `jti` is unique only with it. */
+  issuer: string;
   jti: string;
   /** Until when the token could be presented: its id is remembered that long. */
   validUntil: number;
@@ -46,8 +48,9 @@ function claim(payload: JWTPayload, name: string): string | null {
  * JWT single sign-on: the company's own site signs a short-lived token and sends the customer to
  * the portal with it. Verified with jose against the one algorithm the portal configured and its
  * one key (shared secret, public key, or JWKS): `alg: none`, another algorithm (HS256 with a
- * public key as secret), keys named in the token's header (jku, jwk, x5u, x5c), expired tokens,
- * `iat` older than the allowed age or in the future, and another issuer or audience are refused.
+ * public key as secret), keys named in the token's header (jku, jwk, x5u, x5c), tokens without
+ * `exp` or expired, `iat` older than the allowed age or in the future, and another issuer or
+ * audience are refused.
  * A reused `jti` is refused by the caller (SsoService).
  */
 export class JwtVerifier {
@@ -90,7 +93,8 @@ export class JwtVerifier {
         currentDate: new Date(now),
         maxTokenAge: this.settings.maxAgeSeconds,
         clockTolerance: CLOCK_TOLERANCE_S,
-        requiredClaims: ['iat', 'jti', 'sub'],
+        // exp too: a token that never expires could be replayed wherever its jti is forgotten.
+        requiredClaims: ['iat', 'exp', 'jti', 'sub'],
       };
       const key = this.key;
       payload = (typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, await key, options)).payload;
@@ -102,7 +106,7 @@ export class JwtVerifier {
     if (subject === null || jti === null) throw new JwtRefused('sub and jti must be non-empty strings');
     const iat = payload.iat ?? 0;
     if (iat * 1000 > now + CLOCK_TOLERANCE_S * 1000) throw new JwtRefused('iat is in the future');
-    const validUntil = Math.min(payload.exp === undefined ? Infinity : payload.exp * 1000, (iat + this.settings.maxAgeSeconds) * 1000) + CLOCK_TOLERANCE_S * 1000;
+    const validUntil = Math.min((payload.exp ?? 0) * 1000, (iat + this.settings.maxAgeSeconds) * 1000) + CLOCK_TOLERANCE_S * 1000;
     const verified = payload.email_verified;
     const name = claim(payload, 'name');
     return {
@@ -111,6 +115,7 @@ export class JwtVerifier {
       emailVerified: typeof verified === 'boolean' ? verified : null,
       firstName: claim(payload, 'given_name') ?? name,
       lastName: claim(payload, 'family_name'),
+      issuer: this.settings.issuer,
       jti,
       validUntil,
     };

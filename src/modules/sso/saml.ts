@@ -118,6 +118,8 @@ export interface SamlAssertion {
   emailVerified: boolean | null;
   firstName: string | null;
   lastName: string | null;
+  /** The identity provider's entity id (the verified Issuer): assertion ids are unique only with it. */
+  issuer: string;
   assertionId: string;
   /** Until when the assertion could be presented; its id is remembered that long. */
   validUntil: number;
@@ -234,6 +236,7 @@ export class SamlServiceProvider {
       emailVerified: verified === null ? null : verified === 'true',
       firstName: text(attributes[this.settings.firstNameAttribute]),
       lastName: text(attributes[this.settings.lastNameAttribute]),
+      issuer: this.settings.idpEntityId,
       assertionId,
       validUntil: validUntil + SKEW_MS,
       inResponseTo: root.getAttribute('InResponseTo') || null,

@@ -24,9 +24,10 @@ const AcsForm = Type.Object(
   { SAMLResponse: Type.String({ minLength: 1, maxLength: Math.ceil((MAX_SAML_RESPONSE_BYTES * 4) / 3) + 4 }), RelayState: Type.Optional(Type.String({ maxLength: 1000 })) },
   { additionalProperties: false },
 );
+// Links pick up parameters on the way (utm_source, …): they are ignored, not refused.
 const JwtInput = Type.Object(
   { jwt: Type.String({ minLength: 1, maxLength: 8192 }), return_to: Type.Optional(Type.String({ maxLength: 2000 })) },
-  { additionalProperties: false },
+  { additionalProperties: true, maxProperties: 30 },
 );
 // Providers add their own parameters (session_state, …); the library checks what matters.
 const CallbackQuery = Type.Object({ state: Type.Optional(Type.String({ maxLength: 500 })) }, { additionalProperties: true, maxProperties: 20 });
@@ -134,7 +135,7 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
       if (error instanceof SamlRefused) return refused(request, reply, portal, provider, error);
       throw error;
     }
-    if (!(await sso.firstUse(provider.id, `saml:${identity.assertionId}`, identity.validUntil))) return refused(request, reply, portal, provider, new SsoRefused('replayed', 'assertion replayed'));
+    if (!(await sso.firstUse('saml', identity.issuer, identity.assertionId, identity.validUntil))) return refused(request, reply, portal, provider, new SsoRefused('replayed', 'assertion replayed'));
     const relay = request.body.RelayState;
     let next = safeNext(portal, undefined);
     if (identity.inResponseTo !== null && relay !== undefined) {
@@ -156,7 +157,7 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
       if (error instanceof JwtRefused) return refused(request, reply, portal, provider, error);
       throw error;
     }
-    if (!(await sso.firstUse(provider.id, `jwt:${identity.jti}`, identity.validUntil))) return refused(request, reply, portal, provider, new SsoRefused('replayed', 'jti reused'));
+    if (!(await sso.firstUse('jwt', identity.issuer, identity.jti, identity.validUntil))) return refused(request, reply, portal, provider, new SsoRefused('replayed', 'jti reused'));
     return signedIn(request, reply, portal, provider, identity, safeNext(portal, input.return_to));
   };
 

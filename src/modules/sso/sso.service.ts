@@ -238,12 +238,16 @@ export class SsoService {
     return readJson(row.payload);
   }
 
-  /** Records an assertion id or `jti` as used; false when it was used before (a replay). */
-  async firstUse(providerId: number, key: string, validUntil: number): Promise<boolean> {
+  /**
+   * Records a JWT `jti` or SAML assertion id of this issuer as used; false when it was used
+   * before (a replay), by any provider: two portals' providers that trust the same issuer share
+   * what it issued. Kept until the token or assertion expires, whatever becomes of the provider.
+   */
+  async firstUse(kind: 'jwt' | 'saml', issuer: string, id: string, validUntil: number): Promise<boolean> {
     const now = this.deps.clock.now();
     const expires = Number.isFinite(validUntil) ? Math.max(validUntil, now + 60_000) : now + 24 * 3600_000;
     try {
-      await this.deps.db.insertInto('sso_replays').values({ provider_id: providerId, key: sha256Hex(key), expires_at: expires }).execute();
+      await this.deps.db.insertInto('sso_replays').values({ key: sha256Hex(JSON.stringify([kind, issuer, id])), expires_at: expires }).execute();
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
