@@ -16,6 +16,7 @@ import * as forms from './migrations/2026-11-26T08-00-forms.js';
 import * as portalPreviews from './migrations/2026-11-26T10-00-portal-previews.js';
 import * as knowledgeBase from './migrations/2026-11-26T09-00-knowledge-base.js';
 import * as ssoUsedIds from './migrations/2026-12-15T00-00-sso-used-ids.js';
+import * as ssoOneSubjectPerProvider from './migrations/2026-12-15T01-00-sso-one-subject-per-provider.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T09-00-knowledge-base': knowledgeBase,
   '2026-11-26T10-00-portal-previews': portalPreviews,
   '2026-12-15T00-00-sso-used-ids': ssoUsedIds,
+  '2026-12-15T01-00-sso-one-subject-per-provider': ssoOneSubjectPerProvider,
 };
 
 /**

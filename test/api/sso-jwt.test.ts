@@ -92,6 +92,23 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
     expect(identities.map((i) => i.subject)).toEqual([sub]);
   });
 
+  test('P12 one member holds at most one subject per provider: a second, new subject with the member’s verified address is refused, never linked to that member', async () => {
+    const f = await ssoPortal(t);
+    const id = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const c = await contactWithTicket(t, f);
+    const owner = unique('owner');
+    await expectSignedIn(t, f, await get(t, f, jwtUrl(f, id, await hs(claims({ sub: owner, email: c.email })))), `/${f.slug}`, c.subject);
+    const swap = await expectRefused(t, async () => get(t, f, jwtUrl(f, id, await hs(claims({ sub: unique('intruder'), email: c.email })))), logs, /already signs in with another subject of this provider/, 403);
+    expect(swap.code).toBe('subject_conflict');
+    const identities = await t.app.deps.db.selectFrom('member_identities').select(['subject', 'member_id']).where('provider_id', '=', id).execute();
+    expect(identities.map((i) => i.subject)).toEqual([owner]);
+    // The database holds the rule as well: (provider, member) is unique.
+    const memberId = identities[0]?.member_id ?? 0;
+    await expect(t.app.deps.db.insertInto('member_identities').values({ provider_id: id, subject: unique('raw'), member_id: memberId, email: c.email, linked_by: 'email', created_at: t.clock.now(), last_sign_in_at: null }).execute()).rejects.toThrow();
+    // The owner's subject still signs in.
+    await expectSignedIn(t, f, await get(t, f, jwtUrl(f, id, await hs(claims({ sub: owner, email: c.email })))), `/${f.slug}`, c.subject);
+  });
+
   test('P12 a new subject with a verified address gets a contact only where the provider may create them; P13 only contacts on the SSO lists; P10 access lists still apply', async () => {
     const s = t.app.services;
     const listed = await s.contacts.create({ email: `${unique('l')}@example.com` });
@@ -132,8 +149,9 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
     const f = await ssoPortal(t);
     const id = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
     const c = await contactWithTicket(t, f);
+    const sub = unique('u');
     for (const evil of ['https://evil.example/phish', '//evil.example', `/other/${f.slug}`, `/${f.slug}evil`, '/\\evil.example']) {
-      const r = await get(t, f, jwtUrl(f, id, await hs(claims({ email: c.email })), evil));
+      const r = await get(t, f, jwtUrl(f, id, await hs(claims({ sub, email: c.email })), evil));
       expect(r.statusCode).toBe(303);
       expect(r.headers.location, evil).toBe(`/${f.slug}`);
     }

@@ -100,6 +100,14 @@ describe.each(dialects)('SAML single sign-on on %s', (dialect) => {
     expect(away.headers.location).toBe(`/${on.f.slug}`);
   });
 
+  test('P12 one member holds at most one subject per provider: a second NameID with the member’s verified address is refused', async () => {
+    const s = await sp({ allowIdpInitiated: true });
+    const c = await contactWithTicket(t, s.f);
+    await expectSignedIn(t, s.f, await post(s, await respond(s, undefined, { nameId: `first-${unique('n')}`, email: c.email })), `/${s.f.slug}`, c.subject);
+    const swap = await expectRefused(t, async () => post(s, await respond(s, undefined, { nameId: `second-${unique('n')}`, email: c.email })), logs, /already signs in with another subject/, 403);
+    expect(swap.code).toBe('subject_conflict');
+  });
+
   test('P12 a replayed assertion is refused, also by a process that never saw it (the used ids are in the database)', async () => {
     const s = await sp({ allowIdpInitiated: true });
     const c = await contactWithTicket(t, s.f);

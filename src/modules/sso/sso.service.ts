@@ -308,6 +308,11 @@ export class SsoService {
           memberId = (await tx.insertInto('members').values({ portal_id: portal.id, contact_id: contactId, password_hash: null, verified_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id;
         } else {
           memberId = member.id;
+          // One subject per provider and member: a second one with the member's address is
+          // someone else the provider knows by that address now, not the member (unique in the
+          // database too, which also settles two first sign-ins at once).
+          const held = await tx.selectFrom('member_identities').select('id').where('provider_id', '=', provider.id).where('member_id', '=', memberId).executeTakeFirst();
+          if (held !== undefined) throw new SsoDenied('subject_conflict', 'the member already signs in with another subject of this provider');
           // A registration never confirmed: its password was chosen by whoever registered, who
           // need not own the address the provider just vouched for. It is dropped.
           if (member.verified_at === null) await tx.updateTable('members').set({ verified_at: now, password_hash: null, updated_at: now }).where('id', '=', member.id).execute();
@@ -329,6 +334,7 @@ export class SsoService {
       return await attempt();
     } catch (error) {
       // The same new subject signing in twice at once: the second finds the first one's link.
+      // Two new subjects for one member at once: the second is refused as a conflict.
       if (isUniqueViolation(error)) return attempt();
       throw error;
     }
