@@ -109,6 +109,25 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
     await expectSignedIn(t, f, await get(t, f, jwtUrl(f, id, await hs(claims({ sub: owner, email: c.email })))), `/${f.slug}`, c.subject);
   });
 
+  test('P12 a JWT provider whose issuer changes loses its sign-in links, and the answer says how many', async () => {
+    const f = await ssoPortal(t);
+    const id = await provider(f, { algorithm: 'HS256' }, { sharedSecret: SECRET });
+    const [a, b] = [await contactWithTicket(t, f), await contactWithTicket(t, f)];
+    for (const c of [a, b]) await expectSignedIn(t, f, await get(t, f, jwtUrl(f, id, await hs(claims({ sub: `${c.email}-sub`, email: c.email })))), `/${f.slug}`, c.subject);
+    const before = await t.app.services.sso.get(f.portalId, id);
+    const kept = await call('PATCH', `/api/v1/portals/${f.portalId}/sso-providers/${id}`, { settings: { maxAgeSeconds: 120, issuer: 'https://acme.example' } });
+    expect(kept.json<{ warnings: string[] }>().warnings).toEqual([]);
+    // A sign-in verified under the settings before a change does not land after it.
+    const portal = await t.app.services.portals.get(f.portalId);
+    await expect(t.app.services.sso.signIn(portal, before, { subject: `${a.email}-sub`, email: a.email, emailVerified: true, firstName: null, lastName: null }, { ip: '10.0.0.1', userAgent: undefined }))
+      .rejects.toMatchObject({ code: 'provider_changed' });
+    const moved = await call('PATCH', `/api/v1/portals/${f.portalId}/sso-providers/${id}`, { settings: { issuer: 'https://accounts.other.example' } });
+    expect(moved.json<{ warnings: string[] }>().warnings).toEqual(['The issuer changed, so 2 sign-in links made through the old one were removed: those members are linked again at their next sign-in, when the provider vouches for their email address.']);
+    const token = await new SignJWT(claims({ sub: `${a.email}-sub`, email: `${unique('other')}@example.com` })).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://accounts.other.example').setAudience('portico')
+      .setIssuedAt(new Date(t.clock.now())).setExpirationTime(new Date(t.clock.now() + 60_000)).sign(new TextEncoder().encode(SECRET));
+    await expectRefused(t, () => get(t, f, jwtUrl(f, id, token)), logs, /no contact has this address/, 403);
+  });
+
   test('P12 a new subject with a verified address gets a contact only where the provider may create them; P13 only contacts on the SSO lists; P10 access lists still apply', async () => {
     const s = t.app.services;
     const listed = await s.contacts.create({ email: `${unique('l')}@example.com` });

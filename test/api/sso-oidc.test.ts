@@ -137,6 +137,36 @@ describe.each(dialects)('OpenID Connect single sign-on on %s', (dialect) => {
     // Tokens signed by a published key go through: every other test here signs in that way.
   });
 
+  test('X2 P12 a provider re-pointed at another issuer loses its sign-in links, and the answer says so: subject X of the new issuer never signs in as the old issuer’s X', async () => {
+    const r = await rp();
+    const c = await contactWithTicket(t, r.f);
+    const sub = unique('same-subject');
+    r.idp.user = { sub, email: c.email, email_verified: true };
+    const first = await throughProvider(r);
+    await expectSignedIn(t, r.f, await callback(r, first.callback, first.proof), `/${r.f.slug}`, c.subject);
+
+    // Another provider, where the same subject is someone else.
+    const other = await new OidcIdp().start([{ client_id: 'portico', client_secret: CLIENT_SECRET, redirect_uris: [r.redirectUri] }]);
+    idps.push(other);
+    other.user = { sub, email: `${unique('someone-else')}@example.com`, email_verified: true };
+    const repointed = await call('PATCH', `/api/v1/portals/${r.f.portalId}/sso-providers/${r.id}`, { settings: { issuer: other.issuer } });
+    expect(repointed.statusCode, repointed.body).toBe(200);
+    expect(repointed.json<{ warnings: string[] }>().warnings).toEqual(['The issuer changed, so 1 sign-in link made through the old one was removed: that member is linked again at their next sign-in, when the provider vouches for their email address.']);
+    expect(await t.app.deps.db.selectFrom('member_identities').select('id').where('provider_id', '=', r.id).execute()).toEqual([]);
+    const moved = { ...r, idp: other };
+    const next = await throughProvider(moved);
+    const denied = await expectRefused(t, () => callback(moved, next.callback, next.proof), logs, /no contact has this address/, 403);
+    expect(denied.code).toBe('no_contact');
+
+    // Any other change keeps the links, and says nothing.
+    other.user = { sub, email: c.email, email_verified: true };
+    const relinked = await throughProvider(moved);
+    await expectSignedIn(t, r.f, await callback(moved, relinked.callback, relinked.proof), `/${r.f.slug}`, c.subject);
+    const renamed = await call('PATCH', `/api/v1/portals/${r.f.portalId}/sso-providers/${r.id}`, { name: 'Renamed', settings: { issuer: other.issuer, scopes: 'openid email' } });
+    expect(renamed.json<{ warnings: string[] }>().warnings).toEqual([]);
+    expect(await t.app.deps.db.selectFrom('member_identities').select('subject').where('provider_id', '=', r.id).execute()).toEqual([{ subject: sub }]);
+  });
+
   test('X2 P12 the client secret is sealed and never returned; a provider without it is a public client', async () => {
     const r = await rp();
     const got = await call('GET', `/api/v1/portals/${r.f.portalId}/sso-providers/${r.id}`);

@@ -63,6 +63,7 @@ export function ssoPageRoutes(app: App, { sso, kit, safeNext }: SsoPagesOptions)
       reply.setCookie(memberCookieName(request), session.token, { path: '/', httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', expires: new Date(session.expiresAt) });
       return await reply.code(303).header('location', next).header('cache-control', 'no-store').send();
     } catch (error) {
+      if (error instanceof SsoRefused) return refused(request, reply, portal, provider, error);
       if (!(error instanceof SsoDenied)) throw error;
       request.log.warn({ providerId: provider.id, kind: provider.kind, code: error.code, reason: error.reason }, 'single sign-on denied');
       const tr = await kit.translator(request, portal);

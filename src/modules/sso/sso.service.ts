@@ -15,7 +15,7 @@ import type { MemberAuthService, SessionMeta } from '../members/member-auth.serv
 import type { PortalRow } from '../portal/portals.service.js';
 import { JwtVerifier } from './jwt.js';
 import { OidcRelyingParty } from './oidc.js';
-import { SsoDenied } from './refusals.js';
+import { SsoDenied, SsoRefused } from './refusals.js';
 import { ProviderSettingsChecker, type ProviderInput } from './provider-settings.js';
 import { SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
 import type { JwtSecretsT, JwtSettingsT, OidcSecretsT, OidcSettingsT, SamlSettingsT, SsoKindT } from './sso.schemas.js';
@@ -43,6 +43,17 @@ export const OIDC_FLOW_TTL_MS = 10 * 60_000;
 
 function readJson(text: string): unknown {
   return JSON.parse(text);
+}
+
+/** The setting that names whom a provider trusts: its identities are that issuer's subjects. */
+const ISSUER_SETTING: Record<SsoKindT, string> = { saml: 'idpEntityId', jwt: 'issuer', oidc: 'issuer' };
+
+/** What the admin is told when an issuer change removed sign-in links. */
+function linksRemoved(kind: SsoKindT, count: number): string {
+  const what = kind === 'saml' ? 'The identity provider’s entity id changed' : 'The issuer changed';
+  return count === 1
+    ? `${what}, so 1 sign-in link made through the old one was removed: that member is linked again at their next sign-in, when the provider vouches for their email address.`
+    : `${what}, so ${count} sign-in links made through the old one were removed: those members are linked again at their next sign-in, when the provider vouches for their email address.`;
 }
 
 /**
@@ -119,6 +130,8 @@ export class SsoService {
       const row = await this.get(portalId, id, tx);
       const { settings, warnings } = this.checker.settingsFor(row.kind, readJson(row.settings) as Record<string, unknown>, input);
       const secrets = this.checker.secretsFor(row.kind, this.secretsOf(row), input, settings);
+      const removed = await this.forgetIfIssuerChanged(tx, row, settings);
+      if (removed > 0) warnings.push(linksRemoved(row.kind, removed));
       // Strictly later, so every process rebuilds its verifier from the new settings.
       const now = Math.max(this.deps.clock.now(), row.updated_at + 1);
       await tx.updateTable('sso_providers').set({
@@ -131,6 +144,20 @@ export class SsoService {
       await this.write(tx, id, secrets);
       return { row: await this.get(portalId, id, tx), warnings };
     });
+  }
+
+  /**
+   * A provider pointed at another issuer (OpenID Connect issuer, SAML entity id, JWT `iss`) trusts
+   * someone else: its sign-in links, made through the old issuer, are removed (else subject X of
+   * the new issuer would be the old issuer's X), and so are its sign-ins in flight. Returns how
+   * many links went.
+   */
+  private async forgetIfIssuerChanged(tx: Tx, row: ProviderRow, settings: Record<string, unknown>): Promise<number> {
+    const setting = ISSUER_SETTING[row.kind];
+    if ((readJson(row.settings) as Record<string, unknown>)[setting] === settings[setting]) return 0;
+    await tx.deleteFrom('sso_flows').where('provider_id', '=', row.id).execute();
+    const removed = await tx.deleteFrom('member_identities').where('provider_id', '=', row.id).executeTakeFirst();
+    return Number(removed.numDeletedRows);
   }
 
   async delete(portalId: number, id: number): Promise<void> {
@@ -266,6 +293,20 @@ export class SsoService {
   // ---- from a verified identity to a session ----
 
   /**
+   * The provider is still as it was when the proof was verified: a sign-in verified under the
+   * old issuer must not make a link after the change removed the old ones. On PostgreSQL the row
+   * is share-locked, so a change waits for this sign-in (and then removes its link); SQLite runs
+   * one write transaction at a time.
+   */
+  private async checkVersion(tx: Tx, provider: ProviderRow): Promise<void> {
+    const query = tx.selectFrom('sso_providers').select(['updated_at', 'enabled']).where('id', '=', provider.id);
+    const current = await (this.deps.dialect === 'postgres' ? query.forShare() : query).executeTakeFirst();
+    if (current?.updated_at !== provider.updated_at || current.enabled !== 1) {
+      throw new SsoRefused('provider_changed', 'the provider’s settings changed while the sign-in was under way');
+    }
+  }
+
+  /**
    * The member this provider's subject is, found by (provider, subject) and never by an email
    * alone. A subject seen for the first time is linked to the contact with its email address
    * only when the provider vouches for the address (email_verified, or the admin's setting for
@@ -277,6 +318,7 @@ export class SsoService {
     const settings = readJson(provider.settings) as { emailsVerified?: boolean };
     const verified = identity.emailVerified ?? (provider.kind === 'oidc' ? false : settings.emailsVerified === true);
     const attempt = () => this.deps.db.transaction().execute(async (tx) => {
+      await this.checkVersion(tx, provider);
       const now = this.deps.clock.now();
       const linked = await tx.selectFrom('member_identities as i').innerJoin('members as m', 'm.id', 'i.member_id')
         .select(['i.id', 'm.id as member_id', 'm.contact_id', 'm.portal_id', 'm.disabled_at'])
