@@ -7,35 +7,24 @@ import { errors } from '../../errors.js';
 import type { OutboundClient } from '../../security/outbound.js';
 import { SecretBox } from '../../security/sealed.js';
 import { sha256Hex } from '../../security/secrets.js';
-import { emailKey } from '../../util/email.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import { portalUrl } from '../members/account.service.js';
-import { mayUsePortal } from '../members/access-lists.js';
 import type { MemberAuthService, SessionMeta } from '../members/member-auth.service.js';
 import type { PortalRow } from '../portal/portals.service.js';
 import { JwtVerifier } from './jwt.js';
 import { OidcRelyingParty } from './oidc.js';
-import { SsoDenied, SsoRefused } from './refusals.js';
+import { SsoSignIn, type AssertedIdentity, type SsoSession } from './sign-in.js';
 import { ProviderSettingsChecker, type ProviderInput } from './provider-settings.js';
 import { SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
 import type { JwtSecretsT, JwtSettingsT, OidcSecretsT, OidcSettingsT, SamlSettingsT, SsoKindT } from './sso.schemas.js';
 
 export type ProviderRow = Row<'sso_providers'>;
+export type { AssertedIdentity } from './sign-in.js';
 
 /** A provider as saved, with what the admin should know about the change (plain sentences). */
 export interface SavedProvider {
   row: ProviderRow;
   warnings: string[];
-}
-
-/** Who the identity provider says signed in. */
-export interface AssertedIdentity {
-  subject: string;
-  email: string | null;
-  /** What the provider said of the address; null when it said nothing. */
-  emailVerified: boolean | null;
-  firstName: string | null;
-  lastName: string | null;
 }
 
 /** How long an OpenID Connect sign-in may take between our redirect and its callback. */
@@ -66,16 +55,18 @@ function linksRemoved(kind: SsoKindT, count: number): string {
 export class SsoService {
   private readonly box: SecretBox;
   private readonly checker: ProviderSettingsChecker;
+  private readonly signIns: SsoSignIn;
   private readonly runtime = new Map<number, { updatedAt: number; value: SamlServiceProvider | JwtVerifier | OidcRelyingParty }>();
 
   constructor(
     private readonly deps: Deps,
-    private readonly members: MemberAuthService,
-    private readonly contacts: ContactsService,
+    members: MemberAuthService,
+    contacts: ContactsService,
     private readonly outbound: OutboundClient,
   ) {
     this.box = new SecretBox(deps.config.secretsKey);
     this.checker = new ProviderSettingsChecker(outbound);
+    this.signIns = new SsoSignIn(deps, members, contacts);
   }
 
   // ---- providers (the admin API) ----
@@ -292,93 +283,8 @@ export class SsoService {
 
   // ---- from a verified identity to a session ----
 
-  /**
-   * The provider is still as it was when the proof was verified: a sign-in verified under the
-   * old issuer must not make a link after the change removed the old ones. On PostgreSQL the row
-   * is share-locked, so a change waits for this sign-in (and then removes its link); SQLite runs
-   * one write transaction at a time.
-   */
-  private async checkVersion(tx: Tx, provider: ProviderRow): Promise<void> {
-    const query = tx.selectFrom('sso_providers').select(['updated_at', 'enabled']).where('id', '=', provider.id);
-    const current = await (this.deps.dialect === 'postgres' ? query.forShare() : query).executeTakeFirst();
-    if (current?.updated_at !== provider.updated_at || current.enabled !== 1) {
-      throw new SsoRefused('provider_changed', 'the provider’s settings changed while the sign-in was under way');
-    }
-  }
-
-  /**
-   * The member this provider's subject is, found by (provider, subject) and never by an email
-   * alone. A subject seen for the first time is linked to the contact with its email address
-   * only when the provider vouches for the address (email_verified, or the admin's setting for
-   * SAML and JWT providers), or gets a new contact when the provider may create them. Then P13
-   * (the portal's SSO audience) and P10 (its access lists) decide. All in one transaction: a
-   * refused sign-in leaves no contact, member or link behind.
-   */
-  async signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta): Promise<{ token: string; expiresAt: number; memberId: number }> {
-    const settings = readJson(provider.settings) as { emailsVerified?: boolean };
-    const verified = identity.emailVerified ?? (provider.kind === 'oidc' ? false : settings.emailsVerified === true);
-    const attempt = () => this.deps.db.transaction().execute(async (tx) => {
-      await this.checkVersion(tx, provider);
-      const now = this.deps.clock.now();
-      const linked = await tx.selectFrom('member_identities as i').innerJoin('members as m', 'm.id', 'i.member_id')
-        .select(['i.id', 'm.id as member_id', 'm.contact_id', 'm.portal_id', 'm.disabled_at'])
-        .where('i.provider_id', '=', provider.id).where('i.subject', '=', identity.subject).executeTakeFirst();
-      let memberId: number;
-      let contactId: number;
-      if (linked !== undefined) {
-        if (linked.portal_id !== portal.id) throw new SsoDenied('other_portal', 'the identity is linked to another portal');
-        if (linked.disabled_at !== null) throw new SsoDenied('member_disabled', 'the member is disabled');
-        memberId = linked.member_id;
-        contactId = linked.contact_id;
-        await tx.updateTable('member_identities').set({ last_sign_in_at: now, email: identity.email }).where('id', '=', linked.id).execute();
-      } else {
-        if (identity.email === null || !/^[^\s@]+@[^\s@]+$/.test(identity.email) || identity.email.length > 254) throw new SsoDenied('no_email', 'no usable email address for a first sign-in');
-        if (!verified) throw new SsoDenied('email_not_verified', 'the provider does not vouch for the email address');
-        const contact = await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(identity.email)).executeTakeFirst();
-        let linkedBy: 'email' | 'created' = 'email';
-        if (contact !== undefined) {
-          contactId = contact.id;
-        } else if (provider.create_contacts === 1) {
-          contactId = (await this.contacts.createIn(tx, { email: identity.email, firstName: identity.firstName ?? undefined, lastName: identity.lastName ?? undefined })).id;
-          linkedBy = 'created';
-        } else {
-          throw new SsoDenied('no_contact', 'no contact has this address and the provider may not create contacts');
-        }
-        const member = await tx.selectFrom('members').select(['id', 'disabled_at', 'verified_at']).where('portal_id', '=', portal.id).where('contact_id', '=', contactId).executeTakeFirst();
-        if (member?.disabled_at !== null && member?.disabled_at !== undefined) throw new SsoDenied('member_disabled', 'the member is disabled');
-        if (member === undefined) {
-          memberId = (await tx.insertInto('members').values({ portal_id: portal.id, contact_id: contactId, password_hash: null, verified_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id;
-        } else {
-          memberId = member.id;
-          // One subject per provider and member: a second one with the member's address is
-          // someone else the provider knows by that address now, not the member (unique in the
-          // database too, which also settles two first sign-ins at once).
-          const held = await tx.selectFrom('member_identities').select('id').where('provider_id', '=', provider.id).where('member_id', '=', memberId).executeTakeFirst();
-          if (held !== undefined) throw new SsoDenied('subject_conflict', 'the member already signs in with another subject of this provider');
-          // A registration never confirmed: its password was chosen by whoever registered, who
-          // need not own the address the provider just vouched for. It is dropped.
-          if (member.verified_at === null) await tx.updateTable('members').set({ verified_at: now, password_hash: null, updated_at: now }).where('id', '=', member.id).execute();
-        }
-        await tx.insertInto('member_identities').values({
-          provider_id: provider.id, subject: identity.subject, member_id: memberId, email: identity.email, linked_by: linkedBy, created_at: now, last_sign_in_at: now,
-        }).execute();
-      }
-      if (portal.sso_audience === 'lists') {
-        const onList = await tx.selectFrom('portal_sso_lists as psl').innerJoin('list_members as lm', 'lm.list_id', 'psl.list_id')
-          .select('lm.contact_id').where('psl.portal_id', '=', portal.id).where('lm.contact_id', '=', contactId).executeTakeFirst();
-        if (onList === undefined) throw new SsoDenied('not_on_sso_lists', 'the contact is not on the portal’s single sign-on lists');
-      }
-      if (!(await mayUsePortal(tx, portal.id, memberId))) throw new SsoDenied('not_on_access_lists', 'the contact is not on the portal’s access lists');
-      const session = await this.members.startSession(tx, portal.id, memberId, meta);
-      return { ...session, memberId };
-    });
-    try {
-      return await attempt();
-    } catch (error) {
-      // The same new subject signing in twice at once: the second finds the first one's link.
-      // Two new subjects for one member at once: the second is refused as a conflict.
-      if (isUniqueViolation(error)) return attempt();
-      throw error;
-    }
+  /** The sign-in rule (sign-in.ts): a session for the member this identity is, or a refusal. */
+  signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta): Promise<SsoSession> {
+    return this.signIns.signIn(portal, provider, identity, meta);
   }
 }
