@@ -3,7 +3,7 @@ import { afterEach, afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cookiesOf } from '../helpers/portal-forms.js';
 import { followToCallback, OidcIdp } from '../helpers/oidc-idp.js';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
-import { contactWithTicket, expectRefused, expectSignedIn, freshIp, get, ssoPortal, type SsoPortal } from '../helpers/sso-fixtures.js';
+import { contactWithTicket, expectRefused, expectSignedIn, freshIp, get, signedInMember, ssoPortal, type SsoPortal } from '../helpers/sso-fixtures.js';
 
 // X2 P12 OpenID Connect: a real OpenID provider (oidc-provider) on loopback; discovery, the code
 // flow with PKCE, state and nonce bound to the browser, the issuer checked exactly.
@@ -83,8 +83,11 @@ describe.each(dialects)('OpenID Connect single sign-on on %s', (dialect) => {
     r.idp.user = { sub: unique('oidc'), email: c.email, email_verified: true };
 
     const other = await throughProvider(r);
-    await expectRefused(t, () => callback(r, other.callback), logs, /another browser/);
-    await expectRefused(t, () => callback(r, other.callback, 'someone-elses-proof'), logs, /another browser/);
+    expect((await expectRefused(t, () => callback(r, other.callback), logs, /another browser/)).code).toBe('other_browser');
+    const elsewhere = await throughProvider(r);
+    await expectRefused(t, () => callback(r, elsewhere.callback, 'someone-elses-proof-0123456789abcdef'), logs, /another browser/);
+    // A refused callback used its state up: the flow cannot be tried again from the right browser.
+    expect((await expectRefused(t, () => callback(r, elsewhere.callback, elsewhere.proof), logs, /used or expired/)).code).toBe('flow_unknown');
 
     const twice = await throughProvider(r);
     expect((await callback(r, twice.callback, twice.proof)).statusCode).toBe(303);
@@ -165,6 +168,21 @@ describe.each(dialects)('OpenID Connect single sign-on on %s', (dialect) => {
     const renamed = await call('PATCH', `/api/v1/portals/${r.f.portalId}/sso-providers/${r.id}`, { name: 'Renamed', settings: { issuer: other.issuer, scopes: 'openid email' } });
     expect(renamed.json<{ warnings: string[] }>().warnings).toEqual([]);
     expect(await t.app.deps.db.selectFrom('member_identities').select('subject').where('provider_id', '=', r.id).execute()).toEqual([{ subject: sub }]);
+  });
+
+  test('X2 P12 a browser signed in as one member that completes a sign-in as another is asked before it switches', async () => {
+    const r = await rp();
+    const [a, b] = [await contactWithTicket(t, r.f), await contactWithTicket(t, r.f)];
+    const browser = await signedInMember(t, r.f, a.contactId);
+    r.idp.user = { sub: unique('oidc'), email: b.email, email_verified: true };
+    const start = await get(t, r.f, `/${r.f.slug}/sso/${r.id}/start`, browser);
+    const proof = cookiesOf(start).portico_sso ?? '';
+    const url = new URL(await followToCallback(String(start.headers.location), r.redirectUri));
+    const asked = await t.app.inject({ method: 'GET', url: `${url.pathname}${url.search}`, remoteAddress: freshIp(), headers: { host: r.f.host, cookie: `${browser}; portico_sso=${proof}` } });
+    expect(asked.statusCode, asked.body).toBe(200);
+    expect(asked.body).toContain('Switch accounts?');
+    expect(cookiesOf(asked).portico_member).toBeUndefined();
+    expect((await get(t, r.f, `/${r.f.slug}`, browser)).body).toContain(a.subject);
   });
 
   test('X2 P12 the client secret is sealed and never returned; a provider without it is a public client', async () => {

@@ -115,6 +115,20 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
     await page.context().close();
   });
 
+  test('P12 X2 a browser signed in as one member that signs in as another is asked first; the question passes an accessibility audit, and its button switches', async () => {
+    const page = await signInWith('Globex SAML');
+    expect(await page.locator('.who').innerText()).toBe('Frank Grimes');
+    await page.goto(`${base}/tickets/sign-in`);
+    await page.getByRole('link', { name: 'Sign in with Umbrella accounts' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Switch accounts?' }).waitFor();
+    expect(await page.locator('.who').innerText()).toBe('Frank Grimes');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Continue as Alice Abernathy' }).click();
+    await page.waitForURL(`${base}/tickets`);
+    expect(await page.locator('.who').innerText()).toBe('Alice Abernathy');
+    await page.context().close();
+  });
+
   test('P12 JWT: through the company’s own site to the member’s own tickets; a forged token shows the failure page and no session', async () => {
     const page = await signInWith('Umbrella accounts');
     expect(await page.locator('.who').innerText()).toBe('Alice Abernathy');

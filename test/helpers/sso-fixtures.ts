@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { cookiesOf } from './portal-forms.js';
@@ -40,6 +41,33 @@ export async function contactWithTicket(t: TestApp, f: SsoPortal, email = `${uni
 
 export function get(t: TestApp, f: SsoPortal, url: string, cookie?: string): Promise<LightMyRequestResponse> {
   return t.app.inject({ method: 'GET', url, headers: { host: f.host, ...(cookie === undefined ? {} : { cookie }) }, remoteAddress: freshIp() });
+}
+
+/**
+ * A browser signed in as the contact's member on the portal (made a member if new), through the
+ * members service as any sign-in would: its Cookie header.
+ */
+export async function signedInMember(t: TestApp, f: SsoPortal, contactId: number): Promise<string> {
+  const db = t.app.deps.db;
+  const now = t.clock.now();
+  const existing = await db.selectFrom('members').select('id').where('portal_id', '=', f.portalId).where('contact_id', '=', contactId).executeTakeFirst();
+  const memberId = existing?.id ?? (await db.insertInto('members').values({ portal_id: f.portalId, contact_id: contactId, password_hash: null, verified_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id;
+  const session = await db.transaction().execute((tx) => t.app.services.memberAuth.startSession(tx, f.portalId, memberId, { ip: freshIp(), userAgent: 'test browser' }));
+  return `portico_member=${session.token}`;
+}
+
+/** The CSRF token of the member session behind a Cookie header (what its pages' forms carry). */
+export async function csrfOf(t: TestApp, cookie: string): Promise<string> {
+  const token = /portico_member=([^;]+)/.exec(cookie)?.[1] ?? '';
+  const row = await t.app.deps.db.selectFrom('member_sessions').select('csrf_token').where('id_hash', '=', createHash('sha256').update(token).digest('hex')).executeTakeFirstOrThrow();
+  return row.csrf_token;
+}
+
+/** The hidden fields and address of the form on a page. */
+export function formOf(html: string): { action: string; fields: Record<string, string> } {
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
+  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  return { action, fields };
 }
 
 /** The member cookie a sign-in set, as a Cookie header; undefined when none was set. */

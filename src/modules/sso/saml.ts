@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
 import { DOMParser } from '@xmldom/xmldom';
 import { errors } from '../../errors.js';
@@ -105,6 +106,15 @@ export function parseIdpMetadata(xml: string): { idpEntityId: string; idpSsoUrl:
   return { idpEntityId: entity.getAttribute('entityID') ?? '', idpSsoUrl: location, idpCertificates: [...new Set(certificates)].slice(0, 3) };
 }
 
+/** The ID of the AuthnRequest in an HTTP-Redirect address (DEFLATE, then base64). */
+function requestIdOf(url: string): string {
+  const request = new URL(url).searchParams.get('SAMLRequest') ?? '';
+  const xml = inflateRawSync(Buffer.from(request, 'base64')).toString('utf8');
+  const id = /<(?:\w+:)?AuthnRequest\b[^>]*\sID="([^"]+)"/.exec(xml)?.[1];
+  if (id === undefined) throw new Error('the AuthnRequest has no ID');
+  return id;
+}
+
 export interface SamlEndpoints {
   /** Our entity id: the metadata's own address, stable for the provider. */
   entityId: string;
@@ -176,9 +186,14 @@ export class SamlServiceProvider {
     });
   }
 
-  /** Where to send the browser: the provider's sign-in with a new AuthnRequest (its id kept by the cache). */
-  authorizeUrl(relayState: string): Promise<string> {
-    return this.saml.getAuthorizeUrlAsync(relayState, undefined, {});
+  /**
+   * Where to send the browser: the provider's sign-in with a new AuthnRequest (its id kept by the
+   * cache), and that id, under which the caller binds the sign-in to the browser. No RelayState
+   * is sent: the response's InResponseTo names the sign-in.
+   */
+  async authorizeUrl(): Promise<{ url: string; requestId: string }> {
+    const url = await this.saml.getAuthorizeUrlAsync('', undefined, {});
+    return { url, requestId: requestIdOf(url) };
   }
 
   metadata(): string {

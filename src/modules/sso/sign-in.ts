@@ -21,6 +21,25 @@ export interface AssertedIdentity {
   lastName: string | null;
 }
 
+/**
+ * The identity is another member than the one signed in in this browser: nothing was changed,
+ * and the browser's holder is asked first (a login CSRF never switches accounts silently).
+ */
+export class AnotherMemberSignedIn extends Error {
+  constructor(
+    /** The member the identity would sign in, as the portal names them. */
+    readonly who: string,
+  ) {
+    super('another member is signed in in this browser');
+    this.name = 'AnotherMemberSignedIn';
+  }
+}
+
+export interface SignInOptions {
+  /** The member signed in in this browser, or null: another member is not signed in silently. */
+  signedInAs: number | null;
+}
+
 export interface SsoSession {
   token: string;
   expiresAt: number;
@@ -32,6 +51,12 @@ interface Resolved {
   contactId: number;
 }
 
+/** Only what an identity says about a person, whatever else its proof carried. */
+export function assertedIdentity(identity: AssertedIdentity): AssertedIdentity {
+  const { subject, email, emailVerified, firstName, lastName } = identity;
+  return { subject, email, emailVerified, firstName, lastName };
+}
+
 /**
  * The one rule that turns a verified identity into a member's session (P12, P13, X2). The member
  * is found by (provider, subject), never by an email alone. A subject seen for the first time is
@@ -39,7 +64,8 @@ interface Resolved {
  * (email_verified, or the admin's setting for SAML and JWT providers) and the member has no
  * subject of this provider yet, or gets a new contact when the provider may create them. Then
  * P13 (the portal's SSO audience) and P10 (its access lists) decide. All in one transaction: a
- * refused sign-in leaves no contact, member or link behind.
+ * refused sign-in, or one that waits for the browser's holder to confirm a switch, leaves no
+ * contact, member or link behind.
  */
 export class SsoSignIn {
   constructor(
@@ -48,11 +74,12 @@ export class SsoSignIn {
     private readonly contacts: ContactsService,
   ) {}
 
-  async signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta): Promise<SsoSession> {
+  async signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta, options: SignInOptions): Promise<SsoSession> {
     const attempt = () => this.deps.db.transaction().execute(async (tx) => {
       await this.checkVersion(tx, provider);
       const { memberId, contactId } = await this.resolve(tx, portal, provider, identity);
       await this.admit(tx, portal, memberId, contactId);
+      if (options.signedInAs !== null && options.signedInAs !== memberId) throw new AnotherMemberSignedIn(await this.nameOf(tx, contactId));
       const session = await this.members.startSession(tx, portal.id, memberId, meta);
       return { ...session, memberId };
     });
@@ -143,5 +170,12 @@ export class SsoSignIn {
       if (onList === undefined) throw new SsoDenied('not_on_sso_lists', 'the contact is not on the portal’s single sign-on lists');
     }
     if (!(await mayUsePortal(tx, portal.id, memberId))) throw new SsoDenied('not_on_access_lists', 'the contact is not on the portal’s access lists');
+  }
+
+  /** How the portal names a member: their name, else their address. */
+  private async nameOf(tx: Tx, contactId: number): Promise<string> {
+    const contact = await tx.selectFrom('contacts').select(['email', 'first_name', 'last_name']).where('id', '=', contactId).executeTakeFirstOrThrow();
+    const name = [contact.first_name, contact.last_name].filter((p) => p !== null && p !== '').join(' ');
+    return name === '' ? contact.email : name;
   }
 }

@@ -37,6 +37,7 @@ export const JwtSettings = Type.Object(
     jwksUrl: Nullable(WebUrl),
     maxAgeSeconds: Type.Integer({ minimum: 30, maximum: 3600, description: 'How old a token’s `iat` may be' }),
     emailsVerified: EmailsVerified,
+    allowUnsolicited: Type.Boolean({ description: 'Accept tokens the company’s site sends unasked (no sign-in started at the portal in this browser). Risky: a visitor not signed in can be signed in as someone else (login CSRF)' }),
   },
   { additionalProperties: false },
 );
@@ -65,7 +66,7 @@ export type SsoKindT = (typeof SSO_KINDS)[number];
 
 export const SSO_DEFAULTS = {
   saml: { allowIdpInitiated: false, emailsVerified: false, emailAttribute: 'email', firstNameAttribute: 'firstName', lastNameAttribute: 'lastName' },
-  jwt: { maxAgeSeconds: 300, emailsVerified: false, publicKey: null, jwksUrl: null },
+  jwt: { maxAgeSeconds: 300, emailsVerified: false, publicKey: null, jwksUrl: null, allowUnsolicited: false },
   oidc: { scopes: 'openid email profile' },
 } as const;
 

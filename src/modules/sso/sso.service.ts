@@ -13,7 +13,7 @@ import type { MemberAuthService, SessionMeta } from '../members/member-auth.serv
 import type { PortalRow } from '../portal/portals.service.js';
 import { JwtVerifier } from './jwt.js';
 import { OidcRelyingParty } from './oidc.js';
-import { SsoSignIn, type AssertedIdentity, type SsoSession } from './sign-in.js';
+import { SsoSignIn, type AssertedIdentity, type SignInOptions, type SsoSession } from './sign-in.js';
 import { ProviderSettingsChecker, type ProviderInput } from './provider-settings.js';
 import { SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
 import type { JwtSecretsT, JwtSettingsT, OidcSecretsT, OidcSettingsT, SamlSettingsT, SsoKindT } from './sso.schemas.js';
@@ -236,24 +236,23 @@ export class SsoService {
     };
   }
 
-  /** Keeps what a sign-in needs at its end, under the hash of a random key. */
-  async saveFlow(providerId: number, key: string, payload: unknown, ttlMs: number, browserProof: string | null): Promise<void> {
+  /**
+   * Keeps what a sign-in needs at its next step, under the hash of a random key, bound to a
+   * browser by the hash of something only that browser holds (browserHash), or to none.
+   */
+  async saveFlow(providerId: number, key: string, payload: unknown, ttlMs: number, browserHash: string | null): Promise<void> {
     await this.deps.db.insertInto('sso_flows').values({
-      key: `flow:${sha256Hex(key)}`, provider_id: providerId, browser_hash: browserProof === null ? null : sha256Hex(browserProof),
+      key: `flow:${sha256Hex(key)}`, provider_id: providerId, browser_hash: browserHash,
       payload: JSON.stringify(payload), expires_at: this.deps.clock.now() + ttlMs,
     }).execute();
   }
 
-  /**
-   * Takes (once) the flow under this key: undefined when unknown, used, expired, of another
-   * provider, or started in another browser (its proof cookie differs).
-   */
-  async takeFlow(providerId: number, key: string, browserProof: string | null | undefined): Promise<unknown> {
+  /** Takes (once) the flow under this key, with the browser it is bound to; undefined when unknown, used, expired or another provider's. */
+  async takeFlow(providerId: number, key: string): Promise<{ payload: unknown; browserHash: string | null } | undefined> {
     const row = await this.deps.db.deleteFrom('sso_flows').where('key', '=', `flow:${sha256Hex(key)}`).where('provider_id', '=', providerId)
       .returning(['payload', 'browser_hash', 'expires_at']).executeTakeFirst();
     if (row === undefined || row.expires_at <= this.deps.clock.now()) return undefined;
-    if (row.browser_hash !== null && (browserProof === null || browserProof === undefined || sha256Hex(browserProof) !== row.browser_hash)) return undefined;
-    return readJson(row.payload);
+    return { payload: readJson(row.payload), browserHash: row.browser_hash };
   }
 
   /**
@@ -284,7 +283,7 @@ export class SsoService {
   // ---- from a verified identity to a session ----
 
   /** The sign-in rule (sign-in.ts): a session for the member this identity is, or a refusal. */
-  signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta): Promise<SsoSession> {
-    return this.signIns.signIn(portal, provider, identity, meta);
+  signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta, options: SignInOptions = { signedInAs: null }): Promise<SsoSession> {
+    return this.signIns.signIn(portal, provider, identity, meta, options);
   }
 }
