@@ -50,6 +50,11 @@ export interface Config {
   metricsToken: string | null;
   /** How many days the portals' sign-in logs keep their entries. */
   signInLogDays: number;
+  /**
+   * Requests to addresses admins configure (identity providers' discovery, keys, tokens):
+   * `allowPrivate` lets them reach loopback and private networks (development and tests only).
+   */
+  outbound: { allowPrivate: boolean };
 }
 
 export interface SmtpConfig {
@@ -216,5 +221,6 @@ export function loadConfig(env: Env = process.env): Config {
     smtpListen: env.SMTP_LISTEN_PORT === undefined || env.SMTP_LISTEN_PORT === ''
       ? null
       : { host: env.SMTP_LISTEN_HOST === undefined || env.SMTP_LISTEN_HOST === '' ? host : env.SMTP_LISTEN_HOST, port: integer(env, 'SMTP_LISTEN_PORT', 2525, 1, 65535) },
+    outbound: { allowPrivate: boolean(env, 'OUTBOUND_ALLOW_PRIVATE', false) },
   };
 }

@@ -33,6 +33,7 @@ import { KnowledgeBaseService } from './modules/kb/kb.service.js';
 import { endLostAccess } from './modules/members/access-lists.js';
 import { Limits } from './security/limits.js';
 import { SignInLog } from './modules/members/sign-in-log.js';
+import { createOutboundClient, type OutboundClient } from './security/outbound.js';
 
 /** Every service, built once at boot with its dependencies. */
 export interface Services {
@@ -60,6 +61,8 @@ export interface Services {
   memberAccounts: MemberAccountService;
   invitations: InvitationsService;
   themes: PortalThemes;
+  /** Requests to addresses admins configure: internal networks refused (security/outbound.ts). */
+  outbound: OutboundClient;
   sso: SsoService;
   inbound: InboundMailService;
   replyTokens: ReplyTokens;
@@ -84,6 +87,7 @@ export function buildServices(deps: Deps): Services {
   const translations = new TranslationsService(deps, portalHosts);
   const memberAccounts = new MemberAccountService(deps, outbox, themes, memberAuth, contacts);
   const invitations = new InvitationsService(deps, memberAccounts, translations);
+  const outbound = createOutboundClient({ allowPrivate: deps.config.outbound.allowPrivate });
   const portals = new PortalsService(deps, access, portalHosts);
   // P10: list membership and a portal's lists decide who is invited, in the same transaction.
   // Leaving them ends sessions and voids sign-in links at once, in the same transaction.
@@ -127,7 +131,8 @@ export function buildServices(deps: Deps): Services {
     memberAccounts,
     invitations,
     themes,
-    sso: new SsoService(deps, memberAuth, contacts),
+    outbound,
+    sso: new SsoService(deps, memberAuth, contacts, outbound),
     inbound: new InboundMailService(deps, files, conversations, contacts, tickets, replyTokens, new SenderChecks(deps.dns)),
     replyTokens,
     forms: new FormsService(deps, tickets, conversations),

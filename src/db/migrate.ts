@@ -17,6 +17,8 @@ import * as portalPreviews from './migrations/2026-11-26T10-00-portal-previews.j
 import * as knowledgeBase from './migrations/2026-11-26T09-00-knowledge-base.js';
 import * as signInLog from './migrations/2026-12-07T10-00-sign-in-log.js';
 import * as mailAuthentication from './migrations/2026-12-07T11-00-mail-authentication.js';
+import * as ssoUsedIds from './migrations/2026-12-07T12-00-sso-used-ids.js';
+import * as ssoOneSubjectPerProvider from './migrations/2026-12-07T13-00-sso-one-subject-per-provider.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -38,6 +40,8 @@ const migrations: Record<string, Migration> = {
   '2026-11-26T10-00-portal-previews': portalPreviews,
   '2026-12-07T10-00-sign-in-log': signInLog,
   '2026-12-07T11-00-mail-authentication': mailAuthentication,
+  '2026-12-07T12-00-sso-used-ids': ssoUsedIds,
+  '2026-12-07T13-00-sso-one-subject-per-provider': ssoOneSubjectPerProvider,
 };
 
 /**

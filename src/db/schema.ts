@@ -506,9 +506,11 @@ export interface SsoFlowsTable {
   expires_at: number;
 }
 
-/** An assertion id or `jti` already used, until it would have expired anyway. */
+/**
+ * An assertion id or `jti` already used, until it would have expired anyway: keyed by the hash
+ * of its issuer and id, whichever provider saw it.
+ */
 export interface SsoReplaysTable {
-  provider_id: number;
   key: string;
   expires_at: number;
 }

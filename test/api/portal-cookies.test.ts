@@ -87,6 +87,26 @@ describe.each(dialects)('portal cookies behind TLS on %s', (dialect) => {
           }
         }
       });
+
+      test('P12 the single sign-on proof cookie, scoped to its provider’s path, is Secure with the __Secure- prefix', async () => {
+        const s = t.app.services;
+        const host = `${unique('tlssso').toLowerCase()}.example.com`;
+        const p = await s.portals.create({ name: 'Acme', domain: host, consentText: 'ok', signInMethods: ['password', 'sso'] });
+        const admin = await createStaff(t, { role: 'admin' });
+        const created = await t.app.inject({
+          method: 'POST', url: `/api/v1/portals/${p.id}/sso-providers`, headers: admin.auth,
+          payload: { kind: 'jwt', name: 'Acme accounts', settings: { algorithm: 'HS256', issuer: 'https://acme.example', audience: 'portico', loginUrl: 'https://acme.example/login' }, secrets: { sharedSecret: 'a-shared-secret-of-the-company-site-0123456789' } },
+        });
+        expect(created.statusCode, created.body).toBe(201);
+        await s.portals.update(p.id, { enabled: true });
+        const id = created.json<{ id: number }>().id;
+        const start = await t.app.inject({ method: 'GET', url: `/${p.slug}/sso/${id}/start`, headers: { host, ...setup.headers } });
+        expect(start.statusCode).toBe(303);
+        const [cookie] = setCookies(start);
+        expect(cookie).toMatch(new RegExp(`^__Secure-portico_sso=[^;]+; .*Path=/${p.slug}/sso/${id}/`));
+        expect(cookie).toMatch(/; Secure/);
+        expect(cookie).toMatch(/; HttpOnly/);
+      });
     });
   }
 });

@@ -151,7 +151,7 @@ describe.each(dialects)('the sign-in log on %s', (dialect) => {
     const res = await t.app.inject({ method: 'GET', url: `/${f.slug}/sso/${providerId}/jwt?jwt=${forged}`, headers: { host: f.host }, remoteAddress: freshIp() });
     expect(res.statusCode).toBe(400);
     const [entry] = (await log(f.portalId)).items;
-    expect(entry).toMatchObject({ method: 'sso', outcome: 'refused', reason: 'sso_refused', provider: { id: providerId, name: 'Acme accounts' } });
+    expect(entry).toMatchObject({ method: 'sso', outcome: 'refused', reason: 'sso_proof_invalid', provider: { id: providerId, name: 'Acme accounts' } });
     expect(entry!.detail).not.toBeNull();
     expect(entry!.detail).not.toContain(forged);
 

@@ -3,7 +3,7 @@ import { afterEach, afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cookiesOf } from '../helpers/portal-forms.js';
 import { followToCallback, OidcIdp } from '../helpers/oidc-idp.js';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
-import { contactWithTicket, expectRefused, expectSignedIn, freshIp, get, ssoPortal, type SsoPortal } from '../helpers/sso-fixtures.js';
+import { contactWithTicket, expectRefused, expectSignedIn, freshIp, get, signedInMember, ssoPortal, type SsoPortal } from '../helpers/sso-fixtures.js';
 
 // X2 P12 OpenID Connect: a real OpenID provider (oidc-provider) on loopback; discovery, the code
 // flow with PKCE, state and nonce bound to the browser, the issuer checked exactly.
@@ -16,7 +16,8 @@ describe.each(dialects)('OpenID Connect single sign-on on %s', (dialect) => {
   const logs: string[] = [];
   const idps: OidcIdp[] = [];
   beforeAll(async () => {
-    t = await createTestApp(dialect, {}, { logs });
+    // The identity providers here listen on loopback, which only this switch lets the server reach.
+    t = await createTestApp(dialect, { OUTBOUND_ALLOW_PRIVATE: 'true' }, { logs });
     t.clock.set(Date.now());
     admin = await createStaff(t, { permissions: ['portal_settings'] });
   });
@@ -82,8 +83,11 @@ describe.each(dialects)('OpenID Connect single sign-on on %s', (dialect) => {
     r.idp.user = { sub: unique('oidc'), email: c.email, email_verified: true };
 
     const other = await throughProvider(r);
-    await expectRefused(t, () => callback(r, other.callback), logs, /another browser/);
-    await expectRefused(t, () => callback(r, other.callback, 'someone-elses-proof'), logs, /another browser/);
+    expect((await expectRefused(t, () => callback(r, other.callback), logs, /another browser/)).code).toBe('other_browser');
+    const elsewhere = await throughProvider(r);
+    await expectRefused(t, () => callback(r, elsewhere.callback, 'someone-elses-proof-0123456789abcdef'), logs, /another browser/);
+    // A refused callback used its state up: the flow cannot be tried again from the right browser.
+    expect((await expectRefused(t, () => callback(r, elsewhere.callback, elsewhere.proof), logs, /used or expired/)).code).toBe('flow_unknown');
 
     const twice = await throughProvider(r);
     expect((await callback(r, twice.callback, twice.proof)).statusCode).toBe(303);
@@ -123,6 +127,62 @@ describe.each(dialects)('OpenID Connect single sign-on on %s', (dialect) => {
     for (const [k, v] of Object.entries({ client_id: 'intruder', response_type: 'code', scope: 'openid email', redirect_uri: r.redirectUri, state: ours.callback.searchParams.get('state') ?? '', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256', nonce: 'n' })) theirs.searchParams.set(k, v);
     const injected = new URL(await followToCallback(theirs.href, r.redirectUri));
     await expectRefused(t, () => callback(r, injected, ours.proof), logs, /invalid_grant|grant/i);
+  });
+
+  test('X2 P12 the ID token’s signature is checked against the provider’s published keys: a token signed by a key not in its JWKS is refused', async () => {
+    const r = await rp();
+    const c = await contactWithTicket(t, r.f);
+    r.idp.user = { sub: unique('oidc'), email: c.email, email_verified: true };
+    r.idp.publishesForeignKey = true;
+    const forged = await throughProvider(r);
+    const refusal = await expectRefused(t, () => callback(r, forged.callback, forged.proof), logs, /signature/i);
+    expect(refusal.code).toBe('proof_invalid');
+    // Tokens signed by a published key go through: every other test here signs in that way.
+  });
+
+  test('X2 P12 a provider re-pointed at another issuer loses its sign-in links, and the answer says so: subject X of the new issuer never signs in as the old issuer’s X', async () => {
+    const r = await rp();
+    const c = await contactWithTicket(t, r.f);
+    const sub = unique('same-subject');
+    r.idp.user = { sub, email: c.email, email_verified: true };
+    const first = await throughProvider(r);
+    await expectSignedIn(t, r.f, await callback(r, first.callback, first.proof), `/${r.f.slug}`, c.subject);
+
+    // Another provider, where the same subject is someone else.
+    const other = await new OidcIdp().start([{ client_id: 'portico', client_secret: CLIENT_SECRET, redirect_uris: [r.redirectUri] }]);
+    idps.push(other);
+    other.user = { sub, email: `${unique('someone-else')}@example.com`, email_verified: true };
+    const repointed = await call('PATCH', `/api/v1/portals/${r.f.portalId}/sso-providers/${r.id}`, { settings: { issuer: other.issuer } });
+    expect(repointed.statusCode, repointed.body).toBe(200);
+    expect(repointed.json<{ warnings: string[] }>().warnings).toEqual(['The issuer changed, so 1 sign-in link made through the old one was removed: that member is linked again at their next sign-in, when the provider vouches for their email address.']);
+    expect(await t.app.deps.db.selectFrom('member_identities').select('id').where('provider_id', '=', r.id).execute()).toEqual([]);
+    const moved = { ...r, idp: other };
+    const next = await throughProvider(moved);
+    const denied = await expectRefused(t, () => callback(moved, next.callback, next.proof), logs, /no contact has this address/, 403);
+    expect(denied.code).toBe('no_contact');
+
+    // Any other change keeps the links, and says nothing.
+    other.user = { sub, email: c.email, email_verified: true };
+    const relinked = await throughProvider(moved);
+    await expectSignedIn(t, r.f, await callback(moved, relinked.callback, relinked.proof), `/${r.f.slug}`, c.subject);
+    const renamed = await call('PATCH', `/api/v1/portals/${r.f.portalId}/sso-providers/${r.id}`, { name: 'Renamed', settings: { issuer: other.issuer, scopes: 'openid email' } });
+    expect(renamed.json<{ warnings: string[] }>().warnings).toEqual([]);
+    expect(await t.app.deps.db.selectFrom('member_identities').select('subject').where('provider_id', '=', r.id).execute()).toEqual([{ subject: sub }]);
+  });
+
+  test('X2 P12 a browser signed in as one member that completes a sign-in as another is asked before it switches', async () => {
+    const r = await rp();
+    const [a, b] = [await contactWithTicket(t, r.f), await contactWithTicket(t, r.f)];
+    const browser = await signedInMember(t, r.f, a.contactId);
+    r.idp.user = { sub: unique('oidc'), email: b.email, email_verified: true };
+    const start = await get(t, r.f, `/${r.f.slug}/sso/${r.id}/start`, browser);
+    const proof = cookiesOf(start).portico_sso ?? '';
+    const url = new URL(await followToCallback(String(start.headers.location), r.redirectUri));
+    const asked = await t.app.inject({ method: 'GET', url: `${url.pathname}${url.search}`, remoteAddress: freshIp(), headers: { host: r.f.host, cookie: `${browser}; portico_sso=${proof}` } });
+    expect(asked.statusCode, asked.body).toBe(200);
+    expect(asked.body).toContain('Switch accounts?');
+    expect(cookiesOf(asked).portico_member).toBeUndefined();
+    expect((await get(t, r.f, `/${r.f.slug}`, browser)).body).toContain(a.subject);
   });
 
   test('X2 P12 the client secret is sealed and never returned; a provider without it is a public client', async () => {

@@ -1,10 +1,11 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { SsoService } from '../../src/modules/sso/sso.service.js';
-import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 import { commentInNameId, processingInstructionInNameId, referenceToOtherElement, resignWithAttackerKey, stripSignatures, tamperNameId, toBase64, withDoctype, XSW_VARIANTS, XSW_WRAPS } from '../helpers/saml-forge.js';
 import { readSamlFixture, startSamlIdp, type SamlIdp, type SamlResponseOptions } from '../helpers/saml-idp.js';
-import { contactWithTicket, expectRefused, expectSignedIn, freshIp, get, ssoPortal, type SsoPortal } from '../helpers/sso-fixtures.js';
+import { cookiesOf } from '../helpers/portal-forms.js';
+import { contactWithTicket, expectRefused, expectSignedIn, formOf, freshIp, get, memberCookie, signedInMember, ssoPortal, type SsoPortal } from '../helpers/sso-fixtures.js';
 
 // P12 SAML 2.0: a real identity provider (samlify in its IdP role) signs real assertions; the
 // portal, a service provider on node-saml, signs the customer in. Forged from real signed
@@ -43,10 +44,14 @@ describe.each(dialects)('SAML single sign-on on %s', (dialect) => {
     return { f, id: body.id, acsUrl: body.urls.acs, entityId: body.urls.entityId };
   }
 
-  /** Starts a sign-in at the portal; the IdP receives the AuthnRequest. Returns its id and the RelayState. */
-  async function start(s: Sp, next?: string): Promise<{ requestId: string; relayState: string }> {
-    const res = await get(t, s.f, `/${s.f.slug}/sso/${s.id}/start${next === undefined ? '' : `?next=${encodeURIComponent(next)}`}`);
+  /**
+   * Starts a sign-in at the portal in a browser (optionally one already holding `cookie`); the IdP
+   * receives the AuthnRequest. Returns its id, the RelayState, and the browser's cookies after.
+   */
+  async function start(s: Sp, next?: string, cookie?: string): Promise<{ requestId: string; relayState: string; browser: string }> {
+    const res = await get(t, s.f, `/${s.f.slug}/sso/${s.id}/start${next === undefined ? '' : `?next=${encodeURIComponent(next)}`}`, cookie);
     expect(res.statusCode, res.body).toBe(303);
+    const proof = cookiesOf(res).portico_sso;
     const location = new URL(String(res.headers.location));
     expect(`${location.origin}${location.pathname}`).toBe(idp.ssoUrl);
     const page = await fetch(location);
@@ -55,22 +60,33 @@ describe.each(dialects)('SAML single sign-on on %s', (dialect) => {
     if (received === undefined) throw new Error('the IdP received no AuthnRequest');
     expect(received.acsUrl).toBe(s.acsUrl);
     expect(received.issuer).toBe(s.entityId);
-    return { requestId: received.id, relayState: received.relayState ?? '' };
+    return { requestId: received.id, relayState: received.relayState ?? '', browser: [cookie, proof === undefined ? undefined : `portico_sso=${proof}`].filter((c) => c !== undefined).join('; ') };
   }
-  const post = (s: Sp, xml: string, relayState?: string): Promise<LightMyRequestResponse> =>
+  /** The IdP's page posts to the ACS: a cross-site POST, which carries none of the browser's cookies. */
+  const postAcs = (s: Sp, xml: string, relayState?: string): Promise<LightMyRequestResponse> =>
     t.app.inject({
       method: 'POST', url: `/${s.f.slug}/sso/${s.id}/saml/acs`, remoteAddress: freshIp(),
       headers: { host: s.f.host, 'content-type': 'application/x-www-form-urlencoded' },
       payload: new URLSearchParams({ SAMLResponse: toBase64(xml), ...(relayState === undefined ? {} : { RelayState: relayState }) }).toString(),
     });
+  /** The whole answer as a browser holding `browser` (its cookies) sees it: the ACS, then our own GET that finishes the sign-in. */
+  const post = async (s: Sp, xml: string, relayState?: string, browser?: string): Promise<LightMyRequestResponse> => {
+    const acs = await postAcs(s, xml, relayState);
+    const location = acs.headers.location ?? '';
+    if (acs.statusCode !== 303 || !location.startsWith(`/${s.f.slug}/sso/${s.id}/continue/`)) return acs;
+    expect(memberCookie(acs), 'the ACS itself signs no one in').toBeUndefined();
+    return get(t, s.f, location, browser);
+  };
   const respond = (s: Sp, inResponseTo: string | undefined, user: { nameId: string; email: string }, extra: Partial<SamlResponseOptions> = {}) =>
     idp.response({ acsUrl: s.acsUrl, spEntityId: s.entityId, ...(inResponseTo === undefined ? {} : { inResponseTo }), user: { ...user, firstName: 'Sam', lastName: 'Single' }, ...extra });
 
   test('P12 SP-initiated: the IdP’s signed response signs the member in and returns them to the page they asked for; the metadata is served at the entity id', async () => {
     const s = await sp();
     const victim = await contactWithTicket(t, s.f);
-    const { requestId, relayState } = await start(s, `/${s.f.slug}?status=open`);
-    const res = await post(s, await respond(s, requestId, { nameId: victim.email, email: victim.email }), relayState);
+    const { requestId, relayState, browser } = await start(s, `/${s.f.slug}?status=open`);
+    // The start bound the sign-in to this browser.
+    expect(browser).toMatch(/^portico_sso=[A-Za-z0-9_-]{43}$/);
+    const res = await post(s, await respond(s, requestId, { nameId: victim.email, email: victim.email }), relayState, browser);
     await expectSignedIn(t, s.f, res, `/${s.f.slug}?status=open`, victim.subject);
     expect(await t.app.deps.db.selectFrom('member_identities').select(['subject', 'linked_by']).where('provider_id', '=', s.id).execute()).toEqual([{ subject: victim.email, linked_by: 'email' }]);
 
@@ -100,6 +116,50 @@ describe.each(dialects)('SAML single sign-on on %s', (dialect) => {
     expect(away.headers.location).toBe(`/${on.f.slug}`);
   });
 
+  test('P12 an SP-initiated response answered in a browser that did not start the sign-in is refused, IdP-initiated sign-in off: a response posted into a victim’s browser never signs it in as someone else', async () => {
+    const s = await sp();
+    const victim = await contactWithTicket(t, s.f);
+    const victimBrowser = await signedInMember(t, s.f, victim.contactId);
+    const attacker = await contactWithTicket(t, s.f);
+    const attackerAtIdp = { nameId: `attacker-${unique('n')}`, email: attacker.email };
+    // The attacker starts a sign-in in their own browser, and the IdP answers it for their account…
+    const theirs = await start(s);
+    const response = await respond(s, theirs.requestId, attackerAtIdp);
+    // …then their page makes the victim's browser post it to the ACS.
+    const refusal = await expectRefused(t, () => post(s, response, theirs.relayState, victimBrowser), logs, /started in another browser/);
+    expect(refusal.code).toBe('other_browser');
+    const list = await get(t, s.f, `/${s.f.slug}`, victimBrowser);
+    expect(list.statusCode).toBe(200);
+    expect(list.body).toContain(victim.subject);
+    expect(list.body).not.toContain(attacker.subject);
+    // A browser signed in as nobody is not signed in as the attacker either (login CSRF).
+    const again = await start(s);
+    await expectRefused(t, async () => post(s, await respond(s, again.requestId, attackerAtIdp), again.relayState), logs, /started in another browser/);
+  });
+
+  test('P12 an IdP-initiated response (where the admin allows them) in a browser signed in as another member asks before switching, and changes nothing', async () => {
+    const s = await sp({ allowIdpInitiated: true });
+    const [a, b] = [await contactWithTicket(t, s.f), await contactWithTicket(t, s.f)];
+    const browser = await signedInMember(t, s.f, a.contactId);
+    const before = await rowCounts(t);
+    const asked = await post(s, await respond(s, undefined, { nameId: `b-${unique('n')}`, email: b.email }), undefined, browser);
+    expect(asked.statusCode, asked.body).toBe(200);
+    expect(memberCookie(asked)).toBeUndefined();
+    expect(asked.body).toContain('Switch accounts?');
+    expect(formOf(asked.body).action).toBe(`/${s.f.slug}/sso/${s.id}/switch`);
+    const after = await rowCounts(t);
+    for (const table of ['member_sessions', 'members', 'contacts', 'member_identities'] as const) expect(after[table], table).toBe(before[table]);
+    expect((await get(t, s.f, `/${s.f.slug}`, browser)).body).toContain(a.subject);
+  });
+
+  test('P12 one member holds at most one subject per provider: a second NameID with the member’s verified address is refused', async () => {
+    const s = await sp({ allowIdpInitiated: true });
+    const c = await contactWithTicket(t, s.f);
+    await expectSignedIn(t, s.f, await post(s, await respond(s, undefined, { nameId: `first-${unique('n')}`, email: c.email })), `/${s.f.slug}`, c.subject);
+    const swap = await expectRefused(t, async () => post(s, await respond(s, undefined, { nameId: `second-${unique('n')}`, email: c.email })), logs, /already signs in with another subject/, 403);
+    expect(swap.code).toBe('subject_conflict');
+  });
+
   test('P12 a replayed assertion is refused, also by a process that never saw it (the used ids are in the database)', async () => {
     const s = await sp({ allowIdpInitiated: true });
     const c = await contactWithTicket(t, s.f);
@@ -109,15 +169,15 @@ describe.each(dialects)('SAML single sign-on on %s', (dialect) => {
     const assertionId = /<saml:Assertion[^>]* ID="([^"]+)"/.exec(xml)?.[1] ?? '';
     expect(assertionId).not.toBe('');
     // A fresh service (another process, or this one restarted) knows the id as used.
-    const restarted = new SsoService(t.app.deps, t.app.services.memberAuth, t.app.services.contacts);
-    expect(await restarted.firstUse(s.id, `saml:${assertionId}`, t.clock.now() + 60_000)).toBe(false);
+    const restarted = new SsoService(t.app.deps, t.app.services.memberAuth, t.app.services.contacts, t.app.services.outbound);
+    expect(await restarted.firstUse('saml', idp.entityId, assertionId, t.clock.now() + 60_000)).toBe(false);
     // The SP-initiated response to one request works once: its InResponseTo is then used up.
     const strict = await sp();
     const e = await contactWithTicket(t, strict.f);
-    const { requestId, relayState } = await start(strict);
+    const { requestId, relayState, browser } = await start(strict);
     const once = await respond(strict, requestId, { nameId: e.email, email: e.email });
-    expect((await post(strict, once, relayState)).statusCode).toBe(303);
-    await expectRefused(t, () => post(strict, once, relayState), logs, /InResponseTo is not valid|assertion replayed/);
+    expect((await post(strict, once, relayState, browser)).statusCode).toBe(303);
+    await expectRefused(t, () => post(strict, once, relayState, browser), logs, /InResponseTo is not valid|assertion replayed/);
   });
 
   test('P12 forged responses are refused with no session and logged: XSW1-8, comment and processing instruction in the NameID, unsigned, another key with its certificate in KeyInfo, a reference to another element, a changed NameID, a DOCTYPE', async () => {

@@ -30,7 +30,8 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}` });
+    // The identity providers listen on loopback, which only OUTBOUND_ALLOW_PRIVATE lets the server reach.
+    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}`, OUTBOUND_ALLOW_PRIVATE: 'true' });
     t.clock.set(Date.now());
     await seedDemo(t.app.deps);
     const s = t.app.services;
@@ -38,8 +39,8 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
     if (portal === undefined) throw new Error('no demo portal');
     await s.portals.update(portal.id, { signInMethods: ['password', 'magic_link', 'sso'] });
     saml = await startSamlIdp({ user: { nameId: 'frank-at-acme-idp', email: 'frank@globex.example', firstName: 'Frank', lastName: 'Grimes' } });
-    ids.saml = (await s.sso.create(portal.id, { kind: 'saml', name: 'Globex SAML', idpMetadataXml: saml.metadataXml, settings: { emailsVerified: true } })).id;
-    const oidcRow = await s.sso.create(portal.id, { kind: 'oidc', name: 'Initech ID', settings: { issuer: 'http://127.0.0.1:9/', clientId: 'portico' }, secrets: { clientSecret: 'oidc-secret-0123456789' } });
+    ids.saml = (await s.sso.create(portal.id, { kind: 'saml', name: 'Globex SAML', idpMetadataXml: saml.metadataXml, settings: { emailsVerified: true } })).row.id;
+    const oidcRow = (await s.sso.create(portal.id, { kind: 'oidc', name: 'Initech ID', settings: { issuer: 'http://127.0.0.1:9/', clientId: 'portico' }, secrets: { clientSecret: 'oidc-secret-0123456789' } })).row;
     ids.oidc = oidcRow.id;
     await oidc.start([{ client_id: 'portico', client_secret: 'oidc-secret-0123456789', redirect_uris: [s.sso.urls(portal, oidcRow).redirectUri ?? ''] }]);
     await s.sso.update(portal.id, oidcRow.id, { settings: { issuer: oidc.issuer } });
@@ -50,7 +51,7 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
       const url = new URL(req.url ?? '/', 'http://company');
       void new SignJWT({ sub: 'alice-1', email: 'alice@umbrella.example', email_verified: true, jti: `j-${Date.now()}-${Math.random()}` })
         .setProtectedHeader({ alg: 'HS256' }).setIssuer('https://umbrella.example').setAudience('portico').setIssuedAt(new Date(t.clock.now()))
-        .sign(new TextEncoder().encode(SECRET)).then((jwt) => {
+        .setExpirationTime(new Date(t.clock.now() + 120_000)).sign(new TextEncoder().encode(SECRET)).then((jwt) => {
           const target = new URL(`${base}/tickets/sso/${ids.jwt}/jwt`);
           target.searchParams.set('jwt', jwt);
           target.searchParams.set('return_to', url.searchParams.get('return_to') ?? '/tickets');
@@ -62,7 +63,7 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
       kind: 'jwt', name: 'Umbrella accounts',
       settings: { algorithm: 'HS256', issuer: 'https://umbrella.example', audience: 'portico', loginUrl: `http://127.0.0.1:${(company.address() as AddressInfo).port}/login` },
       secrets: { sharedSecret: SECRET },
-    })).id;
+    })).row.id;
 
     await t.app.listen({ host: '127.0.0.1', port });
     base = `http://portal.localhost:${port}`;
@@ -111,6 +112,20 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
     const page = await signInWith('Initech ID');
     expect(await page.locator('.who').innerText()).toBe('Peter Gibbons');
     expect(await page.locator('caption').innerText()).toMatch(/^Showing \d+ tickets?$/);
+    await page.context().close();
+  });
+
+  test('P12 X2 a browser signed in as one member that signs in as another is asked first; the question passes an accessibility audit, and its button switches', async () => {
+    const page = await signInWith('Globex SAML');
+    expect(await page.locator('.who').innerText()).toBe('Frank Grimes');
+    await page.goto(`${base}/tickets/sign-in`);
+    await page.getByRole('link', { name: 'Sign in with Umbrella accounts' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Switch accounts?' }).waitFor();
+    expect(await page.locator('.who').innerText()).toBe('Frank Grimes');
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.getByRole('button', { name: 'Continue as Alice Abernathy' }).click();
+    await page.waitForURL(`${base}/tickets`);
+    expect(await page.locator('.who').innerText()).toBe('Alice Abernathy');
     await page.context().close();
   });
 

@@ -26,6 +26,12 @@ export interface OidcClient {
  */
 export class OidcIdp {
   user: OidcUser = { sub: 'nobody' };
+  /**
+   * When true, the JWKS the provider publishes holds another key (same `kid`) than the one it
+   * signs ID tokens with: what a relying party sees when someone else signed the token.
+   */
+  publishesForeignKey = false;
+  private foreignJwks = '';
   private server: Server | undefined;
   private provider: Provider | undefined;
   issuer = '';
@@ -37,6 +43,8 @@ export class OidcIdp {
     this.issuer = `http://127.0.0.1:${port}${options.issuerPath ?? ''}`;
     const { privateKey } = await generateKeyPair('RS256', { extractable: true });
     const jwk = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig', kid: 'test-key' };
+    const foreign = await generateKeyPair('RS256', { extractable: true });
+    this.foreignJwks = JSON.stringify({ keys: [{ ...(await exportJWK(foreign.publicKey)), alg: 'RS256', use: 'sig', kid: 'test-key' }] });
     const configuration: Configuration = {
       clients: clients.map((c) => ({ ...c, response_types: ['code'], grant_types: ['authorization_code'], token_endpoint_auth_method: 'client_secret_basic' })),
       jwks: { keys: [jwk] as never },
@@ -63,6 +71,11 @@ export class OidcIdp {
         return;
       }
       if (options.issuerPath !== undefined && req.url?.startsWith(options.issuerPath) === true) req.url = req.url.slice(options.issuerPath.length) || '/';
+      if (this.publishesForeignKey && req.url === '/jwks') {
+        res.setHeader('content-type', 'application/jwk-set+json');
+        res.end(this.foreignJwks);
+        return;
+      }
       void callback(req, res);
     });
     this.server = server;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
 import { cookiesOf } from './portal-forms.js';
@@ -42,6 +43,33 @@ export function get(t: TestApp, f: SsoPortal, url: string, cookie?: string): Pro
   return t.app.inject({ method: 'GET', url, headers: { host: f.host, ...(cookie === undefined ? {} : { cookie }) }, remoteAddress: freshIp() });
 }
 
+/**
+ * A browser signed in as the contact's member on the portal (made a member if new), through the
+ * members service as any sign-in would: its Cookie header.
+ */
+export async function signedInMember(t: TestApp, f: SsoPortal, contactId: number): Promise<string> {
+  const db = t.app.deps.db;
+  const now = t.clock.now();
+  const existing = await db.selectFrom('members').select('id').where('portal_id', '=', f.portalId).where('contact_id', '=', contactId).executeTakeFirst();
+  const memberId = existing?.id ?? (await db.insertInto('members').values({ portal_id: f.portalId, contact_id: contactId, password_hash: null, verified_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id;
+  const session = await db.transaction().execute((tx) => t.app.services.memberAuth.startSession(tx, f.portalId, memberId, { ip: freshIp(), userAgent: 'test browser' }));
+  return `portico_member=${session.token}`;
+}
+
+/** The CSRF token of the member session behind a Cookie header (what its pages' forms carry). */
+export async function csrfOf(t: TestApp, cookie: string): Promise<string> {
+  const token = /portico_member=([^;]+)/.exec(cookie)?.[1] ?? '';
+  const row = await t.app.deps.db.selectFrom('member_sessions').select('csrf_token').where('id_hash', '=', createHash('sha256').update(token).digest('hex')).executeTakeFirstOrThrow();
+  return row.csrf_token;
+}
+
+/** The hidden fields and address of the form on a page. */
+export function formOf(html: string): { action: string; fields: Record<string, string> } {
+  const action = /<form method="post" action="([^"]+)"/.exec(html)?.[1] ?? '';
+  const fields = Object.fromEntries([...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+  return { action, fields };
+}
+
 /** The member cookie a sign-in set, as a Cookie header; undefined when none was set. */
 export function memberCookie(res: LightMyRequestResponse): string | undefined {
   const value = cookiesOf(res).portico_member;
@@ -62,9 +90,9 @@ export async function expectSignedIn(t: TestApp, f: SsoPortal, res: LightMyReque
 
 /**
  * Refused: the page says so (4xx), no member cookie, and no session, member, contact or link
- * was created; `logs` holds a line giving the reason.
+ * was created; `logs` holds a line giving the reason and its code, which is returned.
  */
-export async function expectRefused(t: TestApp, attempt: () => Promise<LightMyRequestResponse>, logs: string[], reason: RegExp, status = 400): Promise<void> {
+export async function expectRefused(t: TestApp, attempt: () => Promise<LightMyRequestResponse>, logs: string[], reason: RegExp, status = 400): Promise<{ code?: string; reason?: string }> {
   const before = await rowCounts(t);
   const logged = logs.length;
   const res = await attempt();
@@ -74,7 +102,10 @@ export async function expectRefused(t: TestApp, attempt: () => Promise<LightMyRe
   const after = await rowCounts(t);
   // A refusal may use up a flow or record a used id; it never makes a member, contact or session.
   for (const table of ['member_sessions', 'members', 'contacts', 'member_identities'] as const) expect(after[table], table).toBe(before[table]);
-  const lines = logs.slice(logged).map((l) => JSON.parse(l) as { msg?: string; reason?: string });
+  const lines = logs.slice(logged).map((l) => JSON.parse(l) as { msg?: string; code?: string; reason?: string });
   const refusal = lines.find((l) => l.msg === 'single sign-on refused' || l.msg === 'single sign-on denied');
   expect(refusal?.reason, JSON.stringify(lines.map((l) => l.msg))).toMatch(reason);
+  // Every refusal and denial names a stable code beside its sentence.
+  expect(refusal?.code).toMatch(/^[a-z_]+$/);
+  return refusal ?? {};
 }

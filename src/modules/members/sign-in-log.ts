@@ -7,8 +7,13 @@ import { afterCursor, type Cursor, type SortSpec } from '../../http/pagination.j
 /** Why a sign-in ended as it did: a stable code, worded for admins by REASON_TEXT. */
 export const SIGN_IN_REASONS = [
   'signed_in', 'wrong_password', 'unknown_email', 'no_password', 'locked', 'disabled', 'email_not_verified',
-  'not_on_access_lists', 'link_unusable', 'sso_refused', 'sso_denied',
-] as const;
+  'not_on_access_lists', 'link_unusable',
+  // Single sign-on: `sso_` and the code of its refusal or denial (sso/refusals.ts).
+  'sso_proof_invalid', 'sso_replayed', 'sso_unsolicited', 'sso_other_browser', 'sso_flow_unknown', 'sso_address_not_allowed',
+  'sso_provider_unavailable', 'sso_provider_changed',
+  'sso_no_email', 'sso_email_not_verified', 'sso_no_contact', 'sso_member_disabled', 'sso_other_portal', 'sso_not_on_sso_lists',
+  'sso_not_on_access_lists', 'sso_subject_conflict',
+] as const satisfies readonly (string)[];
 export type SignInReason = (typeof SIGN_IN_REASONS)[number];
 
 /** What each reason means, in words for a support admin (the API gives it with every entry). */
@@ -22,8 +27,22 @@ export const REASON_TEXT: Record<SignInReason, string> = {
   email_not_verified: 'The email address is not confirmed yet; a new confirmation link was sent to it.',
   not_on_access_lists: 'The member is on none of the contact lists this portal is open to.',
   link_unusable: 'The emailed link had expired, was used already, or was not sent by this portal.',
-  sso_refused: 'The identity provider’s answer failed its checks, so it proved nothing.',
-  sso_denied: 'The identity provider vouched for this person, but the portal does not let them in.',
+  sso_proof_invalid: 'The identity provider’s answer failed a check (its signature, issuer, audience or time), so it proved nothing.',
+  sso_replayed: 'The identity provider’s answer had been used before.',
+  sso_unsolicited: 'The identity provider’s answer came without this portal asking for it, which this provider’s settings do not allow.',
+  sso_other_browser: 'The sign-in was finished in another browser than the one that started it.',
+  sso_flow_unknown: 'The sign-in had expired, or was finished already.',
+  sso_address_not_allowed: 'The identity provider’s address is on a private or internal network, which Portico does not contact.',
+  sso_provider_unavailable: 'The identity provider could not be reached, or its settings or keys could not be used.',
+  sso_provider_changed: 'The identity provider’s settings changed while the sign-in was under way.',
+  sso_no_email: 'The identity provider gave no usable email address, which a first sign-in needs.',
+  sso_email_not_verified: 'The identity provider does not vouch for the email address, so it cannot be linked to a contact.',
+  sso_no_contact: 'No contact has this email address, and this identity provider may not create contacts.',
+  sso_member_disabled: 'The member is disabled.',
+  sso_other_portal: 'This identity belongs to a member of another portal.',
+  sso_not_on_sso_lists: 'The person is not on the portal’s single sign-on lists.',
+  sso_not_on_access_lists: 'The person is on none of the contact lists this portal is open to.',
+  sso_subject_conflict: 'The member already signs in with another account of this identity provider; a second one is refused.',
 };
 
 export const SIGN_IN_METHODS: readonly SignInMethod[] = ['password', 'magic_link', 'invitation', 'reset', 'verify', 'sso'];

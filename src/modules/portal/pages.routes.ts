@@ -590,7 +590,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     },
   };
   accountRoutes(app, { account, kit });
-  ssoPageRoutes(app, { sso, kit, safeNext });
+  ssoPageRoutes(app, { sso, members, kit, safeNext });
 
   app.get('/:slug/attachments/:attachmentId', {
     config: { access: 'member' },

@@ -32,7 +32,7 @@ const LogQuery = Type.Object(
 );
 
 function present(row: SignInEventRow): Static<typeof SignInEntry> {
-  const reason = (SIGN_IN_REASONS as readonly string[]).includes(row.reason) ? row.reason as keyof typeof REASON_TEXT : 'sso_refused';
+  const reason = (SIGN_IN_REASONS as readonly string[]).includes(row.reason) ? row.reason as keyof typeof REASON_TEXT : 'sso_proof_invalid';
   return {
     id: row.id,
     occurredAt: iso(row.occurred_at),

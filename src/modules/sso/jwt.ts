@@ -1,10 +1,12 @@
-import { createRemoteJWKSet, decodeProtectedHeader, importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, decodeProtectedHeader, errors as joseErrors, importSPKI, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { outboundRefusalIn, type OutboundFetch } from '../../security/outbound.js';
 import type { JwtSettingsT } from './sso.schemas.js';
+import { SsoRefused, type RefusalCode } from './refusals.js';
 
 /** A refused JWT, with the reason for the log (never for the visitor). */
-export class JwtRefused extends Error {
-  constructor(reason: string) {
-    super(reason);
+export class JwtRefused extends SsoRefused {
+  constructor(reason: string, code: RefusalCode = 'proof_invalid') {
+    super(code, reason);
     this.name = 'JwtRefused';
   }
 }
@@ -21,9 +23,20 @@ export interface JwtIdentity {
   emailVerified: boolean | null;
   firstName: string | null;
   lastName: string | null;
+  /** The token's `iss` (the configured issuer): its `jti` is unique only with it. */
+  issuer: string;
   jti: string;
   /** Until when the token could be presented: its id is remembered that long. */
   validUntil: number;
+}
+
+/** A failed verification as a refusal: the keys out of reach are not the token's fault. */
+function refusal(error: unknown): JwtRefused {
+  const blocked = outboundRefusalIn(error);
+  if (blocked !== undefined) return new JwtRefused(`the JWKS was not fetched: ${blocked.message}`, 'address_not_allowed');
+  if (!(error instanceof Error)) return new JwtRefused('invalid token');
+  const unreachable = !(error instanceof joseErrors.JOSEError) || error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid;
+  return new JwtRefused(`${error.name}: ${error.message}`, unreachable ? 'provider_unavailable' : 'proof_invalid');
 }
 
 function claim(payload: JWTPayload, name: string): string | null {
@@ -35,8 +48,9 @@ function claim(payload: JWTPayload, name: string): string | null {
  * JWT single sign-on: the company's own site signs a short-lived token and sends the customer to
  * the portal with it. Verified with jose against the one algorithm the portal configured and its
  * one key (shared secret, public key, or JWKS): `alg: none`, another algorithm (HS256 with a
- * public key as secret), keys named in the token's header (jku, jwk, x5u, x5c), expired tokens,
- * `iat` older than the allowed age or in the future, and another issuer or audience are refused.
+ * public key as secret), keys named in the token's header (jku, jwk, x5u, x5c), tokens without
+ * `exp` or expired, `iat` older than the allowed age or in the future, and another issuer or
+ * audience are refused.
  * A reused `jti` is refused by the caller (SsoService).
  */
 export class JwtVerifier {
@@ -45,6 +59,8 @@ export class JwtVerifier {
   constructor(
     private readonly settings: JwtSettingsT,
     sharedSecret: string | null,
+    /** The JWKS is fetched through it: security/outbound.ts. */
+    fetch: OutboundFetch,
   ) {
     if (settings.algorithm === 'HS256') {
       if (sharedSecret === null) throw new JwtRefused('no shared secret is set');
@@ -52,7 +68,7 @@ export class JwtVerifier {
     } else if (settings.publicKey !== null) {
       this.key = importSPKI(settings.publicKey, settings.algorithm);
     } else if (settings.jwksUrl !== null) {
-      this.key = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000 });
+      this.key = createRemoteJWKSet(new URL(settings.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, [customFetch]: fetch });
     } else {
       throw new JwtRefused('no public key or JWKS is set');
     }
@@ -77,19 +93,20 @@ export class JwtVerifier {
         currentDate: new Date(now),
         maxTokenAge: this.settings.maxAgeSeconds,
         clockTolerance: CLOCK_TOLERANCE_S,
-        requiredClaims: ['iat', 'jti', 'sub'],
+        // exp too: a token that never expires could be replayed wherever its jti is forgotten.
+        requiredClaims: ['iat', 'exp', 'jti', 'sub'],
       };
       const key = this.key;
       payload = (typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, await key, options)).payload;
     } catch (error) {
-      throw new JwtRefused(error instanceof Error ? `${error.name}: ${error.message}` : 'invalid token');
+      throw refusal(error);
     }
     const subject = claim(payload, 'sub');
     const jti = claim(payload, 'jti');
     if (subject === null || jti === null) throw new JwtRefused('sub and jti must be non-empty strings');
     const iat = payload.iat ?? 0;
     if (iat * 1000 > now + CLOCK_TOLERANCE_S * 1000) throw new JwtRefused('iat is in the future');
-    const validUntil = Math.min(payload.exp === undefined ? Infinity : payload.exp * 1000, (iat + this.settings.maxAgeSeconds) * 1000) + CLOCK_TOLERANCE_S * 1000;
+    const validUntil = Math.min((payload.exp ?? 0) * 1000, (iat + this.settings.maxAgeSeconds) * 1000) + CLOCK_TOLERANCE_S * 1000;
     const verified = payload.email_verified;
     const name = claim(payload, 'name');
     return {
@@ -98,6 +115,7 @@ export class JwtVerifier {
       emailVerified: typeof verified === 'boolean' ? verified : null,
       firstName: claim(payload, 'given_name') ?? name,
       lastName: claim(payload, 'family_name'),
+      issuer: this.settings.issuer,
       jti,
       validUntil,
     };

@@ -1,10 +1,12 @@
 import * as client from 'openid-client';
+import { outboundRefusalIn, type OutboundFetch } from '../../security/outbound.js';
 import type { OidcSettingsT } from './sso.schemas.js';
+import { SsoRefused, type RefusalCode } from './refusals.js';
 
 /** A refused OpenID Connect callback, with the reason for the log (never for the visitor). */
-export class OidcRefused extends Error {
-  constructor(reason: string) {
-    super(reason);
+export class OidcRefused extends SsoRefused {
+  constructor(reason: string, code: RefusalCode = 'proof_invalid') {
+    super(code, reason);
     this.name = 'OidcRefused';
   }
 }
@@ -37,16 +39,25 @@ function why(error: unknown): string {
   return `${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message}${detail === undefined ? '' : ` (${detail})`}`;
 }
 
-/** http only for loopback issuers (development, tests); the settings schema enforces the same. */
+/** http only for loopback issuers, and only where private addresses are allowed (development, tests): the service refuses anything else when saved. */
 function isLoopback(url: URL): boolean {
   return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+/** A failure as a refusal: an internal address named as such, else the given code. */
+function refusal(error: unknown, prefix: string, code: 'proof_invalid' | 'provider_unavailable'): OidcRefused {
+  const blocked = outboundRefusalIn(error);
+  if (blocked !== undefined) return new OidcRefused(`${prefix}${blocked.message}`, 'address_not_allowed');
+  return new OidcRefused(`${prefix}${why(error)}`, code);
 }
 
 /**
  * An OpenID Connect relying party on openid-client 6: discovery (the issuer in the document
  * must equal the configured one exactly), the authorization code flow with PKCE (S256), state
  * and nonce checked, the `iss` response parameter checked where the provider sends it, and the
- * ID token's signature, issuer, audience, `azp`, expiry and nonce checked by the library.
+ * ID token's signature (against the provider's JWKS: non-repudiation checks on), issuer,
+ * audience, `azp`, expiry and nonce checked by the library. Every request goes through the
+ * guarded outbound client.
  */
 export class OidcRelyingParty {
   private config: Promise<client.Configuration> | undefined;
@@ -57,6 +68,8 @@ export class OidcRelyingParty {
     readonly redirectUri: string,
     /** Seconds our clock is ahead of the system clock (tests inject a clock). */
     private readonly skewSeconds: number,
+    /** Every request to the provider (discovery, token, userinfo, JWKS) goes through it: security/outbound.ts. */
+    private readonly fetch: OutboundFetch,
   ) {}
 
   private configuration(): Promise<client.Configuration> {
@@ -66,9 +79,15 @@ export class OidcRelyingParty {
       const auth = this.clientSecret === null ? client.None() : client.ClientSecretBasic(this.clientSecret);
       this.config = client.discovery(issuer, this.settings.clientId, { [client.clockSkew]: this.skewSeconds, [client.clockTolerance]: 30 }, auth, {
         timeout: 10,
-        // Plain http to a loopback issuer only (development, tests): the settings allow nothing else.
-        // eslint-disable-next-line @typescript-eslint/no-deprecated -- the library marks it deprecated to make it stand out, not for removal
-        ...(insecure ? { execute: [client.allowInsecureRequests] } : {}),
+        [client.customFetch]: this.fetch,
+        execute: [
+          // openid-client 6 skips the ID token's signature for tokens from the token endpoint (it
+          // trusts TLS); this checks it against the provider's JWKS, as the documentation promises.
+          client.enableNonRepudiationChecks,
+          // Plain http to a loopback issuer only (development, tests): the settings allow nothing else.
+          // eslint-disable-next-line @typescript-eslint/no-deprecated -- the library marks it deprecated to make it stand out, not for removal
+          ...(insecure ? [client.allowInsecureRequests] : []),
+        ],
       });
       // A failed discovery is tried again at the next sign-in, not remembered.
       this.config.catch(() => {
@@ -84,7 +103,7 @@ export class OidcRelyingParty {
     try {
       config = await this.configuration();
     } catch (error) {
-      throw new OidcRefused(`discovery failed: ${why(error)}`);
+      throw refusal(error, 'discovery failed: ', 'provider_unavailable');
     }
     const pending = { state: client.randomState(), nonce: client.randomNonce(), codeVerifier: client.randomPKCECodeVerifier() };
     const url = client.buildAuthorizationUrl(config, {
@@ -117,7 +136,7 @@ export class OidcRelyingParty {
         claims = { ...(await client.fetchUserInfo(config, tokens.access_token, claims.sub)), ...claims };
       }
     } catch (error) {
-      throw new OidcRefused(why(error));
+      throw refusal(error, '', 'proof_invalid');
     }
     if (claims === undefined) throw new OidcRefused('no ID token');
     const subject = claim(claims, 'sub');

@@ -1,8 +1,10 @@
 import { X509Certificate } from 'node:crypto';
+import { inflateRawSync } from 'node:zlib';
 import { SAML, ValidateInResponseTo, type CacheProvider, type Profile } from '@node-saml/node-saml';
 import { DOMParser } from '@xmldom/xmldom';
 import { errors } from '../../errors.js';
 import type { SamlSettingsT } from './sso.schemas.js';
+import { SsoRefused, type RefusalCode } from './refusals.js';
 
 /** The largest SAMLResponse accepted, decoded. Real ones are a few kilobytes. */
 export const MAX_SAML_RESPONSE_BYTES = 256 * 1024;
@@ -18,9 +20,9 @@ const POST = 'urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST';
 const TRANSIENT = 'urn:oasis:names:tc:SAML:2.0:nameid-format:transient';
 
 /** A refused SAML response, with the reason for the log (never for the visitor). */
-export class SamlRefused extends Error {
-  constructor(reason: string) {
-    super(reason);
+export class SamlRefused extends SsoRefused {
+  constructor(reason: string, code: RefusalCode = 'proof_invalid') {
+    super(code, reason);
     this.name = 'SamlRefused';
   }
 }
@@ -104,6 +106,15 @@ export function parseIdpMetadata(xml: string): { idpEntityId: string; idpSsoUrl:
   return { idpEntityId: entity.getAttribute('entityID') ?? '', idpSsoUrl: location, idpCertificates: [...new Set(certificates)].slice(0, 3) };
 }
 
+/** The ID of the AuthnRequest in an HTTP-Redirect address (DEFLATE, then base64). */
+function requestIdOf(url: string): string {
+  const request = new URL(url).searchParams.get('SAMLRequest') ?? '';
+  const xml = inflateRawSync(Buffer.from(request, 'base64')).toString('utf8');
+  const id = /<(?:\w+:)?AuthnRequest\b[^>]*\sID="([^"]+)"/.exec(xml)?.[1];
+  if (id === undefined) throw new Error('the AuthnRequest has no ID');
+  return id;
+}
+
 export interface SamlEndpoints {
   /** Our entity id: the metadata's own address, stable for the provider. */
   entityId: string;
@@ -117,6 +128,8 @@ export interface SamlAssertion {
   emailVerified: boolean | null;
   firstName: string | null;
   lastName: string | null;
+  /** The identity provider's entity id (the verified Issuer): assertion ids are unique only with it. */
+  issuer: string;
   assertionId: string;
   /** Until when the assertion could be presented; its id is remembered that long. */
   validUntil: number;
@@ -173,9 +186,14 @@ export class SamlServiceProvider {
     });
   }
 
-  /** Where to send the browser: the provider's sign-in with a new AuthnRequest (its id kept by the cache). */
-  authorizeUrl(relayState: string): Promise<string> {
-    return this.saml.getAuthorizeUrlAsync(relayState, undefined, {});
+  /**
+   * Where to send the browser: the provider's sign-in with a new AuthnRequest (its id kept by the
+   * cache), and that id, under which the caller binds the sign-in to the browser. No RelayState
+   * is sent: the response's InResponseTo names the sign-in.
+   */
+  async authorizeUrl(): Promise<{ url: string; requestId: string }> {
+    const url = await this.saml.getAuthorizeUrlAsync('', undefined, {});
+    return { url, requestId: requestIdOf(url) };
   }
 
   metadata(): string {
@@ -233,6 +251,7 @@ export class SamlServiceProvider {
       emailVerified: verified === null ? null : verified === 'true',
       firstName: text(attributes[this.settings.firstNameAttribute]),
       lastName: text(attributes[this.settings.lastNameAttribute]),
+      issuer: this.settings.idpEntityId,
       assertionId,
       validUntil: validUntil + SKEW_MS,
       inResponseTo: root.getAttribute('InResponseTo') || null,

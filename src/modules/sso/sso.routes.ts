@@ -3,7 +3,7 @@ import { IdParams, iso, problemResponses } from '../../http/common-schemas.js';
 import type { App } from '../../http/types.js';
 import { errors } from '../../errors.js';
 import type { PortalRow, PortalsService } from '../portal/portals.service.js';
-import { Provider, ProviderCreate, ProviderParams, ProviderUpdate } from './sso.schemas.js';
+import { Provider, ProviderCreate, ProviderParams, ProviderSaved, ProviderUpdate } from './sso.schemas.js';
 import type { ProviderRow, SsoService } from './sso.service.js';
 
 /**
@@ -41,12 +41,12 @@ export function ssoRoutes(app: App, { sso, portals }: { sso: SsoService; portals
       summary: 'Add an identity provider: SAML 2.0 (settings, or idpMetadataXml), JWT or OpenID Connect',
       params: IdParams,
       body: ProviderCreate,
-      response: { 201: Provider, ...problemResponses },
+      response: { 201: ProviderSaved, ...problemResponses },
     },
   }, async (request, reply) => {
     const portal = await portals.get(request.params.id);
-    const row = await sso.create(portal.id, { ...request.body, kind: request.body.kind });
-    return reply.code(201).send(present(portal, row));
+    const { row, warnings } = await sso.create(portal.id, { ...request.body, kind: request.body.kind });
+    return reply.code(201).send({ ...present(portal, row), warnings });
   });
 
   app.get('/api/v1/portals/:id/sso-providers/:providerId', {
@@ -64,11 +64,12 @@ export function ssoRoutes(app: App, { sso, portals }: { sso: SsoService; portals
       summary: 'Change an identity provider; a secret set to null is removed, one left out is kept',
       params: ProviderParams,
       body: ProviderUpdate,
-      response: { 200: Provider, ...problemResponses },
+      response: { 200: ProviderSaved, ...problemResponses },
     },
   }, async (request) => {
     const portal = await portals.get(request.params.id);
-    return present(portal, await sso.update(portal.id, request.params.providerId, request.body));
+    const { row, warnings } = await sso.update(portal.id, request.params.providerId, request.body);
+    return { ...present(portal, row), warnings };
   });
 
   app.get('/api/v1/portals/:id/sso-providers/:providerId/saml-metadata', {

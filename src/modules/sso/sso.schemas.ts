@@ -1,7 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { Id, Line, Nullable, Timestamp } from '../../http/common-schemas.js';
 
-/** An https address; plain http only for loopback hosts (development and tests). */
+/**
+ * An https address; plain http only for loopback hosts (development and tests). Where the server
+ * itself fetches the address (an OpenID Connect issuer, a JWKS), plain http and internal addresses
+ * also need OUTBOUND_ALLOW_PRIVATE (SsoService, security/outbound.ts).
+ */
 const WebUrl = Type.String({ minLength: 8, maxLength: 2000, pattern: '^(https://[^\\s"<>]+|http://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:[0-9]+)?(/[^\\s"<>]*)?)$' });
 const Pem = Type.String({ minLength: 100, maxLength: 20000, pattern: '-----BEGIN (CERTIFICATE|PUBLIC KEY)-----' });
 
@@ -33,6 +37,7 @@ export const JwtSettings = Type.Object(
     jwksUrl: Nullable(WebUrl),
     maxAgeSeconds: Type.Integer({ minimum: 30, maximum: 3600, description: 'How old a token’s `iat` may be' }),
     emailsVerified: EmailsVerified,
+    allowUnsolicited: Type.Boolean({ description: 'Accept tokens the company’s site sends unasked (no sign-in started at the portal in this browser). Risky: a visitor not signed in can be signed in as someone else (login CSRF)' }),
   },
   { additionalProperties: false },
 );
@@ -61,7 +66,7 @@ export type SsoKindT = (typeof SSO_KINDS)[number];
 
 export const SSO_DEFAULTS = {
   saml: { allowIdpInitiated: false, emailsVerified: false, emailAttribute: 'email', firstNameAttribute: 'firstName', lastNameAttribute: 'lastName' },
-  jwt: { maxAgeSeconds: 300, emailsVerified: false, publicKey: null, jwksUrl: null },
+  jwt: { maxAgeSeconds: 300, emailsVerified: false, publicKey: null, jwksUrl: null, allowUnsolicited: false },
   oidc: { scopes: 'openid email profile' },
 } as const;
 
@@ -109,6 +114,12 @@ export const Provider = Type.Object({
   urls: Type.Record(Type.String(), Type.String(), { description: 'What to give the identity provider: SAML metadata, ACS and entity id; the JWT and OpenID Connect callback' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
+});
+
+/** A provider as saved: the same, with what the admin should know about the change. */
+export const ProviderSaved = Type.Object({
+  ...Provider.properties,
+  warnings: Type.Array(Type.String(), { description: 'Plain sentences on what the change did beyond what was asked: a certificate’s public key kept in its place, sign-in links removed' }),
 });
 
 export const ProviderParams = Type.Object({ id: Id, providerId: Id }, { additionalProperties: false });

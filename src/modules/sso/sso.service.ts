@@ -1,68 +1,49 @@
-import { createPublicKey } from 'node:crypto';
 import type { CacheProvider } from '@node-saml/node-saml';
-import { Ajv, type ErrorObject } from 'ajv';
-import type { TSchema } from 'typebox';
 import type { Conn, Tx } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import type { Row } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
-import { errors, type FieldError } from '../../errors.js';
+import { errors } from '../../errors.js';
+import type { OutboundClient } from '../../security/outbound.js';
 import { SecretBox } from '../../security/sealed.js';
 import { sha256Hex } from '../../security/secrets.js';
-import { emailKey } from '../../util/email.js';
 import type { ContactsService } from '../contacts/contacts.service.js';
 import { portalUrl } from '../members/account.service.js';
-import { mayUsePortal } from '../members/access-lists.js';
 import type { MemberAuthService, SessionMeta } from '../members/member-auth.service.js';
 import type { PortalRow } from '../portal/portals.service.js';
 import { JwtVerifier } from './jwt.js';
 import { OidcRelyingParty } from './oidc.js';
-import { normalizeCertificate, parseIdpMetadata, SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
-import {
-  JwtSecrets, JwtSettings, OidcSecrets, OidcSettings, SamlSecrets, SamlSettings, SSO_DEFAULTS,
-  type JwtSecretsT, type JwtSettingsT, type OidcSecretsT, type OidcSettingsT, type SamlSettingsT, type SsoKindT,
-} from './sso.schemas.js';
+import { SsoSignIn, type AssertedIdentity, type SignInOptions, type SsoSession } from './sign-in.js';
+import type { SsoDenied, SsoRefused } from './refusals.js';
+import { ProviderSettingsChecker, type ProviderInput } from './provider-settings.js';
+import { SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
+import type { JwtSecretsT, JwtSettingsT, OidcSecretsT, OidcSettingsT, SamlSettingsT, SsoKindT } from './sso.schemas.js';
 
 export type ProviderRow = Row<'sso_providers'>;
+export type { AssertedIdentity } from './sign-in.js';
 
-/** Who the identity provider says signed in. */
-export interface AssertedIdentity {
-  subject: string;
-  email: string | null;
-  /** What the provider said of the address; null when it said nothing. */
-  emailVerified: boolean | null;
-  firstName: string | null;
-  lastName: string | null;
+/** A provider as saved, with what the admin should know about the change (plain sentences). */
+export interface SavedProvider {
+  row: ProviderRow;
+  warnings: string[];
 }
-
-/** A sign-in refused after the provider's proof was checked: the access denied page, and why in the log. */
-export class SsoDenied extends Error {
-  constructor(readonly reason: string) {
-    super(reason);
-    this.name = 'SsoDenied';
-  }
-}
-
-const SCHEMAS: Record<SsoKindT, { settings: TSchema; secrets: TSchema }> = {
-  saml: { settings: SamlSettings, secrets: SamlSecrets },
-  jwt: { settings: JwtSettings, secrets: JwtSecrets },
-  oidc: { settings: OidcSettings, secrets: OidcSecrets },
-};
 
 /** How long an OpenID Connect sign-in may take between our redirect and its callback. */
 export const OIDC_FLOW_TTL_MS = 10 * 60_000;
 
-type ProviderInput = {
-  name?: string;
-  enabled?: boolean;
-  createContacts?: boolean;
-  settings?: Record<string, unknown>;
-  secrets?: Record<string, unknown>;
-  idpMetadataXml?: string;
-};
-
 function readJson(text: string): unknown {
   return JSON.parse(text);
+}
+
+/** The setting that names whom a provider trusts: its identities are that issuer's subjects. */
+const ISSUER_SETTING: Record<SsoKindT, string> = { saml: 'idpEntityId', jwt: 'issuer', oidc: 'issuer' };
+
+/** What the admin is told when an issuer change removed sign-in links. */
+function linksRemoved(kind: SsoKindT, count: number): string {
+  const what = kind === 'saml' ? 'The identity provider’s entity id changed' : 'The issuer changed';
+  return count === 1
+    ? `${what}, so 1 sign-in link made through the old one was removed: that member is linked again at their next sign-in, when the provider vouches for their email address.`
+    : `${what}, so ${count} sign-in links made through the old one were removed: those members are linked again at their next sign-in, when the provider vouches for their email address.`;
 }
 
 /**
@@ -74,16 +55,19 @@ function readJson(text: string): unknown {
  */
 export class SsoService {
   private readonly box: SecretBox;
-  private readonly ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-  private readonly validators = new Map<TSchema, ReturnType<Ajv['compile']>>();
+  private readonly checker: ProviderSettingsChecker;
+  private readonly signIns: SsoSignIn;
   private readonly runtime = new Map<number, { updatedAt: number; value: SamlServiceProvider | JwtVerifier | OidcRelyingParty }>();
 
   constructor(
     private readonly deps: Deps,
     private readonly members: MemberAuthService,
-    private readonly contacts: ContactsService,
+    contacts: ContactsService,
+    private readonly outbound: OutboundClient,
   ) {
     this.box = new SecretBox(deps.config.secretsKey);
+    this.checker = new ProviderSettingsChecker(outbound);
+    this.signIns = new SsoSignIn(deps, members, contacts);
   }
 
   // ---- providers (the admin API) ----
@@ -96,64 +80,6 @@ export class SsoService {
     const row = await db.selectFrom('sso_providers').selectAll().where('portal_id', '=', portalId).where('id', '=', id).executeTakeFirst();
     if (row === undefined) throw errors.notFound('identity provider');
     return row;
-  }
-
-  private check(schema: TSchema, value: unknown, prefix: string): void {
-    let validate = this.validators.get(schema);
-    if (validate === undefined) {
-      validate = this.ajv.compile(schema);
-      this.validators.set(schema, validate);
-    }
-    if (validate(value)) return;
-    const problems = (validate.errors ?? []).map((e: ErrorObject) => {
-      const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty?: string }).missingProperty)}` : '';
-      const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty?: string }).additionalProperty)}` : '';
-      return { path: `${prefix}${e.instancePath}${missing}${extra}`, message: e.keyword === 'additionalProperties' ? 'is not a setting of this kind of provider' : e.message ?? 'is invalid' };
-    });
-    throw errors.validation(problems);
-  }
-
-  /** The kind's settings after this change, checked as a whole. */
-  private settingsFor(kind: SsoKindT, current: Record<string, unknown>, input: ProviderInput): Record<string, unknown> {
-    const fromMetadata = input.idpMetadataXml === undefined ? {} : kind === 'saml' ? parseIdpMetadata(input.idpMetadataXml)
-      : (() => {
-        throw errors.validation([{ path: '/body/idpMetadataXml', message: 'is only for SAML providers' }]);
-      })();
-    const settings = { ...SSO_DEFAULTS[kind], ...current, ...fromMetadata, ...(input.settings ?? {}) };
-    this.check(SCHEMAS[kind].settings, settings, '/body/settings');
-    const problems: FieldError[] = [];
-    if (kind === 'saml') {
-      const s = settings as SamlSettingsT;
-      s.idpCertificates = s.idpCertificates.map((pem, i) => {
-        try {
-          return normalizeCertificate(pem);
-        } catch {
-          problems.push({ path: `/body/settings/idpCertificates/${i}`, message: 'is not an X.509 certificate' });
-          return pem;
-        }
-      });
-    }
-    if (kind === 'jwt') {
-      const s = settings as JwtSettingsT;
-      if (s.algorithm !== 'HS256') {
-        if ((s.publicKey === null) === (s.jwksUrl === null)) problems.push({ path: '/body/settings/publicKey', message: `${s.algorithm} needs exactly one of publicKey and jwksUrl` });
-        if (s.publicKey !== null) {
-          try {
-            const key = createPublicKey(s.publicKey);
-            const want = s.algorithm === 'RS256' ? 'rsa' : 'ec';
-            if (key.asymmetricKeyType !== want || (want === 'ec' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')) {
-              problems.push({ path: '/body/settings/publicKey', message: `must be ${s.algorithm === 'RS256' ? 'an RSA' : 'a P-256 EC'} public key for ${s.algorithm}` });
-            }
-          } catch {
-            problems.push({ path: '/body/settings/publicKey', message: 'is not a PEM public key' });
-          }
-        }
-      } else if (s.publicKey !== null || s.jwksUrl !== null) {
-        problems.push({ path: '/body/settings/algorithm', message: 'HS256 uses the shared secret; remove publicKey and jwksUrl, or choose RS256 or ES256' });
-      }
-    }
-    if (problems.length > 0) throw errors.validation(problems);
-    return settings;
   }
 
   private secretsOf(row: Pick<ProviderRow, 'id' | 'secrets'>): Record<string, string> {
@@ -170,28 +96,14 @@ export class SsoService {
     }
   }
 
-  private secretsFor(kind: SsoKindT, current: Record<string, string>, input: ProviderInput, settings: Record<string, unknown>): Record<string, string> {
-    this.check(SCHEMAS[kind].secrets, input.secrets ?? {}, '/body/secrets');
-    const changes = Object.entries(input.secrets ?? {});
-    const merged: Record<string, string> = Object.fromEntries([
-      ...Object.entries(current).filter(([name]) => !changes.some(([changed]) => changed === name)),
-      ...changes.filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-    ]);
-    if (kind === 'jwt' && (settings as JwtSettingsT).algorithm === 'HS256' && merged.sharedSecret === undefined) {
-      throw errors.validation([{ path: '/body/secrets/sharedSecret', message: 'HS256 needs a shared secret of at least 32 characters' }]);
-    }
-    if (kind === 'jwt' && (settings as JwtSettingsT).algorithm !== 'HS256') return Object.fromEntries(Object.entries(merged).filter(([name]) => name !== 'sharedSecret'));
-    return merged;
-  }
-
   private async write(tx: Tx, id: number, secrets: Record<string, string>): Promise<void> {
     const sealed = Object.keys(secrets).length === 0 ? null : this.box.seal(JSON.stringify(secrets), `sso_provider:${id}`);
     await tx.updateTable('sso_providers').set({ secrets: sealed }).where('id', '=', id).execute();
   }
 
-  async create(portalId: number, input: ProviderInput & { kind: SsoKindT; name: string }): Promise<ProviderRow> {
-    const settings = this.settingsFor(input.kind, {}, input);
-    const secrets = this.secretsFor(input.kind, {}, input, settings);
+  async create(portalId: number, input: ProviderInput & { kind: SsoKindT; name: string }): Promise<SavedProvider> {
+    const { settings, warnings } = this.checker.settingsFor(input.kind, {}, input);
+    const secrets = this.checker.secretsFor(input.kind, {}, input, settings);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const portal = await tx.selectFrom('portals').select('id').where('id', '=', portalId).executeTakeFirst();
@@ -201,15 +113,17 @@ export class SsoService {
         settings: JSON.stringify(settings), secrets: null, created_at: now, updated_at: now,
       }).returningAll().executeTakeFirstOrThrow();
       await this.write(tx, row.id, secrets);
-      return this.get(portalId, row.id, tx);
+      return { row: await this.get(portalId, row.id, tx), warnings };
     });
   }
 
-  async update(portalId: number, id: number, input: ProviderInput): Promise<ProviderRow> {
+  async update(portalId: number, id: number, input: ProviderInput): Promise<SavedProvider> {
     return this.deps.db.transaction().execute(async (tx) => {
       const row = await this.get(portalId, id, tx);
-      const settings = this.settingsFor(row.kind, readJson(row.settings) as Record<string, unknown>, input);
-      const secrets = this.secretsFor(row.kind, this.secretsOf(row), input, settings);
+      const { settings, warnings } = this.checker.settingsFor(row.kind, readJson(row.settings) as Record<string, unknown>, input);
+      const secrets = this.checker.secretsFor(row.kind, this.secretsOf(row), input, settings);
+      const removed = await this.forgetIfIssuerChanged(tx, row, settings);
+      if (removed > 0) warnings.push(linksRemoved(row.kind, removed));
       // Strictly later, so every process rebuilds its verifier from the new settings.
       const now = Math.max(this.deps.clock.now(), row.updated_at + 1);
       await tx.updateTable('sso_providers').set({
@@ -220,8 +134,22 @@ export class SsoService {
         updated_at: now,
       }).where('id', '=', id).execute();
       await this.write(tx, id, secrets);
-      return this.get(portalId, id, tx);
+      return { row: await this.get(portalId, id, tx), warnings };
     });
+  }
+
+  /**
+   * A provider pointed at another issuer (OpenID Connect issuer, SAML entity id, JWT `iss`) trusts
+   * someone else: its sign-in links, made through the old issuer, are removed (else subject X of
+   * the new issuer would be the old issuer's X), and so are its sign-ins in flight. Returns how
+   * many links went.
+   */
+  private async forgetIfIssuerChanged(tx: Tx, row: ProviderRow, settings: Record<string, unknown>): Promise<number> {
+    const setting = ISSUER_SETTING[row.kind];
+    if ((readJson(row.settings) as Record<string, unknown>)[setting] === settings[setting]) return 0;
+    await tx.deleteFrom('sso_flows').where('provider_id', '=', row.id).execute();
+    const removed = await tx.deleteFrom('member_identities').where('provider_id', '=', row.id).executeTakeFirst();
+    return Number(removed.numDeletedRows);
   }
 
   async delete(portalId: number, id: number): Promise<void> {
@@ -271,13 +199,13 @@ export class SsoService {
   }
 
   jwt(row: ProviderRow): JwtVerifier {
-    return this.cached(row, () => new JwtVerifier(readJson(row.settings) as JwtSettingsT, (this.secretsOf(row) as JwtSecretsT).sharedSecret ?? null));
+    return this.cached(row, () => new JwtVerifier(readJson(row.settings) as JwtSettingsT, (this.secretsOf(row) as JwtSecretsT).sharedSecret ?? null, this.outbound.fetch));
   }
 
   oidc(portal: PortalRow, row: ProviderRow): OidcRelyingParty {
     return this.cached(row, () => new OidcRelyingParty(
       readJson(row.settings) as OidcSettingsT, (this.secretsOf(row) as OidcSecretsT).clientSecret ?? null,
-      this.urls(portal, row).redirectUri ?? '', Math.round((this.deps.clock.now() - Date.now()) / 1000),
+      this.urls(portal, row).redirectUri ?? '', Math.round((this.deps.clock.now() - Date.now()) / 1000), this.outbound.fetch,
     ));
   }
 
@@ -309,32 +237,35 @@ export class SsoService {
     };
   }
 
-  /** Keeps what a sign-in needs at its end, under the hash of a random key. */
-  async saveFlow(providerId: number, key: string, payload: unknown, ttlMs: number, browserProof: string | null): Promise<void> {
+  /**
+   * Keeps what a sign-in needs at its next step, under the hash of a random key, bound to a
+   * browser by the hash of something only that browser holds (browserHash), or to none.
+   */
+  async saveFlow(providerId: number, key: string, payload: unknown, ttlMs: number, browserHash: string | null): Promise<void> {
     await this.deps.db.insertInto('sso_flows').values({
-      key: `flow:${sha256Hex(key)}`, provider_id: providerId, browser_hash: browserProof === null ? null : sha256Hex(browserProof),
+      key: `flow:${sha256Hex(key)}`, provider_id: providerId, browser_hash: browserHash,
       payload: JSON.stringify(payload), expires_at: this.deps.clock.now() + ttlMs,
     }).execute();
   }
 
-  /**
-   * Takes (once) the flow under this key: undefined when unknown, used, expired, of another
-   * provider, or started in another browser (its proof cookie differs).
-   */
-  async takeFlow(providerId: number, key: string, browserProof: string | null | undefined): Promise<unknown> {
+  /** Takes (once) the flow under this key, with the browser it is bound to; undefined when unknown, used, expired or another provider's. */
+  async takeFlow(providerId: number, key: string): Promise<{ payload: unknown; browserHash: string | null } | undefined> {
     const row = await this.deps.db.deleteFrom('sso_flows').where('key', '=', `flow:${sha256Hex(key)}`).where('provider_id', '=', providerId)
       .returning(['payload', 'browser_hash', 'expires_at']).executeTakeFirst();
     if (row === undefined || row.expires_at <= this.deps.clock.now()) return undefined;
-    if (row.browser_hash !== null && (browserProof === null || browserProof === undefined || sha256Hex(browserProof) !== row.browser_hash)) return undefined;
-    return readJson(row.payload);
+    return { payload: readJson(row.payload), browserHash: row.browser_hash };
   }
 
-  /** Records an assertion id or `jti` as used; false when it was used before (a replay). */
-  async firstUse(providerId: number, key: string, validUntil: number): Promise<boolean> {
+  /**
+   * Records a JWT `jti` or SAML assertion id of this issuer as used; false when it was used
+   * before (a replay), by any provider: two portals' providers that trust the same issuer share
+   * what it issued. Kept until the token or assertion expires, whatever becomes of the provider.
+   */
+  async firstUse(kind: 'jwt' | 'saml', issuer: string, id: string, validUntil: number): Promise<boolean> {
     const now = this.deps.clock.now();
     const expires = Number.isFinite(validUntil) ? Math.max(validUntil, now + 60_000) : now + 24 * 3600_000;
     try {
-      await this.deps.db.insertInto('sso_replays').values({ provider_id: providerId, key: sha256Hex(key), expires_at: expires }).execute();
+      await this.deps.db.insertInto('sso_replays').values({ key: sha256Hex(JSON.stringify([kind, issuer, id])), expires_at: expires }).execute();
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
@@ -352,89 +283,25 @@ export class SsoService {
 
   // ---- from a verified identity to a session ----
 
-  /**
-   * The member this provider's subject is, found by (provider, subject) and never by an email
-   * alone. A subject seen for the first time is linked to the contact with its email address
-   * only when the provider vouches for the address (email_verified, or the admin's setting for
-   * SAML and JWT providers), or gets a new contact when the provider may create them. Then P13
-   * (the portal's SSO audience) and P10 (its access lists) decide. All in one transaction: a
-   * refused sign-in leaves no contact, member or link behind.
-   */
-  async signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta): Promise<{ token: string; expiresAt: number; memberId: number }> {
-    const settings = readJson(provider.settings) as { emailsVerified?: boolean };
-    const verified = identity.emailVerified ?? (provider.kind === 'oidc' ? false : settings.emailsVerified === true);
-    const attempt = () => this.deps.db.transaction().execute(async (tx) => {
-      const now = this.deps.clock.now();
-      const linked = await tx.selectFrom('member_identities as i').innerJoin('members as m', 'm.id', 'i.member_id')
-        .select(['i.id', 'm.id as member_id', 'm.contact_id', 'm.portal_id', 'm.disabled_at'])
-        .where('i.provider_id', '=', provider.id).where('i.subject', '=', identity.subject).executeTakeFirst();
-      let memberId: number;
-      let contactId: number;
-      if (linked !== undefined) {
-        if (linked.portal_id !== portal.id) throw new SsoDenied('This identity already belongs to a member of another portal.');
-        if (linked.disabled_at !== null) throw new SsoDenied('The member is disabled.');
-        memberId = linked.member_id;
-        contactId = linked.contact_id;
-        await tx.updateTable('member_identities').set({ last_sign_in_at: now, email: identity.email }).where('id', '=', linked.id).execute();
-      } else {
-        if (identity.email === null || !/^[^\s@]+@[^\s@]+$/.test(identity.email) || identity.email.length > 254) throw new SsoDenied('The provider gave no usable email address, which a first sign-in needs.');
-        if (!verified) throw new SsoDenied('The provider does not vouch for the email address, so it cannot be linked to a contact.');
-        const contact = await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(identity.email)).executeTakeFirst();
-        let linkedBy: 'email' | 'created' = 'email';
-        if (contact !== undefined) {
-          contactId = contact.id;
-        } else if (provider.create_contacts === 1) {
-          contactId = (await this.contacts.createIn(tx, { email: identity.email, firstName: identity.firstName ?? undefined, lastName: identity.lastName ?? undefined })).id;
-          linkedBy = 'created';
-        } else {
-          throw new SsoDenied('No contact has this email address, and this provider may not create contacts.');
-        }
-        const member = await tx.selectFrom('members').select(['id', 'disabled_at', 'verified_at']).where('portal_id', '=', portal.id).where('contact_id', '=', contactId).executeTakeFirst();
-        if (member?.disabled_at !== null && member?.disabled_at !== undefined) throw new SsoDenied('The member is disabled.');
-        if (member === undefined) {
-          memberId = (await tx.insertInto('members').values({ portal_id: portal.id, contact_id: contactId, password_hash: null, verified_at: now, created_at: now, updated_at: now }).returning('id').executeTakeFirstOrThrow()).id;
-        } else {
-          memberId = member.id;
-          // A registration never confirmed: its password was chosen by whoever registered, who
-          // need not own the address the provider just vouched for. It is dropped.
-          if (member.verified_at === null) await tx.updateTable('members').set({ verified_at: now, password_hash: null, updated_at: now }).where('id', '=', member.id).execute();
-        }
-        await tx.insertInto('member_identities').values({
-          provider_id: provider.id, subject: identity.subject, member_id: memberId, email: identity.email, linked_by: linkedBy, created_at: now, last_sign_in_at: now,
-        }).execute();
-      }
-      if (portal.sso_audience === 'lists') {
-        const onList = await tx.selectFrom('portal_sso_lists as psl').innerJoin('list_members as lm', 'lm.list_id', 'psl.list_id')
-          .select('lm.contact_id').where('psl.portal_id', '=', portal.id).where('lm.contact_id', '=', contactId).executeTakeFirst();
-        if (onList === undefined) throw new SsoDenied('The person is not on the portal’s single sign-on lists.');
-      }
-      if (!(await mayUsePortal(tx, portal.id, memberId))) throw new SsoDenied('The person is on none of the contact lists this portal is open to.');
-      const session = await this.members.startSession(tx, portal.id, memberId, meta);
-      await this.members.log.record({ ...this.entry(portal, provider, meta), email: identity.email, subject: identity.subject, memberId, outcome: 'signed_in', reason: 'signed_in' }, tx);
-      return { ...session, memberId };
-    });
-    try {
-      try {
-        return await attempt();
-      } catch (error) {
-        // The same new subject signing in twice at once: the second finds the first one's link.
-        if (isUniqueViolation(error)) return await attempt();
-        throw error;
-      }
-    } catch (error) {
-      if (error instanceof SsoDenied) {
-        await this.members.log.record({ ...this.entry(portal, provider, meta), email: identity.email, subject: identity.subject, outcome: 'denied', reason: 'sso_denied', detail: error.reason });
-      }
-      throw error;
-    }
+  /** The sign-in rule (sign-in.ts): a session for the member this identity is, or a refusal. */
+  signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta, options: SignInOptions = { signedInAs: null }): Promise<SsoSession> {
+    return this.signIns.signIn(portal, provider, identity, meta, options);
   }
 
-  /** A provider's answer that failed its checks, entered in the portal's sign-in log with why. */
-  async recordRefusal(portal: PortalRow, provider: ProviderRow, detail: string, meta: SessionMeta): Promise<void> {
-    await this.members.log.record({ ...this.entry(portal, provider, meta), outcome: 'refused', reason: 'sso_refused', detail });
+  // ---- the portal's sign-in log (C11) ----
+
+  /** A provider's answer that proved nothing (or not in this browser), entered with its code and why. */
+  async recordRefusal(portal: PortalRow, provider: ProviderRow, refusal: SsoRefused, meta: SessionMeta): Promise<void> {
+    await this.members.log.record({ ...ssoLogEntry(portal, provider, meta), outcome: 'refused', reason: `sso_${refusal.code}`, detail: refusal.message });
   }
 
-  private entry(portal: PortalRow, provider: ProviderRow, meta: SessionMeta) {
-    return { portalId: portal.id, method: 'sso' as const, provider: { id: provider.id, name: provider.name }, ip: meta.ip, userAgent: meta.userAgent ?? null };
+  /** An identity the provider proved, kept out by the portal's rules, entered with its code and why. */
+  async recordDenial(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, denial: SsoDenied, meta: SessionMeta): Promise<void> {
+    await this.members.log.record({ ...ssoLogEntry(portal, provider, meta), email: identity.email, subject: identity.subject, outcome: 'denied', reason: `sso_${denial.code}`, detail: denial.reason });
   }
+}
+
+/** What every single sign-on entry of the sign-in log says of where it happened. */
+export function ssoLogEntry(portal: PortalRow, provider: ProviderRow, meta: SessionMeta) {
+  return { portalId: portal.id, method: 'sso' as const, provider: { id: provider.id, name: provider.name }, ip: meta.ip, userAgent: meta.userAgent ?? null };
 }

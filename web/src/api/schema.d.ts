@@ -22768,7 +22768,7 @@ export interface paths {
                                  * @description Why, as a stable code
                                  * @enum {unknown}
                                  */
-                                reason: "signed_in" | "wrong_password" | "unknown_email" | "no_password" | "locked" | "disabled" | "email_not_verified" | "not_on_access_lists" | "link_unusable" | "sso_refused" | "sso_denied";
+                                reason: "signed_in" | "wrong_password" | "unknown_email" | "no_password" | "locked" | "disabled" | "email_not_verified" | "not_on_access_lists" | "link_unusable" | "sso_proof_invalid" | "sso_replayed" | "sso_unsolicited" | "sso_other_browser" | "sso_flow_unknown" | "sso_address_not_allowed" | "sso_provider_unavailable" | "sso_provider_changed" | "sso_no_email" | "sso_email_not_verified" | "sso_no_contact" | "sso_member_disabled" | "sso_other_portal" | "sso_not_on_sso_lists" | "sso_not_on_access_lists" | "sso_subject_conflict";
                                 /** @description Why, in words for an admin */
                                 reasonText: string;
                                 /** @description More about the reason, such as which check of a provider’s answer failed */
@@ -26125,6 +26125,8 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Plain sentences on what the change did beyond what was asked: a certificate’s public key kept in its place, sign-in links removed */
+                            warnings: string[];
                         };
                     };
                 };
@@ -26837,6 +26839,8 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                            /** @description Plain sentences on what the change did beyond what was asked: a certificate’s public key kept in its place, sign-in links removed */
+                            warnings: string[];
                         };
                     };
                 };
