@@ -3,8 +3,9 @@ import { caller, createStaff, createTestApp, dialects, unique, type TestApp, typ
 import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
 
 // P11 P21: the portal's system pages and emails come from Liquid templates the admin lists,
-// edits, previews with sample data and resets; a template that does not parse or render is
-// refused with its line and column, and the live one stays.
+// edits, previews with sample data and resets; a template that does not parse or render, or
+// does too much work (template-limits.ts), is refused with its line and column, and the live
+// one stays. What a saved template still overdoes on real data is served by the default theme.
 
 interface Fixture {
   host: string;
@@ -16,8 +17,9 @@ interface Fixture {
 describe.each(dialects)('portal templates on %s', (dialect) => {
   let t: TestApp;
   let admin: TestStaff;
+  const logs: string[] = [];
   beforeAll(async () => {
-    t = await createTestApp(dialect);
+    t = await createTestApp(dialect, {}, { logs });
     admin = await createStaff(t, { permissions: ['portal_settings'] });
   });
   afterAll(async () => {
@@ -125,5 +127,64 @@ describe.each(dialects)('portal templates on %s', (dialect) => {
     const mail = await t.app.deps.db.selectFrom('outbox').selectAll().where('to_address', '=', f.email).executeTakeFirstOrThrow();
     expect(mail.html_body).toContain('<p class="brand-mail">Acme Help (reset)</p>');
     expect(mail.html_body).toContain('/password-reset/');
+  });
+
+  // A template that works through one long text again and again: no count stops it (30,000 steps,
+  // 2 MB printed), only the clock does. Without limits it takes seconds.
+  const SLOW = `{% capture chunk %}{% for i in (1..100) %}0123456789{% endfor %}{% endcapture %}
+{% capture text %}{% for i in (1..1000) %}{{ chunk }}{% endfor %}{% endcapture %}
+{% for i in (1..10000) %}{% if text contains "needle" %}found{% endif %}{% endfor %}`;
+
+  test('P21 a template whose loop never ends is refused when saved, in plain words with its line; the live one stays, and a preview of it is a 400', async () => {
+    const f = await portal();
+    // Which count stops a loop first, or the clock, can depend on the machine's speed: the
+    // unit tests (template-limits.test.ts) pin each limit down; here the admin's answer is checked.
+    const cases: [string, RegExp][] = [
+      // The report's template: a range of twenty million, refused before it is made.
+      ["{% layout 'layout' %}{% block content %}\n<h1>{{ heading }}</h1>\n{% for i in (1..20000000) %}{% endfor %}{% endblock %}", /^line 3, column 1: This template builds too much text or too long a list \(a range such as \(1\.\.1000000\), or text added to itself in a loop\?\)\.$/],
+      ["{% layout 'layout' %}{% block content %}\n{% for a in (1..1000) %}\n  {% for b in (1..1000) %}{{ b }}{% endfor %}\n{% endfor %}{% endblock %}", /^line \d+, column \d+: This template takes too long to show[:( ]/],
+      [SLOW, /^line \d+, column \d+: This template takes too long to show \(a loop that repeats too many times, or works through very long text\?\)\.$/],
+    ];
+    for (const [source, message] of cases) {
+      const saved = await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source });
+      expect(saved.statusCode, source).toBe(400);
+      expect(saved.json()).toMatchObject({ code: 'VALIDATION_FAILED', title: 'The template does too much work to show the error page with sample data.' });
+      expect(saved.json().errors).toEqual([{ path: '/body/source', message: expect.stringMatching(message) }]);
+      const preview = await call('POST', `/api/v1/portals/${f.portalId}/templates/error/preview`, { source });
+      expect(preview.statusCode, source).toBe(400);
+      expect(preview.json().errors[0].message).toMatch(message);
+    }
+    expect((await call('GET', `/api/v1/portals/${f.portalId}/templates/error`)).json().custom).toBe(false);
+    const missing = await page(f, `/${f.slug}/no/such-page`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('<h1>Page not found</h1>');
+  });
+
+  test('P11 a template too big to parse quickly is refused before it is parsed: over 1,000 tags and outputs, or 100,000 characters', async () => {
+    const f = await portal();
+    const tags = await call('PUT', `/api/v1/portals/${f.portalId}/templates/sign-in`, { source: '<p>{{ portal.name }}</p>'.repeat(1001) });
+    expect(tags.statusCode).toBe(400);
+    expect(tags.json()).toMatchObject({ title: 'The template is too large.', errors: [{ path: '/body/source', message: 'The sign-in template holds more than 1,000 tags and outputs ({% %} and {{ }}); a page needs far fewer.' }] });
+    const lines = await call('POST', `/api/v1/portals/${f.portalId}/templates/email-text/preview`, { source: `{% liquid\n${'echo heading\n'.repeat(1001)}%}` });
+    expect(lines.statusCode).toBe(400);
+    expect(lines.json().errors[0].message).toMatch(/^The email-text template holds more than 1,000 tags/);
+    // Text costs little to parse: a long page of it, with a few tags, is fine.
+    const text = `{% layout 'layout' %}{% block content %}<h1>{{ heading }}</h1><p>${'Lorem ipsum dolor sit amet. '.repeat(3500)}</p>{% endblock %}`;
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source: text })).statusCode).toBe(200);
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source: `${text}${'x'.repeat(2000)}` })).statusCode).toBe(400);
+  });
+
+  test('P21 a live page whose template does too much on real data is served from the default theme, and the failure is logged', async () => {
+    const f = await portal();
+    const source = "{% layout 'layout' %}{% block content %}<h1 class=\"own\">{{ heading }}</h1>{% if here contains 'deep' %}{% for i in (1..20000000) %}{% endfor %}{% endif %}{% endblock %}";
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source })).statusCode).toBe(200);
+    expect((await page(f, `/${f.slug}/plain/nowhere`)).body).toContain('<h1 class="own">Page not found</h1>');
+    const before = logs.length;
+    const deep = await page(f, `/${f.slug}/deep/nowhere`);
+    expect(deep.statusCode).toBe(404);
+    expect(deep.body).toContain('<h1>Page not found</h1>');
+    expect(deep.body).not.toContain('class="own"');
+    const logged = logs.slice(before).map((line) => JSON.parse(line) as { msg: string; limit?: string; portalId?: number; page?: string });
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'portal template failed; the default theme served the page', limit: 'memory', portalId: f.portalId, page: 'error' }));
   });
 });
