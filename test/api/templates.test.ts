@@ -187,4 +187,19 @@ describe.each(dialects)('portal templates on %s', (dialect) => {
     const logged = logs.slice(before).map((line) => JSON.parse(line) as { msg: string; limit?: string; portalId?: number; page?: string });
     expect(logged).toContainEqual(expect.objectContaining({ msg: 'portal template failed; the default theme served the page', limit: 'memory', portalId: f.portalId, page: 'error' }));
   });
+
+  test('P11 a portal’s email template that does too much on a real mail gives way to the default one: the mail is written, and the failure logged', async () => {
+    const f = await portal();
+    const source = '<p class="brand-mail">{{ heading }}</p>{% unless action.url contains "/sample" %}{% for i in (1..20000000) %}{% endfor %}{% endunless %}';
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/email-html`, { source })).statusCode).toBe(200);
+    const row = await t.app.services.portals.get(f.portalId);
+    const before = logs.length;
+    await t.app.services.memberAccounts.requestPasswordReset(row, f.email, await t.app.services.translations.translator(row, 'en'));
+    const mail = await t.app.deps.db.selectFrom('outbox').selectAll().where('to_address', '=', f.email).executeTakeFirstOrThrow();
+    expect(mail.html_body).not.toContain('brand-mail');
+    expect(mail.html_body).toContain('/password-reset/');
+    expect(mail.text_body).toContain('/password-reset/');
+    const logged = logs.slice(before).map((line) => JSON.parse(line) as { msg: string; portalId?: number; kind?: string });
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'portal email template failed; the default theme wrote the mail', portalId: f.portalId, kind: 'member.reset' }));
+  });
 });

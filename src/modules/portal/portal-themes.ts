@@ -4,10 +4,16 @@ import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
 import type { PortalHosts } from './hosts.js';
 import type { PortalRow } from './portals.service.js';
-import { defaultTemplate, Theme, TEMPLATE_NAMES, type Page, type TemplateName } from './theme.js';
+import { defaultTemplate, Theme, TEMPLATE_NAMES, type EmailContent, type Page, type TemplateName } from './theme.js';
 import type { Translator } from '../i18n/translator.js';
 import { templateError } from './template-errors.js';
 import { TemplateLimitError } from './template-limits.js';
+
+/** Where PortalThemes tells of a portal's template that failed and what served instead. */
+export interface TemplateLog {
+  warn(details: object, message: string): void;
+}
+const silent: TemplateLog = { warn: () => undefined };
 
 /** Data shaped like each page's, for previews and for trying a template before it is saved. */
 export function sampleContext(name: TemplateName, tr: Translator): { page: Page | 'email'; context: Record<string, unknown> } {
@@ -84,6 +90,7 @@ export class PortalThemes {
     private readonly deps: Deps,
     readonly defaultTheme: Theme,
     private readonly hosts: PortalHosts,
+    private readonly log: TemplateLog = silent,
   ) {}
 
   async themeFor(portal: PortalRow, db: Conn = this.deps.db): Promise<Theme> {
@@ -103,8 +110,9 @@ export class PortalThemes {
     if (rows.length === 0) return this.defaultTheme;
     try {
       return await Theme.build(undefined, { sources: Object.fromEntries(rows.map((r) => [r.name, r.source])) });
-    } catch {
+    } catch (error) {
       // Checked when saved; if a LiquidJS upgrade (or a new limit) refuses it now, the default theme serves.
+      this.log.warn({ err: error, portalId: portal.id }, 'portal templates no longer build; the default theme serves the portal');
       return this.defaultTheme;
     }
   }
@@ -130,6 +138,22 @@ export class PortalThemes {
     }
     for (const each of TEMPLATE_NAMES) await renderSample(theme, portal, each, tr);
     return theme;
+  }
+
+  /**
+   * An email from the portal's theme; if the portal's own template fails on this mail (or
+   * reaches a template limit), the default theme's, and the failure is logged: the mail is
+   * always written.
+   */
+  async renderEmail(portal: PortalRow, content: EmailContent, tr: Translator, db: Conn = this.deps.db): Promise<{ html: string; text: string }> {
+    const theme = await this.themeFor(portal, db);
+    try {
+      return theme.renderEmail(portal, content, tr);
+    } catch (error) {
+      if (theme === this.defaultTheme) throw error;
+      this.log.warn({ err: error, portalId: portal.id, kind: content.kind }, 'portal email template failed; the default theme wrote the mail');
+      return this.defaultTheme.renderEmail(portal, content, tr);
+    }
   }
 
   async save(portalId: number, name: TemplateName, source: string | null): Promise<void> {
