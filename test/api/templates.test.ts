@@ -1,11 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+import { kill, startServer } from '../helpers/server-process.js';
 
 // P11 P21: the portal's system pages and emails come from Liquid templates the admin lists,
 // edits, previews with sample data and resets; a template that does not parse or render, or
 // does too much work (template-limits.ts), is refused with its line and column, and the live
 // one stays. What a saved template still overdoes on real data is served by the default theme.
+
+/**
+ * How long a process's main thread (its event loop) has run on a CPU, in milliseconds: Linux's
+ * schedstat, which counts only time on a CPU, not time spent waiting for one. Undefined elsewhere.
+ */
+function loopTime(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
 
 interface Fixture {
   host: string;
@@ -202,4 +216,49 @@ describe.each(dialects)('portal templates on %s', (dialect) => {
     const logged = logs.slice(before).map((line) => JSON.parse(line) as { msg: string; portalId?: number; kind?: string });
     expect(logged).toContainEqual(expect.objectContaining({ msg: 'portal email template failed; the default theme wrote the mail', portalId: f.portalId, kind: 'member.reset' }));
   });
+
+  test('P21 the server answers /healthz within 50 ms while a hostile preview runs', async () => {
+    const f = await portal();
+    // The real server, in a process of its own, on this test's data; the test is its client.
+    const server = await startServer(t, '');
+    const base = `http://127.0.0.1:${server.port}`;
+    const pid = server.child.pid ?? 0;
+    try {
+      // What /healthz waits for is the server's event loop. On the wall clock its wait also holds
+      // whatever time the machine gives other processes (on a 2-core machine shared by several
+      // test runs, a lone /healthz took up to 52 ms); so it is timed by how long the server's
+      // event loop ran before answering, where the machine has the schedstat to say so (Linux).
+      const healthz = async () => {
+        const [started, ranBefore] = [performance.now(), loopTime(pid)];
+        const res = await fetch(`${base}/healthz`);
+        await res.arrayBuffer();
+        const [wall, ranAfter] = [performance.now() - started, loopTime(pid)];
+        expect(res.status).toBe(200);
+        return ranBefore === undefined || ranAfter === undefined ? wall : ranAfter - ranBefore;
+      };
+      // Once through everything a preview does, so that what a process does only the first time is done.
+      await healthz();
+      expect((await fetch(`${base}/api/v1/portals/${f.portalId}/templates/error/preview`, {
+        method: 'POST', headers: { ...admin.auth, 'content-type': 'application/json' }, body: JSON.stringify({ source: '<p>{{ heading }}</p>' }),
+      })).status).toBe(200);
+      const preview = { answered: false };
+      const answer = fetch(`${base}/api/v1/portals/${f.portalId}/templates/error/preview`, {
+        method: 'POST', headers: { ...admin.auth, 'content-type': 'application/json' }, body: JSON.stringify({ source: SLOW }),
+      }).then(async (res) => ({ status: res.status, body: await res.json() as { errors: { message: string }[] } })).finally(() => { preview.answered = true; });
+      // Asked one after another for as long as the preview runs: each waits at most for the one
+      // piece of work the server is doing when it arrives (a template parsed or compiled, a page
+      // rendered, whose budget is 20 ms), never for the whole preview.
+      const waits: number[] = [];
+      while (!preview.answered) waits.push(await healthz());
+      expect(Math.max(...waits)).toBeLessThan(50);
+      // The preview ran until the clock stopped it, so several were asked meanwhile.
+      expect(waits.length).toBeGreaterThan(3);
+      const refused = await answer;
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0]?.message).toMatch(/takes too long to show/);
+    } finally {
+      await kill(server);
+    }
+  });
 });
+
