@@ -99,10 +99,10 @@ export class RenderBudget {
     return new RenderBudget(this.limits, this.clock, this.deadline);
   }
 
-  /** LiquidJS's renderLimit.check(now), before each template: a step, and the clock. */
-  check(): void {
+  /** LiquidJS's renderLimit.check(now), before each template: a step, and the clock (LiquidJS's own reading of it, unless a test gave its own clock). */
+  check(now?: number): void {
     if (++this.steps > this.limits.steps) throw new TemplateLimitError('steps');
-    if (this.deadline !== Infinity && this.outOfTime()) throw new TemplateLimitError('time');
+    if (this.deadline !== Infinity && this.outOfTime(this.clock === monotonic ? now : undefined)) throw new TemplateLimitError('time');
   }
 
   /** The compiled closures' check: a step, and now and then the clock. */
@@ -142,8 +142,8 @@ export class RenderBudget {
   }
 
   /** Past the deadline, and past the grace of CPU time the process has had since. */
-  private outOfTime(): boolean {
-    if (this.clock() <= this.deadline) return false;
+  private outOfTime(now = this.clock()): boolean {
+    if (now <= this.deadline) return false;
     const cpu = this.cpuClock();
     this.cpuAtDeadline ??= cpu;
     return cpu - this.cpuAtDeadline > this.limits.time * TIME_GRACE;
