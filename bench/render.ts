@@ -1,7 +1,8 @@
 /**
  * How fast the portal's ticket list renders, 25 rows, through LiquidJS's renderSync and through
- * the compiled closures (src/modules/portal/liquid-compiler.ts), alternating in the same run.
- * Part of `npm run bench`.
+ * the compiled closures (src/modules/portal/liquid-compiler.ts), alternating in the same run;
+ * and through the closures within the template limits, as a portal's own copy of the page
+ * renders (src/modules/portal/template-limits.ts). Part of `npm run bench`.
  */
 import { Theme } from '../src/modules/portal/theme.js';
 import type { PortalRow } from '../src/modules/portal/portals.service.js';
@@ -34,6 +35,8 @@ const context = {
 export interface RenderSpeed {
   liquidPerSecond: number;
   compiledPerSecond: number;
+  /** A portal's own copy of the default templates: compiled, and counted against the limits. */
+  limitedPerSecond: number;
 }
 
 function rate(theme: Theme, ms: number): number {
@@ -50,12 +53,19 @@ function rate(theme: Theme, ms: number): number {
 export function measureRender(): RenderSpeed {
   const liquid = new Theme(undefined, { compile: false });
   const compiled = new Theme();
-  if (!compiled.compiledPages.includes('tickets')) throw new Error('the tickets page did not compile');
-  if (liquid.render('tickets', portal, context, translator) !== compiled.render('tickets', portal, context, translator)) throw new Error('LiquidJS and the compiled page differ');
+  const limited = new Theme(undefined, { sources: {} });
+  if (!compiled.compiledPages.includes('tickets') || !limited.compiledPages.includes('tickets')) throw new Error('the tickets page did not compile');
+  const page = liquid.render('tickets', portal, context, translator);
+  if (page !== compiled.render('tickets', portal, context, translator) || page !== limited.render('tickets', portal, context, translator)) throw new Error('LiquidJS and the compiled page differ');
   rate(liquid, 500);
   rate(compiled, 500);
+  rate(limited, 500);
   const runs: RenderSpeed[] = [];
-  for (let i = 0; i < 5; i++) runs.push({ liquidPerSecond: rate(liquid, 1000), compiledPerSecond: rate(compiled, 1000) });
+  for (let i = 0; i < 5; i++) runs.push({ liquidPerSecond: rate(liquid, 1000), compiledPerSecond: rate(compiled, 1000), limitedPerSecond: rate(limited, 1000) });
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  return { liquidPerSecond: median(runs.map((r) => r.liquidPerSecond)), compiledPerSecond: median(runs.map((r) => r.compiledPerSecond)) };
+  return {
+    liquidPerSecond: median(runs.map((r) => r.liquidPerSecond)),
+    compiledPerSecond: median(runs.map((r) => r.compiledPerSecond)),
+    limitedPerSecond: median(runs.map((r) => r.limitedPerSecond)),
+  };
 }

@@ -949,6 +949,8 @@ async function main(): Promise<void> {
   const render = measureRender();
   log(`  LiquidJS renderSync ${int(render.liquidPerSecond)} renders/s (${(1e6 / render.liquidPerSecond).toFixed(0)} µs), ` +
     `compiled closures ${int(render.compiledPerSecond)} renders/s (${(1e6 / render.compiledPerSecond).toFixed(0)} µs): ×${(render.compiledPerSecond / render.liquidPerSecond).toFixed(1)}`);
+  log(`  a portal's own copy, within the template limits: ${int(render.limitedPerSecond)} renders/s (${(1e6 / render.limitedPerSecond).toFixed(0)} µs), ` +
+    `×${(render.limitedPerSecond / render.compiledPerSecond).toFixed(2)} of the default theme's speed`);
 
   const reports: DialectReport[] = [];
   let postgresSkipped: string | null = null;

@@ -82,7 +82,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const deps: Deps = { db: database.db, dialect: database.dialect, clock, config, dns: options.dns ?? systemResolver() };
-  const services = buildServices(deps);
+  const services = buildServices(deps, app.log);
   const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? false });
   app.decorate('services', services);
   app.decorate('metrics', metrics);

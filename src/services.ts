@@ -22,7 +22,7 @@ import { TranslationsService } from './modules/i18n/translations.service.js';
 import { OutboxService } from './modules/mail/outbox.service.js';
 import { MemberAccountService } from './modules/members/account.service.js';
 import { InvitationsService } from './modules/members/invitations.service.js';
-import { PortalThemes } from './modules/portal/portal-themes.js';
+import { PortalThemes, type TemplateLog } from './modules/portal/portal-themes.js';
 import { SsoService } from './modules/sso/sso.service.js';
 import { InboundMailService } from './modules/mail/inbound.service.js';
 import { SenderChecks } from './modules/mail/sender-checks.js';
@@ -71,7 +71,8 @@ export interface Services {
   limits: Limits;
 }
 
-export function buildServices(deps: Deps): Services {
+/** `log` hears of what is served instead when a portal's own template fails (the app passes its logger). */
+export function buildServices(deps: Deps, log?: TemplateLog): Services {
   const timeline = new TimelineService(deps);
   const lists = new ListsService(deps);
   const pipelines = new PipelinesService(deps);
@@ -80,7 +81,7 @@ export function buildServices(deps: Deps): Services {
   const access = new AccessService(deps);
   const portalHosts = new PortalHosts(deps);
   const theme = new Theme();
-  const themes = new PortalThemes(deps, theme, portalHosts);
+  const themes = new PortalThemes(deps, theme, portalHosts, log);
   const outbox = new OutboxService(deps);
   const memberAuth = new MemberAuthService(deps, new SignInLog(deps));
   const contacts = new ContactsService(deps, lists, timeline);

@@ -1,10 +1,25 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+import { kill, startServer } from '../helpers/server-process.js';
 
 // P11 P21: the portal's system pages and emails come from Liquid templates the admin lists,
-// edits, previews with sample data and resets; a template that does not parse or render is
-// refused with its line and column, and the live one stays.
+// edits, previews with sample data and resets; a template that does not parse or render, or
+// does too much work (template-limits.ts), is refused with its line and column, and the live
+// one stays. What a saved template still overdoes on real data is served by the default theme.
+
+/**
+ * How long a process's main thread (its event loop) has run on a CPU, in milliseconds: Linux's
+ * schedstat, which counts only time on a CPU, not time spent waiting for one. Undefined elsewhere.
+ */
+function loopTime(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return undefined;
+  }
+}
 
 interface Fixture {
   host: string;
@@ -16,8 +31,9 @@ interface Fixture {
 describe.each(dialects)('portal templates on %s', (dialect) => {
   let t: TestApp;
   let admin: TestStaff;
+  const logs: string[] = [];
   beforeAll(async () => {
-    t = await createTestApp(dialect);
+    t = await createTestApp(dialect, {}, { logs });
     admin = await createStaff(t, { permissions: ['portal_settings'] });
   });
   afterAll(async () => {
@@ -126,4 +142,123 @@ describe.each(dialects)('portal templates on %s', (dialect) => {
     expect(mail.html_body).toContain('<p class="brand-mail">Acme Help (reset)</p>');
     expect(mail.html_body).toContain('/password-reset/');
   });
+
+  // A template that works through one long text again and again: no count stops it (30,000 steps,
+  // 2 MB printed), only the clock does. Without limits it takes seconds.
+  const SLOW = `{% capture chunk %}{% for i in (1..100) %}0123456789{% endfor %}{% endcapture %}
+{% capture text %}{% for i in (1..1000) %}{{ chunk }}{% endfor %}{% endcapture %}
+{% for i in (1..10000) %}{% if text contains "needle" %}found{% endif %}{% endfor %}`;
+
+  test('P21 a template whose loop never ends is refused when saved, in plain words with its line; the live one stays, and a preview of it is a 400', async () => {
+    const f = await portal();
+    // Which count stops a loop first, or the clock, can depend on the machine's speed: the
+    // unit tests (template-limits.test.ts) pin each limit down; here the admin's answer is checked.
+    const cases: [string, RegExp][] = [
+      // The report's template: a range of twenty million, refused before it is made.
+      ["{% layout 'layout' %}{% block content %}\n<h1>{{ heading }}</h1>\n{% for i in (1..20000000) %}{% endfor %}{% endblock %}", /^line 3, column 1: This template builds too much text or too long a list \(a range such as \(1\.\.1000000\), or text added to itself in a loop\?\)\.$/],
+      ["{% layout 'layout' %}{% block content %}\n{% for a in (1..1000) %}\n  {% for b in (1..1000) %}{{ b }}{% endfor %}\n{% endfor %}{% endblock %}", /^line \d+, column \d+: This template takes too long to show[:( ]/],
+      [SLOW, /^line \d+, column \d+: This template takes too long to show \(a loop that repeats too many times, or works through very long text\?\)\.$/],
+    ];
+    for (const [source, message] of cases) {
+      const saved = await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source });
+      expect(saved.statusCode, source).toBe(400);
+      expect(saved.json()).toMatchObject({ code: 'VALIDATION_FAILED', title: 'The template does too much work to show the error page with sample data.' });
+      expect(saved.json().errors).toEqual([{ path: '/body/source', message: expect.stringMatching(message) }]);
+      const preview = await call('POST', `/api/v1/portals/${f.portalId}/templates/error/preview`, { source });
+      expect(preview.statusCode, source).toBe(400);
+      expect(preview.json().errors[0].message).toMatch(message);
+    }
+    expect((await call('GET', `/api/v1/portals/${f.portalId}/templates/error`)).json().custom).toBe(false);
+    const missing = await page(f, `/${f.slug}/no/such-page`);
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('<h1>Page not found</h1>');
+  });
+
+  test('P11 a template too big to parse quickly is refused before it is parsed: over 1,000 tags and outputs, or 100,000 characters', async () => {
+    const f = await portal();
+    const tags = await call('PUT', `/api/v1/portals/${f.portalId}/templates/sign-in`, { source: '<p>{{ portal.name }}</p>'.repeat(1001) });
+    expect(tags.statusCode).toBe(400);
+    expect(tags.json()).toMatchObject({ title: 'The template is too large.', errors: [{ path: '/body/source', message: 'The sign-in template holds more than 1,000 tags and outputs ({% %} and {{ }}); a page needs far fewer.' }] });
+    const lines = await call('POST', `/api/v1/portals/${f.portalId}/templates/email-text/preview`, { source: `{% liquid\n${'echo heading\n'.repeat(1001)}%}` });
+    expect(lines.statusCode).toBe(400);
+    expect(lines.json().errors[0].message).toMatch(/^The email-text template holds more than 1,000 tags/);
+    // Text costs little to parse: a long page of it, with a few tags, is fine.
+    const text = `{% layout 'layout' %}{% block content %}<h1>{{ heading }}</h1><p>${'Lorem ipsum dolor sit amet. '.repeat(3500)}</p>{% endblock %}`;
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source: text })).statusCode).toBe(200);
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source: `${text}${'x'.repeat(2000)}` })).statusCode).toBe(400);
+  });
+
+  test('P21 a live page whose template does too much on real data is served from the default theme, and the failure is logged', async () => {
+    const f = await portal();
+    const source = "{% layout 'layout' %}{% block content %}<h1 class=\"own\">{{ heading }}</h1>{% if here contains 'deep' %}{% for i in (1..20000000) %}{% endfor %}{% endif %}{% endblock %}";
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source })).statusCode).toBe(200);
+    expect((await page(f, `/${f.slug}/plain/nowhere`)).body).toContain('<h1 class="own">Page not found</h1>');
+    const before = logs.length;
+    const deep = await page(f, `/${f.slug}/deep/nowhere`);
+    expect(deep.statusCode).toBe(404);
+    expect(deep.body).toContain('<h1>Page not found</h1>');
+    expect(deep.body).not.toContain('class="own"');
+    const logged = logs.slice(before).map((line) => JSON.parse(line) as { msg: string; limit?: string; portalId?: number; page?: string });
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'portal template failed; the default theme served the page', limit: 'memory', portalId: f.portalId, page: 'error' }));
+  });
+
+  test('P11 a portal’s email template that does too much on a real mail gives way to the default one: the mail is written, and the failure logged', async () => {
+    const f = await portal();
+    const source = '<p class="brand-mail">{{ heading }}</p>{% unless action.url contains "/sample" %}{% for i in (1..20000000) %}{% endfor %}{% endunless %}';
+    expect((await call('PUT', `/api/v1/portals/${f.portalId}/templates/email-html`, { source })).statusCode).toBe(200);
+    const row = await t.app.services.portals.get(f.portalId);
+    const before = logs.length;
+    await t.app.services.memberAccounts.requestPasswordReset(row, f.email, await t.app.services.translations.translator(row, 'en'));
+    const mail = await t.app.deps.db.selectFrom('outbox').selectAll().where('to_address', '=', f.email).executeTakeFirstOrThrow();
+    expect(mail.html_body).not.toContain('brand-mail');
+    expect(mail.html_body).toContain('/password-reset/');
+    expect(mail.text_body).toContain('/password-reset/');
+    const logged = logs.slice(before).map((line) => JSON.parse(line) as { msg: string; portalId?: number; kind?: string });
+    expect(logged).toContainEqual(expect.objectContaining({ msg: 'portal email template failed; the default theme wrote the mail', portalId: f.portalId, kind: 'member.reset' }));
+  });
+
+  test('P21 the server answers /healthz within 50 ms while a hostile preview runs', async () => {
+    const f = await portal();
+    // The real server, in a process of its own, on this test's data; the test is its client.
+    const server = await startServer(t, '');
+    const base = `http://127.0.0.1:${server.port}`;
+    const pid = server.child.pid ?? 0;
+    try {
+      // What /healthz waits for is the server's event loop. On the wall clock its wait also holds
+      // whatever time the machine gives other processes (on a 2-core machine shared by several
+      // test runs, a lone /healthz took up to 52 ms); so it is timed by how long the server's
+      // event loop ran before answering, where the machine has the schedstat to say so (Linux).
+      const healthz = async () => {
+        const [started, ranBefore] = [performance.now(), loopTime(pid)];
+        const res = await fetch(`${base}/healthz`);
+        await res.arrayBuffer();
+        const [wall, ranAfter] = [performance.now() - started, loopTime(pid)];
+        expect(res.status).toBe(200);
+        return ranBefore === undefined || ranAfter === undefined ? wall : ranAfter - ranBefore;
+      };
+      // Once through everything a preview does, so that what a process does only the first time is done.
+      await healthz();
+      expect((await fetch(`${base}/api/v1/portals/${f.portalId}/templates/error/preview`, {
+        method: 'POST', headers: { ...admin.auth, 'content-type': 'application/json' }, body: JSON.stringify({ source: '<p>{{ heading }}</p>' }),
+      })).status).toBe(200);
+      const preview = { answered: false };
+      const answer = fetch(`${base}/api/v1/portals/${f.portalId}/templates/error/preview`, {
+        method: 'POST', headers: { ...admin.auth, 'content-type': 'application/json' }, body: JSON.stringify({ source: SLOW }),
+      }).then(async (res) => ({ status: res.status, body: await res.json() as { errors: { message: string }[] } })).finally(() => { preview.answered = true; });
+      // Asked one after another for as long as the preview runs: each waits at most for the one
+      // piece of work the server is doing when it arrives (a template parsed or compiled, a page
+      // rendered, whose budget is 20 ms), never for the whole preview.
+      const waits: number[] = [];
+      while (!preview.answered) waits.push(await healthz());
+      expect(Math.max(...waits)).toBeLessThan(50);
+      // The preview ran until the clock stopped it, so several were asked meanwhile.
+      expect(waits.length).toBeGreaterThan(3);
+      const refused = await answer;
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0]?.message).toMatch(/takes too long to show/);
+    } finally {
+      await kill(server);
+    }
+  });
 });
+

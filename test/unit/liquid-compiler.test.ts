@@ -5,18 +5,23 @@ import fc from 'fast-check';
 import { Drop, Liquid, type Template } from 'liquidjs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { compileTemplates, pageRenderer, Unsupported } from '../../src/modules/portal/liquid-compiler.js';
-import { Bail } from '../../src/modules/portal/liquid-runtime.js';
+import { Bail, printEscape } from '../../src/modules/portal/liquid-runtime.js';
+import { RenderBudget, TemplateLimitError, UNLIMITED, renderWithLiquid, type TemplateLimits } from '../../src/modules/portal/template-limits.js';
 import { registerThemeFilters, Theme, withTranslator } from '../../src/modules/portal/theme.js';
 import { Translator } from '../../src/modules/i18n/translator.js';
 import type { PortalRow } from '../../src/modules/portal/portals.service.js';
 
 // The differential test of the compiled portal templates: whatever LiquidJS's renderSync prints
 // for a template and a context, the compiled closures print byte for byte, or (for what the
-// compiler does not handle) the page falls back to LiquidJS itself.
+// compiler does not handle) the page falls back to LiquidJS itself. Both count the same steps,
+// memory and output while doing so (template-limits.ts), and so stop at the same place when a
+// limit is reached.
 
 const THEME = join(import.meta.dirname, '..', '..', 'themes', 'default');
 const OPTIONS = { outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true } as const;
-const theme = new Liquid({ root: THEME, extname: '.liquid', cache: true, ...OPTIONS });
+// The theme's own options: its outputEscape counts what it escapes as output (the small corpus
+// below keeps LiquidJS's 'escape', which counts it as memory).
+const theme = new Liquid({ root: THEME, extname: '.liquid', cache: true, ...OPTIONS, outputEscape: printEscape });
 registerThemeFilters(theme);
 const english = new Translator('en', 'UTC');
 const polish = new Translator('pl', 'Europe/Warsaw');
@@ -32,18 +37,39 @@ function outcome(render: () => unknown): Outcome {
   }
 }
 
-/** Both renderings of one template; the compiled one without any fallback. */
-function differential(liquid: Liquid, templates: Template[], env: object): { liquid: Outcome; compiled: Outcome } {
+/** What a render printed or which limit stopped it (and where), with what its budget counted. */
+type Bounded = ({ html: string } | { threw: string }) & { steps: number; memory: number; output: number };
+function bounded(render: (budget: RenderBudget) => string, limits: Readonly<TemplateLimits>): Bounded {
+  const budget = new RenderBudget(limits);
+  const counted = () => ({ steps: budget.steps, memory: budget.memory, output: budget.output });
+  try {
+    return { html: render(budget), ...counted() };
+  } catch (error) {
+    return { threw: error instanceof TemplateLimitError ? `${error.limit} at ${String(error.line)}:${String(error.column)}` : 'error', ...counted() };
+  }
+}
+
+/** Both renderings of one template, within `limits`; the compiled one without any fallback. */
+function differential(liquid: Liquid, templates: Template[], env: object, limits: Readonly<TemplateLimits> = UNLIMITED): { liquid: Bounded; compiled: Bounded } {
   // The t filter reads the translator from the data, as on a real page.
   if (Object.getOwnPropertySymbols(env).length === 0) withTranslator(env, polish);
   const compiled = compileTemplates(liquid, templates);
-  return { liquid: outcome(() => liquid.renderSync(templates, env)), compiled: outcome(() => compiled(env)) };
+  return { liquid: bounded((budget) => renderWithLiquid(liquid, templates, env, budget), limits), compiled: bounded((budget) => compiled(env, budget), limits) };
 }
 
-function expectSame(liquid: Liquid, templates: Template[], env: object): void {
-  const r = differential(liquid, templates, env);
+function expectSame(liquid: Liquid, templates: Template[], env: object, limits: Readonly<TemplateLimits> = UNLIMITED): void {
+  const r = differential(liquid, templates, env, limits);
   expect(r.compiled).toEqual(r.liquid);
 }
+
+/** Limits from none to a handful, the clock left out (it is not the same twice). */
+const someLimits: fc.Arbitrary<TemplateLimits> = fc.record({
+  steps: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 60 })),
+  memory: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 80 })),
+  largest: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 30 })),
+  output: fc.oneof(fc.constant(Infinity), fc.integer({ min: 1, max: 200 })),
+  time: fc.constant(Infinity),
+});
 
 // --- Hostile data: markup, unicode, odd numbers, holes, prototypes, names Liquid treats specially. ---
 
@@ -318,6 +344,20 @@ describe('a corpus of small templates', () => {
     fc.assert(fc.property(env, (e) => { for (const templates of parsed) expectSame(small, templates, e); }), { numRuns: 200 });
   });
 
+  test('P21 under any limits, both paths stop at the same step, with the same limit, at the same tag', () => {
+    const parsed = corpus.map((source) => small.parse(source));
+    let stopped = 0;
+    fc.assert(fc.property(fc.constantFrom(...corpusContexts), someLimits, (e, limits) => {
+      for (const templates of parsed) {
+        const r = differential(small, templates, { ...e }, limits);
+        expect(r.compiled).toEqual(r.liquid);
+        if ('threw' in r.liquid && r.liquid.threw !== 'error') stopped++;
+      }
+    }), { numRuns: 300 });
+    // The limits were reached, not just respected.
+    expect(stopped).toBeGreaterThan(1000);
+  });
+
   test('P21 generated templates print what LiquidJS prints', () => {
     const open = fc.constantFrom('{%', '{%-');
     const close = fc.constantFrom('%}', '-%}');
@@ -369,9 +409,10 @@ describe('a corpus of small templates', () => {
       a: value, b: value, n: fc.oneof(fc.integer({ min: -3, max: 6 }), fc.constantFrom(NaN, 1.5, '2', null)), s: str,
       arr: fc.array(value, { maxLength: 5 }), obj: value, k: key, item: value,
     }, { requiredKeys: [] });
-    fc.assert(fc.property(top, env, (source, e) => {
+    const limits = fc.oneof({ weight: 2, arbitrary: fc.constant(UNLIMITED) }, { weight: 1, arbitrary: someLimits });
+    fc.assert(fc.property(top, env, limits, (source, e, l) => {
       const templates = small.parse(source);
-      expectSame(small, templates, e);
+      expectSame(small, templates, e, l);
     }), { numRuns: 1500 });
   });
 
@@ -417,7 +458,7 @@ describe('what the compiler does not handle', () => {
   });
 
   test('P21 options the compiler does not mirror keep every template with LiquidJS', () => {
-    for (const options of [{ jsTruthy: true }, { strictVariables: true }, { ownPropertyOnly: false }, { outputEscape: 'json' as const }, { memoryLimit: 1000 }, { lenientIf: true }]) {
+    for (const options of [{ jsTruthy: true }, { strictVariables: true }, { ownPropertyOnly: false }, { outputEscape: 'json' as const }, { lenientIf: true }]) {
       const liquid = new Liquid({ ...OPTIONS, ...options });
       expect(pageRenderer(liquid, liquid.parse('{{ a }}')).compiled).toBe(false);
     }
@@ -464,13 +505,13 @@ describe('the sandbox', () => {
       const templates = small.parse(probe);
       const r = differential(small, templates, env);
       expect(r.compiled, probe).toEqual(r.liquid);
-      expect(r.compiled, probe).toEqual({ html: '' });
+      expect(r.compiled, probe).toMatchObject({ html: '' });
     }
   });
 
   test('P21 reading forloop.constructor is an error in LiquidJS, and stays one', () => {
     const templates = small.parse('{% for i in (1..2) %}{{ forloop.constructor }}{% endfor %}');
-    expect(differential(small, templates, {})).toEqual({ liquid: { threw: true }, compiled: { threw: true } });
+    expect(differential(small, templates, {})).toMatchObject({ liquid: { threw: 'error' }, compiled: { threw: 'error' } });
     expect(() => pageRenderer(small, templates).render({})).toThrow(/Class constructor/);
   });
 
@@ -485,6 +526,6 @@ describe('the sandbox', () => {
   test('P21 like LiquidJS, `.size` is the one read that looks past own properties (an inherited size is printed)', () => {
     const templates = small.parse('{{ x.size }}|{{ x.first }}|{{ m.size }}');
     expect(differential(small, templates, { x: Object.create({ size: 'inherited', first: 'hidden' }) as object, m: new Map([[1, 2]]) }))
-      .toEqual({ liquid: { html: 'inherited||1' }, compiled: { html: 'inherited||1' } });
+      .toMatchObject({ liquid: { html: 'inherited||1' }, compiled: { html: 'inherited||1' } });
   });
 });

@@ -55,14 +55,8 @@ export class ReplyNotifications {
         action: thread.ticket_id === null ? null : { url: portalUrl(this.deps, portal, `/${thread.ticket_id}`), label: tr.t('email.reply.action') },
         after: [tr.t('email.reply.after')],
       };
-      const theme = await this.themes.themeFor(portal, tx);
-      let rendered: { html: string; text: string };
-      try {
-        rendered = theme.renderEmail(portal, content, tr);
-      } catch {
-        rendered = this.themes.defaultTheme.renderEmail(portal, content, tr);
-      }
-      ({ text, html } = rendered);
+      // The portal's own email template, or the default one if it fails on this mail (logged).
+      ({ text, html } = await this.themes.renderEmail(portal, content, tr, tx));
     }
     await this.outbox.enqueue(tx, {
       kind: 'thread.reply', portalId: portal?.id ?? null, to: { address: contact.email, name: name === '' ? null : name },

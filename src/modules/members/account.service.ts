@@ -98,15 +98,8 @@ export class MemberAccountService {
   }
 
   private async mail(tx: Conn, portal: PortalRow, member: { email: string; first_name: string | null; last_name: string | null }, kind: string, tr: Translator, content: EmailContent): Promise<void> {
-    const theme = await this.themes.themeFor(portal, tx);
-    let mail: { html: string; text: string };
-    try {
-      mail = theme.renderEmail(portal, { ...content, kind }, tr);
-    } catch {
-      // The portal's own email template failed on this mail: the default one carries it.
-      mail = this.themes.defaultTheme.renderEmail(portal, { ...content, kind }, tr);
-    }
-    const { html, text } = mail;
+    // The portal's own email template, or the default one if it fails on this mail (logged).
+    const { html, text } = await this.themes.renderEmail(portal, { ...content, kind }, tr, tx);
     const name = [member.first_name, member.last_name].filter((p) => p !== null && p !== '').join(' ');
     await this.outbox.enqueue(tx, { kind, portalId: portal.id, to: { address: member.email, name: name === '' ? null : name }, subject: content.subject, text, html });
   }

@@ -8,7 +8,10 @@ import {
   Unsupported, compileHash, compileToken, compileValue, createScope, unsupported,
   type Eval, type HashView, type Lexical, type TokenView, type Unit, type ValueView,
 } from './liquid-expressions.js';
-import { ForloopDrop, equals, escape, isFalsy, stringify, toEnumerable, toValue, type Scope, type State } from './liquid-runtime.js';
+import {
+  ForloopDrop, equals, escapeCounted, escapePrinted, isFalsy, printEscape, stringify, toEnumerable, toValue, weighOperands, type Scope, type State,
+} from './liquid-runtime.js';
+import { RenderBudget, TemplateLimitError, locate, renderWithLiquid, type TemplateLimits, type TimeSource } from './template-limits.js';
 
 export { Unsupported };
 
@@ -23,6 +26,11 @@ export { Unsupported };
  * `Unsupported`, and that template stays with LiquidJS. The shapes read here are LiquidJS 10's
  * internals (see dist/liquid.node.js); each class is matched by its exact constructor so a
  * subclass or a re-registered tag never passes for the built-in one.
+ *
+ * Every render carries a budget (template-limits.ts), counted exactly as LiquidJS counts it:
+ * a step wherever LiquidJS checks its renderLimit (each template of a sequence, and each
+ * sequence), memory wherever its filters and ranges charge it, output wherever a sequence is
+ * rendered to a string of its own (capture, a layout's page, the whole render).
  */
 
 type Render = (s: State, out: string[]) => void;
@@ -33,12 +41,24 @@ interface LayoutView { file: unknown; currentFile: string | undefined; templates
 const STORE = 1;
 const OUTPUT = 0;
 
-/** Render.renderTemplates: after each template, a break or continue stops the rest. */
+/**
+ * Render.renderTemplates: a step for the sequence and one before each template; after each, a
+ * break or continue stops the rest. A limit reached inside a template is given its position.
+ */
 function compileSequence(templates: Template[], unit: Unit, lex: Lexical): Render {
   const renders = templates.map((t) => compileNode(t, unit, lex));
+  const tokens = templates.map((t) => (t as unknown as Node).token);
+  const count = renders.length;
   return (s, out) => {
-    for (const render of renders) {
-      render(s, out);
+    const budget = s.budget;
+    budget.step();
+    for (let i = 0; i < count; i++) {
+      budget.step();
+      try {
+        (renders[i] as Render)(s, out);
+      } catch (error) {
+        throw locate(error, tokens[i]);
+      }
       if (s.brk || s.cont) return;
     }
   };
@@ -51,7 +71,7 @@ function compileNode(template: Template, unit: Unit, lex: Lexical): Render {
     const value = (node as unknown as { value: ValueView }).value;
     const ev = compileValue(value, unit, lex);
     const last = value.filters[value.filters.length - 1];
-    if (last?.handler === builtinFilters.escape) return (s, out) => { out.push(ev(s) as string); };
+    if (last?.handler === builtinFilters.escape || last?.handler === printEscape) return (s, out) => { out.push(ev(s) as string); };
     return (s, out) => { out.push(stringify(toValue(ev(s)))); };
   }
   if (TypeGuards.isHTMLToken(node.token)) {
@@ -74,7 +94,9 @@ function compileNode(template: Template, unit: Unit, lex: Lexical): Render {
     return (s) => {
       const buffer: string[] = [];
       body(s, buffer);
-      (s.scopes[0] as Scope)[variable] = buffer.join('');
+      const html = buffer.join('');
+      s.budget.write(html.length);
+      (s.scopes[0] as Scope)[variable] = html;
     };
   }
   if (kind === CommentTag || kind === InlineCommentTag) return () => undefined;
@@ -168,7 +190,9 @@ function compileCase(tag: CaseTag, unit: Unit, lex: Lexical): Render {
     // Every matching `when` renders, not only the first: LiquidJS's case does not stop.
     for (const [values, body] of branches) {
       for (const value of values) {
-        if (equals(t, value(s))) {
+        const v = value(s);
+        weighOperands(s.budget, t, v);
+        if (equals(t, v)) {
           body(s, out);
           hit = true;
           break;
@@ -183,11 +207,10 @@ function compileEcho(value: ValueView | undefined, unit: Unit, lex: Lexical): Re
   if (value === undefined) return () => undefined;
   const ev = compileValue(value, unit, lex);
   const raw = value.filters[value.filters.length - 1]?.raw === true;
-  const escaped = unit.liquid.options.outputEscape !== undefined && !raw;
-  return (s, out) => {
-    const v = toValue(ev(s));
-    out.push(escaped ? escape(v) : stringify(v));
-  };
+  const outputEscape = unit.liquid.options.outputEscape;
+  if (outputEscape === undefined || raw) return (s, out) => { out.push(stringify(toValue(ev(s)))); };
+  const escape = outputEscape === printEscape ? escapePrinted : escapeCounted;
+  return (s, out) => { out.push(escape(s.budget, toValue(ev(s)))); };
 }
 
 function compileLayout(tag: LayoutView, unit: Unit, lex: Lexical): Render {
@@ -219,6 +242,7 @@ function compileLayout(tag: LayoutView, unit: Unit, lex: Lexical): Render {
     const buffer: string[] = [];
     rest(s, buffer);
     const html = buffer.join('');
+    s.budget.write(html.length);
     if (s.blocks[''] === undefined) s.blocks[''] = (o) => { o.push(html); };
     // ...then the layout renders, taking each block from the page when the page has it.
     s.blockMode = OUTPUT;
@@ -253,60 +277,91 @@ function compileBlock(tag: BlockTag, unit: Unit, lex: Lexical): Render {
 function checkOptions(liquid: Liquid): void {
   const o = liquid.options as unknown as Record<string, unknown>;
   if (!version.startsWith('10.')) unsupported(`LiquidJS ${version}`);
-  const escapeOk = o['outputEscape'] === undefined || o['outputEscape'] === builtinFilters.escape;
+  const escapeOk = o['outputEscape'] === undefined || o['outputEscape'] === builtinFilters.escape || o['outputEscape'] === printEscape;
   const defaults = o['jsTruthy'] === false && o['lenientIf'] === false && o['strictVariables'] === false && o['ownPropertyOnly'] === true
     && o['keepOutputType'] === false && !o['catchAllErrors'] && !o['groupedExpressions'] && !o['orderedFilterParameters']
-    && o['memoryLimit'] === Infinity && o['renderLimit'] === Infinity && o['operators'] === defaultOperators;
+    && o['operators'] === defaultOperators;
   if (!escapeOk || !defaults) unsupported('non-default LiquidJS options');
 }
 
-export type CompiledTemplate = (env: object) => string;
+/** The limits LiquidJS's own options set, for a render given no budget: memory and time only. */
+export function optionLimits(liquid: Liquid): TemplateLimits {
+  const { memoryLimit, renderLimit } = liquid.options;
+  return { steps: Infinity, memory: memoryLimit, largest: Infinity, output: Infinity, time: renderLimit };
+}
+
+/** A compiled page: the env, and the budget of this render (by default, the Liquid's own limits). */
+export type CompiledTemplate = (env: object, budget?: RenderBudget) => string;
 
 /**
  * Compile parsed templates (and the layouts they name) to closures. Throws `Unsupported` when
  * the template uses anything the compiler does not mirror; the compiled function throws (a
  * `Bail`, or whatever LiquidJS would also trip on) when the data holds something only
- * LiquidJS should handle.
+ * LiquidJS should handle, and a TemplateLimitError when the budget runs out.
  */
 export function compileTemplates(liquid: Liquid, templates: Template[]): CompiledTemplate {
   checkOptions(liquid);
   const unit: Unit = { liquid, context: new Context({}, liquid.options, { sync: true }, { liquid }), layouts: new Set() };
   const render = compileSequence(templates, unit, { inBlock: false, inForArgs: false });
   const globals = liquid.options.globals;
-  return (env) => {
-    const s: State = { scopes: [Object.create(null) as Scope], env, globals, blockMode: undefined, blocks: {}, blockStack: [], brk: false, cont: false };
+  const limits = optionLimits(liquid);
+  return (env, budget = new RenderBudget(limits)) => {
+    // Filters charge `this.context.memoryLimit`: this render's budget (renders never interleave).
+    unit.context.memoryLimit = budget as unknown as Context['memoryLimit'];
+    unit.context.renderLimit = budget as unknown as Context['renderLimit'];
+    const s: State = { scopes: [Object.create(null) as Scope], env, globals, blockMode: undefined, blocks: {}, blockStack: [], brk: false, cont: false, budget };
     const out: string[] = [];
     render(s, out);
-    return out.join('');
+    const html = out.join('');
+    budget.write(html.length);
+    return html;
   };
 }
 
 export interface PageRenderer {
   /** False when the template stays with LiquidJS. */
   readonly compiled: boolean;
+  /** Throws a TemplateLimitError, with the line of its tag when known, if the render reaches a limit. */
   render(env: Record<string, unknown>): string;
 }
 
-/** A template rendered by its compiled closures when it has them, else (or on a bail) by LiquidJS. */
-export function pageRenderer(liquid: Liquid, templates: Template[], compile = true): PageRenderer {
+export interface RendererOptions {
+  /** False keeps the template with LiquidJS (to compare the two). */
+  compile?: boolean;
+  /** The limits of each render; by default the Liquid's own options. */
+  limits?: Readonly<TemplateLimits>;
+  /** The clock the time limit reads (tests give their own). */
+  clock?: TimeSource;
+}
+
+/**
+ * A template rendered by its compiled closures when it has them, else (or on a bail) by
+ * LiquidJS, each render within `limits`. A limit reached ends the render: LiquidJS does not
+ * try again what the closures could not finish.
+ */
+export function pageRenderer(liquid: Liquid, templates: Template[], options: RendererOptions = {}): PageRenderer {
   let compiled: CompiledTemplate | undefined;
   try {
-    compiled = compile ? compileTemplates(liquid, templates) : undefined;
+    compiled = (options.compile ?? true) ? compileTemplates(liquid, templates) : undefined;
   } catch {
     // Unsupported, or a LiquidJS whose internals moved: either way LiquidJS renders this one.
     compiled = undefined;
   }
+  const limits = options.limits ?? optionLimits(liquid);
   return {
     compiled: compiled !== undefined,
     render(env) {
+      let budget = new RenderBudget(limits, options.clock);
       if (compiled !== undefined) {
         try {
-          return compiled(env);
-        } catch {
+          return compiled(env, budget);
+        } catch (error) {
+          if (error instanceof TemplateLimitError) throw error;
           // Data only LiquidJS should handle, or an error LiquidJS will raise in its own words.
+          budget = budget.again();
         }
       }
-      return liquid.renderSync(templates, env) as string;
+      return renderWithLiquid(liquid, templates, env, budget);
     },
   };
 }

@@ -1,8 +1,9 @@
 import { TokenKind, filters as builtinFilters, type Context, type Liquid } from 'liquidjs';
 import {
-  builtinFilter, callFilter, envFilterOf, escape, guard, isFalsy, lookupRoot, operators, range, readProperty, toValue,
-  type FilterHandler, type FilterThis, type Scope, type State,
+  builtinFilter, callFilter, envFilterOf, escapeCounted, escapePrinted, guard, isFalsy, lookupRoot, operators, printEscape, range, readProperty, toValue,
+  weighOperands, type FilterHandler, type FilterThis, type Scope, type State,
 } from './liquid-runtime.js';
+import { relocate } from './template-limits.js';
 
 /**
  * The expression half of the Liquid compiler (liquid-compiler.ts has the tags): values, property
@@ -57,7 +58,7 @@ export function compileToken(token: TokenView | undefined, unit: Unit, lex: Lexi
     const { lhs, rhs } = token as unknown as RangeView;
     const low = compileToken(lhs, unit, lex);
     const high = compileToken(rhs, unit, lex);
-    return (s) => range(toValue(low(s)), toValue(high(s)));
+    return (s) => range(s.budget, toValue(low(s)), toValue(high(s)));
   }
   return unsupported(`value ${token.getText()}`);
 }
@@ -69,38 +70,54 @@ function compileKey(token: TokenView, unit: Unit, lex: Lexical): { constant: tru
   return { constant: false, key: (s) => toValue(ev(s)) };
 }
 
+/** The root of an access without a variable, looked up in the scopes, then the data: refuses names LiquidJS binds itself. */
+function checkRoot(root: ReturnType<typeof compileKey> | undefined, lex: Lexical): void {
+  if (root === undefined) unsupported('empty property access');
+  if (!root.constant) {
+    if (lex.inBlock || lex.inForArgs) unsupported('computed variable name where LiquidJS adds a scope');
+    return;
+  }
+  if (lex.inBlock && root.key === 'block') unsupported('block.super');
+  if (lex.inForArgs && root.key === 'continue') unsupported('offset: continue');
+}
+
+/**
+ * evalPropertyAccessToken: every key first, in order, then the variable (a range or a literal)
+ * or the root name, then each read. A limit reached while evaluating the variable is given this
+ * access's position, as LiquidJS wraps it (UndefinedVariableError) there.
+ */
 function compileAccess(token: AccessView, unit: Unit, lex: Lexical): Eval {
   const keys = token.props.map((p) => compileKey(p, unit, lex));
-  const rest = keys.slice(token.variable === undefined ? 1 : 0);
-  let base: Eval;
-  if (token.variable === undefined) {
-    const root = keys[0];
-    if (root === undefined) return unsupported('empty property access');
-    if (!root.constant) {
-      if (lex.inBlock || lex.inForArgs) unsupported('computed variable name where LiquidJS adds a scope');
-      const rootKey = root.key;
-      base = (s) => lookupRoot(s, rootKey(s));
-    } else {
-      const name = root.key;
-      if (lex.inBlock && name === 'block') unsupported('block.super');
-      if (lex.inForArgs && name === 'continue') unsupported('offset: continue');
-      base = (s) => lookupRoot(s, name);
-    }
-  } else {
-    base = compileToken(token.variable, unit, lex);
+  const variable = token.variable === undefined ? undefined : compileToken(token.variable, unit, lex);
+  if (variable === undefined) checkRoot(keys[0], lex);
+  const rest = variable === undefined ? 1 : 0;
+  const located = token.variable !== undefined && !('content' in token.variable);
+  if (keys.every((k) => k.constant)) {
+    const path = keys.map((k) => k.key);
+    const name = path[0];
+    const base: Eval = variable ?? ((s) => lookupRoot(s, name));
+    const reads = path.slice(rest);
+    const [k1, k2] = reads;
+    const ev: Eval = reads.length === 0 ? base
+      : reads.length === 1 ? (s) => readProperty(base(s), k1)
+      : reads.length === 2 ? (s) => readProperty(readProperty(base(s), k1), k2)
+      : (s) => reads.reduce((v, k) => readProperty(v, k), base(s));
+    return located ? (s) => { try { return ev(s); } catch (error) { throw relocate(error, token); } } : ev;
   }
-  if (rest.every((k) => k.constant)) {
-    const path = rest.map((k) => k.key);
-    const [k1, k2] = path;
-    if (path.length === 0) return base;
-    if (path.length === 1) return (s) => readProperty(base(s), k1);
-    if (path.length === 2) return (s) => readProperty(readProperty(base(s), k1), k2);
-    return (s) => path.reduce((v, k) => readProperty(v, k), base(s));
-  }
+  const evals = keys.map((k): Eval => {
+    if (!k.constant) return k.key;
+    const key = k.key;
+    return () => key;
+  });
   return (s) => {
-    let v = base(s);
-    for (const k of rest) v = readProperty(v, k.constant ? k.key : k.key(s));
-    return v;
+    const values = evals.map((e) => e(s));
+    try {
+      let v = variable === undefined ? lookupRoot(s, values[0]) : variable(s);
+      for (let i = rest; i < values.length; i++) v = readProperty(v, values[i]);
+      return v;
+    } catch (error) {
+      throw located ? relocate(error, token) : error;
+    }
   };
 }
 
@@ -122,9 +139,14 @@ function compileExpression(postfix: TokenView[], unit: Unit, lex: Lexical): Eval
     const l = stack.pop();
     const fn = operators[op];
     if (l === undefined || fn === undefined || OPERATOR_ARITY[op] !== 2) return unsupported(`operator ${op}`);
-    stack.push((s) => {
+    stack.push(op === 'and' || op === 'or' ? (s) => {
       const lv = l(s);
       return fn(lv, r(s));
+    } : (s) => {
+      const lv = l(s);
+      const rv = r(s);
+      weighOperands(s.budget, lv, rv);
+      return fn(lv, rv);
     });
   }
   const [only] = stack;
@@ -151,10 +173,11 @@ function compileFilter(filter: FilterView, unit: Unit, lex: Lexical): (s: State,
     return (s, v) => guard(own(s.env, v, ownArgs.map((a) => a(s))));
   }
   // outputEscape's filter is named "[object Function]"; we know it by its handler.
+  if (filter.handler === printEscape && filter.args.length === 0) return (s, v) => escapePrinted(s.budget, v);
   const isEscape = filter.handler === builtinFilters.escape;
   const impl = isEscape ? (builtinFilters.escape as FilterHandler) : builtinFilter(filter.name);
   if (impl === undefined || filter.handler !== impl) return unsupported(`filter ${filter.name}`);
-  if (isEscape && filter.args.length === 0) return (_s, v) => escape(v);
+  if (isEscape && filter.args.length === 0) return (s, v) => escapeCounted(s.budget, v);
   if (filter.raw && filter.args.length === 0) return (_s, v) => v;
   const args = compileFilterArgs(filter, unit, lex);
   const self: FilterThis = { context: unit.context, token: filter.token, liquid: unit.liquid };

@@ -1,4 +1,5 @@
 import { Context, Drop, Liquid, defaultOperators, filters as builtinFilters, toValueSync } from 'liquidjs';
+import { budgetOf, type RenderBudget } from './template-limits.js';
 
 /**
  * What compiled Liquid templates (liquid-compiler.ts) do at render time: LiquidJS 10's value
@@ -13,7 +14,7 @@ export class Bail extends Error {}
 
 export type Scope = Record<PropertyKey, unknown>;
 
-/** One render's Context: the scope stack, the registers layouts use, break and continue. */
+/** One render's Context: the scope stack, the registers layouts use, break and continue, the budget. */
 export interface State {
   /** scopes[0] takes assign and capture; loops and layouts push above it. */
   scopes: Scope[];
@@ -24,6 +25,8 @@ export interface State {
   blockStack: object[];
   brk: boolean;
   cont: boolean;
+  /** What this render may still do (template-limits.ts): LiquidJS's renderLimit and memoryLimit. */
+  budget: RenderBudget;
 }
 
 const hasOwn = (obj: object | string | number | boolean | bigint | symbol, key: PropertyKey): boolean => Object.hasOwn(obj as object, key);
@@ -78,10 +81,36 @@ export function stringify(value: unknown): string {
 const escapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&#34;', "'": '&#39;' };
 const escapable = /[&<>"']/;
 
-/** The `escape` filter and `outputEscape: 'escape'`. */
-export function escape(value: unknown): string {
-  const s = stringify(value);
+function escapeString(s: string): string {
   return escapable.test(s) ? s.replace(/&|<|>|"|'/g, (m) => escapes[m] ?? m) : s;
+}
+
+/** What the `escape` filter prints, uncounted (the preview banner's text). */
+export function escape(value: unknown): string {
+  return escapeString(stringify(value));
+}
+
+/** The built-in `escape` filter (and `outputEscape: 'escape'`): it counts what it escapes as memory. */
+export function escapeCounted(budget: RenderBudget, value: unknown): string {
+  const s = stringify(value);
+  budget.use(s.length);
+  return escapeString(s);
+}
+
+/** The theme's outputEscape: every `{{ }}` escaped, counted as output rather than as memory. */
+export function escapePrinted(budget: RenderBudget, value: unknown): string {
+  const s = stringify(value);
+  budget.write(s.length);
+  return escapeString(s);
+}
+
+/**
+ * The theme's `outputEscape` for LiquidJS: the `escape` filter's output, counted as output (what
+ * a page prints is bounded by the output limit; the memory limit is for what templates build).
+ */
+export function printEscape(this: { context: { memoryLimit: unknown } }, value: unknown): string {
+  const budget = budgetOf(this.context);
+  return budget === undefined ? escape(value) : escapePrinted(budget, value);
 }
 
 export function isFalsy(value: unknown): boolean {
@@ -152,7 +181,9 @@ export function toEnumerable(value: unknown): unknown[] {
   return [];
 }
 
-export function range(low: unknown, high: unknown): number[] {
+/** evalRangeToken: LiquidJS charges the range's length to the memory limit before making it. */
+export function range(budget: RenderBudget, low: unknown, high: unknown): number[] {
+  budget.use((high as number) - (low as number) + 1);
   const out: number[] = [];
   // Unary plus, as LiquidJS: unlike Number() it throws on a BigInt.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion
@@ -175,6 +206,19 @@ function viaLiquid(op: string, l: unknown, r: unknown): boolean {
 
 export function equals(l: unknown, r: unknown): boolean {
   return isPrimitive(l) && isPrimitive(r) ? l === r : viaLiquid('==', l, r);
+}
+
+/** What comparing or searching a value costs, in characters: a list item counts as a step's worth. */
+function weight(v: unknown): number {
+  return typeof v === 'string' ? v.length : Array.isArray(v) ? v.length * 256 : 0;
+}
+
+/**
+ * Comparing long texts or searching long lists is work that no step counts: the compiled path
+ * weighs it, so that the clock is read before such work repeats (LiquidJS reads it every step).
+ */
+export function weighOperands(budget: RenderBudget, l: unknown, r: unknown): void {
+  budget.weigh(weight(l) + weight(r));
 }
 
 export type BinaryOperator = (l: unknown, r: unknown) => unknown;

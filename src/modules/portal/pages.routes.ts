@@ -22,6 +22,7 @@ import { replyToTicket } from './reply.js';
 import type { StoredUpload } from '../conversations/conversations.service.js';
 import type { Page, Theme } from './theme.js';
 import type { PortalThemes } from './portal-themes.js';
+import { TemplateLimitError } from './template-limits.js';
 import { failpoint } from '../../util/failpoints.js';
 import { iso } from '../../http/common-schemas.js';
 import { chooseLanguage, offeredLanguages, type TranslationsService } from '../i18n/translations.service.js';
@@ -191,7 +192,8 @@ function html(reply: FastifyReply, body: string, status = 200, csp = PAGE_CSP): 
 
 /**
  * A page from the portal's theme; if the portal's own template fails on this data (it rendered
- * the sample data when saved), the default theme's page, and the failure is logged.
+ * the sample data when saved), or reaches a template limit on it, the default theme's page
+ * (which has no limits to reach), and the failure is logged.
  */
 function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalRow, tr: Translator, context: Record<string, unknown>, fallback: Theme): string {
   const theme = request.portalTheme ?? fallback;
@@ -199,7 +201,8 @@ function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalR
     return theme.render(page, portal, context, tr);
   } catch (error) {
     if (theme === fallback) throw error;
-    request.log.error({ err: error, page, portalId: portal.id }, 'portal template failed; the default theme served the page');
+    const limit = error instanceof TemplateLimitError ? error.limit : undefined;
+    request.log.error({ err: error, page, portalId: portal.id, limit }, 'portal template failed; the default theme served the page');
     return fallback.render(page, portal, context, tr);
   }
 }

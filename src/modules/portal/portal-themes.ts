@@ -1,12 +1,19 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Conn } from '../../db/database.js';
 import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
 import type { PortalHosts } from './hosts.js';
 import type { PortalRow } from './portals.service.js';
-import { defaultTemplate, Theme, TEMPLATE_NAMES, type Page, type TemplateName } from './theme.js';
+import { defaultTemplate, Theme, TEMPLATE_NAMES, type EmailContent, type Page, type TemplateName } from './theme.js';
 import type { Translator } from '../i18n/translator.js';
+import { templateError } from './template-errors.js';
+import { TemplateLimitError } from './template-limits.js';
 
-const MAX_SOURCE = 100_000;
+/** Where PortalThemes tells of a portal's template that failed and what served instead. */
+export interface TemplateLog {
+  warn(details: object, message: string): void;
+}
+const silent: TemplateLog = { warn: () => undefined };
 
 /** Data shaped like each page's, for previews and for trying a template before it is saved. */
 export function sampleContext(name: TemplateName, tr: Translator): { page: Page | 'email'; context: Record<string, unknown> } {
@@ -75,33 +82,41 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
  * Each portal's theme (P21, P11): the default one, or one with the portal's own templates,
  * built when they change (saving bumps the portal's updated_at, which other processes see within
  * PortalHosts' few seconds) and kept compiled. A template is checked before it is saved: it must
- * parse, and every page must render with sample data, so the live one is always the last good one.
+ * parse, and every page must render with sample data within the template limits, so the live
+ * one is always the last good one. Builds and checks let other requests in between templates.
  */
 export class PortalThemes {
-  private readonly cache = new Map<number, { version: number; theme: Theme }>();
+  private readonly cache = new Map<number, { version: number; theme: Promise<Theme> }>();
 
   constructor(
     private readonly deps: Deps,
     readonly defaultTheme: Theme,
     private readonly hosts: PortalHosts,
+    private readonly log: TemplateLog = silent,
   ) {}
 
   async themeFor(portal: PortalRow, db: Conn = this.deps.db): Promise<Theme> {
     const hit = this.cache.get(portal.id);
     if (hit?.version === portal.updated_at) return hit.theme;
-    const rows = await db.selectFrom('portal_templates').select(['name', 'source']).where('portal_id', '=', portal.id).execute();
-    let theme = this.defaultTheme;
-    if (rows.length > 0) {
-      try {
-        theme = new Theme(undefined, { sources: Object.fromEntries(rows.map((r) => [r.name, r.source])) });
-      } catch {
-        // Checked when saved; if a LiquidJS upgrade refuses it now, the default theme serves.
-        theme = this.defaultTheme;
-      }
-    }
+    const theme = this.load(portal, db);
     if (this.cache.size >= 10_000) this.cache.clear();
-    this.cache.set(portal.id, { version: portal.updated_at, theme });
+    const entry = { version: portal.updated_at, theme };
+    this.cache.set(portal.id, entry);
+    // A failed read is not kept: the next request reads again.
+    theme.catch(() => { if (this.cache.get(portal.id) === entry) this.cache.delete(portal.id); });
     return theme;
+  }
+
+  private async load(portal: PortalRow, db: Conn): Promise<Theme> {
+    const rows = await db.selectFrom('portal_templates').select(['name', 'source']).where('portal_id', '=', portal.id).execute();
+    if (rows.length === 0) return this.defaultTheme;
+    try {
+      return await Theme.build(undefined, { sources: Object.fromEntries(rows.map((r) => [r.name, r.source])) });
+    } catch (error) {
+      // Checked when saved; if a LiquidJS upgrade (or a new limit) refuses it now, the default theme serves.
+      this.log.warn({ err: error, portalId: portal.id }, 'portal templates no longer build; the default theme serves the portal');
+      return this.defaultTheme;
+    }
   }
 
   /** The portal's own sources, by name. */
@@ -112,25 +127,35 @@ export class PortalThemes {
 
   /**
    * A theme with `name` replaced by `source` (and the portal's other templates), proven to parse
-   * and to render every page with sample data; else a 400 naming the line and column.
+   * and to render every page with sample data within the template limits; else a 400 naming the
+   * line and column.
    */
   async tryTheme(portal: PortalRow, name: TemplateName, source: string, tr: Translator): Promise<Theme> {
-    if (source.length > MAX_SOURCE) throw errors.validation([{ path: '/body/source', message: `must be at most ${MAX_SOURCE} characters` }]);
     const current = Object.fromEntries([...(await this.sources(portal.id))].map(([n, v]) => [n, v.source]));
     let theme: Theme;
     try {
-      theme = new Theme(undefined, { sources: { ...current, [name]: source } });
+      theme = await Theme.build(undefined, { sources: { ...current, [name]: source } });
     } catch (error) {
-      throw templateError(error, 'does not parse');
+      throw templateError(error);
     }
-    for (const each of TEMPLATE_NAMES) {
-      try {
-        render(theme, portal, each, tr);
-      } catch (error) {
-        throw templateError(error, `does not render the ${each} page with sample data`);
-      }
-    }
+    for (const each of TEMPLATE_NAMES) await renderSample(theme, portal, each, tr);
     return theme;
+  }
+
+  /**
+   * An email from the portal's theme; if the portal's own template fails on this mail (or
+   * reaches a template limit), the default theme's, and the failure is logged: the mail is
+   * always written.
+   */
+  async renderEmail(portal: PortalRow, content: EmailContent, tr: Translator, db: Conn = this.deps.db): Promise<{ html: string; text: string }> {
+    const theme = await this.themeFor(portal, db);
+    try {
+      return theme.renderEmail(portal, content, tr);
+    } catch (error) {
+      if (theme === this.defaultTheme) throw error;
+      this.log.warn({ err: error, portalId: portal.id, kind: content.kind }, 'portal email template failed; the default theme wrote the mail');
+      return this.defaultTheme.renderEmail(portal, content, tr);
+    }
   }
 
   async save(portalId: number, name: TemplateName, source: string | null): Promise<void> {
@@ -163,13 +188,19 @@ export function render(theme: Theme, portal: PortalRow, name: TemplateName, tr: 
   return name === 'email-text' ? mail.text : mail.html;
 }
 
-/** LiquidJS's own words for what is wrong, with its line and column. */
-function templateError(error: unknown, what: string) {
-  const e = error as { message?: string; token?: { getPosition?: () => [number, number] } };
-  const position = typeof e.token?.getPosition === 'function' ? e.token.getPosition() : undefined;
-  const message = (e.message ?? String(error)).replace(/, line:\d+, col:\d+$/, '').slice(0, 300);
-  return errors.validation(
-    [{ path: '/body/source', message: position === undefined ? message : `line ${position[0]}, column ${position[1]}: ${message}` }],
-    `The template ${what}.`,
-  );
+/**
+ * Renders one template's page (or the email) with sample data, in a turn of the event loop of its
+ * own; what fails is a 400 saying why. The clock is the one limit whose reading depends on the
+ * machine: a render it stops is tried once more (its code is warm then) before the template is
+ * refused, so that a busy moment or a process's first render does not refuse a good template.
+ */
+export async function renderSample(theme: Theme, portal: PortalRow, name: TemplateName, tr: Translator): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    await nextTurn();
+    try {
+      return render(theme, portal, name, tr);
+    } catch (error) {
+      if (!(error instanceof TemplateLimitError && error.limit === 'time' && attempt === 1)) throw templateError(error, name);
+    }
+  }
 }

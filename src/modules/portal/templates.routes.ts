@@ -3,9 +3,10 @@ import { Id, Nullable, Timestamp, iso, problemResponses } from '../../http/commo
 import type { App } from '../../http/types.js';
 import { isLanguage, LANGUAGES } from '../i18n/catalogue.js';
 import type { TranslationsService } from '../i18n/translations.service.js';
-import { PortalThemes, render } from './portal-themes.js';
+import { PortalThemes, renderSample } from './portal-themes.js';
 import type { PortalsService } from './portals.service.js';
 import { TEMPLATE_NAMES, type TemplateName } from './theme.js';
+import { SOURCE_LIMITS } from './template-limits.js';
 
 const Name = Type.Enum([...TEMPLATE_NAMES], { description: 'A page of the portal, its layout, or the HTML or text part of its emails' });
 const Params = Type.Object({ id: Id, name: Name }, { additionalProperties: false });
@@ -16,10 +17,10 @@ const Template = Type.Object({
   default: Type.String({ description: 'The default theme’s source' }),
   updatedAt: Nullable(Timestamp),
 });
-const Source = Type.Object({ source: Type.String({ maxLength: 100_000 }) }, { additionalProperties: false });
+const Source = Type.Object({ source: Type.String({ maxLength: SOURCE_LIMITS.characters }) }, { additionalProperties: false });
 const PreviewBody = Type.Object(
   {
-    source: Type.Optional(Type.String({ maxLength: 100_000, description: 'A source to try instead of the saved one' })),
+    source: Type.Optional(Type.String({ maxLength: SOURCE_LIMITS.characters, description: 'A source to try instead of the saved one' })),
     language: Type.Optional(Type.Enum([...LANGUAGES])),
   },
   { additionalProperties: false },
@@ -57,7 +58,8 @@ export function templatesRoutes(app: App, { portals, themes, translations }: { p
   app.put('/api/v1/portals/:id/templates/:name', {
     config: { access: 'portal_settings' },
     schema: {
-      tags, summary: 'Replace a template (400 with the line and column if it does not parse or a page no longer renders; the live one stays)',
+      tags,
+      summary: 'Replace a template (400 with the line and column if it does not parse, a page no longer renders, or one does too much work; the live one stays)',
       params: Params, body: Source, response: { 200: Template, ...problemResponses },
     },
   }, async (request) => {
@@ -80,7 +82,7 @@ export function templatesRoutes(app: App, { portals, themes, translations }: { p
   app.post('/api/v1/portals/:id/templates/:name/preview', {
     config: { access: 'portal_settings' },
     schema: {
-      tags, summary: 'The page (or email) this template makes, with sample data, from the saved source or one to try',
+      tags, summary: 'The page (or email) this template makes, with sample data, from the saved source or one to try (400 if it does not render, or does too much work)',
       params: Params, body: PreviewBody, response: { 200: Type.Object({ html: Type.String({ description: 'The rendered page, or the email’s HTML or text' }) }), ...problemResponses },
     },
   }, async (request) => {
@@ -88,6 +90,6 @@ export function templatesRoutes(app: App, { portals, themes, translations }: { p
     const language = request.body.language ?? (isLanguage(portal.language) ? portal.language : 'en');
     const tr = await translations.translator(portal, language);
     const theme = request.body.source === undefined ? await themes.themeFor(portal) : await themes.tryTheme(portal, request.params.name, request.body.source, tr);
-    return { html: render(theme, portal, request.params.name, tr) };
+    return { html: await renderSample(theme, portal, request.params.name, tr) };
   });
 }

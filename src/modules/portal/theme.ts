@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Liquid } from 'liquidjs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Liquid, type LiquidOptions } from 'liquidjs';
 import { pageRenderer, type PageRenderer } from './liquid-compiler.js';
 import type { PortalRow } from './portals.service.js';
 import { readJsonArray, readJsonObject } from '../../util/json.js';
-import { registerEnvFilter } from './liquid-runtime.js';
+import { printEscape, registerEnvFilter } from './liquid-runtime.js';
+import { SOURCE_LIMITS, TEMPLATE_LIMITS, UNLIMITED, checkSource, countOutput, type TemplateLimits, type TimeSource } from './template-limits.js';
 import type { Translator } from '../i18n/translator.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
 import { catalogue } from '../i18n/catalogue.js';
@@ -35,6 +37,11 @@ export function registerThemeFilters(liquid: Liquid): void {
 export function withTranslator<T extends object>(env: T, translator: Translator): T {
   Object.defineProperty(env, TRANSLATOR, { value: translator, enumerable: true, configurable: true, writable: true });
   return env;
+}
+
+/** Runs a generator to its end, at once. */
+function finish<T>(steps: Generator<undefined, T>): T {
+  for (let next = steps.next(); ; next = steps.next()) if (next.done === true) return next.value;
 }
 
 /** The default theme's folder: beside src/ in a checkout, beside dist/ when built. */
@@ -101,16 +108,80 @@ export function menuOf(portal: PortalRow): { label: string; url: string }[] {
   return readJsonArray<{ label: string; url: string }>(portal.menu);
 }
 
+export interface ThemeOptions {
+  /** False keeps every page with LiquidJS (to compare the two). */
+  compile?: boolean;
+  /**
+   * Templates replaced by name (a portal's own, P21): the theme then reads templates only from
+   * memory (the default files with those replaced), never from the file system, so an admin's
+   * `{% include %}` reaches nothing but other templates.
+   */
+  sources?: Readonly<Record<string, string>>;
+  /** The limits of each render: by default TEMPLATE_LIMITS with `sources`, none for the default theme. */
+  limits?: Readonly<TemplateLimits>;
+  /** The clock the time limit reads (tests give their own). */
+  clock?: TimeSource;
+}
+
+interface ThemeParts {
+  pages: Map<Page, PageRenderer>;
+  emailHtml: PageRenderer;
+  emailText: PageRenderer;
+}
+
+/** A Liquid as the theme makes them: its filters, its escaping (`html`), its limits, output counted. */
+export function themeLiquid(where: Pick<LiquidOptions, 'root' | 'templates'>, limits: Readonly<TemplateLimits>, html: boolean): Liquid {
+  const liquid = new Liquid({
+    ...where, extname: '.liquid', cache: true, strictFilters: true, ownPropertyOnly: true,
+    // Emails' text part is printed as written (it is not HTML); everything else is escaped.
+    ...(html ? { outputEscape: printEscape } : {}),
+    parseLimit: SOURCE_LIMITS.characters, memoryLimit: limits.memory, renderLimit: limits.time,
+  });
+  registerThemeFilters(liquid);
+  countOutput(liquid);
+  return liquid;
+}
+
+/**
+ * Parses and compiles the theme's templates one at a time, yielding after each, so that a build
+ * can let other requests in between (Theme.build). A portal's own source over SOURCE_LIMITS
+ * throws TemplateTooLarge; one that does not parse throws LiquidJS's ParseError, with its line
+ * and column.
+ */
+function* assemble(root: string, options: ThemeOptions): Generator<undefined, ThemeParts> {
+  const sources = options.sources;
+  for (const [name, source] of Object.entries(sources ?? {})) checkSource(name, source);
+  const templates = sources === undefined ? undefined : { ...defaultSources(root), ...Object.fromEntries(Object.entries(sources).map(([name, source]) => [templateFile(name), source])) };
+  const where = templates === undefined ? { root } : { templates };
+  const limits = options.limits ?? (sources === undefined ? UNLIMITED : TEMPLATE_LIMITS);
+  const html = themeLiquid(where, limits, true);
+  const text = themeLiquid(where, limits, false);
+  const rendererOptions = { compile: options.compile ?? true, limits, ...(options.clock === undefined ? {} : { clock: options.clock }) };
+  // Parsing a template and compiling it (with its layout) are each a step of their own.
+  function* renderer(liquid: Liquid, file: string): Generator<undefined, PageRenderer> {
+    const templates = liquid.parseFileSync(file);
+    yield;
+    const made = pageRenderer(liquid, templates, rendererOptions);
+    yield;
+    return made;
+  }
+  const pages = new Map<Page, PageRenderer>();
+  for (const page of PAGES) pages.set(page, yield* renderer(html, page));
+  const emailHtml = yield* renderer(html, 'emails/email-html');
+  return { pages, emailHtml, emailText: yield* renderer(text, 'emails/email-text') };
+}
+
 /**
  * The portal theme: LiquidJS templates, parsed once at boot. Liquid is a sandbox (templates
  * admins edit later cannot run code on the server), and every output is HTML-escaped unless a
  * template says otherwise. Each page is also compiled at boot to closures that print exactly
  * what LiquidJS would, several times faster (liquid-compiler.ts); a page using something the
  * compiler does not mirror is rendered by LiquidJS, and `compiledPages` says which are not.
+ * A portal's own templates render within TEMPLATE_LIMITS (template-limits.ts): a render that
+ * reaches one throws TemplateLimitError.
  */
 export class Theme {
-  private readonly liquid: Liquid;
-  private readonly pages = new Map<Page, PageRenderer>();
+  private readonly pages: Map<Page, PageRenderer>;
   private readonly emailHtml: PageRenderer;
   private readonly emailText: PageRenderer;
   readonly css: string;
@@ -119,27 +190,28 @@ export class Theme {
   /** The pages rendered by compiled closures rather than by LiquidJS's interpreter. */
   readonly compiledPages: readonly Page[];
 
-  /** `compile: false` keeps every page with LiquidJS (to compare the two). */
-  /**
-   * `sources` replaces templates by name (a portal's own, P21): the theme then reads templates
-   * only from memory (the default files with those replaced), never from the file system, so an
-   * admin's `{% include %}` reaches nothing but other templates. A template that does not parse
-   * throws LiquidJS's ParseError, with its line and column.
-   */
-  constructor(root = themeRoot(), options: { compile?: boolean; sources?: Readonly<Record<string, string>> } = {}) {
-    const templates = options.sources === undefined ? undefined : { ...defaultSources(root), ...Object.fromEntries(Object.entries(options.sources).map(([name, source]) => [templateFile(name), source])) };
-    const where = templates === undefined ? { root } : { templates };
-    this.liquid = new Liquid({ ...where, extname: '.liquid', cache: true, outputEscape: 'escape', strictFilters: true, ownPropertyOnly: true });
-    registerThemeFilters(this.liquid);
-    for (const page of PAGES) this.pages.set(page, pageRenderer(this.liquid, this.liquid.parseFileSync(page), options.compile ?? true));
+  /** Builds the theme at once; `parts` is for Theme.build, which has made them already. */
+  constructor(root = themeRoot(), options: ThemeOptions = {}, parts?: ThemeParts) {
+    const made = parts ?? finish(assemble(root, options));
+    this.pages = made.pages;
+    this.emailHtml = made.emailHtml;
+    this.emailText = made.emailText;
     this.compiledPages = PAGES.filter((page) => this.pages.get(page)?.compiled === true);
-    // Emails: HTML escaped like pages; the text part printed as written (it is not HTML).
-    this.emailHtml = pageRenderer(this.liquid, this.liquid.parseFileSync('emails/email-html'), options.compile ?? true);
-    const text = new Liquid({ ...where, extname: '.liquid', cache: true, strictFilters: true, ownPropertyOnly: true });
-    registerThemeFilters(text);
-    this.emailText = pageRenderer(text, text.parseFileSync('emails/email-text'), options.compile ?? true);
     this.css = readFileSync(join(root, 'portal.css'), 'utf8');
     this.script = readFileSync(join(root, 'suggest.js'), 'utf8');
+  }
+
+  /**
+   * The same theme, built a template at a time with other work let in between: a portal's
+   * theme is built while the process serves (parsing the biggest template a portal may save
+   * takes milliseconds; all of them at once would hold every other request).
+   */
+  static async build(root = themeRoot(), options: ThemeOptions = {}): Promise<Theme> {
+    const steps = assemble(root, options);
+    for (let next = steps.next(); ; next = steps.next()) {
+      if (next.done === true) return new Theme(root, options, next.value);
+      await nextTurn();
+    }
   }
 
   /** What every page knows of its portal. Only these fields reach templates. */
