@@ -19,6 +19,8 @@ import * as signInLog from './migrations/2026-12-07T10-00-sign-in-log.js';
 import * as mailAuthentication from './migrations/2026-12-07T11-00-mail-authentication.js';
 import * as ssoUsedIds from './migrations/2026-12-07T12-00-sso-used-ids.js';
 import * as ssoOneSubjectPerProvider from './migrations/2026-12-07T13-00-sso-one-subject-per-provider.js';
+import * as inboundReusedMessageIds from './migrations/2026-12-07T14-00-inbound-reused-message-ids.js';
+import * as outboxReplyTo from './migrations/2026-12-07T15-00-outbox-reply-to.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -42,6 +44,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-07T11-00-mail-authentication': mailAuthentication,
   '2026-12-07T12-00-sso-used-ids': ssoUsedIds,
   '2026-12-07T13-00-sso-one-subject-per-provider': ssoOneSubjectPerProvider,
+  '2026-12-07T14-00-inbound-reused-message-ids': inboundReusedMessageIds,
+  '2026-12-07T15-00-outbox-reply-to': outboxReplyTo,
 };
 
 /**

@@ -360,6 +360,9 @@ export interface OutboxTable {
   /** The Message-ID this mail answers, and the thread's earlier ones (space-separated). */
   in_reply_to: Generated<string | null>;
   reference_ids: Generated<string | null>;
+  /** Where answers go (a staff reply: its inbox's address). */
+  reply_to_address: Generated<string | null>;
+  reply_to_name: Generated<string | null>;
 }
 
 /** A support form (C7): its fields as JSON (forms/forms.service.ts FormField). */
@@ -422,6 +425,8 @@ export interface InboundMailTable {
   /** The connection a mail came on (SMTP only): the client's address and HELO name. */
   client_ip: string | null;
   helo: string | null;
+  /** An earlier mail with the same Message-ID but other content (this one was kept as its own). */
+  duplicate_of: Generated<number | null>;
   /** The sender checks (JSON `SenderVerdict`), once made. */
   authentication: string | null;
 }

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { InboundWorker } from '../../src/modules/mail/inbound-worker.js';
+import { OutboxWorker, smtpTransport } from '../../src/modules/mail/outbox-worker.js';
+import { SmtpSink } from '../helpers/smtp-sink.js';
 import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 import { quietLog, rawMail, sendRaw, smtpClient, startMailIn, type MailIn } from '../helpers/mail-in.js';
 
@@ -88,6 +90,78 @@ describe.each(dialects)('incoming mail on %s', (dialect) => {
       const rows = await db().selectFrom('inbound_mail').select(['id', 'thread_id']).where('message_id', '=', id).execute();
       expect(rows).toHaveLength(1);
       expect(await db().selectFrom('messages').select('id').where('thread_id', '=', rows[0]?.thread_id ?? 0).execute()).toHaveLength(1);
+    }
+  });
+
+  test('C6 a later mail that reuses a Message-ID with other content is kept as a mail of its own, marked; the same mail by another route is one', async () => {
+    const messageId = mid();
+    const from = `${unique('first')}@customer.example`;
+    const envelope = { from, to: [mail.address] };
+    const original = rawMail({ From: from, To: mail.address, Subject: 'The original', 'Message-ID': messageId }, 'The genuine first mail.');
+    expect(await sendRaw(mail.port, original, envelope)).toMatch(/^250 .*Queued/);
+    // The same mail by another route: relays add trace headers, it is still the same mail.
+    expect(await sendRaw(mail.port, `Received: from relay2.example by mx2.example; Mon, 7 Dec 2026 10:00:00 +0000\r\nDelivered-To: ${mail.address}\r\n${original}`, envelope)).toMatch(/^250 .*Already received/);
+    // Anyone who knows the Message-ID (it is in every reply chain) sends something else under it.
+    const later = rawMail({ From: from, To: mail.address, Subject: 'A later genuine mail', 'Message-ID': messageId }, 'Not to be lost.');
+    expect(await sendRaw(mail.port, later, envelope)).toMatch(/^250 .*Queued/);
+    await mail.listener.idle();
+    const rows = await db().selectFrom('inbound_mail').selectAll().where('message_id', '=', messageId).orderBy('id').execute();
+    expect(rows.map((r) => [r.subject, r.status])).toEqual([['The original', 'processed'], ['A later genuine mail', 'processed']]);
+    expect(rows[1]!.duplicate_of).toBe(rows[0]!.id);
+    const bodies = await db().selectFrom('messages').select('body_text').where('thread_id', 'in', rows.map((r) => r.thread_id ?? 0)).execute();
+    expect(bodies.map((b) => b.body_text.trim()).sort()).toEqual(['Not to be lost.', 'The genuine first mail.']);
+    expect((await call('GET', `/api/v1/inbound-mail/${rows[1]!.id}`)).json()).toMatchObject({ sameMessageIdAs: rows[0]!.id });
+  });
+
+  test('C6 the failed-mail store shows headers decoded as the mail parser reads them; attachment names are cut by bytes, never inside a character', async () => {
+    const from = `${unique('jurgen')}@customer.example`;
+    const messageId = mid();
+    const long = `${'Źdźbło żółwia '.repeat(20)}.pdf`;
+    const raw = Buffer.concat([
+      Buffer.from(`From: Jürgen Groß <${from}>\r\nTo: ${mail.address}\r\nSubject: =?UTF-8?B?${Buffer.from('Grüße aus Köln').toString('base64')}?=\r\nMessage-ID: ${messageId}\r\n`, 'utf8'),
+      Buffer.from(`Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nsee the file\r\n--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename*=UTF-8''${encodeURIComponent(long)}\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n`, 'utf8'),
+    ]);
+    await sendRaw(mail.port, raw, { from, to: [mail.address] });
+    const row = await settled(messageId);
+    expect(row.subject).toBe('Grüße aus Köln');
+    expect(row.from_address).toBe(`Jürgen Groß <${from}>`);
+    const listed = (await call('GET', `/api/v1/inbound-mail/${row.id}`)).json<{ subject: string; from: string }>();
+    expect(listed).toMatchObject({ subject: 'Grüße aus Köln', from: `Jürgen Groß <${from}>` });
+    const message = await db().selectFrom('messages').select('id').where('thread_id', '=', row.thread_id ?? 0).executeTakeFirstOrThrow();
+    const [file] = await db().selectFrom('attachments').select('filename').where('message_id', '=', message.id).execute();
+    expect(Buffer.byteLength(long)).toBeGreaterThan(255);
+    expect(Buffer.byteLength(file!.filename)).toBeLessThanOrEqual(255);
+    expect(file!.filename).not.toContain('\uFFFD');
+    expect(file!.filename.endsWith('.pdf')).toBe(true);
+    expect(long.startsWith(file!.filename.slice(0, -4).trimEnd())).toBe(true);
+  });
+
+  test('C6 a staff reply says where answers go (the inbox’s address), and a mail program’s answer to it lands in the thread', async () => {
+    const from = `${unique('ola')}@customer.example`;
+    const first = mid();
+    await sendRaw(mail.port, rawMail({ From: `Ola <${from}>`, To: mail.address, Subject: 'Where is my order', 'Message-ID': first }, 'Still waiting.'), { from, to: [mail.address] });
+    const threadId = (await settled(first)).thread_id ?? 0;
+    expect((await call('POST', `/api/v1/threads/${threadId}/messages`, { bodyText: 'It ships today.' })).statusCode).toBe(201);
+    const sink = await new SmtpSink().start();
+    try {
+      const sender = new OutboxWorker(t.app.deps, smtpTransport({ host: '127.0.0.1', port: sink.port, secure: false, requireTls: false, user: null, password: null }), quietLog);
+      await sender.runOnce();
+      await sender.stop();
+      const sent = sink.received.find((r) => r.to.includes(from));
+      expect(sent).toBeDefined();
+      // From is MAIL_FROM; answers go to the inbox's own address, which the listener takes.
+      expect(sent!.parsed.from?.address).toBe('support@acme.example');
+      expect(sent!.parsed.replyTo?.map((a) => a.address)).toEqual([mail.address]);
+      // The customer presses Reply: their mail program writes to Reply-To, quoting the Message-ID.
+      const answer = mid();
+      const info = await smtpClient(mail.port).sendMail({
+        from: `Ola <${from}>`, to: sent!.parsed.replyTo![0]!.address!, subject: `Re: ${sent!.parsed.subject ?? ''}`, messageId: answer,
+        inReplyTo: sent!.parsed.messageId, references: [first, sent!.parsed.messageId!], text: 'Great, thanks!',
+      });
+      expect(info.response).toMatch(/^250 /);
+      expect((await settled(answer)).thread_id).toBe(threadId);
+    } finally {
+      await sink.stop();
     }
   });
 

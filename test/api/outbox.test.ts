@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { backoffMs, isPermanent, LEASE_MS, MAX_AGE_MS, OutboxWorker, smtpTransport } from '../../src/modules/mail/outbox-worker.js';
+import { backoffMs, isPermanent, LEASE_MS, MAX_AGE_MS, OutboxWorker, smtpTransport, type MailTransport } from '../../src/modules/mail/outbox-worker.js';
 import type { OutgoingMail } from '../../src/modules/mail/outbox.service.js';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 import { SmtpSink } from '../helpers/smtp-sink.js';
@@ -177,6 +177,40 @@ describe.each(dialects)('the outbox on %s', (dialect) => {
     expect((await worker().runOnce()).sent).toBe(1);
     expect(messagesTo(to).map((m) => m.parsed.messageId)).toEqual([row.message_id]);
     expect(await t.app.services.outbox.get(row.id)).toMatchObject({ status: 'sent', attempts: 2 });
+  });
+
+  test('C6 a live worker keeps its mail however long the server takes; a dead one’s is taken over within 30 seconds', async () => {
+    const to = `${unique('slow')}@example.com`;
+    const row = await enqueue(mail(to));
+    // A server that takes its time: the first worker's send hangs until released.
+    let release: () => void = () => undefined;
+    let sending: () => void = () => undefined;
+    const started = new Promise<void>((resolve) => { sending = resolve; });
+    const hanging: MailTransport = { send: () => new Promise<void>((resolve) => { release = resolve; sending(); }), close: () => undefined };
+    const slow = new OutboxWorker(t.app.deps, hanging, silent);
+    const round = slow.runOnce();
+    await started;
+    // Alive, it renews its lease: another worker leaves the mail alone, however long it takes.
+    for (let i = 0; i < 4; i++) {
+      t.clock.advance(20_000);
+      await slow.renew();
+      expect((await worker().runOnce()).sent).toBe(0);
+    }
+    release();
+    expect((await round).sent).toBe(1);
+    expect(messagesTo(to)).toHaveLength(0);
+    expect(await t.app.services.outbox.get(row.id)).toMatchObject({ status: 'sent', attempts: 1 });
+
+    // Dead (no renewal): its mail goes to the next worker within 30 seconds, with the same Message-ID.
+    const orphan = await enqueue(mail(`${unique('orphan')}@example.com`));
+    let claimed: () => void = () => undefined;
+    const deadStarted = new Promise<void>((resolve) => { claimed = resolve; });
+    const dead = new OutboxWorker(t.app.deps, { send: () => { claimed(); return new Promise<void>(() => undefined); }, close: () => undefined }, silent);
+    void dead.runOnce();
+    await deadStarted;
+    t.clock.advance(30_000);
+    expect((await worker().runOnce()).sent).toBe(1);
+    expect(sink.received.filter((r) => r.parsed.messageId === orphan.message_id)).toHaveLength(1);
   });
 
   test('C6 /metrics shows the queue’s depth', async () => {

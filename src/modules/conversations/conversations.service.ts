@@ -411,10 +411,34 @@ export class ConversationsService {
   }
 }
 
-/** A file name safe to store and to send back in Content-Disposition. */
+/** The longest file name, in UTF-8 bytes, that file systems and download headers take. */
+export const MAX_FILENAME_BYTES = 255;
+
+/** The longest start of `text` that fits in `maxBytes` of UTF-8, never cutting a character in two. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  let bytes = 0;
+  let end = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char);
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += char.length;
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * A file name safe to store and to send back in Content-Disposition: no path, no control or
+ * reserved characters, at most 255 bytes of UTF-8 (its extension kept when it is short).
+ */
 export function cleanFilename(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? '';
   // eslint-disable-next-line no-control-regex
-  const cleaned = base.replace(/[\u0000-\u001f\u007f"<>|*?:]/g, '_').replace(/^\.+/, '').trim().slice(0, 200);
-  return cleaned === '' ? 'file' : cleaned;
+  const cleaned = base.replace(/[\u0000-\u001f\u007f"<>|*?:]/g, '_').replace(/^\.+/, '').trim();
+  if (cleaned === '') return 'file';
+  if (Buffer.byteLength(cleaned) <= MAX_FILENAME_BYTES) return cleaned;
+  const dot = cleaned.lastIndexOf('.');
+  const extension = dot > 0 && cleaned.length - dot <= 16 ? cleaned.slice(dot) : '';
+  return truncateUtf8(cleaned.slice(0, cleaned.length - extension.length), MAX_FILENAME_BYTES - Buffer.byteLength(extension)).trimEnd() + extension;
 }

@@ -26,6 +26,7 @@ const InboundMail = Type.Object({
   reason: Nullable(Type.String()),
   attempts: Type.Integer(),
   threadId: Nullable(Type.Integer()),
+  sameMessageIdAs: Nullable(Type.Integer({ description: 'An earlier mail that came with the same Message-ID but says something else: this one was kept as a mail of its own, not dropped as a copy' })),
   authentication: Nullable(Type.Object(SenderCheck.properties, { description: 'What the checks found about its sender, once made (when it is threaded)' })),
   receivedAt: Timestamp,
   processedAt: Nullable(Timestamp),
@@ -37,7 +38,7 @@ function present(row: InboundRow): Static<typeof InboundMail> {
   return {
     id: row.id, messageId: row.message_id, source: row.source, channelId: row.channel_id, envelopeFrom: row.envelope_from, clientIp: row.client_ip, helo: row.helo,
     recipients: JSON.parse(row.recipients) as string[], from: row.from_address, subject: row.subject, size: row.raw_size,
-    status: row.status, reason: row.reason, attempts: row.attempts, threadId: row.thread_id, authentication: presentSenderCheck(row.authentication), receivedAt: iso(row.received_at), processedAt: iso(row.processed_at),
+    status: row.status, reason: row.reason, attempts: row.attempts, threadId: row.thread_id, sameMessageIdAs: row.duplicate_of, authentication: presentSenderCheck(row.authentication), receivedAt: iso(row.received_at), processedAt: iso(row.processed_at),
   };
 }
 

@@ -13,6 +13,7 @@ import { cleanFilename, type ConversationsService, type StoredUpload } from '../
 import type { TicketsService } from '../tickets/tickets.service.js';
 import { headerText, isMailAddress } from './outbox.service.js';
 import { recordAuthentication } from './inbound.repository.js';
+import { MailScanner } from './mail-scan.js';
 import type { ReplyTokens } from './reply-tokens.js';
 import type { SenderChecks } from './sender-checks.js';
 import { isHeld, readVerdict, type SenderVerdict } from './sender-verdict.js';
@@ -32,7 +33,8 @@ export interface ArrivedMail {
   channelId: number;
   envelopeFrom: string | null;
   recipients: string[];
-  raw: Buffer;
+  /** The mail's bytes: in memory (IMAP), or a stream (SMTP's DATA), which is spooled to disk and never held whole. */
+  raw: Buffer | Readable;
   /** SMTP: the connecting client's address and the name it gave in HELO/EHLO, for the SPF check. */
   client?: { ip: string; helo: string | null };
 }
@@ -100,31 +102,49 @@ export class InboundMailService {
   }
 
   /**
-   * Keeps a mail: its bytes durably in the file store, then its row. The same Message-ID (or,
-   * without one, the same bytes) again is the same mail: `duplicate`, and nothing new is kept.
+   * Keeps a mail: its bytes durably in the file store (streamed: a mail is never held whole, and
+   * one over MAX_MESSAGE_BYTES stops at the limit), then its row. A mail is known by its
+   * Message-ID and what it says (its fingerprint: the sender's headers and the body, not the
+   * trace headers relays add): the same mail again is a `duplicate`, and nothing new is kept;
+   * another mail that reuses a Message-ID is kept as a mail of its own, marked with the earlier
+   * one (`duplicate_of`), so nobody who knows a Message-ID can make a later mail disappear.
    */
-  async store(mail: ArrivedMail): Promise<{ id: number; duplicate: boolean }> {
-    const stored = await this.files.put(Readable.from([mail.raw]), MAX_MESSAGE_BYTES);
-    const head = mail.raw.subarray(0, 64 * 1024).toString('latin1');
-    const headerEnd = head.search(/\r?\n\r?\n/);
-    const headers = headerEnd === -1 ? head : head.slice(0, headerEnd);
-    const unfolded = headers.replace(/\r?\n[ \t]+/g, ' ');
-    const field = (name: string) => new RegExp(`^${name}:[ \\t]*(.*)$`, 'im').exec(unfolded)?.[1];
-    const messageId = normalizeMessageId(field('message-id'));
-    const dedupeKey = messageId === undefined ? `sha256:${stored.sha256}` : `mid:${messageId.toLowerCase()}`;
+  async store(mail: ArrivedMail, maxBytes = MAX_MESSAGE_BYTES): Promise<{ id: number; duplicate: boolean }> {
+    const source = Buffer.isBuffer(mail.raw) ? Readable.from([mail.raw]) : mail.raw;
+    const scanner = new MailScanner();
+    let stored;
+    try {
+      stored = await this.files.put(source.pipe(scanner), maxBytes);
+    } catch (error) {
+      // The rest of the stream is the caller's to drain (SMTP answers 552 once it has).
+      source.unpipe(scanner);
+      scanner.destroy();
+      throw error;
+    }
+    const messageId = normalizeMessageId(scanner.fields().get('message-id')?.[0]);
+    const fingerprint = scanner.fingerprint();
+    const dedupeKey = messageId === undefined ? `sha256:${fingerprint}` : `mid:${messageId.toLowerCase()}#${fingerprint}`;
+    const db = this.deps.db;
+    if (messageId !== undefined) {
+      // Kept before fingerprints: the same Message-ID and the same bytes is the same mail.
+      const legacy = await db.selectFrom('inbound_mail').select(['id', 'raw_sha256']).where('dedupe_key', '=', `mid:${messageId.toLowerCase()}`).executeTakeFirst();
+      if (legacy?.raw_sha256 === stored.sha256) return { id: legacy.id, duplicate: true };
+    }
+    const earlier = messageId === undefined ? undefined
+      : await db.selectFrom('inbound_mail').select('id').where('message_id', '=', messageId).orderBy('id').limit(1).executeTakeFirst();
     const values = {
       dedupe_key: dedupeKey, message_id: messageId ?? null, channel_id: mail.channelId, source: mail.source,
       envelope_from: mail.envelopeFrom === null ? null : headerText(mail.envelopeFrom, 254), recipients: JSON.stringify(mail.recipients.slice(0, 100)),
-      raw_sha256: stored.sha256, raw_size: stored.size, subject: headerText(field('subject') ?? '', 500) || null, from_address: headerText(field('from') ?? '', 500) || null,
+      raw_sha256: stored.sha256, raw_size: stored.size, subject: headerText(scanner.field('subject') ?? '', 500) || null, from_address: headerText(scanner.field('from') ?? '', 500) || null,
       status: 'received' as const, received_at: this.deps.clock.now(),
       client_ip: mail.client === undefined ? null : headerText(mail.client.ip, 100), helo: headerText(mail.client?.helo ?? '', 255) || null,
     };
     try {
-      const row = await this.deps.db.insertInto('inbound_mail').values(values).returning('id').executeTakeFirstOrThrow();
+      const row = await db.insertInto('inbound_mail').values({ ...values, duplicate_of: earlier?.id ?? null }).returning('id').executeTakeFirstOrThrow();
       return { id: row.id, duplicate: false };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      const existing = await this.deps.db.selectFrom('inbound_mail').select('id').where('dedupe_key', '=', dedupeKey).executeTakeFirstOrThrow();
+      const existing = await db.selectFrom('inbound_mail').select('id').where('dedupe_key', '=', dedupeKey).executeTakeFirstOrThrow();
       return { id: existing.id, duplicate: true };
     }
   }

@@ -61,6 +61,19 @@ export class ReplyNotifications {
     await this.outbox.enqueue(tx, {
       kind: 'thread.reply', portalId: portal?.id ?? null, to: { address: contact.email, name: name === '' ? null : name },
       subject, text, html, messageId: this.tokens.messageId(thread.id, domain), inReplyTo, references,
+      replyTo: await this.replyAddress(tx, thread),
     });
+  }
+
+  /**
+   * Where the customer's answer should go: the address the thread came in on, or else the
+   * inbox's first email address, named as the inbox. None (a thread of an inbox without email):
+   * answers go to the sender, MAIL_FROM.
+   */
+  private async replyAddress(tx: Tx, thread: Row<'threads'>): Promise<{ address: string; name: string } | null> {
+    const channel = await tx.selectFrom('channels as c').innerJoin('inboxes as i', 'i.id', 'c.inbox_id').select(['c.address', 'i.name'])
+      .where('c.inbox_id', '=', thread.inbox_id).where('c.type', '=', 'email').where('c.address', 'is not', null)
+      .orderBy((eb) => eb.case().when('c.id', '=', thread.channel_id ?? 0).then(0).else(1).end()).orderBy('c.id').executeTakeFirst();
+    return channel?.address === undefined || channel.address === null ? null : { address: channel.address, name: channel.name };
   }
 }

@@ -6,8 +6,14 @@ import type { Deps } from '../../deps.js';
 import { failpoint } from '../../util/failpoints.js';
 import type { OutboxRow } from './outbox.service.js';
 
-/** How long a claimed mail is held by the worker sending it; after that another worker may. */
-export const LEASE_MS = 5 * 60_000;
+/**
+ * How long a claimed mail is held by the worker sending it, renewed every RENEW_EVERY_MS while
+ * the worker lives; a dead worker's mail goes to another within this long.
+ */
+export const LEASE_MS = 30_000;
+export const RENEW_EVERY_MS = 10_000;
+/** However alive, a worker holds a batch no longer than this (its SMTP timeouts end a send well before). */
+export const MAX_HOLD_MS = 5 * 60_000;
 /** A mail still not sent this long after it was written is given up (marked failed). */
 export const MAX_AGE_MS = 3 * 24 * 3_600_000;
 const BATCH = 20;
@@ -69,6 +75,7 @@ export function smtpTransport(config: SmtpConfig): MailTransport {
         text: mail.text_body,
         ...(mail.html_body === null ? {} : { html: mail.html_body }),
         ...(mail.in_reply_to === null ? {} : { inReplyTo: mail.in_reply_to }),
+        ...(mail.reply_to_address === null ? {} : { replyTo: { address: mail.reply_to_address, name: mail.reply_to_name ?? '' } }),
         ...(mail.reference_ids === null ? {} : { references: mail.reference_ids.split(' ') }),
         // Machines answering machines: no vacation replies to a password reset. A person's reply
         // in a thread is not automatic, but asks for no out-of-office answer either.
@@ -99,6 +106,32 @@ export class OutboxWorker {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<WorkerResult> | undefined;
   private stopped = false;
+  /** The mail this worker holds now, and the lease they share. */
+  private held: { ids: Set<number>; until: number; since: number } = { ids: new Set(), until: 0, since: 0 };
+  /** Writes about held mail, one after another (a renewal never races a result). */
+  private serial: Promise<unknown> = Promise.resolve();
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.serial.then(work);
+    this.serial = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * Extends the lease on the mail this worker still holds, while it lives (every RENEW_EVERY_MS
+   * during a round). A mail whose lease ran out meanwhile, and another worker took, is let go.
+   */
+  renew(): Promise<void> {
+    return this.serially(async () => {
+      const now = this.deps.clock.now();
+      if (this.held.ids.size === 0 || now - this.held.since > MAX_HOLD_MS) return;
+      const until = now + LEASE_MS;
+      const kept = await this.deps.db.updateTable('outbox').set({ claimed_until: until })
+        .where('id', 'in', [...this.held.ids]).where('status', '=', 'sending').where('claimed_until', '=', this.held.until)
+        .returning('id').execute();
+      this.held = { ids: new Set(kept.map((r) => r.id)), until, since: this.held.since };
+    });
+  }
 
   constructor(
     private readonly deps: Deps,
@@ -116,11 +149,13 @@ export class OutboxWorker {
       ]))
       .orderBy('next_attempt_at').orderBy('id').limit(limit);
     const dueIds = this.deps.dialect === 'postgres' ? due.forUpdate().skipLocked() : due;
-    return this.deps.db.updateTable('outbox')
+    const claimed = await this.serially(() => this.deps.db.updateTable('outbox')
       .set({ status: 'sending', claimed_until: now + LEASE_MS, attempts: sql`attempts + 1` })
       .where('id', 'in', dueIds)
       .returningAll()
-      .execute();
+      .execute());
+    this.held = { ids: new Set(claimed.map((m) => m.id)), until: now + LEASE_MS, since: now };
+    return claimed;
   }
 
   private async deliver(mail: OutboxRow): Promise<'sent' | 'retried' | 'failed'> {
@@ -132,30 +167,46 @@ export class OutboxWorker {
       const tooOld = now - mail.created_at >= MAX_AGE_MS;
       const permanent = isPermanent(error) || tooOld;
       const reason = describe(error);
-      await db.updateTable('outbox')
-        .set(permanent
-          ? { status: 'failed', claimed_until: null, last_error: tooOld && !isPermanent(error) ? `gave up after ${mail.attempts} attempts: ${reason}` : reason }
-          : { status: 'queued', claimed_until: null, next_attempt_at: now + backoffMs(mail.attempts), last_error: reason })
-        // Only while the lease is still ours: past it, another worker may hold this mail.
-        .where('id', '=', mail.id).where('status', '=', 'sending').where('claimed_until', '=', mail.claimed_until ?? 0)
-        .execute();
+      await this.serially(async () => {
+        const ours = this.held.ids.delete(mail.id);
+        if (!ours) return;
+        await db.updateTable('outbox')
+          .set(permanent
+            ? { status: 'failed', claimed_until: null, last_error: tooOld && !isPermanent(error) ? `gave up after ${mail.attempts} attempts: ${reason}` : reason }
+            : { status: 'queued', claimed_until: null, next_attempt_at: now + backoffMs(mail.attempts), last_error: reason })
+          // Only while the lease is still ours: past it, another worker may hold this mail.
+          .where('id', '=', mail.id).where('status', '=', 'sending').where('claimed_until', '=', this.held.until)
+          .execute();
+      });
       (permanent ? this.log.error : this.log.warn).call(this.log, { outboxId: mail.id, messageId: mail.message_id, attempts: mail.attempts, reason }, permanent ? 'mail failed for good' : 'mail will be retried');
       return permanent ? 'failed' : 'retried';
     }
     // The server has the mail. A crash before the next line sends it again, with its Message-ID.
     await failpoint('outbox.accepted');
-    await db.updateTable('outbox').set({ status: 'sent', sent_at: clock.now(), claimed_until: null, last_error: null })
-      .where('id', '=', mail.id).execute();
+    await this.serially(async () => {
+      this.held.ids.delete(mail.id);
+      await db.updateTable('outbox').set({ status: 'sent', sent_at: clock.now(), claimed_until: null, last_error: null })
+        .where('id', '=', mail.id).execute();
+    });
     return 'sent';
   }
 
   /** One round: claim what is due and send it, a batch at a time, until nothing is due. */
   async runOnce(): Promise<WorkerResult> {
     const result: WorkerResult = { sent: 0, retried: 0, failed: 0 };
-    for (;;) {
-      const batch = await this.claim(BATCH);
-      for (const mail of batch) result[await this.deliver(mail)] += 1;
-      if (batch.length < BATCH || this.stopped) return result;
+    // While a batch is being sent, its lease is renewed: only a dead worker's mail is taken over.
+    const renewal = setInterval(() => {
+      this.renew().catch((err: unknown) => { this.log.warn({ err }, 'outbox lease renewal failed'); });
+    }, RENEW_EVERY_MS);
+    renewal.unref();
+    try {
+      for (;;) {
+        const batch = await this.claim(BATCH);
+        for (const mail of batch) result[await this.deliver(mail)] += 1;
+        if (batch.length < BATCH || this.stopped) return result;
+      }
+    } finally {
+      clearInterval(renewal);
     }
   }
 

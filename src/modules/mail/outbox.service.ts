@@ -21,6 +21,8 @@ export interface OutgoingMail {
   /** The Message-ID this mail answers, and the conversation's earlier ones. */
   inReplyTo?: string | null;
   references?: string[];
+  /** Where answers should go, when not to the sender (a staff reply: its inbox's address). */
+  replyTo?: { address: string; name?: string | null } | null;
 }
 
 /**
@@ -50,6 +52,7 @@ export class OutboxService {
   async enqueue(db: Conn, mail: OutgoingMail): Promise<OutboxRow> {
     const to = mail.to.address.trim();
     if (!isMailAddress(to)) throw errors.validation([{ path: '/to', message: 'is not an email address we can send to' }], 'The email address cannot receive mail.');
+    const replyTo = mail.replyTo === undefined || mail.replyTo === null || !isMailAddress(mail.replyTo.address.trim()) ? null : mail.replyTo;
     const { mailFrom } = this.deps.config;
     const domain = mailFrom.address.split('@')[1] ?? 'portico.invalid';
     const now = this.deps.clock.now();
@@ -64,6 +67,8 @@ export class OutboxService {
       from_address: mailFrom.address,
       from_name: mailFrom.name === null ? null : headerText(mailFrom.name, 200),
       subject: headerText(mail.subject),
+      reply_to_address: replyTo?.address.trim() ?? null,
+      reply_to_name: replyTo?.name === undefined || replyTo.name === null ? null : headerText(replyTo.name, 200) || null,
       text_body: mail.text,
       html_body: mail.html ?? null,
       status: 'queued',

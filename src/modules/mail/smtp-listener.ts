@@ -3,6 +3,12 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import type { InboundMailService } from './inbound.service.js';
 import { MAX_MESSAGE_BYTES } from './inbound.service.js';
 
+/** Connections at once, in all and from one client address. */
+export const MAX_SESSIONS = 200;
+export const MAX_SESSIONS_PER_ADDRESS = 10;
+/** On shutdown, connections still open after this long are told 421 and closed. */
+const CLOSE_GRACE_MS = 1_000;
+
 /** An SMTP reply code on an error, which smtp-server sends to the client. */
 function smtpError(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
@@ -25,6 +31,9 @@ export class SmtpListener {
   private readonly channels = new Map<string, Set<number>>();
   /** Processing started after a 250, so `stop()` can wait for it. */
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Open sessions by client address, so one address cannot take every connection. */
+  private readonly perAddress = new Map<string, number>();
+  private readonly counted = new Set<string>();
 
   constructor(
     private readonly inbound: InboundMailService,
@@ -41,8 +50,20 @@ export class SmtpListener {
       logger: false,
       // The client's name from reverse DNS is never used (SPF checks its address): no lookup to wait for.
       disableReverseLookup: true,
-      maxClients: 200,
+      maxClients: MAX_SESSIONS,
       socketTimeout: 60_000,
+      // Shutting down: connections still open after the grace are told 421 (try later) and closed.
+      closeTimeout: CLOSE_GRACE_MS,
+      onConnect: (session, callback) => {
+        const open = this.perAddress.get(session.remoteAddress) ?? 0;
+        if (open >= MAX_SESSIONS_PER_ADDRESS) {
+          callback(smtpError(421, 'Too many connections from your address; try again later'));
+          return;
+        }
+        this.perAddress.set(session.remoteAddress, open + 1);
+        this.counted.add(session.id);
+        callback();
+      },
       onRcptTo: (address, session, callback) => {
         this.inbound.channelFor(address.address).then((channel) => {
           if (channel === undefined) {
@@ -68,6 +89,10 @@ export class SmtpListener {
       },
       onClose: (session) => {
         this.channels.delete(session.id);
+        if (!this.counted.delete(session.id)) return;
+        const open = (this.perAddress.get(session.remoteAddress) ?? 1) - 1;
+        if (open <= 0) this.perAddress.delete(session.remoteAddress);
+        else this.perAddress.set(session.remoteAddress, open);
       },
     });
     server.on('error', (error) => {
@@ -83,11 +108,12 @@ export class SmtpListener {
     return (server.server.address() as AddressInfo).port;
   }
 
+  /**
+   * Spools the DATA stream straight to the file store: never held whole, and stopped at the size
+   * limit (the rest is read and dropped, then 552), so any number of oversize mails at once cost
+   * no memory.
+   */
   private async receive(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    if (stream.sizeExceeded) throw smtpError(552, 'Message exceeds the size limit');
-    const raw = Buffer.concat(chunks);
     const channelIds = [...(this.channels.get(session.id) ?? [])];
     // A new transaction on the same connection starts with its own recipients.
     this.channels.delete(session.id);
@@ -95,11 +121,22 @@ export class SmtpListener {
     const recipients = session.envelope.rcptTo.map((r) => r.address);
     // A mail to two connected addresses has one Message-ID: it is kept once, for the first.
     const [channelId] = channelIds;
-    if (channelId === undefined) throw smtpError(554, 'No valid recipients');
+    if (channelId === undefined) {
+      await drain(stream);
+      throw smtpError(554, 'No valid recipients');
+    }
     // The connection, for the SPF check made while processing (C12); smtp-server types an absent HELO name as a string.
     const helo = typeof session.hostNameAppearsAs === 'string' && session.hostNameAppearsAs !== '' ? session.hostNameAppearsAs : null;
     const client = { ip: session.remoteAddress, helo };
-    const { id, duplicate } = await this.inbound.store({ source: 'smtp', channelId, envelopeFrom: mailFrom === false ? '' : mailFrom.address, recipients, raw, client });
+    let kept;
+    try {
+      kept = await this.inbound.store({ source: 'smtp', channelId, envelopeFrom: mailFrom === false ? '' : mailFrom.address, recipients, raw: stream, client }, this.options.maxBytes ?? MAX_MESSAGE_BYTES);
+    } catch (error) {
+      await drain(stream);
+      if ((error as { code?: unknown }).code === 'FST_REQ_FILE_TOO_LARGE' || stream.sizeExceeded) throw smtpError(552, 'Message exceeds the size limit');
+      throw error;
+    }
+    const { id, duplicate } = kept;
     if (!duplicate) this.kick(id);
     return duplicate ? 'Already received' : `Queued as ${id}`;
   }
@@ -129,4 +166,16 @@ export class SmtpListener {
     });
     await Promise.allSettled([...this.inFlight]);
   }
+}
+
+/** Reads what is left of a DATA stream and drops it: smtp-server answers only once the client's message has ended. */
+async function drain(stream: SMTPServerDataStream): Promise<void> {
+  if (stream.readableEnded) return;
+  await new Promise<void>((resolve) => {
+    stream.on('end', resolve);
+    stream.on('error', () => {
+      resolve();
+    });
+    stream.resume();
+  });
 }

@@ -23803,6 +23803,8 @@ export interface paths {
                                 reason: string | null;
                                 attempts: number;
                                 threadId: number | null;
+                                /** @description An earlier mail that came with the same Message-ID but says something else: this one was kept as a mail of its own, not dropped as a copy */
+                                sameMessageIdAs: number | null;
                                 /** @description What the checks found about its sender, once made (when it is threaded) */
                                 authentication: {
                                     /** @description The address the mail says it is from */
@@ -24092,6 +24094,8 @@ export interface paths {
                             reason: string | null;
                             attempts: number;
                             threadId: number | null;
+                            /** @description An earlier mail that came with the same Message-ID but says something else: this one was kept as a mail of its own, not dropped as a copy */
+                            sameMessageIdAs: number | null;
                             /** @description What the checks found about its sender, once made (when it is threaded) */
                             authentication: {
                                 /** @description The address the mail says it is from */
@@ -24416,6 +24420,8 @@ export interface paths {
                             reason: string | null;
                             attempts: number;
                             threadId: number | null;
+                            /** @description An earlier mail that came with the same Message-ID but says something else: this one was kept as a mail of its own, not dropped as a copy */
+                            sameMessageIdAs: number | null;
                             /** @description What the checks found about its sender, once made (when it is threaded) */
                             authentication: {
                                 /** @description The address the mail says it is from */
@@ -25129,7 +25135,7 @@ export interface paths {
                 };
             };
         };
-        /** Replace a template (400 with the line and column if it does not parse or a page no longer renders; the live one stays) */
+        /** Replace a template (400 with the line and column if it does not parse, a page no longer renders, or one does too much work; the live one stays) */
         put: {
             parameters: {
                 query?: never;
@@ -25590,7 +25596,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The page (or email) this template makes, with sample data, from the saved source or one to try */
+        /** The page (or email) this template makes, with sample data, from the saved source or one to try (400 if it does not render, or does too much work) */
         post: {
             parameters: {
                 query?: never;
