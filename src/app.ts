@@ -22,6 +22,7 @@ import { registerRoutes } from './routes.js';
 import { Metrics } from './modules/ops/metrics.js';
 import { registerLoadShedding } from './http/load-shedding.js';
 import { serializeRequest } from './http/log-url.js';
+import { LogDestination } from './http/log-destination.js';
 import { systemResolver, type DnsResolver } from './util/dns.js';
 
 /** An escaped NUL in JSON text: \u0000 after an even number of backslashes (an odd one escapes the backslash). */
@@ -62,9 +63,11 @@ export const LOG_REDACT = [
 export async function buildApp(options: BuildOptions): Promise<App> {
   const { config, database } = options;
   const clock = options.clock ?? systemClock;
+  // Log lines go to standard output, never blocking: a reader that is gone or stalled loses lines, not the server.
+  const logDestination = new LogDestination();
   const app = Fastify({
     ...(options.logger === undefined
-      ? { logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: { req: serializeRequest } } }
+      ? { logger: { level: config.logLevel, redact: { paths: LOG_REDACT, censor: '[redacted]' }, serializers: { req: serializeRequest }, stream: logDestination } }
       : {
         loggerInstance: options.logger,
         // A logger made elsewhere brings Fastify's own request serializer; each request's logger gets ours.
@@ -145,6 +148,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   registerLimits(app, services.limits);
   registerRoutes(app, deps, services, metrics);
   metrics.trackOutbox(() => services.outbox.depth());
+  metrics.trackDroppedLogLines(() => logDestination.dropped);
 
   app.addHook('onClose', async () => {
     await database.close();

@@ -9,6 +9,8 @@ export class Metrics {
   readonly shed: Counter;
   readonly outbox: Gauge<'status'>;
   private outboxDepth: (() => Promise<Record<string, number>>) | undefined;
+  readonly logDropped: Counter;
+  private droppedLines: (() => number) | undefined;
 
   constructor(options: { defaultMetrics: boolean }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'portico_' });
@@ -40,11 +42,26 @@ export class Metrics {
         for (const [status, n] of Object.entries(await this.outboxDepth())) this.outbox.set({ status }, n);
       },
     });
+    const droppedSoFar = () => this.droppedLines?.() ?? 0;
+    this.logDropped = new Counter({
+      name: 'portico_log_lines_dropped_total',
+      help: 'Log lines no reader took (its pipe gone or full): dropped rather than let the server wait for it.',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(droppedSoFar());
+      },
+    });
     this.dbUp = new Gauge({
       name: 'portico_database_up',
       help: '1 when the last readiness check reached the database.',
       registers: [this.registry],
     });
+  }
+
+  /** Where the dropped log lines are counted (the log destination). */
+  trackDroppedLogLines(count: () => number): void {
+    this.droppedLines = count;
   }
 
   /** Where the outbox gauge reads the queue's depth, at each scrape. */
