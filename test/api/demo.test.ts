@@ -36,5 +36,14 @@ describe.each(dialects)('the demo data on %s', (dialect) => {
       const res = await t.app.inject({ method: 'POST', url: '/api/v1/auth/sign-in', payload: { email, password: DEMO_PASSWORD } });
       expect(res.statusCode).toBe(200);
     }
+
+    // C6 a staff reply in the demo names an address the built-in listener takes, so answering it
+    // by mail (with SMTP_LISTEN_PORT set) lands in the thread.
+    const thread = await db.selectFrom('threads').select(['id']).where('contact_id', 'is not', null).orderBy('id').executeTakeFirstOrThrow();
+    const admin = (await db.selectFrom('staff_users').select('id').where('email', '=', 'admin@example.com').executeTakeFirstOrThrow()).id;
+    await t.app.services.conversations.addMessage({ threadId: thread.id, kind: 'message', author: { type: 'staff', staffUserId: admin }, bodyText: 'We are on it.' });
+    const sent = await db.selectFrom('outbox').select(['reply_to_address']).where('kind', '=', 'thread.reply').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    expect(sent.reply_to_address).not.toBeNull();
+    expect(await t.app.services.inbound.channelFor(sent.reply_to_address!)).toBeDefined();
   });
 });
