@@ -113,9 +113,10 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   registerProblemHandlers(app, (request, error) => portalErrorPage({ translations: services.translations, themes: services.themes }, request, error));
 
   registerSecurityHeaders(app, config);
-  registerLoadShedding(app, config.maxEventLoopDelayMs, () => {
-    metrics.shed.inc();
-  }, undefined, config.maxConcurrentRequests);
+  registerLoadShedding(app, {
+    maxLagMs: config.maxEventLoopDelayMs, maxInFlight: config.maxConcurrentRequests, maxQueueWaitMs: config.maxQueueWaitMs,
+    onShed: () => { metrics.shed.inc(); },
+  });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     const labels = { method: request.method, route, status_code: String(reply.statusCode) };

@@ -40,6 +40,8 @@ export interface Config {
   maxEventLoopDelayMs: number;
   /** Answer 503 when this many requests are being worked on already; 0 turns it off. */
   maxConcurrentRequests: number;
+  /** How long a request past maxConcurrentRequests waits for a place before its 503. */
+  maxQueueWaitMs: number;
   /** Outgoing mail: the SMTP server, or null to keep mail in the outbox (the development mailbox). */
   smtp: SmtpConfig | null;
   /** The sender of every email. */
@@ -173,6 +175,15 @@ function metricsToken(env: Env): string | null {
   return raw;
 }
 
+/**
+ * How many requests are worked on at once by default: on PostgreSQL three per pooled connection
+ * (more only queue at the pool, where a request waits again for each of its queries); on SQLite,
+ * where a request runs to its end without yielding, a generous 64.
+ */
+function defaultConcurrency(database: DatabaseConfig): number {
+  return database.dialect === 'postgres' ? database.poolSize * 3 : 64;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 3000, 0, 65535);
   const host = env.HOST === undefined || env.HOST === '' ? '127.0.0.1' : env.HOST;
@@ -196,11 +207,12 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('STORAGE_URL', 'file:/path (S3 storage is not available yet)', storage);
   }
 
+  const database = parseDatabase(env, dataDir);
   return {
     port,
     host,
     dataDir,
-    database: parseDatabase(env, dataDir),
+    database,
     publicAppUrl,
     logLevel,
     sessionSecret: keptSecret(env, dataDir, 'SESSION_SECRET', 'session-secret'),
@@ -213,7 +225,8 @@ export function loadConfig(env: Env = process.env): Config {
     bodyLimit: integer(env, 'BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
     attachmentLimit: integer(env, 'ATTACHMENT_LIMIT_BYTES', 25 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     maxEventLoopDelayMs: integer(env, 'MAX_EVENT_LOOP_DELAY_MS', 300, 0, 60_000),
-    maxConcurrentRequests: integer(env, 'MAX_CONCURRENT_REQUESTS', 64, 0, 100_000),
+    maxConcurrentRequests: integer(env, 'MAX_CONCURRENT_REQUESTS', defaultConcurrency(database), 0, 100_000),
+    maxQueueWaitMs: integer(env, 'MAX_QUEUE_WAIT_MS', 250, 0, 10_000),
     smtp: parseSmtp(env),
     mailFrom: parseMailFrom(env, publicAppUrl),
     metricsToken: metricsToken(env),
