@@ -146,7 +146,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   });
 
   registerAuth(app, config, { staff: services.staffAuth, members: services.memberAuth, hosts: services.portalHosts });
-  registerLimits(app, services.limits);
+  registerLimits(app, services.limits, { secret: config.sessionSecret, clock });
   registerRoutes(app, deps, services, metrics);
   metrics.trackOutbox(() => services.outbox.depth());
   metrics.trackDroppedLogLines(() => logDestination.dropped);

@@ -54,6 +54,13 @@ export const errors = {
     error.retryAfterSeconds = retryAfterSeconds;
     return error;
   },
+  /** Past a soft limit: wait this long and try again, with the ticket the answer carries. */
+  waitAndRetry: (seconds: number) => {
+    const error = new AppError(429, 'WAIT_AND_RETRY', `Many people are signing in from this network. Wait ${seconds} seconds, then try again.`)
+      .forPage('error.busy.message', { seconds });
+    error.retryAfterSeconds = seconds;
+    return error;
+  },
   notFound: (what: string) => new AppError(404, `${what.toUpperCase().replace(/[^A-Z]+/g, '_')}_NOT_FOUND`, `No such ${what.toLowerCase()}.`),
   attachmentFileMissing: (attachmentId: number) => {
     const error = new AppError(404, 'ATTACHMENT_FILE_MISSING', 'The file of this attachment is missing on the server. It has been logged.').forPage('attachment.missing');

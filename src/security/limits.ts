@@ -18,8 +18,15 @@ export interface LimitRule {
 export const LIMITS = {
   /** Password sign-in attempts at one account (a portal and an email, or a staff email), from anywhere. */
   signInAccount: { name: 'sign-in-account', points: 10, durationS: 60 },
-  /** Sign-in attempts from one client address to one portal (or to the staff app). */
+  /**
+   * Sign-in attempts from one client address to one portal (or to the staff app). On a portal a
+   * soft ceiling: past it, a visitor waits a few seconds and tries again (a wait ticket).
+   */
   signInClient: { name: 'sign-in-client', points: 300, durationS: 300 },
+  /** Wait tickets one client address may be given on one portal past a soft ceiling. */
+  waitTickets: { name: 'wait-tickets', points: 120, durationS: 600 },
+  /** Each wait ticket is used once. */
+  waitTicketUse: { name: 'wait-ticket-use', points: 1, durationS: 600 },
   /** Registrations asked for one address on one portal. */
   registerTarget: { name: 'register-target', points: 3, durationS: 3600 },
   /** Registrations from one client address to one portal: each sends a mail to an address the visitor chose. */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createStaff, createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
 import { cookiesOf, postPortalForm } from '../helpers/portal-forms.js';
+import { WAIT_SECONDS } from '../../src/http/limits.js';
+import { LIMITS } from '../../src/security/limits.js';
 
 const PASSWORD = 'customer password 123';
 
@@ -74,6 +76,50 @@ describe.each(dialects)('request limits on %s', (dialect) => {
     const codes: number[] = [];
     for (const email of emails) codes.push((await signIn(f.host, f.slug, email, PASSWORD, '203.0.113.50')).statusCode);
     expect(codes.every((c) => c === 303)).toBe(true);
+  });
+
+  test('P8 C4 past the generous ceiling for one address, a visitor waits a few seconds and tries again (a wait ticket), instead of meeting a wall; the ticket works once, ripe, and tickets are limited too', async () => {
+    const f = await portal();
+    const email = await member(f.portalId);
+    const ip = '203.0.113.77';
+    // The address has used its ceiling (as a busy office would).
+    for (let i = 0; i < LIMITS.signInClient.points; i++) await t.app.services.limits.take(LIMITS.signInClient, f.portalId, ip);
+    const form = async () => {
+      const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/sign-in`, headers: { host: f.host }, remoteAddress: ip });
+      return { cookie: cookiesOf(page).portico_form!, csrf: /name="csrf" value="([^"]+)"/.exec(page.body)![1]! };
+    };
+    const attempt = async (wait?: string) => {
+      const { cookie, csrf } = await form();
+      return t.app.inject({
+        method: 'POST', url: `/${f.slug}/sign-in`, remoteAddress: ip,
+        headers: { host: f.host, cookie: `portico_form=${cookie}${wait === undefined ? '' : `; portico_wait=${wait}`}`, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: new URLSearchParams({ email, password: PASSWORD, csrf, next: `/${f.slug}` }).toString(),
+      });
+    };
+    const asked = await attempt();
+    expect(asked.statusCode).toBe(429);
+    expect(asked.headers['retry-after']).toBe(String(WAIT_SECONDS));
+    expect(asked.body).toContain('Many people are signing in from your network right now.');
+    expect(cookiesOf(asked).portico_member).toBeUndefined();
+    const ticket = cookiesOf(asked).portico_wait!;
+    expect(ticket).toBeDefined();
+    // Too soon: not yet; a forged ticket: never.
+    expect((await attempt(ticket)).statusCode).toBe(429);
+    t.clock.advance(WAIT_SECONDS * 1000);
+    expect((await attempt(ticket.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')))).statusCode).toBe(429);
+    const signedIn = await attempt(ticket);
+    expect(signedIn.statusCode).toBe(303);
+    expect(cookiesOf(signedIn).portico_member).toBeDefined();
+    // Once only.
+    expect((await attempt(ticket)).statusCode).toBe(429);
+    // Tickets too are limited per address: past them, a plain refusal.
+    await expect((async () => {
+      for (let i = 0; i <= LIMITS.waitTickets.points; i++) await t.app.services.limits.take(LIMITS.waitTickets, f.portalId, ip);
+    })()).rejects.toMatchObject({ status: 429 });
+    const wall = await attempt();
+    expect(wall.statusCode).toBe(429);
+    expect(cookiesOf(wall).portico_wait).toBeUndefined();
+    expect(wall.body).toContain('Too many attempts');
   });
 
   test('P9 P14 registrations from one client address are limited per portal, however the Host is spelt, and per address asked for', async () => {

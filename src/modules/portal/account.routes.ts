@@ -65,7 +65,7 @@ export function browserProof(request: FastifyRequest, reply: FastifyReply): stri
  * Requests for emailed links are limited per target address and per client address (and mails
  * per recipient in the service), so the portal cannot be used to flood someone's inbox.
  */
-const LINK_LIMIT = [perClient(LIMITS.linkClient), perTarget(LIMITS.linkTarget)];
+const LINK_LIMIT = [perClient(LIMITS.linkClient, { soft: true }), perTarget(LIMITS.linkTarget)];
 const REGISTER_LIMIT = [perClient(LIMITS.registerClient), perTarget(LIMITS.registerTarget)];
 /** What the page of each emailed link's one button says. */
 const CONFIRM_WORDS = {

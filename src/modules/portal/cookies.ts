@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** Every cookie a portal's host sets, by what it is for. */
-export type PortalCookie = 'member' | 'preview' | 'form' | 'language' | 'registration' | 'sso';
+export type PortalCookie = 'member' | 'preview' | 'form' | 'language' | 'registration' | 'sso' | 'wait';
 
 const BASE: Record<PortalCookie, string> = {
   /** The member's session (a random id; the session is a row). */
@@ -16,6 +16,8 @@ const BASE: Record<PortalCookie, string> = {
   registration: 'portico_registration',
   /** Proves, when an identity provider answers, that this browser started the sign-in. */
   sso: 'portico_sso',
+  /** A wait ticket: past a soft limit, the visitor waited before trying again (http/limits.ts). */
+  wait: 'portico_wait',
 };
 
 /**

@@ -172,6 +172,7 @@ export async function portalErrorPage(services: PageServices, request: FastifyRe
   const [headingKey, messageKey] =
     error.code === 'PORTAL_NOT_AVAILABLE' ? ['error.notAvailable.heading', 'error.notAvailable.message']
     : error.status === 404 ? ['error.notFound.heading', 'error.notFound.message']
+    : error.code === 'WAIT_AND_RETRY' ? ['error.busy.heading', 'error.busy.message']
     : error.status === 429 ? ['error.tooMany.heading', 'error.tooMany.message']
     : error.code === 'CSRF_TOKEN_INVALID' ? ['error.notAllowed.heading', 'error.expired.message']
     : error.status === 401 || error.status === 403 ? ['error.notAllowed.heading', 'error.notAllowed.message']
@@ -339,7 +340,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   });
 
   app.post('/:slug/sign-in', {
-    config: { access: 'portal', limits: [perClient(LIMITS.signInClient), perTarget(LIMITS.signInAccount)] },
+    config: { access: 'portal', limits: [perClient(LIMITS.signInClient, { soft: true }), perTarget(LIMITS.signInAccount)] },
     schema: { hide: true, params: SlugParams, body: SignInForm },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
