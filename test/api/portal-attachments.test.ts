@@ -135,7 +135,7 @@ describe.each(dialects)('hostile attachments through the portal on %s', (dialect
       { label: 'quote', disposition: quoted('a\\"b.txt'), content: text('quote'), claimed: 'text/plain', name: 'a_b.txt', type: 'text/plain' },
       // Busboy drops a part whose file name holds a bare line break: nothing is stored for it.
       { label: 'CR/LF', disposition: encoded('x\r\nSet-Cookie: y=z.txt'), content: text('crlf'), claimed: 'text/plain', name: null, type: '' },
-      { label: '300 characters', disposition: quoted(`${'a'.repeat(296)}.txt`), content: text('long'), claimed: 'text/plain', name: 'a'.repeat(200), type: 'text/plain' },
+      { label: '300 characters (cut to 255 bytes, the extension kept)', disposition: quoted(`${'a'.repeat(296)}.txt`), content: text('long'), claimed: 'text/plain', name: `${'a'.repeat(251)}.txt`, type: 'text/plain' },
       // A browser sends a non-ASCII name as raw UTF-8 inside the quotes.
       { label: 'unicode', disposition: quoted('résumé 履歴書.pdf'), content: Buffer.from(`%PDF-1.4\n%${marker}\n%%EOF\n`), claimed: 'text/html', name: 'résumé 履歴書.pdf', type: 'application/pdf' },
       // Text a browser would render as a page, claimed as text: kept as text/plain, which with nosniff never renders.
