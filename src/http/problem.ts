@@ -32,6 +32,9 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
   const e = error as Partial<FastifyError> & { type?: string };
   if (e.validation !== undefined) return errors.validation(fieldErrors(e as FastifyError));
+  // The validator itself threw on what it was given (an object whose own `valueOf` is not a
+  // function, compared for uniqueItems): only hostile input does that, and it is not valid.
+  if (e.code === 'FST_ERR_VALIDATION') return errors.validation([{ path: `/${(e as { validationContext?: string }).validationContext ?? 'body'}`, message: 'is not valid' }]);
   if (isUnstorableText(error)) return new AppError(400, 'BAD_REQUEST', 'The request holds a NUL character, which text may not contain.');
   switch (e.code) {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
