@@ -76,7 +76,7 @@ describe.each(dialects)('bad input on every write route, %s', (dialect) => {
   }, 180_000);
 
   test('C9 objects that break the validator itself (an own valueOf that is no function, compared for unique items) are a 400 on every write route', async () => {
-    const hostile = [{}, { valueOf: false }, { toString: 1, valueOf: 'x' }];
+    const hostile: unknown[] = [{}, { valueOf: false }, { toString: 1, valueOf: 'x' }];
     for (const route of writeRoutes()) {
       for (const field of route.bodyFields) {
         const url = route.url.replace(/:[A-Za-z]+/g, '1');
