@@ -111,7 +111,7 @@ export function buildServices(deps: Deps, log?: TemplateLog): Services {
     previews: new PreviewsService(deps, portals),
     logos,
     staff: new StaffService(deps),
-    staffAuth: new StaffAuthService(deps),
+    staffAuth: new StaffAuthService(deps, outbox),
     timeline,
     lists,
     contacts,

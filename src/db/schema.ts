@@ -27,6 +27,14 @@ export interface StaffSessionsTable {
   user_agent: string | null;
 }
 
+export interface StaffPasswordResetsTable {
+  token_hash: string;
+  staff_user_id: number;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface ApiTokensTable {
   id: Generated<number>;
   staff_user_id: number;
@@ -547,6 +555,7 @@ export interface TicketSearchTable {
 export interface DB {
   staff_users: StaffUsersTable;
   staff_sessions: StaffSessionsTable;
+  staff_password_resets: StaffPasswordResetsTable;
   api_tokens: ApiTokensTable;
   companies: CompaniesTable;
   contacts: ContactsTable;

@@ -180,4 +180,74 @@ describe.each(dialects)('staff authentication on %s', (dialect) => {
     const res = await t.app.inject({ method: 'GET', url: `/api/v1/staff-users/${staff.id}`, headers: staff.auth });
     expect(JSON.stringify(res.json())).not.toMatch(/argon2|password/i);
   });
+  async function resetMailFor(email: string): Promise<string> {
+    const mail = await t.app.deps.db.selectFrom('outbox').select(['text_body', 'kind']).where('to_address', '=', email).where('kind', '=', 'staff.reset').orderBy('id', 'desc').executeTakeFirstOrThrow();
+    const token = /#token=([A-Za-z0-9_-]+)/.exec(mail.text_body)?.[1];
+    if (token === undefined) throw new Error('no link in the reset mail');
+    return token;
+  }
+
+  test('C4 a staff user who forgot the password gets a one-hour, one-use link by mail; it sets a new password and ends every session', async () => {
+    const staff = await createStaff(t);
+    const old = await signIn(staff.email, staff.password);
+    const oldCookie = cookieOf(old);
+    const asked = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: staff.email.toUpperCase() }, remoteAddress: '10.9.0.1' });
+    expect(asked.statusCode).toBe(202);
+    const token = await resetMailFor(staff.email);
+    const link = (await t.app.deps.db.selectFrom('outbox').select('text_body').where('to_address', '=', staff.email).executeTakeFirstOrThrow()).text_body;
+    expect(link).toContain(`${t.config.publicAppUrl.origin}/app/reset-password#token=`);
+    const row = await t.app.deps.db.selectFrom('staff_password_resets').selectAll().where('staff_user_id', '=', staff.id).executeTakeFirstOrThrow();
+    expect(row.token_hash).not.toContain(token);
+
+    const weak = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token, password: 'password1234' } });
+    expect(weak.statusCode).toBe(422);
+    expect(weak.json().errors[0]).toMatchObject({ path: '/body/password' });
+
+    const next = 'a new and long passphrase 7';
+    const done = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token, password: next } });
+    expect(done.statusCode).toBe(204);
+    expect((await t.app.inject({ method: 'GET', url: '/api/v1/auth/session', headers: { cookie: oldCookie } })).statusCode).toBe(401);
+    expect((await signIn(staff.email, staff.password)).statusCode).toBe(401);
+    expect((await signIn(staff.email, next)).statusCode).toBe(200);
+
+    const again = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token, password: 'yet another long passphrase 8' } });
+    expect(again.statusCode).toBe(422);
+    expect(again.json().code).toBe('RESET_LINK_INVALID');
+  });
+
+  test('C4 a reset link expires after an hour, only the newest works, and unknown or disabled addresses get the same answer and no mail', async () => {
+    const staff = await createStaff(t);
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: staff.email }, remoteAddress: '10.9.0.2' });
+    const first = await resetMailFor(staff.email);
+    t.clock.advance(60_000);
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: staff.email }, remoteAddress: '10.9.0.2' });
+    const second = await resetMailFor(staff.email);
+    expect(second).not.toBe(first);
+    const stale = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token: first, password: 'a new and long passphrase 9' } });
+    expect(stale.json().code).toBe('RESET_LINK_INVALID');
+    t.clock.advance(60 * 60_000);
+    const late = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token: second, password: 'a new and long passphrase 9' } });
+    expect(late.statusCode).toBe(422);
+    expect(late.json().code).toBe('RESET_LINK_INVALID');
+    expect((await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset/confirm', payload: { token: 'forged', password: 'a new and long passphrase 9' } })).json().code).toBe('RESET_LINK_INVALID');
+
+    const nobody = `${unique('nobody')}@example.com`;
+    const unknown = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: nobody }, remoteAddress: '10.9.0.3' });
+    expect(unknown.statusCode).toBe(202);
+    const known = await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: staff.email }, remoteAddress: '10.9.0.3' });
+    expect(unknown.json()).toEqual(known.json());
+    expect(await t.app.deps.db.selectFrom('outbox').select('id').where('to_address', '=', nobody).executeTakeFirst()).toBeUndefined();
+    const disabled = await createStaff(t);
+    await t.app.deps.db.updateTable('staff_users').set({ disabled_at: t.clock.now() }).where('id', '=', disabled.id).execute();
+    await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: disabled.email }, remoteAddress: '10.9.0.3' });
+    expect(await t.app.deps.db.selectFrom('outbox').select('id').where('to_address', '=', disabled.email).executeTakeFirst()).toBeUndefined();
+  });
+
+  test('C4 reset links are rate limited per address', async () => {
+    const staff = await createStaff(t);
+    const codes: number[] = [];
+    for (let i = 0; i < 7; i++) codes.push((await t.app.inject({ method: 'POST', url: '/api/v1/auth/password-reset', payload: { email: staff.email }, remoteAddress: `10.9.1.${i}` })).statusCode);
+    expect(codes.slice(0, 5)).toEqual([202, 202, 202, 202, 202]);
+    expect(codes[6]).toBe(429);
+  });
 });

@@ -21,6 +21,8 @@ const NAV = [
   { to: '/staff', label: 'Staff', needs: 'manage_staff' },
 ] as const;
 
+const PUBLIC_PATHS = ['/forgot-password', '/reset-password'];
+
 /** Signed in: the shell with the navigation; otherwise the sign-in screen. */
 export function Layout() {
   const session = useSession();
@@ -38,10 +40,14 @@ export function Layout() {
 
   if (session.isPending) return <Center h="100vh"><Loader aria-label="Loading" /></Center>;
   if (session.isError) return <Center h="100vh"><ErrorNotice error={session.error} /></Center>;
+  // The screens for a forgotten password are open to anyone; signed in, they are the account's.
+  if (PUBLIC_PATHS.includes(path) && session.data === null) return <Outlet />;
   if (session.data === null) return <SignInPage />;
   const user = session.data.user;
 
   return (
+    <>
+    <a className="skip-link" href="#main">Skip to the main content</a>
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
         <Group h="100%" px="md" justify="space-between">
@@ -60,9 +66,10 @@ export function Layout() {
           <NavLink key={item.to} label={item.label} active={path === item.to || path.startsWith(`${item.to}/`)} renderRoot={(props) => <Link to={item.to} {...props} />} />
         ))}
       </AppShell.Navbar>
-      <AppShell.Main>
+      <AppShell.Main id="main" tabIndex={-1}>
         <Outlet />
       </AppShell.Main>
     </AppShell>
+    </>
   );
 }

@@ -32,7 +32,7 @@ const inboxRoute = createRoute({
   validateSearch: (search: Record<string, unknown>): InboxSearch => ({
     inboxId: id(search.inboxId),
     status: search.status === 'closed' || search.status === 'all' ? search.status : undefined,
-    view: search.view === 'mine' || search.view === 'all' ? search.view : undefined,
+    view: search.view === 'mine' || search.view === 'all' || search.view === 'unassigned' ? search.view : undefined,
     q: text(search.q),
     thread: id(search.thread),
   }),
@@ -138,7 +138,19 @@ const accountRoute = createRoute({
   component: lazyRouteComponent(() => import('./pages/account'), 'AccountPage'),
 });
 
+const forgotPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/forgot-password',
+  component: lazyRouteComponent(() => import('./pages/password-reset'), 'ForgotPasswordPage'),
+});
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/reset-password',
+  component: lazyRouteComponent(() => import('./pages/password-reset'), 'ResetPasswordPage'),
+});
+
 const routeTree = rootRoute.addChildren([
+  forgotPasswordRoute, resetPasswordRoute,
   indexRoute, inboxRoute, newTicketRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute, ticketSettingsRoute, accountRoute,
 ]);
 

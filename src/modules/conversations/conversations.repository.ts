@@ -37,6 +37,8 @@ export interface ThreadFilter {
   inboxId?: number;
   status?: 'open' | 'closed';
   assigneeId?: number | null;
+  /** With assigneeId: threads assigned to nobody as well. */
+  orUnassigned?: boolean;
   ticketId?: number;
   contactId?: number;
   /** Subject contains, any case. */
@@ -47,7 +49,14 @@ export function listThreads(db: Conn, filter: ThreadFilter, sort: SortSpec, curs
   let q = db.selectFrom('threads').selectAll();
   if (filter.inboxId !== undefined) q = q.where('inbox_id', '=', filter.inboxId);
   if (filter.status !== undefined) q = q.where('status', '=', filter.status);
-  if (filter.assigneeId !== undefined) q = filter.assigneeId === null ? q.where('assignee_id', 'is', null) : q.where('assignee_id', '=', filter.assigneeId);
+  const assigneeId = filter.assigneeId;
+  if (assigneeId !== undefined) {
+    q = assigneeId === null
+      ? q.where('assignee_id', 'is', null)
+      : filter.orUnassigned === true
+        ? q.where((eb) => eb.or([eb('assignee_id', '=', assigneeId), eb('assignee_id', 'is', null)]))
+        : q.where('assignee_id', '=', assigneeId);
+  }
   if (filter.ticketId !== undefined) q = q.where('ticket_id', '=', filter.ticketId);
   if (filter.contactId !== undefined) q = q.where('contact_id', '=', filter.contactId);
   if (filter.q !== undefined) q = q.where(sql<SqlBool>`lower(subject) like ${'%' + escapeLike(filter.q.toLowerCase()) + '%'} escape '\\'`);

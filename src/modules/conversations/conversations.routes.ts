@@ -84,12 +84,14 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
   }, async (request) => {
     const q = request.query;
     const limit = q.limit ?? 25;
-    if (q.unassigned === true && q.assigneeId !== undefined) throw errors.validation([{ path: '/querystring/unassigned', message: 'cannot be combined with assigneeId' }]);
     const filter: repo.ThreadFilter = {};
     if (q.inboxId !== undefined) filter.inboxId = q.inboxId;
     if (q.status !== undefined) filter.status = q.status;
     if (q.assigneeId !== undefined) filter.assigneeId = q.assigneeId;
-    if (q.unassigned === true) filter.assigneeId = null;
+    if (q.unassigned === true) {
+      if (q.assigneeId === undefined) filter.assigneeId = null;
+      else filter.orUnassigned = true;
+    }
     if (q.ticketId !== undefined) filter.ticketId = q.ticketId;
     if (q.contactId !== undefined) filter.contactId = q.contactId;
     if (q.q !== undefined) filter.q = q.q;

@@ -126,7 +126,7 @@ export const ThreadListQuery = Type.Object(
     inboxId: Type.Optional(Id),
     status: Type.Optional(ThreadStatus),
     assigneeId: Type.Optional(Id),
-    unassigned: Type.Optional(Type.Boolean()),
+    unassigned: Type.Optional(Type.Boolean({ description: 'Threads assigned to nobody; with assigneeId, threads assigned to that person or to nobody.' })),
     ticketId: Type.Optional(Id),
     contactId: Type.Optional(Id),
     q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Threads whose subject contains this text (any case).' })),

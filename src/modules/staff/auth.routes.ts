@@ -7,7 +7,7 @@ import { perClient, perTarget, perUser } from '../../http/limits.js';
 import { LIMITS } from '../../security/limits.js';
 import type { StaffAuthService } from './auth.service.js';
 import { presentStaff } from './staff.presenter.js';
-import { PasswordChange, SessionInfo, SignIn } from './staff.schemas.js';
+import { PasswordChange, PasswordReset, PasswordResetRequest, SessionInfo, SignIn } from './staff.schemas.js';
 
 export interface AuthRoutesOptions {
   auth: StaffAuthService;
@@ -62,6 +62,34 @@ export function authRoutes(app: App, { auth, config }: AuthRoutesOptions): void 
     const session = await auth.signIn(user.email, request.body.newPassword, { ip: request.ip, userAgent: request.headers['user-agent'] });
     reply.setCookie(cookieName, session.token, staffCookieOptions(config, session.expiresAt));
     return { user: presentStaff(session.user), via: principal.via, csrfToken: session.csrfToken };
+  });
+
+  app.post('/api/v1/auth/password-reset', {
+    config: { access: 'public', limits: [perTarget(LIMITS.linkTarget), perClient(LIMITS.linkClient)] },
+    schema: {
+      tags: ['auth'],
+      summary: 'Forgot your password: mails a link that sets a new one to a staff user with this address (the answer is the same for any address)',
+      body: PasswordResetRequest,
+      response: { 202: Type.Object({ message: Type.String() }), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    await auth.requestPasswordReset(request.body.email);
+    reply.header('cache-control', 'no-store');
+    return reply.code(202).send({ message: 'If a staff account has this address, a link to set a new password is on its way. It works for an hour.' });
+  });
+
+  app.post('/api/v1/auth/password-reset/confirm', {
+    config: { access: 'public', limits: [perClient(LIMITS.tokenPageClient)] },
+    schema: {
+      tags: ['auth'],
+      summary: 'Set a new password with the token of an emailed link; every session of the user ends',
+      body: PasswordReset,
+      response: { 204: Type.Null(), ...problemResponses },
+    },
+  }, async (request, reply) => {
+    await auth.resetPassword(request.body.token, request.body.password);
+    reply.header('cache-control', 'no-store');
+    return reply.code(204).send(null);
   });
 
   app.get('/api/v1/auth/session', {

@@ -3,6 +3,7 @@ import { errors } from '../../errors.js';
 import { decoyHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
 import { passwordProblem } from '../../security/password-policy.js';
 import { emailKey } from '../../util/email.js';
+import type { OutboxService } from '../mail/outbox.service.js';
 import { parsePermissions, type Actor } from './staff.policy.js';
 import * as repo from './staff.repository.js';
 
@@ -11,6 +12,10 @@ const MAX_FAILURES = 10;
 const LOCK_MS = 15 * 60 * 1000;
 /** last_seen_at is written at most this often, so reads do not all become writes. */
 const TOUCH_EVERY_MS = 60 * 1000;
+/** How long an emailed password reset link works. */
+export const STAFF_RESET_TTL_MS = 60 * 60 * 1000;
+/** What randomToken(32) makes; anything else is not ours and is not even hashed. */
+const RESET_TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 export const API_TOKEN_PREFIX = 'ptk_';
 
 export interface StaffPrincipal {
@@ -33,7 +38,7 @@ export function actorOf(user: repo.StaffRow): Actor {
 }
 
 export class StaffAuthService {
-  constructor(private readonly deps: Deps) {}
+  constructor(private readonly deps: Deps, private readonly outbox: OutboxService) {}
 
   private get idleMs(): number {
     return this.deps.config.staffSession.idleMinutes * 60 * 1000;
@@ -103,6 +108,69 @@ export class StaffAuthService {
     return user;
   }
 
+  /**
+   * "Forgot your password?": mails an enabled staff user a link that sets a new password, good
+   * for an hour and once; an earlier unused link stops working. Unknown and disabled addresses
+   * get no mail and the same answer, so the form does not tell who has an account.
+   */
+  async requestPasswordReset(email: string): Promise<void> {
+    const { db, clock, config } = this.deps;
+    const user = await repo.findStaffByEmailKey(db, emailKey(email));
+    if (user === undefined || user.disabled_at !== null) return;
+    const now = clock.now();
+    const token = randomToken(32);
+    const link = new URL(`/app/reset-password#token=${token}`, config.publicAppUrl).toString();
+    await db.transaction().execute(async (tx) => {
+      await tx.updateTable('staff_password_resets').set({ used_at: now }).where('staff_user_id', '=', user.id).where('used_at', 'is', null).execute();
+      await tx.insertInto('staff_password_resets').values({ token_hash: sha256Hex(token), staff_user_id: user.id, created_at: now, expires_at: now + STAFF_RESET_TTL_MS }).execute();
+      await this.outbox.enqueue(tx, {
+        kind: 'staff.reset',
+        to: { address: user.email, name: user.name },
+        subject: 'Set a new password for Portico',
+        text: [
+          `Hello ${user.name},`,
+          '',
+          'Someone (we hope you) asked to set a new password for your Portico staff account. Open this link within an hour to choose one:',
+          '',
+          link,
+          '',
+          'If you did not ask for this, ignore this mail: your password stays as it is.',
+        ].join('\n'),
+      });
+    });
+  }
+
+  /**
+   * Sets a new password from an emailed link. A weak password is refused without using the link
+   * up; a good one uses it, clears the lockout and ends every session of the user (the browser
+   * then signs in with the new password).
+   */
+  async resetPassword(token: string, next: string): Promise<repo.StaffRow> {
+    const { db, clock } = this.deps;
+    const now = clock.now();
+    const invalid = () => errors.unprocessable('RESET_LINK_INVALID', 'This link to set a new password has expired or was already used. Ask for a new one.');
+    if (!RESET_TOKEN_SHAPE.test(token)) throw invalid();
+    const hash = sha256Hex(token);
+    const row = await db.selectFrom('staff_password_resets').selectAll().where('token_hash', '=', hash).where('used_at', 'is', null).where('expires_at', '>', now).executeTakeFirst();
+    const user = row === undefined ? undefined : await repo.findStaffById(db, row.staff_user_id);
+    if (row === undefined || user === undefined || user.disabled_at !== null) throw invalid();
+    const problem = passwordProblem(next);
+    if (problem !== undefined) {
+      const message = problem === 'common' ? 'This password is found in breaches: choose another.' : problem === 'too_short' ? 'This password is too short.' : 'This password is too long.';
+      throw errors.unprocessable('WEAK_PASSWORD', 'The new password cannot be used.', [{ path: '/body/password', message }]);
+    }
+    const passwordHash = await hashPassword(next);
+    await db.transaction().execute(async (tx) => {
+      const used = await tx.updateTable('staff_password_resets').set({ used_at: now })
+        .where('token_hash', '=', hash).where('used_at', 'is', null).where('expires_at', '>', now).returning('token_hash').executeTakeFirst();
+      if (used === undefined) throw invalid();
+      await tx.updateTable('staff_password_resets').set({ used_at: now }).where('staff_user_id', '=', user.id).where('used_at', 'is', null).execute();
+      await repo.updateStaff(tx, user.id, { password_hash: passwordHash, failed_sign_ins: 0, locked_until: null, updated_at: now });
+      await repo.deleteSessionsOf(tx, user.id);
+    });
+    return user;
+  }
+
   private async recordFailure(user: repo.StaffRow, now: number): Promise<void> {
     const failures = user.failed_sign_ins + 1;
     await repo.updateStaff(this.deps.db, user.id, failures >= MAX_FAILURES ? { failed_sign_ins: 0, locked_until: now + LOCK_MS } : { failed_sign_ins: failures });
@@ -157,6 +225,7 @@ export class StaffAuthService {
 
   async purgeExpiredSessions(): Promise<number> {
     const now = this.deps.clock.now();
+    await this.deps.db.deleteFrom('staff_password_resets').where((eb) => eb.or([eb('expires_at', '<=', now), eb('used_at', 'is not', null)])).execute();
     return repo.deleteExpiredSessions(this.deps.db, now, now - this.idleMs);
   }
 }

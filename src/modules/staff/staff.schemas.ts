@@ -59,6 +59,13 @@ export const PasswordChange = Type.Object(
   { additionalProperties: false },
 );
 
+export const PasswordResetRequest = Type.Object({ email: Email }, { additionalProperties: false });
+
+export const PasswordReset = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 200, description: 'The token from the emailed link.' }), password: Password },
+  { additionalProperties: false },
+);
+
 export const SessionInfo = Type.Object({
   user: StaffUser,
   via: Type.Enum(['session', 'token']),

@@ -4,9 +4,11 @@ import { useState } from 'react';
 import { ApiError, api, call, setCsrfToken } from '../api/client';
 import { ErrorNotice } from '../components/notice';
 import { sessionKey, useMe } from '../session';
+import { usePageTitle } from '../components/page-title';
 
 /** The signed-in staff user's own account: their password (every other session of theirs ends). */
 export function AccountPage() {
+  usePageTitle('Your account');
   const me = useMe();
   const queryClient = useQueryClient();
   const [current, setCurrent] = useState('');

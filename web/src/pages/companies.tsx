@@ -8,8 +8,10 @@ import { api, call } from '../api/client';
 import { contactName, when } from '../components/lookups';
 import { Loaded } from '../components/notice';
 import { Timeline } from '../components/timeline';
+import { usePageTitle } from '../components/page-title';
 
 export function CompaniesPage() {
+  usePageTitle('Companies');
   const [typed, setTyped] = useState('');
   const [name] = useDebouncedValue(typed.trim(), 250);
   const companies = useQuery({
@@ -44,6 +46,7 @@ const route = getRouteApi('/companies/$companyId');
 export function CompanyPage() {
   const id = Number(route.useParams().companyId);
   const company = useQuery({ queryKey: ['company', id], queryFn: () => call(api.GET('/api/v1/companies/{id}', { params: { path: { id } } })) });
+  usePageTitle(company.data?.name ?? 'Company');
   const people = useQuery({ queryKey: ['contacts', 'company', id], queryFn: () => call(api.GET('/api/v1/contacts', { params: { query: { companyId: id, limit: 50 } } })) });
   return (
     <Loaded query={company}>

@@ -9,9 +9,11 @@ import { contactName, useCompany, when } from '../components/lookups';
 import { Loaded } from '../components/notice';
 import { Timeline } from '../components/timeline';
 import { TicketsTable } from './companies';
+import { usePageTitle } from '../components/page-title';
 
 /** Contacts, searched by the start of their email. */
 export function ContactsPage() {
+  usePageTitle('Contacts');
   const [typed, setTyped] = useState('');
   const [email] = useDebouncedValue(typed.trim(), 250);
   const contacts = useQuery({
@@ -48,6 +50,7 @@ const route = getRouteApi('/contacts/$contactId');
 export function ContactPage() {
   const id = Number(route.useParams().contactId);
   const contact = useQuery({ queryKey: ['contact', id], queryFn: () => call(api.GET('/api/v1/contacts/{id}', { params: { path: { id } } })) });
+  usePageTitle(contact.data === undefined ? 'Contact' : contactName(contact.data));
   return (
     <Loaded query={contact}>
       {(c) => (

@@ -6,6 +6,7 @@ import { guarded } from '../components/guarded';
 import { api, call, type Ok } from '../api/client';
 import { useInboxes, useTicketProperties } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 
 type Form = Ok<'/api/v1/forms/{id}'>;
 type Field = Form['fields'][number];
@@ -16,6 +17,7 @@ const TYPES = [{ value: 'text', label: 'One line' }, { value: 'textarea', label:
 export const FormsPage = guarded('manage_settings', 'Editing support forms', FormsScreen);
 
 function FormsScreen() {
+  usePageTitle('Support forms');
   const { form } = route.useSearch();
   const navigate = useNavigate({ from: '/forms' });
   const forms = useQuery({ queryKey: ['forms'], queryFn: () => call(api.GET('/api/v1/forms')) });

@@ -8,11 +8,12 @@ import { ErrorNotice, Loading } from '../components/notice';
 import { useInboxes, useStaff, when } from '../components/lookups';
 import { ThreadView } from '../components/thread-view';
 import { useMe } from '../session';
+import { usePageTitle } from '../components/page-title';
 
 export interface InboxSearch {
   inboxId?: number | undefined;
   status?: 'closed' | 'all' | undefined;
-  view?: 'mine' | 'all' | undefined;
+  view?: 'unassigned' | 'mine' | 'all' | undefined;
   q?: string | undefined;
   thread?: number | undefined;
 }
@@ -24,6 +25,7 @@ const route = getRouteApi('/inbox');
 
 /** Threads by inbox and status, unassigned / mine / all, with search; the open thread beside (C5). */
 export function InboxPage() {
+  usePageTitle('Inbox');
   const search = route.useSearch();
   const navigate = useNavigate({ from: '/inbox' });
   const me = useMe();
@@ -35,7 +37,8 @@ export function InboxPage() {
     if ((search.q ?? '') !== q) void navigate({ search: (s) => ({ ...s, q: q === '' ? undefined : q }), replace: true });
   }, [q, search.q, navigate]);
 
-  const view = search.view ?? 'unassigned';
+  // The first view shows work: what is mine and what nobody has taken yet.
+  const view = search.view ?? 'mine_and_unassigned';
   const status = search.status ?? 'open';
   const threads = useQuery({
     queryKey: ['threads', search.inboxId, status, view, search.q],
@@ -45,7 +48,7 @@ export function InboxPage() {
           limit: 50,
           ...(search.inboxId === undefined ? {} : { inboxId: search.inboxId }),
           ...(status === 'all' ? {} : { status }),
-          ...(view === 'unassigned' ? { unassigned: true } : view === 'mine' ? { assigneeId: me.id } : {}),
+          ...(view === 'unassigned' ? { unassigned: true } : view === 'mine' ? { assigneeId: me.id } : view === 'mine_and_unassigned' ? { assigneeId: me.id, unassigned: true } : {}),
           ...(search.q === undefined ? {} : { q: search.q }),
         },
       },
@@ -82,9 +85,11 @@ export function InboxPage() {
           />
           <SegmentedControl
             aria-label="Whose threads"
-            data={[{ value: 'unassigned', label: 'Unassigned' }, { value: 'mine', label: 'Mine' }, { value: 'all', label: 'All' }]}
+            data={[{ value: 'mine_and_unassigned', label: 'Mine and unassigned' }, { value: 'unassigned', label: 'Unassigned' }, { value: 'mine', label: 'Mine' }, { value: 'all', label: 'All' }]}
             value={view}
-            onChange={(v) => void navigate({ search: (s) => ({ ...s, view: v === 'unassigned' ? undefined : (v) }) })}
+            fullWidth
+            size="xs"
+            onChange={(v) => void navigate({ search: (s) => ({ ...s, view: v === 'mine_and_unassigned' ? undefined : (v as InboxSearch['view']) }) })}
           />
           <SegmentedControl
             aria-label="Status"

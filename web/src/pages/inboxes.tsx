@@ -6,6 +6,7 @@ import { api, call, type Ok } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { usePipelines, when } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 
 type Inbox = Ok<'/api/v1/inboxes/{id}'>;
 
@@ -13,6 +14,7 @@ type Inbox = Ok<'/api/v1/inboxes/{id}'>;
 export const InboxesPage = guarded('manage_settings', 'Inbox settings', InboxesScreen);
 
 function InboxesScreen() {
+  usePageTitle('Inboxes');
   const queryClient = useQueryClient();
   const inboxes = useQuery({ queryKey: ['inboxes'], queryFn: () => call(api.GET('/api/v1/inboxes')) });
   const [name, setName] = useState('');

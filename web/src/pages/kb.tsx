@@ -7,6 +7,7 @@ import { guarded } from '../components/guarded';
 import { api, call, type Ok } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { ErrorNotice, Loaded } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 
 type Article = Ok<'/api/v1/kb/articles/{id}'>;
 const route = getRouteApi('/kb');
@@ -15,6 +16,7 @@ const route = getRouteApi('/kb');
 export const KnowledgeBasePage = guarded('manage_settings', 'Editing the knowledge base', KnowledgeBaseScreen);
 
 function KnowledgeBaseScreen() {
+  usePageTitle('Knowledge base');
   const { article } = route.useSearch();
   const navigate = useNavigate({ from: '/kb' });
   const queryClient = useQueryClient();

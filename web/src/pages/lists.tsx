@@ -8,9 +8,11 @@ import { FilterEditor, type Condition } from '../components/filter-editor';
 import { contactName } from '../components/lookups';
 import { FormCard } from '../components/form-card';
 import { ErrorNotice, Loaded } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 
 /** Contact lists: static (chosen contacts) and active (everyone meeting the filters). */
 export function ListsPage() {
+  usePageTitle('Lists');
   const lists = useQuery({ queryKey: ['lists'], queryFn: () => call(api.GET('/api/v1/lists', { params: { query: { limit: 100 } } })) });
   const queryClient = useQueryClient();
   const navigate = useNavigate();
@@ -55,6 +57,7 @@ export function ListPage() {
   const id = Number(route.useParams().listId);
   const queryClient = useQueryClient();
   const list = useQuery({ queryKey: ['list', id], queryFn: () => call(api.GET('/api/v1/lists/{id}', { params: { path: { id } } })) });
+  usePageTitle(list.data?.name ?? 'List');
   const members = useQuery({ queryKey: ['contacts', 'list', id], queryFn: () => call(api.GET('/api/v1/contacts', { params: { query: { listId: id, limit: 100 } } })) });
   const refresh = () => { void queryClient.invalidateQueries({ queryKey: ['list', id] }); void queryClient.invalidateQueries({ queryKey: ['contacts', 'list', id] }); void queryClient.invalidateQueries({ queryKey: ['lists'] }); };
   const [filters, setFilters] = useState<Condition[] | null>(null);

@@ -7,6 +7,7 @@ import { guarded } from '../components/guarded';
 import { api, call } from '../api/client';
 import { when } from '../components/lookups';
 import { Loaded } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 
 const route = getRouteApi('/mailbox');
 
@@ -14,6 +15,7 @@ const route = getRouteApi('/mailbox');
 export const MailboxPage = guarded('manage_settings', 'The development mailbox', MailboxPageScreen);
 
 function MailboxPageScreen() {
+  usePageTitle('Development mailbox');
   const { mail } = route.useSearch();
   const navigate = useNavigate({ from: '/mailbox' });
   const [typed, setTyped] = useState('');

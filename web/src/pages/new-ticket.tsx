@@ -6,6 +6,7 @@ import { api, call } from '../api/client';
 import { usePipelines, useStaff } from '../components/lookups';
 import { ErrorNotice } from '../components/notice';
 import { useMe } from '../session';
+import { usePageTitle } from '../components/page-title';
 
 const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 
@@ -15,6 +16,7 @@ const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
  * reply lands in the portal's default inbox (P20).
  */
 export function NewTicketPage() {
+  usePageTitle('New ticket');
   const me = useMe();
   const navigate = useNavigate();
   const pipelines = usePipelines();

@@ -8,6 +8,7 @@ import { ApiError, api, call, uploadPortalLogo, type Portal, type PortalUpdate }
 import { FilterEditor } from '../components/filter-editor';
 import { contactName, useInboxes, useLists, when } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 
 const route = getRouteApi('/portals/$portalId');
 const TABS = ['general', 'access', 'members', 'consent', 'tickets', 'templates', 'wording', 'branding', 'form', 'preview'] as const;
@@ -21,6 +22,7 @@ function PortalSettingsPageScreen() {
   const navigate = useNavigate({ from: '/portals/$portalId' });
   const id = Number(portalId);
   const portal = useQuery({ queryKey: ['portal', id], queryFn: () => call(api.GET('/api/v1/portals/{id}', { params: { path: { id } } })) });
+  usePageTitle(portal.data === undefined ? 'Customer portal' : `${portal.data.name}: portal settings`);
   const current = TABS.includes(tab as (typeof TABS)[number]) ? (tab as string) : 'general';
   return (
     <Loaded query={portal}>

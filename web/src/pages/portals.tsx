@@ -7,11 +7,13 @@ import { guarded } from '../components/guarded';
 import { api, call } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { Loaded } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 
 /** The customer portals of this help desk, and a new one. */
 export const PortalsPage = guarded('portal_settings', 'Customer portal settings', PortalsPageScreen);
 
 function PortalsPageScreen() {
+  usePageTitle('Customer portals');
   const portals = useQuery({ queryKey: ['portals'], queryFn: () => call(api.GET('/api/v1/portals')) });
   const queryClient = useQueryClient();
   const navigate = useNavigate();

@@ -1,12 +1,15 @@
-import { Button, Center, Paper, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
+import { Anchor, Button, Center, Paper, PasswordInput, Stack, TextInput, Title } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Link } from '@tanstack/react-router';
 import { useState } from 'react';
 import { api, call, setCsrfToken } from '../api/client';
 import { ErrorNotice } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 import { sessionKey } from '../session';
 
 export function SignInPage() {
   const queryClient = useQueryClient();
+  usePageTitle('Sign in');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const signIn = useMutation({
@@ -26,6 +29,7 @@ export function SignInPage() {
             <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
             {signIn.error !== null && <ErrorNotice error={signIn.error} title="Could not sign in" />}
             <Button type="submit" loading={signIn.isPending}>Sign in</Button>
+            <Anchor component={Link} to="/forgot-password" size="sm">Forgot your password?</Anchor>
           </Stack>
         </form>
       </Paper>

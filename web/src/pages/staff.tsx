@@ -6,6 +6,7 @@ import { api, call, type StaffUser } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { useMe, type Permission } from '../session';
+import { usePageTitle } from '../components/page-title';
 
 const PERMISSIONS: { value: Permission; label: string }[] = [
   { value: 'portal_settings', label: 'Customer portal settings' },
@@ -17,6 +18,7 @@ const PERMISSIONS: { value: Permission; label: string }[] = [
 export const StaffPage = guarded('manage_staff', 'Managing staff', StaffScreen);
 
 function StaffScreen() {
+  usePageTitle('Staff');
   const queryClient = useQueryClient();
   const staff = useQuery({ queryKey: ['staff-users'], queryFn: () => call(api.GET('/api/v1/staff-users', { params: { query: { limit: 100 } } })) });
   const [d, setD] = useState({ name: '', email: '', role: 'agent' as StaffUser['role'], permissions: [] as Permission[], password: '' });

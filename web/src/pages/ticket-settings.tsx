@@ -5,11 +5,13 @@ import { api, call, type Pipeline } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { guarded } from '../components/guarded';
 import { ErrorNotice, Loaded } from '../components/notice';
+import { usePageTitle } from '../components/page-title';
 
 /** Pipelines with their stages (each open or closed: what customers see as Open or Closed), and custom ticket properties (C2). */
 export const TicketSettingsPage = guarded('manage_settings', 'Ticket settings', TicketSettingsScreen);
 
 function TicketSettingsScreen() {
+  usePageTitle('Pipelines and properties');
   const queryClient = useQueryClient();
   const pipelines = useQuery({ queryKey: ['pipelines'], queryFn: () => call(api.GET('/api/v1/pipelines')) });
   const [name, setName] = useState('');

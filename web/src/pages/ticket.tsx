@@ -5,8 +5,9 @@ import { AnchorLink } from '../components/anchor-link';
 import { api, call } from '../api/client';
 import { when } from '../components/lookups';
 import { Loaded } from '../components/notice';
-import { TicketPanel } from '../components/ticket-panel';
+import { TicketPanel, useTicket } from '../components/ticket-panel';
 import { Timeline } from '../components/timeline';
+import { usePageTitle } from '../components/page-title';
 
 const route = getRouteApi('/tickets/$ticketId');
 
@@ -14,6 +15,8 @@ const route = getRouteApi('/tickets/$ticketId');
 export function TicketPage() {
   const { ticketId } = route.useParams();
   const id = Number(ticketId);
+  const ticket = useTicket(id);
+  usePageTitle(ticket.data?.subject ?? 'Ticket');
   const threads = useQuery({
     queryKey: ['threads', 'ticket', id],
     queryFn: () => call(api.GET('/api/v1/threads', { params: { query: { ticketId: id, limit: 100 } } })),
