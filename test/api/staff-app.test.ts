@@ -127,15 +127,31 @@ describe.each(dialects)('the staff app and the API it needs, on %s', (dialect) =
     expect((await api('POST', '/api/v1/portals/999999/matching-tickets', { filters: [] })).statusCode).toBe(404);
   });
 
-  test('C1 P15 the filter editor learns what it may filter on', async () => {
+  test('C1 P15 the filter editor learns what it may filter on, each property by its label with the values it takes', async () => {
     const contacts = (await api('GET', '/api/v1/filter-properties/contacts', undefined, agent)).json();
-    expect(contacts.items).toContainEqual({ property: 'email', type: 'text' });
+    expect(contacts.items).toContainEqual({ property: 'email', label: 'Email', type: 'text' });
+    expect(contacts.items).toContainEqual({ property: 'primaryCompanyId', label: 'Primary company', type: 'id', choices: 'companies' });
     expect(contacts.operators).toContain('is_any_of');
     const key = `tier_${Math.floor(Math.random() * 1e9)}`;
     await t.app.services.pipelines.createProperty({ key, label: 'Tier', type: 'number' });
+    const plan = `plan_${Math.floor(Math.random() * 1e9)}`;
+    await t.app.services.pipelines.createProperty({ key: plan, label: 'Plan', type: 'enumeration', options: [{ value: 'gold', label: 'Gold' }, { value: 'free', label: 'Free' }] });
     const tickets = (await api('GET', '/api/v1/filter-properties/tickets', undefined, agent)).json();
-    expect(tickets.items).toContainEqual({ property: 'stageId', type: 'id' });
-    expect(tickets.items).toContainEqual({ property: `properties.${key}`, type: 'number' });
+    expect(tickets.items).toContainEqual({ property: 'stageId', label: 'Stage', type: 'id', choices: 'stages' });
+    expect(tickets.items).toContainEqual({ property: 'ownerId', label: 'Owner', type: 'id', choices: 'staff' });
+    expect(tickets.items).toContainEqual(expect.objectContaining({ property: 'priority', label: 'Priority', options: expect.arrayContaining([{ value: 'urgent', label: 'Urgent' }]) }));
+    expect(tickets.items).toContainEqual({ property: `properties.${key}`, label: 'Tier', type: 'number' });
+    expect(tickets.items).toContainEqual({ property: `properties.${plan}`, label: 'Plan', type: 'text', options: [{ value: 'gold', label: 'Gold' }, { value: 'free', label: 'Free' }] });
+    // A value outside a property's choices is refused in words, naming the choices by label.
+    const bad = await api('POST', '/api/v1/lists', { name: `Bad ${key}`, kind: 'active', filters: [{ property: 'firstName', operator: 'is' }] });
+    expect(bad.json().errors[0].message).toBe('Condition 1 (First name is) needs one value.');
+    const f = await portalWithMember();
+    const offList = await api('POST', `/api/v1/portals/${f.portalId}/matching-tickets`, { filters: [{ property: 'priority', operator: 'is', value: 'Support' }, { property: 'pipelineId', operator: 'is', value: 'Support' }] });
+    expect(offList.statusCode).toBe(422);
+    expect(offList.json().errors.map((e: { message: string }) => e.message)).toEqual([
+      'Condition 1 (Priority is) needs one of: Low, Medium, High, Urgent.',
+      'Condition 2 (Pipeline is) needs a pipeline chosen from the list.',
+    ]);
     expect((await api('GET', '/api/v1/filter-properties/passwords')).statusCode).toBe(400);
   });
 

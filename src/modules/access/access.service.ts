@@ -52,13 +52,23 @@ export interface VisibleTicket {
 export const PORTAL_SORTS = { lastActivity: 'a.last_activity_at', created: 't.created_at' } as const;
 
 const STATIC_TICKET_PROPERTIES = {
-  pipelineId: { type: 'id', ref: sql.ref('t.pipeline_id') },
-  stageId: { type: 'id', ref: sql.ref('t.stage_id') },
-  status: { type: 'text', ref: sql`(case when ${sql.ref('t.is_closed')} = 1 then 'closed' else 'open' end)` },
-  priority: { type: 'text', ref: sql.ref('t.priority') },
-  category: { type: 'text', ref: sql.ref('t.category') },
-  source: { type: 'text', ref: sql.ref('t.source') },
-  ownerId: { type: 'id', ref: sql.ref('t.owner_id') },
+  pipelineId: { type: 'id', label: 'Pipeline', choices: 'pipelines', ref: sql.ref('t.pipeline_id') },
+  stageId: { type: 'id', label: 'Stage', choices: 'stages', ref: sql.ref('t.stage_id') },
+  status: {
+    type: 'text', label: 'Status', options: [{ value: 'open', label: 'Open' }, { value: 'closed', label: 'Closed' }],
+    ref: sql`(case when ${sql.ref('t.is_closed')} = 1 then 'closed' else 'open' end)`,
+  },
+  priority: {
+    type: 'text', label: 'Priority', options: [{ value: 'low', label: 'Low' }, { value: 'medium', label: 'Medium' }, { value: 'high', label: 'High' }, { value: 'urgent', label: 'Urgent' }],
+    ref: sql.ref('t.priority'),
+  },
+  category: { type: 'text', label: 'Category', ref: sql.ref('t.category') },
+  source: {
+    type: 'text', label: 'Source',
+    options: [{ value: 'email', label: 'Email' }, { value: 'form', label: 'Support form' }, { value: 'chat', label: 'Chat' }, { value: 'portal', label: 'Customer portal' }, { value: 'phone', label: 'Phone' }, { value: 'api', label: 'API' }],
+    ref: sql.ref('t.source'),
+  },
+  ownerId: { type: 'id', label: 'Owner', choices: 'staff', ref: sql.ref('t.owner_id') },
 } as const satisfies Catalogue;
 
 /**
@@ -93,8 +103,11 @@ export class AccessService {
     if (!withCustom) return catalogue;
     for (const def of await pipelinesRepo.listProperties(db)) {
       const as = def.type === 'number' ? 'number' : def.type === 'boolean' ? 'flag' : 'text';
+      const options = def.type === 'enumeration' ? readJsonArray<{ value: string; label: string }>(def.options) : undefined;
       catalogue[`properties.${def.key}`] = {
         type: def.type === 'number' ? 'number' : def.type === 'boolean' ? 'boolean' : 'text',
+        label: def.label,
+        ...(options === undefined ? {} : { options }),
         ref: jsonValue(this.deps.dialect, 't.properties', def.key, as),
       };
     }

@@ -10,13 +10,15 @@ export type ListRow = Row<'contact_lists'>;
 
 /** Contact properties an active list can filter on. */
 export const contactCatalogue: Catalogue = {
-  email: { type: 'text', ref: sql.ref('contacts.email_key'), lowerCase: true },
-  firstName: { type: 'text', ref: sql.ref('contacts.first_name') },
-  lastName: { type: 'text', ref: sql.ref('contacts.last_name') },
-  phone: { type: 'text', ref: sql.ref('contacts.phone') },
-  primaryCompanyId: { type: 'id', ref: sql.ref('contacts.primary_company_id') },
+  email: { type: 'text', label: 'Email', ref: sql.ref('contacts.email_key'), lowerCase: true },
+  firstName: { type: 'text', label: 'First name', ref: sql.ref('contacts.first_name') },
+  lastName: { type: 'text', label: 'Last name', ref: sql.ref('contacts.last_name') },
+  phone: { type: 'text', label: 'Phone', ref: sql.ref('contacts.phone') },
+  primaryCompanyId: { type: 'id', label: 'Primary company', choices: 'companies', ref: sql.ref('contacts.primary_company_id') },
   companyId: {
     type: 'id',
+    label: 'Any of their companies',
+    choices: 'companies',
     ref: sql.ref('contacts.id'),
     membership: (values) =>
       sql`exists (select 1 from contact_companies cc where cc.contact_id = contacts.id and cc.company_id in (${sql.join(values.map((v) => sql`${v}`))}))`,

@@ -7,11 +7,20 @@ import { OPERATORS, type Catalogue } from './filters.js';
 
 const FilterProperty = Type.Object({
   property: Type.String({ description: 'The name a condition gives as `property`' }),
+  label: Type.String({ description: 'What staff call the property' }),
   type: Type.Enum(['text', 'number', 'boolean', 'id']),
+  choices: Type.Optional(Type.Enum(['pipelines', 'stages', 'staff', 'companies'], { description: 'For an id: the kind of record it names, whose names the app offers as values' })),
+  options: Type.Optional(Type.Array(Type.Object({ value: Type.String(), label: Type.String() }), { description: 'For text with a fixed set of values: each value and its label' })),
 });
 
 function describe(catalogue: Catalogue) {
-  return Object.entries(catalogue).map(([property, def]) => ({ property, type: def.type }));
+  return Object.entries(catalogue).map(([property, def]) => ({
+    property,
+    label: def.label,
+    type: def.type,
+    ...(def.choices === undefined ? {} : { choices: def.choices }),
+    ...(def.options === undefined ? {} : { options: [...def.options] }),
+  }));
 }
 
 /** What filter conditions may name: contact properties (active lists) and ticket properties (portal rules). */
@@ -20,7 +29,7 @@ export function filtersRoutes(app: App, { access }: { access: AccessService }): 
     config: { access: 'staff' },
     schema: {
       tags: ['filters'],
-      summary: 'The properties filter conditions may name, with their types, and the operators',
+      summary: 'The properties filter conditions may name, with their labels, types and the values they take, and the operators',
       params: Type.Object({ entity: Type.Enum(['contacts', 'tickets']) }, { additionalProperties: false }),
       response: { 200: Type.Object({ items: Type.Array(FilterProperty), operators: Type.Array(Type.Enum([...OPERATORS])) }), ...problemResponses },
     },

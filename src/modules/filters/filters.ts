@@ -11,6 +11,11 @@ import { errors, type FieldError } from '../../errors.js';
 export const OPERATORS = ['is', 'is_not', 'is_any_of', 'is_none_of', 'is_known', 'is_unknown', 'contains', 'starts_with'] as const;
 export type Operator = (typeof OPERATORS)[number];
 
+/** How an operator reads in a sentence. */
+export const OPERATOR_WORDS: Record<Operator, string> = {
+  is: 'is', is_not: 'is not', is_any_of: 'is any of', is_none_of: 'is none of', is_known: 'is known', is_unknown: 'is unknown', contains: 'contains', starts_with: 'starts with',
+};
+
 const Scalar = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'], maxLength: 500 });
 
 export const Condition = Type.Object(
@@ -27,8 +32,17 @@ export const Conditions = Type.Array(Condition, { maxItems: 50 });
 
 export type PropertyType = 'text' | 'number' | 'boolean' | 'id';
 
+/** Where the staff app finds the values a reference property takes, to offer them by name. */
+export type PropertyChoices = 'pipelines' | 'stages' | 'staff' | 'companies';
+
 export interface PropertyDef {
   type: PropertyType;
+  /** What staff call it: "Pipeline", "Owner", a custom property's own label. */
+  label: string;
+  /** For an id: what it refers to. */
+  choices?: PropertyChoices;
+  /** For text with a fixed set of values: each value with its label. */
+  options?: readonly { value: string; label: string }[];
   /** The SQL for the property's value on one row. */
   ref: RawBuilder<unknown>;
   /** For text compared case-insensitively (emails): values are lower-cased before comparing. */
@@ -63,20 +77,25 @@ export function validateConditions(catalogue: Catalogue, conditions: ConditionT[
     const path = `${basePath}/${i}`;
     const def = catalogue[c.property];
     if (def === undefined) {
-      problems.push({ path: `${path}/property`, message: `is not a property you can filter on (${Object.keys(catalogue).join(', ')})` });
+      problems.push({ path: `${path}/property`, message: `Condition ${i + 1} names a property you cannot filter on. Choose one of: ${Object.values(catalogue).map((d) => d.label).join(', ')}.` });
       return;
     }
     const needsValue = c.operator === 'is' || c.operator === 'is_not' || c.operator === 'contains' || c.operator === 'starts_with';
     const needsValues = c.operator === 'is_any_of' || c.operator === 'is_none_of';
-    if (needsValue && (c.value === undefined || c.values !== undefined)) problems.push({ path, message: `${c.operator} takes one "value"` });
-    if (needsValues && (c.values === undefined || c.value !== undefined)) problems.push({ path, message: `${c.operator} takes a list of "values"` });
-    if (!needsValue && !needsValues && (c.value !== undefined || c.values !== undefined)) problems.push({ path, message: `${c.operator} takes no value` });
+    const what = `Condition ${i + 1} (${def.label} ${OPERATOR_WORDS[c.operator]})`;
+    if (needsValue && (c.value === undefined || c.values !== undefined)) problems.push({ path, message: `${what} needs one value.` });
+    if (needsValues && (c.values === undefined || c.value !== undefined)) problems.push({ path, message: `${what} needs a list of values.` });
+    if (!needsValue && !needsValues && (c.value !== undefined || c.values !== undefined)) problems.push({ path, message: `${what} takes no value.` });
     if ((c.operator === 'contains' || c.operator === 'starts_with') && def.type !== 'text') {
-      problems.push({ path: `${path}/operator`, message: `${c.operator} applies to text properties only` });
+      problems.push({ path: `${path}/operator`, message: `${what}: "${OPERATOR_WORDS[c.operator]}" works on text only.` });
     }
     const given = c.value !== undefined ? [c.value] : (c.values ?? []);
+    const at = `${path}/${c.value !== undefined ? 'value' : 'values'}`;
     given.forEach((v) => {
-      if (!fits(def, v)) problems.push({ path: `${path}/${c.value !== undefined ? 'value' : 'values'}`, message: `must be ${def.type === 'id' ? 'a positive whole number' : `a ${def.type}`}` });
+      if (!fits(def, v)) problems.push({ path: at, message: `${what} needs ${def.type === 'id' ? `a ${def.label.toLowerCase()} chosen from the list` : def.type === 'number' ? 'a number' : def.type === 'boolean' ? 'yes or no' : 'text'}.` });
+      else if (def.options !== undefined && !def.options.some((o) => o.value === (typeof v === 'string' ? v : String(v)))) {
+        problems.push({ path: at, message: `${what} needs one of: ${def.options.map((o) => o.label).join(', ')}.` });
+      }
     });
   });
   if (problems.length > 0) throw errors.unprocessable('INVALID_FILTER', 'A filter condition is not valid.', problems);

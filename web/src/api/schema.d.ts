@@ -31042,7 +31042,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The properties filter conditions may name, with their types, and the operators */
+        /** The properties filter conditions may name, with their labels, types and the values they take, and the operators */
         get: {
             parameters: {
                 query?: never;
@@ -31064,8 +31064,20 @@ export interface paths {
                             items: {
                                 /** @description The name a condition gives as `property` */
                                 property: string;
+                                /** @description What staff call the property */
+                                label: string;
                                 /** @enum {unknown} */
                                 type: "text" | "number" | "boolean" | "id";
+                                /**
+                                 * @description For an id: the kind of record it names, whose names the app offers as values
+                                 * @enum {unknown}
+                                 */
+                                choices?: "pipelines" | "stages" | "staff" | "companies";
+                                /** @description For text with a fixed set of values: each value and its label */
+                                options?: {
+                                    value: string;
+                                    label: string;
+                                }[];
                             }[];
                             operators: ("is" | "is_not" | "is_any_of" | "is_none_of" | "is_known" | "is_unknown" | "contains" | "starts_with")[];
                         };

@@ -267,7 +267,7 @@ function TicketsTab({ portal }: { portal: Portal }) {
           <Radio value="company" label="Customers also see every ticket of their primary company (with a View menu: organisation or mine)" />
         </Stack>
       </Radio.Group>
-      <FilterEditor entity="tickets" label="Filter rules: only tickets meeting every rule appear (P15)" value={d.filters} onChange={(filters) => setD({ ...d, filters })} />
+      <FilterEditor entity="tickets" label="Which tickets customers see" description="Only tickets that meet every condition appear on the portal." value={d.filters} onChange={(filters) => setD({ ...d, filters })} />
       <Text size="sm" role="status" aria-live="polite" data-testid="matching-count">
         {matching.isPending ? 'Counting…' : matching.error !== null ? `These rules are not valid yet: ${matching.error.message}` : `${matching.data.matching.toLocaleString()} of ${matching.data.total.toLocaleString()} tickets match right now.`}
       </Text>
