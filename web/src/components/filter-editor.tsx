@@ -131,7 +131,7 @@ function ConditionRow({ index, condition: c, properties, onChange, onRemove }: {
         <Select aria-label={`Condition ${n}: how it compares`} data={operators.map((o) => ({ value: o, label: OPERATOR_LABELS[o] }))} value={c.operator} allowDeselect={false} w={150}
           onChange={(v) => {
             if (v === null) return;
-            const op = v as Operator;
+            const op = v;
             if (none(op)) onChange({ property: c.property, operator: op });
             else if (many(op)) onChange({ property: c.property, operator: op, values: values });
             else onChange({ property: c.property, operator: op, value: values[0] ?? (p?.type === 'boolean' ? true : '') });
