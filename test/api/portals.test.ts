@@ -28,6 +28,7 @@ describe.each(dialects)('portal settings on %s', (dialect) => {
     const portal = created.json<{ id: number; enabled: boolean; missing: string[]; title: string; slug: string; language: string; scope: string; idleTimeoutMinutes: number }>();
     expect(portal).toMatchObject({ enabled: false, slug: 'tickets', language: 'en', scope: 'contact', idleTimeoutMinutes: 60 });
     expect(portal.missing).toEqual(['connect a domain', 'choose at least one sign-in method', 'write the consent text']);
+    expect(created.json().url).toBeNull();
 
     const refused = await call('PATCH', `/api/v1/portals/${portal.id}`, { enabled: true });
     expect(refused.statusCode).toBe(422);
@@ -39,9 +40,13 @@ describe.each(dialects)('portal settings on %s', (dialect) => {
     expect(partial.statusCode).toBe(422);
     expect(partial.json().errors).toEqual([{ path: '/body/consentText', message: 'write the consent text' }]);
 
-    const ok = await call('PATCH', `/api/v1/portals/${portal.id}`, { enabled: true, domain: domain(), signInMethods: ['password'], consentText: 'We keep your data to answer you. <a href="https://example.com/privacy">Privacy</a>' });
+    const host = domain();
+    const ok = await call('PATCH', `/api/v1/portals/${portal.id}`, { enabled: true, domain: host, signInMethods: ['password'], consentText: 'We keep your data to answer you. <a href="https://example.com/privacy">Privacy</a>' });
     expect(ok.statusCode).toBe(200);
     expect(ok.json()).toMatchObject({ enabled: true, missing: [] });
+    // Where customers find it: the domain with the app's own scheme and port.
+    const app = t.config.publicAppUrl;
+    expect(ok.json().url).toBe(`${app.protocol}//${host}${app.port === '' ? '' : `:${app.port}`}/tickets`);
     // An enabled portal cannot lose what it needs.
     const unplug = await call('PATCH', `/api/v1/portals/${portal.id}`, { domain: null });
     expect(unplug.statusCode).toBe(422);

@@ -19,6 +19,35 @@ export async function mayUsePortal(db: Conn, portalId: number, memberId: number)
   return row !== undefined;
 }
 
+/**
+ * Whether visitors may register on a portal: when the admin allows it and the portal names no
+ * contact lists. A portal that lists who may sign in invites them; a stranger who registered
+ * would only be denied, so registration is not offered at all while lists are set.
+ */
+export async function registrationOpen(db: Conn, portal: { id: number; self_registration: number }): Promise<boolean> {
+  if (portal.self_registration !== 1) return false;
+  const named = await db.selectFrom('portal_access_lists').select('list_id').where('portal_id', '=', portal.id).executeTakeFirst();
+  return named === undefined;
+}
+
+/**
+ * The active members of a portal who may sign in now and would not with these lists: what an
+ * admin is asked to confirm before saving them. The count and the first few, by name.
+ */
+export async function membersLosingAccess(db: Conn, portalId: number, listIds: number[]): Promise<{ count: number; first: { name: string; email: string }[] }> {
+  if (listIds.length === 0) return { count: 0, first: [] };
+  const losing = db.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
+    .where('m.portal_id', '=', portalId).where('m.disabled_at', 'is', null)
+    .where(mayUsePortalSql(sql<number>`${portalId}`, sql.ref<number>('m.contact_id')))
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('list_members as lm').select('lm.contact_id').whereRef('lm.contact_id', '=', 'm.contact_id').where('lm.list_id', 'in', listIds))));
+  const counted = await losing.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirst();
+  const rows = await losing.select(['c.email', 'c.first_name', 'c.last_name']).orderBy('m.id').limit(5).execute();
+  return {
+    count: Number(counted?.n ?? 0),
+    first: rows.map((r) => ({ name: [r.first_name, r.last_name].filter((x) => x !== null && x !== '').join(' ') || r.email, email: r.email })),
+  };
+}
+
 /** Which members a change of lists may have shut out: of one portal, of portals naming one list, or these contacts. */
 export interface AccessScope {
   portalId?: number;

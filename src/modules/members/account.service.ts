@@ -16,7 +16,7 @@ import type { ContactsService } from '../contacts/contacts.service.js';
 import { safeEqual, sha256Hex } from '../../security/secrets.js';
 import { isMailAddress } from '../mail/outbox.service.js';
 import { consumeToken, issueToken, peekToken, type TokenRow } from './one-time-tokens.js';
-import { mayUsePortal } from './access-lists.js';
+import { mayUsePortal, registrationOpen } from './access-lists.js';
 
 /** A new session; or 'denied' when the portal's contact lists leave the member out (P10). */
 export type LinkOutcome = { token: string; expiresAt: number } | 'denied' | undefined;
@@ -122,7 +122,7 @@ export class MemberAccountService {
    * here gets a notice by mail instead; the visitor sees the same page either way.
    */
   async register(portal: PortalRow, input: { name: string; email: string; password: string; consent: boolean; ip: string; browser: string }, tr: Translator): Promise<void> {
-    if (portal.self_registration !== 1) throw errors.routeNotFound();
+    if (!(await registrationOpen(this.deps.db, portal))) throw errors.routeNotFound();
     const name = input.name.trim();
     const email = input.email.trim();
     const fieldErrors: { path: string; message: string; key: string }[] = [];

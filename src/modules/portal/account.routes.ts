@@ -13,6 +13,7 @@ import type { MemberPrincipal } from '../members/member-auth.service.js';
 import type { PortalRow } from './portals.service.js';
 import type { Page } from './theme.js';
 import { consentHtml } from './consent.js';
+import { registrationOpen } from '../members/access-lists.js';
 
 /** What the portal's page routes share with these (pages.routes.ts). */
 export interface PageKit {
@@ -184,8 +185,8 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
       page_title: tr.t('register.title'), consent_html: consentHtml(portal.consent_text ?? ''), consent_label: portal.consent_label ?? '', name: '', email: '', consent: false, ...values,
     }), status);
   };
-  const registration = (portal: PortalRow) => {
-    if (portal.self_registration !== 1) throw errors.routeNotFound();
+  const registration = async (portal: PortalRow) => {
+    if (!(await registrationOpen(app.deps.db, portal))) throw errors.routeNotFound();
   };
 
   app.get('/:slug/register', {
@@ -193,7 +194,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     schema: { hide: true, params: SlugParams },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
-    registration(portal);
+    await registration(portal);
     return registerPage(request, reply, portal, { csrf: kit.formToken(request, reply) });
   });
 
@@ -202,7 +203,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     schema: { hide: true, params: SlugParams, body: RegisterForm },
   }, async (request, reply) => {
     const portal = kit.portalOf(request, request.params.slug);
-    registration(portal);
+    await registration(portal);
     if (!kit.formTokenOk(request, request.body.csrf)) throw errors.csrf();
     const tr = await kit.translator(request, portal);
     const { name, email, password, consent } = request.body;

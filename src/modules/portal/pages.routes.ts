@@ -34,6 +34,7 @@ import type { SsoService } from '../sso/sso.service.js';
 import { ssoPageRoutes } from '../sso/sso-pages.routes.js';
 import { fieldsOf, type Answers, type FieldProblem, type FormRow, type FormsService } from '../forms/forms.service.js';
 import type { KnowledgeBaseService } from '../kb/kb.service.js';
+import { registrationOpen } from '../members/access-lists.js';
 
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
 const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -336,7 +337,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const csrf = formToken(request, reply);
     const tr = await translatorFor(pageServices, request, portal);
     const next = safeNext(portal, request.query.next);
-    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next, email: '', methods: signInMethods(portal), self_registration: portal.self_registration === 1, providers: await providersFor(portal, next) }));
+    return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf, next, email: '', methods: signInMethods(portal), self_registration: await registrationOpen(deps.db, portal), providers: await providersFor(portal, next) }));
   });
 
   app.post('/:slug/sign-in', {
@@ -368,7 +369,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       }
       if (!(error instanceof AppError) || error.code !== 'INVALID_CREDENTIALS') throw error;
       const tr = await translatorFor(pageServices, request, portal);
-      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal), self_registration: portal.self_registration === 1, providers: await providersFor(portal, next) }), 401);
+      return html(reply, render(request, 'sign-in', portal, tr, { page_title: tr.t('signIn.title'), csrf: request.body.csrf, next, email: request.body.email, error: tr.t('signIn.wrong'), methods: signInMethods(portal), self_registration: await registrationOpen(deps.db, portal), providers: await providersFor(portal, next) }), 401);
     }
   });
 

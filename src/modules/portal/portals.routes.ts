@@ -13,10 +13,14 @@ import type { PreviewsService } from './previews.service.js';
 import { logoFileOf, type PortalLogoService } from './logo.service.js';
 import { errors } from '../../errors.js';
 import { staffOf } from '../../http/auth.js';
+import type { Deps } from '../../deps.js';
+import { portalUrl } from '../members/account.service.js';
+import { membersLosingAccess } from '../members/access-lists.js';
 
-function presentPortal(row: PortalRow, accessListIds: number[], ssoListIds: number[], ssoProviders: number): Static<typeof Portal> {
+function presentPortal(deps: Deps, row: PortalRow, accessListIds: number[], ssoListIds: number[], ssoProviders: number): Static<typeof Portal> {
   return {
     id: row.id,
+    url: row.domain === null ? null : portalUrl(deps, row, ''),
     name: row.name,
     enabled: row.enabled === 1,
     title: row.title,
@@ -73,11 +77,11 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
     const rows = await portals.list();
     const ids = rows.map((r) => r.id);
     const [lists, ssoLists, providers] = [await portals.accessLists(ids), await portals.accessLists(ids, 'portal_sso_lists'), await portals.enabledSsoProviders(ids)];
-    return { items: rows.map((r) => presentPortal(r, lists.get(r.id) ?? [], ssoLists.get(r.id) ?? [], providers.get(r.id) ?? 0)), nextCursor: null };
+    return { items: rows.map((r) => presentPortal(app.deps, r, lists.get(r.id) ?? [], ssoLists.get(r.id) ?? [], providers.get(r.id) ?? 0)), nextCursor: null };
   });
 
   const present = async (row: PortalRow) =>
-    presentPortal(row, (await portals.accessLists([row.id])).get(row.id) ?? [], (await portals.accessLists([row.id], 'portal_sso_lists')).get(row.id) ?? [],
+    presentPortal(app.deps, row, (await portals.accessLists([row.id])).get(row.id) ?? [], (await portals.accessLists([row.id], 'portal_sso_lists')).get(row.id) ?? [],
       (await portals.enabledSsoProviders([row.id])).get(row.id) ?? 0);
 
   app.get('/api/v1/portals/:id', {
@@ -113,6 +117,24 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
   }, async (request) => {
     await portals.get(request.params.id);
     return portals.countMatching(request.body.filters);
+  });
+
+  app.post('/api/v1/portals/:id/members-losing-access', {
+    config: { access: 'portal_settings' },
+    schema: {
+      tags, summary: 'Who could sign in now and could not with these access lists (nothing is saved): to confirm before saving them',
+      params: IdParams, body: Type.Object({ accessListIds: Type.Array(Id, { maxItems: 50, uniqueItems: true }) }, { additionalProperties: false }),
+      response: {
+        200: Type.Object({
+          count: Type.Integer({ description: 'Active members who would lose access' }),
+          first: Type.Array(Type.Object({ name: Type.String(), email: Type.String() }), { description: 'The first five of them' }),
+        }),
+        ...problemResponses,
+      },
+    },
+  }, async (request) => {
+    await portals.get(request.params.id);
+    return membersLosingAccess(app.deps.db, request.params.id, request.body.accessListIds);
   });
 
   app.post('/api/v1/portals/:id/logo', {

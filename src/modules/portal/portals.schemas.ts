@@ -35,6 +35,7 @@ export const MenuItem = Type.Object(
 
 export const Portal = Type.Object({
   id: Type.Integer(),
+  url: Nullable(Type.String({ description: 'Where customers find the portal: its domain with the scheme and port the app is served on (none until it has a domain)' })),
   name: Type.String(),
   enabled: Type.Boolean(),
   title: Type.String(),

@@ -18553,6 +18553,8 @@ export interface paths {
                         "application/json": {
                             items: {
                                 id: number;
+                                /** @description Where customers find the portal: its domain with the scheme and port the app is served on (none until it has a domain) */
+                                url: string | null;
                                 name: string;
                                 enabled: boolean;
                                 title: string;
@@ -18895,6 +18897,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
+                            /** @description Where customers find the portal: its domain with the scheme and port the app is served on (none until it has a domain) */
+                            url: string | null;
                             name: string;
                             enabled: boolean;
                             title: string;
@@ -19191,6 +19195,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
+                            /** @description Where customers find the portal: its domain with the scheme and port the app is served on (none until it has a domain) */
+                            url: string | null;
                             name: string;
                             enabled: boolean;
                             title: string;
@@ -19747,6 +19753,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
+                            /** @description Where customers find the portal: its domain with the scheme and port the app is served on (none until it has a domain) */
+                            url: string | null;
                             name: string;
                             enabled: boolean;
                             title: string;
@@ -20255,6 +20263,247 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/portals/{id}/members-losing-access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Who could sign in now and could not with these access lists (nothing is saved): to confirm before saving them */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        accessListIds: number[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Active members who would lose access */
+                            count: number;
+                            /** @description The first five of them */
+                            first: {
+                                name: string;
+                                email: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/portals/{id}/logo": {
         parameters: {
             query?: never;
@@ -20304,6 +20553,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
+                            /** @description Where customers find the portal: its domain with the scheme and port the app is served on (none until it has a domain) */
+                            url: string | null;
                             name: string;
                             enabled: boolean;
                             title: string;
@@ -20587,6 +20838,8 @@ export interface paths {
                     content: {
                         "application/json": {
                             id: number;
+                            /** @description Where customers find the portal: its domain with the scheme and port the app is served on (none until it has a domain) */
+                            url: string | null;
                             name: string;
                             enabled: boolean;
                             title: string;

@@ -9,6 +9,7 @@ import { FilterEditor } from '../components/filter-editor';
 import { contactName, useInboxes, useLists, when } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
+import { useConfirm } from '../components/confirm';
 
 const route = getRouteApi('/portals/$portalId');
 const TABS = ['general', 'access', 'members', 'consent', 'tickets', 'templates', 'wording', 'branding', 'form', 'preview'] as const;
@@ -31,7 +32,9 @@ function PortalSettingsPageScreen() {
           <Group justify="space-between" align="flex-start">
             <div>
               <Title order={2}>{p.name}</Title>
-              <Text size="sm" c="dimmed">{p.domain === null ? 'No domain yet' : `https://${p.domain}/${p.slug}`}</Text>
+              {p.url === null
+                ? <Text size="sm" c="dimmed">No domain yet: set one under General.</Text>
+                : <Anchor href={p.url} target="_blank" rel="noopener" size="sm">{p.url}</Anchor>}
             </div>
             <EnableSwitch portal={p} />
           </Group>
@@ -82,7 +85,7 @@ function fieldError(error: unknown, field: string): string | undefined {
 }
 
 /** A tab's form: its fields, a Save button, what the API said. */
-function Section({ title, onSave, save, children }: { title: string; onSave: () => void; save: ReturnType<typeof useSave>; children: ReactNode }) {
+function Section({ title, onSave, save, busy = false, children }: { title: string; onSave: () => void; save: ReturnType<typeof useSave>; busy?: boolean; children: ReactNode }) {
   return (
     <Paper withBorder p="md" maw={820}>
       <form onSubmit={(e) => { e.preventDefault(); onSave(); }}>
@@ -91,7 +94,7 @@ function Section({ title, onSave, save, children }: { title: string; onSave: () 
           {children}
           {save.error !== null && <ErrorNotice error={save.error} title="Not saved" />}
           {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved.</Text>}
-          <Group><Button type="submit" loading={save.isPending}>Save</Button></Group>
+          <Group><Button type="submit" loading={save.isPending || busy}>Save</Button></Group>
         </Stack>
       </form>
     </Paper>
@@ -101,10 +104,21 @@ function Section({ title, onSave, save, children }: { title: string; onSave: () 
 /** The enable switch (P26) and the checklist of what is still missing (P4). */
 function EnableSwitch({ portal }: { portal: Portal }) {
   const save = useSave(portal);
+  const [confirmation, confirm] = useConfirm();
+  const change = async (enabled: boolean) => {
+    if (!enabled && !(await confirm({
+      title: 'Turn the portal off?',
+      message: `Customers can no longer sign in${portal.url === null ? '' : ` at ${portal.url}`} or see their tickets, and whoever is signed in is signed out at their next click. Nothing is deleted: turning it on again brings everything back.`,
+      confirmLabel: 'Turn the portal off',
+      danger: true,
+    }))) return;
+    save.mutate({ enabled });
+  };
   return (
     <Paper withBorder p="sm" miw={300}>
+      {confirmation}
       <Switch label={portal.enabled ? 'Portal is enabled' : 'Portal is off'} checked={portal.enabled} disabled={!portal.enabled && portal.missing.length > 0}
-        onChange={(e) => save.mutate({ enabled: e.currentTarget.checked })} size="md" />
+        onChange={(e) => void change(e.currentTarget.checked)} size="md" />
       {!portal.enabled && portal.missing.length > 0 && (
         <Stack gap={4} mt="xs">
           <Text size="sm" fw={500}>Before it can be enabled:</Text>
@@ -130,7 +144,7 @@ function GeneralTab({ portal }: { portal: Portal }) {
       <Select label="Primary language" data={options} value={d.language} allowDeselect={false} onChange={(v) => v !== null && setD({ ...d, language: v })} />
       <MultiSelect label="Languages offered" data={options} value={d.languages} onChange={(v) => setD({ ...d, languages: v })} />
       <TextInput label="Time zone" description="IANA name, such as Europe/Warsaw" value={d.timeZone} onChange={(e) => setD({ ...d, timeZone: e.currentTarget.value })} error={fieldError(save.error, 'timeZone')} />
-      <NumberInput label="Idle timeout (minutes)" description="A customer who does nothing for this long is signed out (P39)" min={5} value={d.idleTimeoutMinutes} onChange={(v) => setD({ ...d, idleTimeoutMinutes: typeof v === 'number' ? v : Number(v) })} error={fieldError(save.error, 'idleTimeoutMinutes')} />
+      <NumberInput label="Idle timeout (minutes)" description="A customer who does nothing for this long is signed out. At least 5 minutes." min={5} value={d.idleTimeoutMinutes} onChange={(v) => setD({ ...d, idleTimeoutMinutes: typeof v === 'number' ? v : Number(v) })} error={fieldError(save.error, 'idleTimeoutMinutes')} />
     </Section>
   );
 }
@@ -140,9 +154,38 @@ function AccessTab({ portal }: { portal: Portal }) {
   const lists = useLists();
   const listOptions = (lists.data ?? []).map((l) => ({ value: String(l.id), label: `${l.name} (${l.kind})` }));
   const [d, setD] = useState({ signInMethods: portal.signInMethods, selfRegistration: portal.selfRegistration, accessListIds: portal.accessListIds.map(String), ssoAudience: portal.ssoAudience, ssoListIds: portal.ssoListIds.map(String) });
+  const [confirmation, confirm] = useConfirm();
+  const [checking, setChecking] = useState(false);
+  // Lists that shut out members who can sign in today are saved only once the admin has seen who.
+  const onSave = async () => {
+    const accessListIds = d.accessListIds.map(Number);
+    setChecking(true);
+    try {
+      const losing = await call(api.POST('/api/v1/portals/{id}/members-losing-access', { params: { path: { id: portal.id } }, body: { accessListIds } }));
+      if (losing.count > 0 && !(await confirm({
+        title: losing.count === 1 ? 'One member would lose access' : `${losing.count.toLocaleString()} members would lose access`,
+        message: (
+          <Stack gap="xs">
+            <Text size="sm">They are on none of the chosen lists. Saving signs them out at once, and they cannot sign in again until they are on one of the lists:</Text>
+            <List size="sm">{losing.first.map((m) => <List.Item key={m.email}>{m.name === m.email ? m.email : `${m.name} (${m.email})`}</List.Item>)}</List>
+            {losing.count > losing.first.length && <Text size="sm">and {(losing.count - losing.first.length).toLocaleString()} more.</Text>}
+          </Stack>
+        ),
+        confirmLabel: 'Save and lock them out',
+        danger: true,
+      }))) return;
+    } catch {
+      // The save below reports what is wrong with the lists.
+    } finally {
+      setChecking(false);
+    }
+    save.mutate({ ...d, accessListIds, ssoListIds: d.ssoListIds.map(Number) });
+  };
+  const listsSet = d.accessListIds.length > 0;
   return (
     <Stack>
-      <Section title="Sign-in and access" save={save} onSave={() => save.mutate({ ...d, accessListIds: d.accessListIds.map(Number), ssoListIds: d.ssoListIds.map(Number) })}>
+      {confirmation}
+      <Section title="Sign-in and access" save={save} busy={checking} onSave={() => void onSave()}>
         <Checkbox.Group label="Sign-in methods" value={d.signInMethods} onChange={(v) => setD({ ...d, signInMethods: v })} error={fieldError(save.error, 'signInMethods')}>
           <Stack gap={6} mt={6}>
             <Checkbox value="password" label="Email and password" />
@@ -150,8 +193,10 @@ function AccessTab({ portal }: { portal: Portal }) {
             <Checkbox value="sso" label="Single sign-on (the providers below)" />
           </Stack>
         </Checkbox.Group>
-        <Switch label="Customers may register themselves (they give consent and confirm their email)" checked={d.selfRegistration} onChange={(e) => setD({ ...d, selfRegistration: e.currentTarget.checked })} />
-        <MultiSelect label="Contact lists with access" description="When any are chosen, only their contacts may sign in; each gets an invitation to set a password" data={listOptions} value={d.accessListIds} onChange={(v) => setD({ ...d, accessListIds: v })} searchable />
+        <MultiSelect label="Contact lists with access" description="When any are chosen, only their contacts may sign in; each gets an invitation to set a password" data={listOptions} value={d.accessListIds} onChange={(v) => setD({ ...d, accessListIds: v })} searchable clearable />
+        <Switch label="Customers may register themselves (they give consent and confirm their email)" checked={d.selfRegistration && !listsSet} disabled={listsSet}
+          description={listsSet ? 'Not offered while contact lists decide who may sign in: the portal shows no registration link, and the people on the lists get invitations instead.' : undefined}
+          onChange={(e) => setD({ ...d, selfRegistration: e.currentTarget.checked })} />
         <Radio.Group label="Who may sign in by single sign-on" value={d.ssoAudience} onChange={(v) => setD({ ...d, ssoAudience: v })}>
           <Group mt={6}><Radio value="all" label="Everyone the identity provider signs in" /><Radio value="lists" label="Only contacts on these lists" /></Group>
         </Radio.Group>
@@ -267,7 +312,7 @@ function TicketsTab({ portal }: { portal: Portal }) {
           <Radio value="company" label="Customers also see every ticket of their primary company (with a View menu: organisation or mine)" />
         </Stack>
       </Radio.Group>
-      <FilterEditor entity="tickets" label="Which tickets customers see" description="Only tickets that meet every condition appear on the portal." value={d.filters} onChange={(filters) => setD({ ...d, filters })} />
+      <FilterEditor entity="tickets" label="Conditions" description="Only tickets that meet every condition appear on the portal." value={d.filters} onChange={(filters) => setD({ ...d, filters })} />
       <Text size="sm" role="status" aria-live="polite" data-testid="matching-count">
         {matching.isPending ? 'Counting…' : matching.error !== null ? `These rules are not valid yet: ${matching.error.message}` : `${matching.data.matching.toLocaleString()} of ${matching.data.total.toLocaleString()} tickets match right now.`}
       </Text>
@@ -296,6 +341,15 @@ function TemplatesTab({ portal }: { portal: Portal }) {
   const refresh = () => { setSource(null); void queryClient.invalidateQueries({ queryKey: ['templates', portal.id] }); };
   const save = useMutation({ mutationFn: () => call(api.PUT('/api/v1/portals/{id}/templates/{name}', { params: { path: { id: portal.id, name: name as 'tickets' } }, body: { source: text } })), onSuccess: refresh });
   const reset = useMutation({ mutationFn: () => call(api.DELETE('/api/v1/portals/{id}/templates/{name}', { params: { path: { id: portal.id, name: name as 'tickets' } } })), onSuccess: refresh });
+  const [confirmation, confirm] = useConfirm();
+  const revert = async () => {
+    if (await confirm({
+      title: `Go back to the default ${name} template?`,
+      message: 'The portal\'s own version of this template is deleted, with every change made to it, and customers see the default at once. This cannot be undone: copy the source first if you may want it again.',
+      confirmLabel: 'Delete our version',
+      danger: true,
+    })) reset.mutate();
+  };
   // The preview shows the page as customers get it: the theme's style sheet and the portal's
   // colours inline (a sandboxed frame has no origin to fetch them from), and no scripts at all.
   const css = useQuery({ queryKey: ['portal-css'], queryFn: async () => (await fetch('/app/portal.css')).text(), staleTime: Infinity });
@@ -307,11 +361,12 @@ function TemplatesTab({ portal }: { portal: Portal }) {
     <Loaded query={templates}>
       {(page) => (
         <Stack>
+          {confirmation}
           <Text size="sm" c="dimmed">Pages are Liquid templates. The layout holds the header and the style every page shares: a change there restyles the list, the ticket and the form at once (P21).</Text>
           <Group align="flex-end">
             <Select label="Template" data={page.items.map((t) => ({ value: t.name, label: `${t.name}${t.custom ? ' (changed)' : ''}` }))} value={name} allowDeselect={false} onChange={(v) => v !== null && setName(v)} w={260} />
             <Button onClick={() => save.mutate()} loading={save.isPending} disabled={source === null}>Save template</Button>
-            <Button variant="default" onClick={() => reset.mutate()} loading={reset.isPending} disabled={template?.custom !== true}>Back to the default</Button>
+            <Button variant="default" onClick={() => void revert()} loading={reset.isPending} disabled={template?.custom !== true}>Back to the default</Button>
           </Group>
           <ErrorNotice error={save.error ?? reset.error} title="Not saved" />
           <Group align="flex-start" grow>
