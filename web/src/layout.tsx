@@ -4,6 +4,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useRouterState } from '@tanstack/react-router';
 import { api, call, setCsrfToken } from './api/client';
 import { ErrorNotice } from './components/notice';
+import { word, ROLE_WORDS } from './components/words';
 import { SignInPage } from './pages/sign-in';
 import { can, sessionKey, useSession } from './session';
 
@@ -56,7 +57,7 @@ export function Layout() {
             <Title order={1} size="h3">Portico</Title>
           </Group>
           <Group gap="sm">
-            <Button component={Link} to="/account" variant="subtle" size="xs">{user.name} · {user.role}</Button>
+            <Button component={Link} to="/account" variant="subtle" size="xs">{user.name} · {word(ROLE_WORDS, user.role)}</Button>
             <Button variant="default" size="xs" onClick={() => signOut.mutate()} loading={signOut.isPending}>Sign out</Button>
           </Group>
         </Group>

@@ -9,6 +9,7 @@ import { contactName, useContact, useStaff, when } from './lookups';
 import { ErrorNotice, Loaded } from './notice';
 import { SenderWarning } from './sender-warning';
 import { TicketPanel } from './ticket-panel';
+import { word, STATUS_WORDS } from './words';
 
 /** One conversation: the messages, a reply box and an internal comment box, the ticket beside it. */
 export function ThreadView({ threadId }: { threadId: number }) {
@@ -30,7 +31,7 @@ export function ThreadView({ threadId }: { threadId: number }) {
             <Stack gap="sm">
               <Group justify="space-between" align="flex-start">
                 <Title order={2} size="h3">{t.subject}</Title>
-                <Badge color={t.status === 'open' ? 'green' : 'gray'}>{t.status}</Badge>
+                <Badge color={t.status === 'open' ? 'green' : 'gray'}>{word(STATUS_WORDS, t.status)}</Badge>
               </Group>
               <Group gap="sm" align="flex-end">
                 <Select

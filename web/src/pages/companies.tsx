@@ -9,6 +9,7 @@ import { contactName, when } from '../components/lookups';
 import { Loaded } from '../components/notice';
 import { Timeline } from '../components/timeline';
 import { usePageTitle } from '../components/page-title';
+import { word, STATUS_WORDS } from '../components/words';
 
 export function CompaniesPage() {
   usePageTitle('Companies');
@@ -91,7 +92,7 @@ export function TicketsTable({ filter }: { filter: { contactId: number } | { com
                 <Table.Tr key={t.id}>
                   <Table.Td>{t.id}</Table.Td>
                   <Table.Td><AnchorLink to="/tickets/$ticketId" params={{ ticketId: String(t.id) }}>{t.subject}</AnchorLink></Table.Td>
-                  <Table.Td><Badge color={t.status === 'open' ? 'green' : 'gray'}>{t.status}</Badge></Table.Td>
+                  <Table.Td><Badge color={t.status === 'open' ? 'green' : 'gray'}>{word(STATUS_WORDS, t.status)}</Badge></Table.Td>
                   <Table.Td>{when(t.lastActivityAt)}</Table.Td>
                 </Table.Tr>
               ))}

@@ -1,4 +1,4 @@
-import { ActionIcon, Badge, Button, Grid, Group, Paper, Select, Stack, Switch, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
+import { ActionIcon, Button, Grid, Group, Paper, Select, Stack, Switch, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useState } from 'react';
@@ -107,8 +107,8 @@ function FormFields({ form }: { form: Form | null }) {
           {fields.map((f, i) => (
             <Paper key={i} withBorder p="sm" bg="gray.0">
               <Group align="flex-end" gap="xs">
-                <TextInput label={`Field ${i + 1} label`} value={f.label} onChange={(e) => set(i, { label: e.currentTarget.value })} style={{ flex: 2 }} />
-                <TextInput label={`Field ${i + 1} key`} value={f.key} onChange={(e) => set(i, { key: e.currentTarget.value })} style={{ flex: 1 }} />
+                <TextInput label={`Field ${i + 1} label`} value={f.label} onChange={(e) => set(i, { label: e.currentTarget.value })} style={{ flex: '2 1 240px' }} />
+                <TextInput label={`Field ${i + 1} short name`} description="Names the answer in exports" value={f.key} onChange={(e) => set(i, { key: e.currentTarget.value })} style={{ flex: '1 1 160px' }} />
                 <Select label={`Field ${i + 1} type`} data={TYPES} value={f.type} allowDeselect={false} w={130}
                   onChange={(v) => { const type = (v ?? 'text') as Field['type']; set(i, type === 'choice' ? { type, options: f.options ?? ['Option 1'] } : { type, options: undefined }); }} />
                 <Select label={`Field ${i + 1} fills`} data={maps} value={f.maps ?? ''} allowDeselect={false} w={220} onChange={(v) => set(i, { maps: v === '' || v === null ? null : (v) })} />
@@ -127,7 +127,7 @@ function FormFields({ form }: { form: Form | null }) {
           </Group>
           <ErrorNotice error={save.error} title="Not saved" />
           {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved. {form === null ? '' : 'Connect it to a portal under Customer portal → Support form.'}</Text>}
-          <Group><Button type="submit" loading={save.isPending}>Save form</Button>{form !== null && <Badge variant="light">form #{form.id}</Badge>}</Group>
+          <Group><Button type="submit" loading={save.isPending}>Save form</Button></Group>
         </Stack>
       </form>
     </Paper>

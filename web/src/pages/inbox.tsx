@@ -118,7 +118,7 @@ export function InboxPage() {
                         <Group justify="space-between" wrap="nowrap" gap="xs">
                           <Text fw={600} size="sm" lineClamp={1}>{t.subject}</Text>
                           {t.held && <Badge color="orange" size="sm" style={{ flexShrink: 0 }} title="A message here may not come from who it says; it waits for someone to accept it">Unverified sender</Badge>}
-                          {t.status === 'closed' && <Badge color="gray" size="sm">closed</Badge>}
+                          {t.status === 'closed' && <Badge color="gray" size="sm">Closed</Badge>}
                         </Group>
                         <Text size="xs" lineClamp={1}>{t.contact?.name ?? 'No contact'}</Text>
                         <Group justify="space-between" gap="xs">

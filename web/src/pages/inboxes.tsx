@@ -7,6 +7,7 @@ import { FormCard } from '../components/form-card';
 import { usePipelines, when } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
+import { word, CHANNEL_WORDS } from '../components/words';
 
 type Inbox = Ok<'/api/v1/inboxes/{id}'>;
 
@@ -61,7 +62,7 @@ function InboxCard({ inbox }: { inbox: Inbox }) {
             {inbox.channels.map((c) => (
               <Table.Tr key={c.id}>
                 <Table.Td>{c.name}</Table.Td>
-                <Table.Td><Badge variant="light">{c.type}</Badge></Table.Td>
+                <Table.Td><Badge variant="light">{word(CHANNEL_WORDS, c.type)}</Badge></Table.Td>
                 <Table.Td>{c.address ?? '—'}</Table.Td>
                 <Table.Td>{c.imap === null ? '—' : `${c.imap.user} at ${c.imap.host}:${c.imap.port}${c.imap.passwordSet ? '' : ' (no password)'}`}</Table.Td>
                 <Table.Td><Button size="compact-sm" variant="subtle" color="red" onClick={() => removeChannel.mutate(c.id)}>Remove</Button></Table.Td>

@@ -47,7 +47,7 @@ function KnowledgeBaseScreen() {
                   {page.items.map((a) => (
                     <UnstyledButton key={a.id} className="thread-row" data-active={article === String(a.id)} w="100%" p="sm" style={{ borderBottom: '1px solid var(--mantine-color-gray-2)' }}
                       onClick={() => void navigate({ search: { article: String(a.id) } })}>
-                      <Group justify="space-between" wrap="nowrap"><Text size="sm" fw={600} lineClamp={1}>{a.title}</Text>{!a.published && <Badge size="xs" color="gray">draft</Badge>}</Group>
+                      <Group justify="space-between" wrap="nowrap"><Text size="sm" fw={600} lineClamp={1}>{a.title}</Text>{!a.published && <Badge size="xs" color="gray">Draft</Badge>}</Group>
                       <Text size="xs" c="dimmed">{categoryName(a.categoryId)}</Text>
                     </UnstyledButton>
                   ))}

@@ -9,6 +9,7 @@ import { contactName } from '../components/lookups';
 import { FormCard } from '../components/form-card';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
+import { word, LIST_KIND_WORDS } from '../components/words';
 
 /** Contact lists: static (chosen contacts) and active (everyone meeting the filters). */
 export function ListsPage() {
@@ -33,7 +34,7 @@ export function ListsPage() {
               {page.items.map((l) => (
                 <Table.Tr key={l.id}>
                   <Table.Td><AnchorLink to="/lists/$listId" params={{ listId: String(l.id) }}>{l.name}</AnchorLink></Table.Td>
-                  <Table.Td><Badge variant="light">{l.kind}</Badge></Table.Td>
+                  <Table.Td><Badge variant="light">{word(LIST_KIND_WORDS, l.kind)}</Badge></Table.Td>
                   <Table.Td>{l.memberCount}</Table.Td>
                 </Table.Tr>
               ))}
@@ -77,7 +78,7 @@ export function ListPage() {
     <Loaded query={list}>
       {(l) => (
         <Stack maw={900}>
-          <Group><Title order={2}>{l.name}</Title><Badge variant="light">{l.kind}</Badge><Text c="dimmed">{l.memberCount} contacts</Text></Group>
+          <Group><Title order={2}>{l.name}</Title><Badge variant="light">{word(LIST_KIND_WORDS, l.kind)}</Badge><Text c="dimmed">{l.memberCount} contacts</Text></Group>
           {l.kind === 'active' ? (
             <Paper withBorder p="md">
               <Stack gap="sm">

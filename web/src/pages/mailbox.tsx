@@ -8,6 +8,7 @@ import { api, call } from '../api/client';
 import { when } from '../components/lookups';
 import { Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
+import { word, OUTBOX_WORDS } from '../components/words';
 
 const route = getRouteApi('/mailbox');
 
@@ -42,7 +43,7 @@ function MailboxPageScreen() {
                       <UnstyledButton key={m.id} className="thread-row" data-active={mail === m.id} w="100%" p="sm" style={{ borderBottom: '1px solid var(--mantine-color-gray-2)' }}
                         onClick={() => void navigate({ search: { mail: m.id } })}>
                         <Text size="sm" fw={600} lineClamp={1}>{m.subject}</Text>
-                        <Text size="xs" c="dimmed">{m.to} · {when(m.createdAt)} · <Badge size="xs" variant="light">{m.status}</Badge></Text>
+                        <Text size="xs" c="dimmed">{m.to} · {when(m.createdAt)} · <Badge size="xs" variant="light">{word(OUTBOX_WORDS, m.status)}</Badge></Text>
                       </UnstyledButton>
                     ))}
                   </ScrollArea.Autosize>

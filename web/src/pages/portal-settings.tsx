@@ -418,13 +418,14 @@ function WordingTab({ portal }: { portal: Portal }) {
     onSuccess: (m) => { queryClient.setQueryData(key, m); setEdits({}); },
   });
   const needle = filter.trim().toLowerCase();
+  const languageNames = useQuery({ queryKey: ['languages'], queryFn: () => call(api.GET('/api/v1/languages')), staleTime: Infinity });
   return (
     <Stack maw={1000}>
       <Text size="sm" c="dimmed">Every message customers read, in each language the portal offers. Leave a message empty to use Portico’s own; values in braces, such as {'{count}'}, are filled in.</Text>
       <Group align="flex-end">
-        <Select label="Language" data={portal.languages.map((l) => ({ value: l, label: l }))} value={language} allowDeselect={false} onChange={(v) => { if (v !== null) { setLanguage(v); setEdits({}); } }} w={160} />
+        <Select label="Language" data={portal.languages.map((l) => ({ value: l, label: languageNames.data?.items.find((x) => x.code === l)?.name ?? l }))} value={language} allowDeselect={false} onChange={(v) => { if (v !== null) { setLanguage(v); setEdits({}); } }} w={160} />
         <TextInput label="Find a message" type="search" value={filter} onChange={(e) => setFilter(e.currentTarget.value)} w={320} />
-        <Button onClick={() => save.mutate()} loading={save.isPending} disabled={Object.keys(edits).length === 0}>Save {Object.keys(edits).length || ''} changes</Button>
+        <Button onClick={() => save.mutate()} loading={save.isPending} disabled={Object.keys(edits).length === 0}>{Object.keys(edits).length === 1 ? 'Save 1 change' : Object.keys(edits).length === 0 ? 'Save changes' : `Save ${Object.keys(edits).length} changes`}</Button>
       </Group>
       <ErrorNotice error={save.error} title="Not saved" />
       {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved.</Text>}

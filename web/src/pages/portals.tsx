@@ -37,7 +37,7 @@ function PortalsPageScreen() {
                 <Table.Tr key={p.id}>
                   <Table.Td><AnchorLink to="/portals/$portalId" params={{ portalId: String(p.id) }}>{p.name}</AnchorLink></Table.Td>
                   <Table.Td>{p.domain ?? <Text c="dimmed" size="sm">none yet</Text>}</Table.Td>
-                  <Table.Td>{p.enabled ? <Badge color="green">enabled</Badge> : <Badge color="gray">off</Badge>}</Table.Td>
+                  <Table.Td>{p.enabled ? <Badge color="green">Enabled</Badge> : <Badge color="gray">Off</Badge>}</Table.Td>
                 </Table.Tr>
               ))}
             </Table.Tbody>

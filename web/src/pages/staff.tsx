@@ -7,6 +7,7 @@ import { FormCard } from '../components/form-card';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { useMe, type Permission } from '../session';
 import { usePageTitle } from '../components/page-title';
+import { word, ROLE_WORDS } from '../components/words';
 
 const PERMISSIONS: { value: Permission; label: string }[] = [
   { value: 'portal_settings', label: 'Customer portal settings' },
@@ -67,7 +68,7 @@ function StaffRow({ user }: { user: StaffUser }) {
       <Table.Td><Text size="sm" fw={500}>{user.name}</Text><Text size="xs" c="dimmed">{user.email}</Text></Table.Td>
       <Table.Td>
         <Group gap="xs">
-          <Badge variant="light" color={user.role === 'admin' ? 'grape' : 'blue'}>{user.role}</Badge>
+          <Badge variant="light" color={user.role === 'admin' ? 'grape' : 'blue'}>{word(ROLE_WORDS, user.role)}</Badge>
           {!self && <Button size="compact-xs" variant="subtle" onClick={() => update.mutate({ role: user.role === 'admin' ? 'agent' : 'admin' })}>{user.role === 'admin' ? 'Make agent' : 'Make admin'}</Button>}
         </Group>
       </Table.Td>

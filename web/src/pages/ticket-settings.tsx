@@ -6,6 +6,7 @@ import { FormCard } from '../components/form-card';
 import { guarded } from '../components/guarded';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
+import { word, PROPERTY_TYPE_WORDS } from '../components/words';
 
 /** Pipelines with their stages (each open or closed: what customers see as Open or Closed), and custom ticket properties (C2). */
 export const TicketSettingsPage = guarded('manage_settings', 'Ticket settings', TicketSettingsScreen);
@@ -119,13 +120,13 @@ function Properties() {
         <Loaded query={properties}>
           {(page) => page.items.length === 0 ? <Text size="sm" c="dimmed">None yet.</Text> : (
             <Table>
-              <Table.Thead><Table.Tr><Table.Th>Label</Table.Th><Table.Th>Key (in filters: properties.key)</Table.Th><Table.Th>Type</Table.Th></Table.Tr></Table.Thead>
+              <Table.Thead><Table.Tr><Table.Th>Label</Table.Th><Table.Th>Short name</Table.Th><Table.Th>Type</Table.Th></Table.Tr></Table.Thead>
               <Table.Tbody>
                 {page.items.map((p) => (
                   <Table.Tr key={p.id}>
                     <Table.Td>{p.label}</Table.Td>
                     <Table.Td><code>{p.key}</code></Table.Td>
-                    <Table.Td><Badge variant="light">{p.type}</Badge>{p.options.length > 0 && <Text size="xs" c="dimmed">{p.options.map((o) => o.label).join(', ')}</Text>}</Table.Td>
+                    <Table.Td><Badge variant="light">{word(PROPERTY_TYPE_WORDS, p.type)}</Badge>{p.options.length > 0 && <Text size="xs" c="dimmed">{p.options.map((o) => o.label).join(', ')}</Text>}</Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>

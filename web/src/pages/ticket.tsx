@@ -8,6 +8,7 @@ import { Loaded } from '../components/notice';
 import { TicketPanel, useTicket } from '../components/ticket-panel';
 import { Timeline } from '../components/timeline';
 import { usePageTitle } from '../components/page-title';
+import { word, STATUS_WORDS } from '../components/words';
 
 const route = getRouteApi('/tickets/$ticketId');
 
@@ -41,7 +42,7 @@ export function TicketPage() {
                           <AnchorLink to="/inbox" search={{ thread: t.id, view: 'all', status: 'all' }}>{t.subject}</AnchorLink>
                           <Group gap="xs">
                             {t.id === shown && <Badge color="indigo" variant="light">Shown on the portal</Badge>}
-                            <Badge color={t.status === 'open' ? 'green' : 'gray'}>{t.status}</Badge>
+                            <Badge color={t.status === 'open' ? 'green' : 'gray'}>{word(STATUS_WORDS, t.status)}</Badge>
                           </Group>
                         </Group>
                         <Text size="xs" c="dimmed">Started {when(t.createdAt)} · last message {when(t.lastMessageAt)}</Text>
