@@ -26,9 +26,8 @@ export function Timeline({ target, id }: { target: 'contact' | 'company' | 'tick
     <Stack gap="xs">
       <Title order={3} size="h4">Timeline</Title>
       <Loaded query={timeline}>
-        {(page) => (
+        {(page) => page.items.length === 0 ? <Text c="dimmed" size="sm">Nothing has happened yet.</Text> : (
           <Stack gap="xs" component="ol" style={{ listStyle: 'none', margin: 0, padding: 0 }} aria-label="Timeline">
-            {page.items.length === 0 && <Text c="dimmed" size="sm">Nothing has happened yet.</Text>}
             {page.items.map((e) => {
               const label = LABEL[e.type] ?? { text: e.type, color: 'gray' };
               return (
