@@ -5,10 +5,12 @@ import { SignJWT } from 'jose';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
+import { OidcIdp } from '../helpers/oidc-idp.js';
 import { startSamlIdp, type SamlIdp } from '../helpers/saml-idp.js';
 import { freePort } from '../helpers/server-process.js';
 import { createStaff, createTestApp, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
+const SECRET = 'portico-client-secret-0123456789';
 const available = chromiumAvailable('browser tests of the single sign-on screens');
 /** Where to keep screenshots of the screens at a desktop and a phone size, when set. */
 const SHOTS = process.env.SCREENSHOT_DIR;
@@ -30,7 +32,8 @@ describe.skipIf(!available)('the single sign-on screens in a real browser', { ti
 
   beforeAll(async () => {
     port = await freePort();
-    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}` });
+    // The OpenID provider listens on loopback, which only OUTBOUND_ALLOW_PRIVATE lets the server reach.
+    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}`, OUTBOUND_ALLOW_PRIVATE: 'true' });
     t.clock.set(Date.now());
     await t.app.listen({ host: '127.0.0.1', port });
     app = `http://localhost:${port}/app`;
@@ -145,6 +148,56 @@ describe.skipIf(!available)('the single sign-on screens in a real browser', { ti
       await phone.page.getByRole('region', { name: 'Provider Globex SAML' }).waitFor();
       await shoot(phone.page, 'sso-providers-390');
       await phone.context.close();
+    }
+  });
+
+  test('X2 P12 an admin tries an OpenID Connect issuer on the screen, then runs a test sign-in in a new tab: the screen shows who would be signed in, and nobody is', async () => {
+    const s = t.app.services;
+    // The test sign-in runs on the portal's own host, which Chromium resolves here.
+    for (const other of await t.app.deps.db.selectFrom('portals').select('id').where('domain', '=', 'portal.localhost').execute()) await s.portals.update(other.id, { domain: null, enabled: false });
+    const p = await s.portals.create({ name: 'Acme Help', domain: 'portal.localhost', consentText: 'We keep your name and email.', signInMethods: ['password', 'sso'] });
+    await s.portals.update(p.id, { enabled: true });
+    const email = `${unique('olga')}@example.com`;
+    await s.contacts.create({ email, firstName: 'Olga', lastName: 'Openid' });
+    const admin = await createStaff(t, { role: 'admin' });
+    const idps: OidcIdp[] = [];
+    try {
+      const { context, page } = await signedIn(admin, `/portals/${p.id}?tab=access`);
+      const probe = await new OidcIdp().start([{ client_id: 'probe', client_secret: 'x'.repeat(32), redirect_uris: ['http://127.0.0.1/cb'] }]);
+      idps.push(probe);
+      await page.getByText('OpenID Connect', { exact: true }).click();
+      await page.getByRole('textbox', { name: /^Issuer/ }).fill(`${probe.issuer}/`);
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await page.getByText(`The provider calls itself ${probe.issuer}, not ${probe.issuer}/.`, { exact: false }).waitFor();
+      await page.getByRole('textbox', { name: /^Issuer/ }).fill(probe.issuer);
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await page.getByRole('status').filter({ hasText: 'The provider answered' }).getByText(`${probe.issuer}/auth`).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      await shoot(page, 'sso-oidc-form-1280');
+
+      // A provider the identity provider knows (its redirect address needs the provider's id).
+      const row = (await s.sso.create(p.id, { kind: 'oidc', name: 'Initech ID', settings: { issuer: 'http://127.0.0.1:9/', clientId: 'portico' }, secrets: { clientSecret: SECRET } })).row;
+      const oidc = await new OidcIdp().start([{ client_id: 'portico', client_secret: SECRET, redirect_uris: [s.sso.urls(p, row).redirectUri ?? ''] }]);
+      idps.push(oidc);
+      await s.sso.update(p.id, row.id, { settings: { issuer: oidc.issuer } });
+      oidc.user = { sub: 'olga-1', email, email_verified: true, given_name: 'Olga' };
+      await page.reload();
+      const card = page.getByRole('region', { name: 'Provider Initech ID' });
+      const before = await t.app.deps.db.selectFrom('member_sessions').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+      const [tab] = await Promise.all([context.waitForEvent('page'), card.getByRole('button', { name: 'Test sign-in' }).click()]);
+      await tab.getByText('Test sign-in finished').waitFor();
+      expect(new URL(tab.url()).hostname).toBe('portal.localhost');
+      const result = card.getByRole('status').filter({ hasText: 'The sign-in works' });
+      await result.getByText(`This person would be signed in as Olga Openid <${email}>.`).waitFor();
+      await result.getByText('olga-1').waitFor();
+      await shoot(page, 'sso-test-sign-in-1280');
+      // Nobody was signed in: no session, and the tab holds no member cookie.
+      const after = await t.app.deps.db.selectFrom('member_sessions').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+      expect(Number(after.n)).toBe(Number(before.n));
+      expect((await context.cookies(`http://portal.localhost:${port}/`)).map((c) => c.name)).not.toContain('portico_member');
+      await context.close();
+    } finally {
+      for (const idp of idps) await idp.stop();
     }
   });
 
