@@ -323,7 +323,7 @@ function SamlForm({ portal, onAdded }: { portal: Portal; onAdded: (name: string)
             <Textarea label="Identity provider metadata (XML)" description="Paste the metadata file your identity provider gives you, or choose the file below" autosize minRows={4} maxRows={10} className="code-editor"
               value={xml} onChange={(e) => { setXml(e.currentTarget.value); setRead(null); }} error={readErrors.get('metadataXml')} />
             <Group align="flex-end">
-              <FileInput label="Or upload the metadata file" placeholder="Choose a file" accept=".xml,application/xml,text/xml,application/samlmetadata+xml" onChange={(f) => void upload(f)} clearable w={260} />
+              <FileInput label="Or upload the metadata file" accept=".xml,application/xml,text/xml,application/samlmetadata+xml" onChange={(f) => void upload(f)} clearable w={260} />
               <Button variant="default" onClick={() => readMetadata.mutate(xml)} loading={readMetadata.isPending} disabled={xml.trim() === ''}>Read the metadata</Button>
             </Group>
             {read !== null && <MetadataSummary read={read} />}
