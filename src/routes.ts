@@ -14,6 +14,7 @@ import { templatesRoutes } from './modules/portal/templates.routes.js';
 import { portalsRoutes } from './modules/portal/portals.routes.js';
 import { signInLogRoutes } from './modules/portal/sign-in-log.routes.js';
 import { ssoRoutes } from './modules/sso/sso.routes.js';
+import { ssoToolRoutes } from './modules/sso/sso-tools.routes.js';
 import { formsRoutes } from './modules/forms/forms.routes.js';
 import { kbRoutes } from './modules/kb/kb.routes.js';
 import { filtersRoutes } from './modules/filters/filters.routes.js';
@@ -42,6 +43,7 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   inboundRoutes(app, { inbound: s.inbound });
   templatesRoutes(app, { portals: s.portals, themes: s.themes, translations: s.translations });
   ssoRoutes(app, { sso: s.sso, portals: s.portals });
+  ssoToolRoutes(app, { sso: s.sso, portals: s.portals });
   formsRoutes(app, { forms: s.forms });
   kbRoutes(app, { kb: s.kb });
   filtersRoutes(app, { access: s.access });

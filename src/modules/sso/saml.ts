@@ -56,6 +56,21 @@ function parse(xml: string, problems: string[]): Document {
   return doc;
 }
 
+/**
+ * XML an admin pasted (metadata), read as strictly as a response: a document type declaration,
+ * entity or processing instruction refuses it before any parser sees it; so does any parse
+ * error. Says which, for a sentence the admin can act on.
+ */
+export function readXmlSafely(xml: string): Document | 'doctype' | 'instruction' | 'malformed' {
+  if (/<!DOCTYPE/i.test(xml) || /<!ENTITY/i.test(xml)) return 'doctype';
+  try {
+    refuseDangerousXml(xml);
+    return parseXml(xml);
+  } catch (error) {
+    return error instanceof SamlRefused && error.message.startsWith('processing') ? 'instruction' : 'malformed';
+  }
+}
+
 /** A certificate as PEM, checked to be one; the input may be bare base64 (as in metadata). */
 export function normalizeCertificate(input: string): string {
   const body = input.replace(/-----(BEGIN|END) CERTIFICATE-----/g, '').replace(/\s+/g, '');

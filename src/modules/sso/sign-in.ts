@@ -36,6 +36,9 @@ export class AnotherMemberSignedIn extends Error {
   }
 }
 
+/** Ends a dry run's transaction: everything it wrote is rolled back. */
+class DryRunDone extends Error {}
+
 export interface SignInOptions {
   /** The member signed in in this browser, or null: another member is not signed in silently. */
   signedInAs: number | null;
@@ -93,6 +96,30 @@ export class SsoSignIn {
       if (isUniqueViolation(error)) return attempt();
       throw error;
     }
+  }
+
+  /**
+   * What the sign-in rule would do with this identity, for an admin's test sign-in: the same
+   * steps as signIn (the provider's version, the link or the vouched address, the audience and
+   * access lists) in a transaction that is always rolled back, so nothing is linked, made or
+   * signed in. Who it would be, or the denial or refusal that would stop it.
+   */
+  async dryRun(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity): Promise<{ who: string } | SsoDenied | SsoRefused> {
+    let who: string | undefined;
+    try {
+      await this.deps.db.transaction().execute(async (tx) => {
+        await this.checkVersion(tx, provider);
+        const { memberId, contactId } = await this.resolve(tx, portal, provider, identity);
+        await this.admit(tx, portal, memberId, contactId);
+        const contact = await tx.selectFrom('contacts').select('email').where('id', '=', contactId).executeTakeFirstOrThrow();
+        who = `${await this.nameOf(tx, contactId)} <${contact.email}>`;
+        throw new DryRunDone();
+      });
+    } catch (error) {
+      if (error instanceof SsoDenied || error instanceof SsoRefused) return error;
+      if (!(error instanceof DryRunDone)) throw error;
+    }
+    return { who: who ?? '' };
   }
 
   /**

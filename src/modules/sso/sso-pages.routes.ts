@@ -16,6 +16,7 @@ import { OidcRefused, type OidcPending } from './oidc.js';
 import { SsoDenied, SsoRefused } from './refusals.js';
 import { SamlRefused, SAML_REQUEST_TTL_MS, MAX_SAML_RESPONSE_BYTES } from './saml.js';
 import { AnotherMemberSignedIn, assertedIdentity } from './sign-in.js';
+import { reasonText, type TestResult } from './test-sign-ins.js';
 import type { JwtSettingsT } from './sso.schemas.js';
 import { OIDC_FLOW_TTL_MS, type AssertedIdentity, type ProviderRow, type SsoService } from './sso.service.js';
 
@@ -57,18 +58,32 @@ const SwitchForm = Type.Object({ csrf: Type.String({ maxLength: 100 }), token: T
 /** Sign-in endpoints are limited per client address and portal, generously: a company signs in from behind one address. */
 const LIMIT = [perClient(LIMITS.ssoClient)];
 
-/** A verified proof on its way to a session: where to go after, and the browser that must finish it (null: any, for a sign-in the provider sends unasked). */
+/**
+ * A verified proof on its way to a session: where to go after, the browser that must finish it
+ * (null: any, for a sign-in the provider sends unasked), and the admin's test sign-in it is
+ * (null for a customer's): a test ends without a session, whatever it proves.
+ */
 interface Verified {
   identity: AssertedIdentity;
   next: string;
   browserHash: string | null;
+  test: string | null;
 }
+
+/** What a sign-in started at the portal keeps until the provider answers. */
+interface Started {
+  next: string;
+  /** The admin's test sign-in this is (test-sign-ins.ts); absent for a customer's. */
+  test?: string;
+}
+const testOf = (payload: unknown): string | null => (payload as Started).test ?? null;
 
 /** A verified identity waiting for its next step, with the provider's version it was verified under. */
 interface HeldSignIn {
   identity: AssertedIdentity;
   next: string;
   version: number;
+  test?: string | null;
 }
 
 export interface SsoPagesOptions {
@@ -191,38 +206,64 @@ export function ssoPageRoutes(app: App, { sso, members, kit, safeNext }: SsoPage
   /** The end of a verified sign-in, in a request that carries this browser's cookies. */
   const finish = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, verified: Verified): Promise<FastifyReply> => {
     if (verified.browserHash !== null && !fromThisBrowser(request, portal, provider, verified.browserHash)) {
-      return refused(request, reply, portal, provider, new SsoRefused('other_browser', 'the sign-in was started in another browser'));
+      const refusal = new SsoRefused('other_browser', 'the sign-in was started in another browser');
+      if (verified.test !== null) return testEnded(request, reply, portal, provider, verified.test, refusal, verified.identity);
+      return refused(request, reply, portal, provider, refusal);
     }
+    if (verified.test !== null) return testEnded(request, reply, portal, provider, verified.test, null, verified.identity);
     return signedIn(request, reply, portal, provider, verified.identity, verified.next);
+  };
+
+  /**
+   * The end of an admin's test sign-in: never a session, whatever was proved. What the sign-in
+   * rule would do with the identity (a dry run, rolled back), or why it stopped, is kept for the
+   * admin's screen; this tab says the test is over.
+   */
+  const testEnded = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, test: string, refusal: SsoRefused | null, identity: AssertedIdentity | null): Promise<FastifyReply> => {
+    const asserted = identity === null ? null : assertedIdentity(identity);
+    let result: TestResult;
+    if (refusal !== null) {
+      result = { outcome: 'refused', identity: asserted, code: refusal.code, message: reasonText(refusal.code), detail: refusal.message };
+    } else {
+      const verdict = await sso.dryRun(portal, provider, asserted as AssertedIdentity);
+      result = verdict instanceof SsoDenied ? { outcome: 'denied', identity: asserted, code: verdict.code, message: reasonText(verdict.code), detail: verdict.reason }
+        : verdict instanceof SsoRefused ? { outcome: 'refused', identity: asserted, code: verdict.code, message: reasonText(verdict.code), detail: verdict.message }
+        : { outcome: 'would_sign_in', identity: asserted as AssertedIdentity, message: `This person would be signed in as ${verdict.who}.` };
+    }
+    await sso.tests.finish(provider.id, test, result);
+    request.log.info({ providerId: provider.id, kind: provider.kind, outcome: result.outcome, code: 'code' in result ? result.code : null }, 'single sign-on test finished');
+    const tr = await kit.translator(request, portal);
+    const heading = tr.t('sso.test.title');
+    return kit.html(reply, kit.render(request, 'notice', portal, tr, { page_title: heading, heading, message: tr.t('sso.test.message') }));
   };
 
   /** After the proof checked out: a GET finishes here; a POST (cross-site, so without our cookies) goes on in a GET of our own. */
   const complete = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, verified: Verified): Promise<FastifyReply> => {
     if (request.method === 'GET') return finish(request, reply, portal, provider, verified);
     const key = randomToken(32);
-    const held: HeldSignIn = { identity: assertedIdentity(verified.identity), next: verified.next, version: provider.updated_at };
+    const held: HeldSignIn = { identity: assertedIdentity(verified.identity), next: verified.next, version: provider.updated_at, test: verified.test };
     await sso.saveFlow(provider.id, `held:${key}`, held, HELD_TTL_MS, verified.browserHash);
     return reply.code(303).header('location', `/${portal.slug}/sso/${provider.id}/continue/${key}`).header('cache-control', 'no-store').send();
   };
 
   // ---- starting a sign-in: each binds it to this browser ----
 
-  const startSaml = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, next: string): Promise<string> => {
+  const startSaml = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, started: Started): Promise<string> => {
     const { url, requestId } = await sso.saml(portal, provider).authorizeUrl();
-    await sso.saveFlow(provider.id, `authn:${requestId}`, { next }, SAML_REQUEST_TTL_MS, browserProof(request, reply, portal, provider));
+    await sso.saveFlow(provider.id, `authn:${requestId}`, started, SAML_REQUEST_TTL_MS, browserProof(request, reply, portal, provider));
     return url;
   };
-  const startJwt = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, next: string): Promise<string> => {
+  const startJwt = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, started: Started): Promise<string> => {
     const state = randomToken(32);
-    await sso.saveFlow(provider.id, `jwt:${state}`, { next }, JWT_FLOW_TTL_MS, browserProof(request, reply, portal, provider));
+    await sso.saveFlow(provider.id, `jwt:${state}`, started, JWT_FLOW_TTL_MS, browserProof(request, reply, portal, provider));
     const url = new URL((sso.settings(provider) as JwtSettingsT).loginUrl);
     url.searchParams.set('return_to', jwtReturnTo(portal, provider, state));
     return url.href;
   };
-  const startOidc = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, next: string): Promise<string> => {
-    const started = await sso.oidc(portal, provider).start();
-    await sso.saveFlow(provider.id, `oidc:${started.pending.state}`, { next, pending: started.pending }, OIDC_FLOW_TTL_MS, browserProof(request, reply, portal, provider));
-    return started.url;
+  const startOidc = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, provider: ProviderRow, started: Started): Promise<string> => {
+    const oidc = await sso.oidc(portal, provider).start();
+    await sso.saveFlow(provider.id, `oidc:${oidc.pending.state}`, { ...started, pending: oidc.pending }, OIDC_FLOW_TTL_MS, browserProof(request, reply, portal, provider));
+    return oidc.url;
   };
   const starts = { saml: startSaml, jwt: startJwt, oidc: startOidc };
 
@@ -233,9 +274,27 @@ export function ssoPageRoutes(app: App, { sso, members, kit, safeNext }: SsoPage
     const { portal, provider } = await providerOf(request, request.params.slug, request.params.providerId);
     let location: string;
     try {
-      location = await starts[provider.kind](request, reply, portal, provider, safeNext(portal, request.query.next));
+      location = await starts[provider.kind](request, reply, portal, provider, { next: safeNext(portal, request.query.next) });
     } catch (error) {
       if (error instanceof OidcRefused) return refused(request, reply, portal, provider, error);
+      throw error;
+    }
+    return reply.code(303).header('location', location).header('cache-control', 'no-store').send();
+  });
+
+  // An admin's test sign-in (test-sign-ins.ts): the link the staff app opened, once; then as a customer's start.
+  app.get('/:slug/sso/:providerId/test/:token', {
+    config: { access: 'portal', limits: LIMIT },
+    schema: { hide: true, params: TokenParams },
+  }, async (request, reply) => {
+    const { portal, provider } = await providerOf(request, request.params.slug, request.params.providerId);
+    const test = await sso.tests.takeLink(provider.id, request.params.token);
+    if (test === undefined) return refused(request, reply, portal, provider, new SsoRefused('flow_unknown', 'unknown, used or expired test sign-in link'));
+    let location: string;
+    try {
+      location = await starts[provider.kind](request, reply, portal, provider, { next: `/${portal.slug}`, test });
+    } catch (error) {
+      if (error instanceof OidcRefused) return testEnded(request, reply, portal, provider, test, error, null);
       throw error;
     }
     return reply.code(303).header('location', location).header('cache-control', 'no-store').send();
@@ -268,12 +327,12 @@ export function ssoPageRoutes(app: App, { sso, members, kit, safeNext }: SsoPage
     if (identity.inResponseTo === null) {
       // IdP-initiated, which node-saml accepts only where the admin allowed it: no browser to
       // bind it to; a RelayState may name a page of this portal, and nothing else.
-      return complete(request, reply, portal, provider, { identity, next: safeNext(portal, request.body.RelayState), browserHash: null });
+      return complete(request, reply, portal, provider, { identity, next: safeNext(portal, request.body.RelayState), browserHash: null, test: null });
     }
     // SP-initiated: the sign-in started under this AuthnRequest id, and the browser that started it.
     const flow = await sso.takeFlow(provider.id, `authn:${identity.inResponseTo}`);
     if (flow === undefined) return refused(request, reply, portal, provider, new SsoRefused('flow_unknown', 'no sign-in under way for this response'));
-    return complete(request, reply, portal, provider, { identity, next: (flow.payload as { next: string }).next, browserHash: flow.browserHash });
+    return complete(request, reply, portal, provider, { identity, next: (flow.payload as Started).next, browserHash: flow.browserHash, test: testOf(flow.payload) });
   });
 
   /** Which sign-in a token answers: the one started in some browser (its state is in return_to), or none, where the provider accepts that. */
@@ -281,8 +340,8 @@ export function ssoPageRoutes(app: App, { sso, members, kit, safeNext }: SsoPage
     const unsolicited = (sso.settings(provider) as Partial<JwtSettingsT>).allowUnsolicited === true;
     const state = jwtStateIn(portal, provider, returnTo);
     const flow = state === null ? undefined : await sso.takeFlow(provider.id, `jwt:${state}`);
-    if (flow !== undefined) return { next: (flow.payload as { next: string }).next, browserHash: flow.browserHash };
-    if (unsolicited) return { next: state === null ? safeNext(portal, returnTo) : safeNext(portal, undefined), browserHash: null };
+    if (flow !== undefined) return { next: (flow.payload as Started).next, browserHash: flow.browserHash, test: testOf(flow.payload) };
+    if (unsolicited) return { next: state === null ? safeNext(portal, returnTo) : safeNext(portal, undefined), browserHash: null, test: null };
     return state === null
       ? new SsoRefused('unsolicited', 'no sign-in was started at the portal for this token, and the provider does not accept tokens sent unasked')
       : new SsoRefused('flow_unknown', 'unknown, used or expired sign-in state');
@@ -324,17 +383,22 @@ export function ssoPageRoutes(app: App, { sso, members, kit, safeNext }: SsoPage
     const flow = state === undefined ? undefined : await sso.takeFlow(provider.id, `oidc:${state}`);
     if (flow === undefined) return refused(request, reply, portal, provider, new SsoRefused('flow_unknown', 'unknown, used or expired state'));
     // The code is redeemed only in the browser that started the sign-in.
-    if (flow.browserHash === null || !fromThisBrowser(request, portal, provider, flow.browserHash)) return refused(request, reply, portal, provider, new SsoRefused('other_browser', 'the sign-in was started in another browser'));
-    const { next, pending } = flow.payload as { next: string; pending: OidcPending };
+    const test = testOf(flow.payload);
+    if (flow.browserHash === null || !fromThisBrowser(request, portal, provider, flow.browserHash)) {
+      const refusal = new SsoRefused('other_browser', 'the sign-in was started in another browser');
+      return test === null ? refused(request, reply, portal, provider, refusal) : testEnded(request, reply, portal, provider, test, refusal, null);
+    }
+    const { next, pending } = flow.payload as Started & { pending: OidcPending };
     const rp = sso.oidc(portal, provider);
     const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
     let identity;
     try {
       identity = await rp.finish(new URL(`${rp.redirectUri}${query}`), pending);
     } catch (error) {
-      if (error instanceof OidcRefused) return refused(request, reply, portal, provider, error);
+      if (error instanceof OidcRefused) return test === null ? refused(request, reply, portal, provider, error) : testEnded(request, reply, portal, provider, test, error, null);
       throw error;
     }
+    if (test !== null) return testEnded(request, reply, portal, provider, test, null, identity);
     return signedIn(request, reply, portal, provider, identity, next);
   });
 
@@ -347,8 +411,12 @@ export function ssoPageRoutes(app: App, { sso, members, kit, safeNext }: SsoPage
     const flow = await sso.takeFlow(provider.id, `held:${request.params.token}`);
     if (flow === undefined) return refused(request, reply, portal, provider, new SsoRefused('flow_unknown', 'unknown, used or expired sign-in'));
     const held = flow.payload as HeldSignIn;
-    if (held.version !== provider.updated_at) return refused(request, reply, portal, provider, new SsoRefused('provider_changed', 'the provider’s settings changed while the sign-in was under way'));
-    return finish(request, reply, portal, provider, { identity: held.identity, next: held.next, browserHash: flow.browserHash });
+    const test = held.test ?? null;
+    if (held.version !== provider.updated_at) {
+      const refusal = new SsoRefused('provider_changed', 'the provider’s settings changed while the sign-in was under way');
+      return test === null ? refused(request, reply, portal, provider, refusal) : testEnded(request, reply, portal, provider, test, refusal, held.identity);
+    }
+    return finish(request, reply, portal, provider, { identity: held.identity, next: held.next, browserHash: flow.browserHash, test });
   });
 
   // "Continue as the other member": the signed-in browser's own answer, with its CSRF token.

@@ -12,7 +12,7 @@ import type { ProviderRow, SsoService } from './sso.service.js';
  */
 export function ssoRoutes(app: App, { sso, portals }: { sso: SsoService; portals: PortalsService }): void {
   const tags = ['single sign-on'];
-  const present = (portal: PortalRow, row: ProviderRow): Static<typeof Provider> => ({
+  const present = (portal: PortalRow, row: ProviderRow, linked: Map<number, number>): Static<typeof Provider> => ({
     id: row.id,
     portalId: row.portal_id,
     kind: row.kind,
@@ -22,6 +22,7 @@ export function ssoRoutes(app: App, { sso, portals }: { sso: SsoService; portals
     settings: sso.settings(row),
     secretsSet: sso.secretNames(row),
     urls: sso.urls(portal, row),
+    linkedMembers: linked.get(row.id) ?? 0,
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
   });
@@ -31,7 +32,8 @@ export function ssoRoutes(app: App, { sso, portals }: { sso: SsoService; portals
     schema: { tags, summary: 'List a portal’s identity providers', params: IdParams, response: { 200: Type.Object({ items: Type.Array(Provider), nextCursor: Type.Null() }), ...problemResponses } },
   }, async (request) => {
     const portal = await portals.get(request.params.id);
-    return { items: (await sso.list(portal.id)).map((row) => present(portal, row)), nextCursor: null };
+    const linked = await sso.linkedMembers(portal.id);
+    return { items: (await sso.list(portal.id)).map((row) => present(portal, row, linked)), nextCursor: null };
   });
 
   app.post('/api/v1/portals/:id/sso-providers', {
@@ -46,7 +48,7 @@ export function ssoRoutes(app: App, { sso, portals }: { sso: SsoService; portals
   }, async (request, reply) => {
     const portal = await portals.get(request.params.id);
     const { row, warnings } = await sso.create(portal.id, { ...request.body, kind: request.body.kind });
-    return reply.code(201).send({ ...present(portal, row), warnings });
+    return reply.code(201).send({ ...present(portal, row, new Map()), warnings });
   });
 
   app.get('/api/v1/portals/:id/sso-providers/:providerId', {
@@ -54,7 +56,7 @@ export function ssoRoutes(app: App, { sso, portals }: { sso: SsoService; portals
     schema: { tags, summary: 'Get an identity provider (without its secrets)', params: ProviderParams, response: { 200: Provider, ...problemResponses } },
   }, async (request) => {
     const portal = await portals.get(request.params.id);
-    return present(portal, await sso.get(portal.id, request.params.providerId));
+    return present(portal, await sso.get(portal.id, request.params.providerId), await sso.linkedMembers(portal.id));
   });
 
   app.patch('/api/v1/portals/:id/sso-providers/:providerId', {
@@ -69,7 +71,7 @@ export function ssoRoutes(app: App, { sso, portals }: { sso: SsoService; portals
   }, async (request) => {
     const portal = await portals.get(request.params.id);
     const { row, warnings } = await sso.update(portal.id, request.params.providerId, request.body);
-    return { ...present(portal, row), warnings };
+    return { ...present(portal, row, await sso.linkedMembers(portal.id)), warnings };
   });
 
   app.get('/api/v1/portals/:id/sso-providers/:providerId/saml-metadata', {

@@ -112,6 +112,7 @@ export const Provider = Type.Object({
   settings: Type.Record(Type.String(), Type.Unknown()),
   secretsSet: Type.Array(Type.String(), { description: 'Which secrets are stored (their values are never returned)' }),
   urls: Type.Record(Type.String(), Type.String(), { description: 'What to give the identity provider: SAML metadata, ACS and entity id; the JWT and OpenID Connect callback' }),
+  linkedMembers: Type.Integer({ description: 'How many members sign in through this provider (removing it removes their sign-in links)' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -17,6 +17,8 @@ import { SsoSignIn, type AssertedIdentity, type SignInOptions, type SsoSession }
 import type { SsoDenied, SsoRefused } from './refusals.js';
 import { ProviderSettingsChecker, type ProviderInput } from './provider-settings.js';
 import { SAML_REQUEST_TTL_MS, SamlServiceProvider } from './saml.js';
+import { checkDiscovery, type DiscoveryFound } from './oidc-discovery.js';
+import { TestSignIns } from './test-sign-ins.js';
 import type { JwtSecretsT, JwtSettingsT, OidcSecretsT, OidcSettingsT, SamlSettingsT, SsoKindT } from './sso.schemas.js';
 
 export type ProviderRow = Row<'sso_providers'>;
@@ -58,6 +60,8 @@ export class SsoService {
   private readonly checker: ProviderSettingsChecker;
   private readonly signIns: SsoSignIn;
   private readonly runtime = new Map<number, { updatedAt: number; value: SamlServiceProvider | JwtVerifier | OidcRelyingParty }>();
+  /** Admins' test sign-ins, finished without a session. */
+  readonly tests: TestSignIns;
 
   constructor(
     private readonly deps: Deps,
@@ -68,6 +72,7 @@ export class SsoService {
     this.box = new SecretBox(deps.config.secretsKey);
     this.checker = new ProviderSettingsChecker(outbound);
     this.signIns = new SsoSignIn(deps, members, contacts);
+    this.tests = new TestSignIns(deps);
   }
 
   // ---- providers (the admin API) ----
@@ -80,6 +85,18 @@ export class SsoService {
     const row = await db.selectFrom('sso_providers').selectAll().where('portal_id', '=', portalId).where('id', '=', id).executeTakeFirst();
     if (row === undefined) throw errors.notFound('identity provider');
     return row;
+  }
+
+  /** How many members sign in through each of a portal's providers (their sign-in links). */
+  async linkedMembers(portalId: number): Promise<Map<number, number>> {
+    const rows = await this.deps.db.selectFrom('member_identities as i').innerJoin('sso_providers as p', 'p.id', 'i.provider_id')
+      .select(['i.provider_id', (eb) => eb.fn.countAll<number | string>().as('n')]).where('p.portal_id', '=', portalId).groupBy('i.provider_id').execute();
+    return new Map(rows.map((r) => [r.provider_id, Number(r.n)]));
+  }
+
+  /** Tries an OpenID Connect issuer's discovery and keys, through the guarded client; nothing is saved. */
+  discover(issuer: string, scopes: string): Promise<DiscoveryFound> {
+    return checkDiscovery(this.outbound, issuer, scopes);
   }
 
   private secretsOf(row: Pick<ProviderRow, 'id' | 'secrets'>): Record<string, string> {
@@ -286,6 +303,11 @@ export class SsoService {
   /** The sign-in rule (sign-in.ts): a session for the member this identity is, or a refusal. */
   signIn(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity, meta: SessionMeta, options: SignInOptions = { signedInAs: null }): Promise<SsoSession> {
     return this.signIns.signIn(portal, provider, identity, meta, options);
+  }
+
+  /** What the sign-in rule would do with a verified identity, with nothing written (an admin's test sign-in). */
+  dryRun(portal: PortalRow, provider: ProviderRow, identity: AssertedIdentity): ReturnType<SsoSignIn['dryRun']> {
+    return this.signIns.dryRun(portal, provider, identity);
   }
 
   // ---- the portal's sign-in log (C11) ----

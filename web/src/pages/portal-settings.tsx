@@ -1,4 +1,4 @@
-import { Alert, Anchor, Badge, Button, Checkbox, ColorInput, FileInput, Group, List, MultiSelect, NumberInput, Paper, Radio, Select, Stack, Switch, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Anchor, Button, Checkbox, ColorInput, FileInput, Group, List, MultiSelect, NumberInput, Paper, Radio, Select, Stack, Switch, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
@@ -10,9 +10,11 @@ import { contactName, useInboxes, useLists, when } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
 import { useConfirm } from '../components/confirm';
+import { SignInLogTab } from './portal-sign-in-log';
+import { SsoProviders } from './portal-sso';
 
 const route = getRouteApi('/portals/$portalId');
-const TABS = ['general', 'access', 'members', 'consent', 'tickets', 'templates', 'wording', 'branding', 'form', 'preview'] as const;
+const TABS = ['general', 'access', 'sign-in-log', 'members', 'consent', 'tickets', 'templates', 'wording', 'branding', 'form', 'preview'] as const;
 
 /** Every setting of one customer portal (P4, P5, P21-P23, P26, P28), each tab saved on its own. */
 export const PortalSettingsPage = guarded('portal_settings', 'Customer portal settings', PortalSettingsPageScreen);
@@ -42,6 +44,7 @@ function PortalSettingsPageScreen() {
             <Tabs.List>
               <Tabs.Tab value="general">General</Tabs.Tab>
               <Tabs.Tab value="access">Sign-in and access</Tabs.Tab>
+              <Tabs.Tab value="sign-in-log">Sign-in log</Tabs.Tab>
               <Tabs.Tab value="members">Members</Tabs.Tab>
               <Tabs.Tab value="consent">Consent</Tabs.Tab>
               <Tabs.Tab value="tickets">Tickets</Tabs.Tab>
@@ -53,6 +56,7 @@ function PortalSettingsPageScreen() {
             </Tabs.List>
             <Tabs.Panel value="general" pt="md"><GeneralTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="access" pt="md"><AccessTab portal={p} /></Tabs.Panel>
+            <Tabs.Panel value="sign-in-log" pt="md"><SignInLogTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="members" pt="md"><MembersTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="consent" pt="md"><ConsentTab portal={p} /></Tabs.Panel>
             <Tabs.Panel value="tickets" pt="md"><TicketsTab portal={p} /></Tabs.Panel>
@@ -204,81 +208,6 @@ function AccessTab({ portal }: { portal: Portal }) {
       </Section>
       <SsoProviders portal={portal} />
     </Stack>
-  );
-}
-
-const SSO_EXAMPLES: Record<'saml' | 'jwt' | 'oidc', string> = {
-  saml: '{\n  "idpEntityId": "https://idp.example.com/metadata",\n  "idpSsoUrl": "https://idp.example.com/sso",\n  "idpCertificates": ["MIIC..."]\n}',
-  jwt: '{\n  "issuer": "https://app.example.com",\n  "audience": "portico",\n  "algorithm": "HS256",\n  "loginUrl": "https://app.example.com/portal-login"\n}',
-  oidc: '{\n  "issuer": "https://accounts.example.com",\n  "clientId": "portico"\n}',
-};
-
-/** Identity providers of the portal (P12): list, switch on and off, remove, add. */
-function SsoProviders({ portal }: { portal: Portal }) {
-  const queryClient = useQueryClient();
-  const key = ['sso-providers', portal.id];
-  const providers = useQuery({ queryKey: key, queryFn: () => call(api.GET('/api/v1/portals/{id}/sso-providers', { params: { path: { id: portal.id } } })) });
-  const refresh = () => { void queryClient.invalidateQueries({ queryKey: key }); void queryClient.invalidateQueries({ queryKey: ['portal', portal.id] }); };
-  const toggle = useMutation({
-    mutationFn: (v: { id: number; enabled: boolean }) => call(api.PATCH('/api/v1/portals/{id}/sso-providers/{providerId}', { params: { path: { id: portal.id, providerId: v.id } }, body: { enabled: v.enabled } })),
-    onSuccess: refresh,
-  });
-  const remove = useMutation({
-    mutationFn: (providerId: number) => call(api.DELETE('/api/v1/portals/{id}/sso-providers/{providerId}', { params: { path: { id: portal.id, providerId } } })),
-    onSuccess: refresh,
-  });
-  const [kind, setKind] = useState<'saml' | 'jwt' | 'oidc'>('oidc');
-  const [name, setName] = useState('');
-  const [settings, setSettings] = useState(SSO_EXAMPLES.oidc);
-  const [secret, setSecret] = useState('');
-  const create = useMutation({
-    mutationFn: () => {
-      let parsed: Record<string, unknown>;
-      try { parsed = JSON.parse(settings) as Record<string, unknown>; } catch { throw new Error('The settings are not valid JSON.'); }
-      const secrets = secret === '' ? undefined : kind === 'jwt' ? { sharedSecret: secret } : kind === 'oidc' ? { clientSecret: secret } : undefined;
-      return call(api.POST('/api/v1/portals/{id}/sso-providers', { params: { path: { id: portal.id } }, body: { kind, name, enabled: true, settings: parsed, ...(secrets === undefined ? {} : { secrets }) } }));
-    },
-    onSuccess: () => { setName(''); setSecret(''); refresh(); },
-  });
-  return (
-    <Paper withBorder p="md" maw={820}>
-      <Stack gap="sm">
-        <Title order={3} size="h4">Single sign-on providers</Title>
-        <Loaded query={providers}>
-          {(page) => page.items.length === 0 ? <Text size="sm" c="dimmed">None yet.</Text> : (
-            <Table>
-              <Table.Thead><Table.Tr><Table.Th>Name</Table.Th><Table.Th>Kind</Table.Th><Table.Th>Give the identity provider</Table.Th><Table.Th>On</Table.Th><Table.Th /></Table.Tr></Table.Thead>
-              <Table.Tbody>
-                {page.items.map((p) => (
-                  <Table.Tr key={p.id}>
-                    <Table.Td>{p.name}</Table.Td>
-                    <Table.Td><Badge variant="light">{p.kind.toUpperCase()}</Badge></Table.Td>
-                    <Table.Td>{Object.entries(p.urls).map(([k, v]) => <Text key={k} size="xs">{k}: <code>{v}</code></Text>)}</Table.Td>
-                    <Table.Td><Switch aria-label={`${p.name} enabled`} checked={p.enabled} onChange={(e) => toggle.mutate({ id: p.id, enabled: e.currentTarget.checked })} /></Table.Td>
-                    <Table.Td><Button size="xs" variant="subtle" color="red" onClick={() => remove.mutate(p.id)}>Remove</Button></Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
-        </Loaded>
-        <ErrorNotice error={toggle.error ?? remove.error} />
-        <form onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
-          <Stack gap="xs">
-            <Text fw={500} size="sm">Add a provider</Text>
-            <Group grow>
-              <Select label="Kind" data={[{ value: 'oidc', label: 'OpenID Connect' }, { value: 'saml', label: 'SAML 2.0' }, { value: 'jwt', label: 'JWT' }]} value={kind} allowDeselect={false}
-                onChange={(v) => { const k = (v ?? 'oidc'); setKind(k); setSettings(SSO_EXAMPLES[k]); }} />
-              <TextInput label="Name (on the sign-in button)" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
-            </Group>
-            <Textarea className="code-editor" label="Settings (JSON)" autosize minRows={5} value={settings} onChange={(e) => setSettings(e.currentTarget.value)} />
-            {kind !== 'saml' && <TextInput label={kind === 'jwt' ? 'Shared secret (HS256; stored sealed, never shown again)' : 'Client secret (stored sealed, never shown again)'} type="password" value={secret} onChange={(e) => setSecret(e.currentTarget.value)} />}
-            <ErrorNotice error={create.error} title="Not added" />
-            <Group><Button type="submit" variant="default" loading={create.isPending}>Add provider</Button></Group>
-          </Stack>
-        </form>
-      </Stack>
-    </Paper>
   );
 }
 
