@@ -84,7 +84,7 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
   }, async (request) => {
     const q = request.query;
     const limit = q.limit ?? 25;
-    if (q.unassigned === true && q.assigneeId !== undefined) throw errors.validation([{ path: '/querystring/unassigned', message: 'cannot be combined with assigneeId' }]);
+    if (q.unassigned === true && q.assigneeId !== undefined) throw errors.validation([{ path: '/querystring/unassigned', message: 'Choose unassigned threads or one assignee, not both.' }]);
     const filter: repo.ThreadFilter = {};
     if (q.inboxId !== undefined) filter.inboxId = q.inboxId;
     if (q.status !== undefined) filter.status = q.status;
@@ -177,7 +177,7 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
   }, async (request, reply) => {
     if (!request.isMultipart()) throw errors.unsupportedMediaType('multipart/form-data');
     const file = await request.file();
-    if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'send one file in the field "file"' }]);
+    if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'Send one file, as the multipart field named file.' }]);
     const row = await conversations.upload(file.file, file.filename, file.mimetype, staffOf(request).actor.id);
     return reply.code(201).send(presentAttachment(row));
   });

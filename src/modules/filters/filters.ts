@@ -1,6 +1,7 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import { Type, type Static } from 'typebox';
 import { errors, type FieldError } from '../../errors.js';
+import { readable } from '../../http/field-messages.js';
 
 /**
  * Filter conditions on a record's properties, as used by active contact lists (C1) and, later,
@@ -63,20 +64,20 @@ export function validateConditions(catalogue: Catalogue, conditions: ConditionT[
     const path = `${basePath}/${i}`;
     const def = catalogue[c.property];
     if (def === undefined) {
-      problems.push({ path: `${path}/property`, message: `is not a property you can filter on (${Object.keys(catalogue).join(', ')})` });
+      problems.push({ path: `${path}/property`, message: `Choose a property lists can filter on: ${Object.keys(catalogue).map(readable).join(', ')}.` });
       return;
     }
     const needsValue = c.operator === 'is' || c.operator === 'is_not' || c.operator === 'contains' || c.operator === 'starts_with';
     const needsValues = c.operator === 'is_any_of' || c.operator === 'is_none_of';
-    if (needsValue && (c.value === undefined || c.values !== undefined)) problems.push({ path, message: `${c.operator} takes one "value"` });
-    if (needsValues && (c.values === undefined || c.value !== undefined)) problems.push({ path, message: `${c.operator} takes a list of "values"` });
-    if (!needsValue && !needsValues && (c.value !== undefined || c.values !== undefined)) problems.push({ path, message: `${c.operator} takes no value` });
+    if (needsValue && (c.value === undefined || c.values !== undefined)) problems.push({ path, message: `“${readable(c.operator)}” compares with one value: give one.` });
+    if (needsValues && (c.values === undefined || c.value !== undefined)) problems.push({ path, message: `“${readable(c.operator)}” compares with a list of values: give the list.` });
+    if (!needsValue && !needsValues && (c.value !== undefined || c.values !== undefined)) problems.push({ path, message: `“${readable(c.operator)}” compares with nothing: give no value.` });
     if ((c.operator === 'contains' || c.operator === 'starts_with') && def.type !== 'text') {
-      problems.push({ path: `${path}/operator`, message: `${c.operator} applies to text properties only` });
+      problems.push({ path: `${path}/operator`, message: `“${readable(c.operator)}” works on text only: choose another comparison.` });
     }
     const given = c.value !== undefined ? [c.value] : (c.values ?? []);
     given.forEach((v) => {
-      if (!fits(def, v)) problems.push({ path: `${path}/${c.value !== undefined ? 'value' : 'values'}`, message: `must be ${def.type === 'id' ? 'a positive whole number' : `a ${def.type}`}` });
+      if (!fits(def, v)) problems.push({ path: `${path}/${c.value !== undefined ? 'value' : 'values'}`, message: `Enter ${def.type === 'id' ? 'a whole number of at least 1' : def.type === 'boolean' ? 'true or false' : def.type === 'number' ? 'a number' : 'text'}.` });
     });
   });
   if (problems.length > 0) throw errors.unprocessable('INVALID_FILTER', 'A filter condition is not valid.', problems);

@@ -218,7 +218,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -239,7 +243,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -260,7 +268,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -281,7 +293,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -302,7 +318,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -323,7 +343,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -344,7 +368,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -365,7 +393,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -386,7 +418,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -441,7 +477,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -462,7 +502,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -483,7 +527,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -504,7 +552,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -525,7 +577,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -546,7 +602,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -567,7 +627,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -588,7 +652,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -609,7 +677,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -692,7 +764,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -713,7 +789,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -734,7 +814,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -755,7 +839,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -776,7 +864,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -797,7 +889,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -818,7 +914,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -839,7 +939,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -860,7 +964,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -933,7 +1041,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -954,7 +1066,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -975,7 +1091,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -996,7 +1116,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1017,7 +1141,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1038,7 +1166,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1059,7 +1191,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1080,7 +1216,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1101,7 +1241,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1178,7 +1322,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1199,7 +1347,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1220,7 +1372,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1241,7 +1397,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1262,7 +1422,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1283,7 +1447,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1304,7 +1472,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1325,7 +1497,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1346,7 +1522,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1414,7 +1594,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1435,7 +1619,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1456,7 +1644,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1477,7 +1669,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1498,7 +1694,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1519,7 +1719,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1540,7 +1744,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1561,7 +1769,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1582,7 +1794,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1651,7 +1867,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1672,7 +1892,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1693,7 +1917,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1714,7 +1942,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1735,7 +1967,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1756,7 +1992,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1777,7 +2017,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1798,7 +2042,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1819,7 +2067,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1863,7 +2115,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1884,7 +2140,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1905,7 +2165,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1926,7 +2190,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1947,7 +2215,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1968,7 +2240,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1989,7 +2265,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2010,7 +2290,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2031,7 +2315,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2103,7 +2391,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2124,7 +2416,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2145,7 +2441,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2166,7 +2466,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2187,7 +2491,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2208,7 +2516,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2229,7 +2541,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2250,7 +2566,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2271,7 +2591,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2344,7 +2668,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2365,7 +2693,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2386,7 +2718,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2407,7 +2743,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2428,7 +2768,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2449,7 +2793,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2470,7 +2818,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2491,7 +2843,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2512,7 +2868,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2581,7 +2941,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2602,7 +2966,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2623,7 +2991,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2644,7 +3016,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2665,7 +3041,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2686,7 +3066,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2707,7 +3091,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2728,7 +3116,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2749,7 +3141,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2807,7 +3203,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2828,7 +3228,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2849,7 +3253,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2870,7 +3278,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2891,7 +3303,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2912,7 +3328,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2933,7 +3353,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2954,7 +3378,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2975,7 +3403,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3054,7 +3486,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3075,7 +3511,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3096,7 +3536,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3117,7 +3561,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3138,7 +3586,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3159,7 +3611,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3180,7 +3636,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3201,7 +3661,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3222,7 +3686,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3290,7 +3758,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3311,7 +3783,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3332,7 +3808,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3353,7 +3833,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3374,7 +3858,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3395,7 +3883,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3416,7 +3908,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3437,7 +3933,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3458,7 +3958,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3528,7 +4032,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3549,7 +4057,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3570,7 +4082,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3591,7 +4107,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3612,7 +4132,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3633,7 +4157,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3654,7 +4182,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3675,7 +4207,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3696,7 +4232,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3740,7 +4280,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3761,7 +4305,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3782,7 +4330,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3803,7 +4355,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3824,7 +4380,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3845,7 +4405,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3866,7 +4430,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3887,7 +4455,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3908,7 +4480,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3978,7 +4554,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3999,7 +4579,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4020,7 +4604,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4041,7 +4629,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4062,7 +4654,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4083,7 +4679,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4104,7 +4704,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4125,7 +4729,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4146,7 +4754,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4220,7 +4832,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4241,7 +4857,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4262,7 +4882,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4283,7 +4907,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4304,7 +4932,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4325,7 +4957,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4346,7 +4982,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4367,7 +5007,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4388,7 +5032,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4462,7 +5110,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4483,7 +5135,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4504,7 +5160,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4525,7 +5185,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4546,7 +5210,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4567,7 +5235,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4588,7 +5260,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4609,7 +5285,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4630,7 +5310,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4705,7 +5389,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4726,7 +5414,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4747,7 +5439,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4768,7 +5464,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4789,7 +5489,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4810,7 +5514,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4831,7 +5539,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4852,7 +5564,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4873,7 +5589,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4949,7 +5669,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4970,7 +5694,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4991,7 +5719,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5012,7 +5744,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5033,7 +5769,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5054,7 +5794,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5075,7 +5819,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5096,7 +5844,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5117,7 +5869,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5175,7 +5931,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5196,7 +5956,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5217,7 +5981,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5238,7 +6006,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5259,7 +6031,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5280,7 +6056,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5301,7 +6081,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5322,7 +6106,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5343,7 +6131,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5408,7 +6200,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5429,7 +6225,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5450,7 +6250,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5471,7 +6275,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5492,7 +6300,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5513,7 +6325,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5534,7 +6350,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5555,7 +6375,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5576,7 +6400,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5620,7 +6448,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5641,7 +6473,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5662,7 +6498,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5683,7 +6523,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5704,7 +6548,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5725,7 +6573,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5746,7 +6598,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5767,7 +6623,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5788,7 +6648,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5849,7 +6713,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5870,7 +6738,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5891,7 +6763,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5912,7 +6788,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5933,7 +6813,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5954,7 +6838,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5975,7 +6863,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5996,7 +6888,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6017,7 +6913,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6089,7 +6989,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6110,7 +7014,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6131,7 +7039,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6152,7 +7064,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6173,7 +7089,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6194,7 +7114,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6215,7 +7139,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6236,7 +7164,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6257,7 +7189,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6338,7 +7274,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6359,7 +7299,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6380,7 +7324,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6401,7 +7349,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6422,7 +7374,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6443,7 +7399,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6464,7 +7424,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6485,7 +7449,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6506,7 +7474,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6581,7 +7553,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6602,7 +7578,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6623,7 +7603,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6644,7 +7628,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6665,7 +7653,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6686,7 +7678,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6707,7 +7703,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6728,7 +7728,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6749,7 +7753,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6823,7 +7831,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6844,7 +7856,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6865,7 +7881,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6886,7 +7906,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6907,7 +7931,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6928,7 +7956,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6949,7 +7981,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6970,7 +8006,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6991,7 +8031,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7035,7 +8079,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7056,7 +8104,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7077,7 +8129,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7098,7 +8154,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7119,7 +8179,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7140,7 +8204,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7161,7 +8229,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7182,7 +8254,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7203,7 +8279,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7279,7 +8359,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7300,7 +8384,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7321,7 +8409,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7342,7 +8434,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7363,7 +8459,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7384,7 +8484,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7405,7 +8509,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7426,7 +8534,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7447,7 +8559,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7525,7 +8641,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7546,7 +8666,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7567,7 +8691,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7588,7 +8716,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7609,7 +8741,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7630,7 +8766,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7651,7 +8791,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7672,7 +8816,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7693,7 +8841,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7752,7 +8904,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7773,7 +8929,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7794,7 +8954,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7815,7 +8979,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7836,7 +9004,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7857,7 +9029,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7878,7 +9054,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7899,7 +9079,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7920,7 +9104,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7993,7 +9181,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8014,7 +9206,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8035,7 +9231,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8056,7 +9256,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8077,7 +9281,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8098,7 +9306,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8119,7 +9331,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8140,7 +9356,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8161,7 +9381,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8232,7 +9456,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8253,7 +9481,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8274,7 +9506,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8295,7 +9531,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8316,7 +9556,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8337,7 +9581,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8358,7 +9606,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8379,7 +9631,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8400,7 +9656,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8473,7 +9733,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8494,7 +9758,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8515,7 +9783,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8536,7 +9808,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8557,7 +9833,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8578,7 +9858,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8599,7 +9883,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8620,7 +9908,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8641,7 +9933,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8685,7 +9981,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8706,7 +10006,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8727,7 +10031,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8748,7 +10056,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8769,7 +10081,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8790,7 +10106,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8811,7 +10131,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8832,7 +10156,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8853,7 +10181,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8922,7 +10254,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8943,7 +10279,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8964,7 +10304,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8985,7 +10329,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9006,7 +10354,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9027,7 +10379,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9048,7 +10404,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9069,7 +10429,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9090,7 +10454,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9170,7 +10538,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9191,7 +10563,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9212,7 +10588,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9233,7 +10613,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9254,7 +10638,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9275,7 +10663,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9296,7 +10688,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9317,7 +10713,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9338,7 +10738,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9397,7 +10801,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9418,7 +10826,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9439,7 +10851,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9460,7 +10876,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9481,7 +10901,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9502,7 +10926,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9523,7 +10951,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9544,7 +10976,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9565,7 +11001,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9637,7 +11077,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9658,7 +11102,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9679,7 +11127,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9700,7 +11152,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9721,7 +11177,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9742,7 +11202,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9763,7 +11227,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9784,7 +11252,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9805,7 +11277,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9876,7 +11352,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9897,7 +11377,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9918,7 +11402,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9939,7 +11427,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9960,7 +11452,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9981,7 +11477,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10002,7 +11502,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10023,7 +11527,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10044,7 +11552,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10115,7 +11627,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10136,7 +11652,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10157,7 +11677,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10178,7 +11702,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10199,7 +11727,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10220,7 +11752,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10241,7 +11777,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10262,7 +11802,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10283,7 +11827,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10354,7 +11902,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10375,7 +11927,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10396,7 +11952,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10417,7 +11977,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10438,7 +12002,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10459,7 +12027,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10480,7 +12052,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10501,7 +12077,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10522,7 +12102,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10566,7 +12150,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10587,7 +12175,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10608,7 +12200,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10629,7 +12225,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10650,7 +12250,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10671,7 +12275,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10692,7 +12300,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10713,7 +12325,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10734,7 +12350,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10804,7 +12424,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10825,7 +12449,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10846,7 +12474,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10867,7 +12499,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10888,7 +12524,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10909,7 +12549,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10930,7 +12574,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10951,7 +12599,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10972,7 +12624,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11059,7 +12715,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11080,7 +12740,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11101,7 +12765,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11122,7 +12790,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11143,7 +12815,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11164,7 +12840,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11185,7 +12865,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11206,7 +12890,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11227,7 +12915,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11317,7 +13009,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11338,7 +13034,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11359,7 +13059,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11380,7 +13084,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11401,7 +13109,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11422,7 +13134,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11443,7 +13159,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11464,7 +13184,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11485,7 +13209,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11569,7 +13297,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11590,7 +13322,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11611,7 +13347,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11632,7 +13372,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11653,7 +13397,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11674,7 +13422,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11695,7 +13447,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11716,7 +13472,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11737,7 +13497,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11781,7 +13545,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11802,7 +13570,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11823,7 +13595,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11844,7 +13620,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11865,7 +13645,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11886,7 +13670,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11907,7 +13695,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11928,7 +13720,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11949,7 +13745,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12038,7 +13838,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12059,7 +13863,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12080,7 +13888,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12101,7 +13913,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12122,7 +13938,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12143,7 +13963,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12164,7 +13988,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12185,7 +14013,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12206,7 +14038,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12294,7 +14130,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12315,7 +14155,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12336,7 +14180,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12357,7 +14205,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12378,7 +14230,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12399,7 +14255,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12420,7 +14280,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12441,7 +14305,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12462,7 +14330,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12550,7 +14422,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12571,7 +14447,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12592,7 +14472,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12613,7 +14497,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12634,7 +14522,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12655,7 +14547,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12676,7 +14572,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12697,7 +14597,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12718,7 +14622,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12809,7 +14717,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12830,7 +14742,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12851,7 +14767,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12872,7 +14792,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12893,7 +14817,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12914,7 +14842,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12935,7 +14867,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12956,7 +14892,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12977,7 +14917,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13065,7 +15009,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13086,7 +15034,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13107,7 +15059,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13128,7 +15084,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13149,7 +15109,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13170,7 +15134,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13191,7 +15159,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13212,7 +15184,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13233,7 +15209,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13308,7 +15288,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13329,7 +15313,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13350,7 +15338,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13371,7 +15363,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13392,7 +15388,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13413,7 +15413,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13434,7 +15438,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13455,7 +15463,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13476,7 +15488,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13566,7 +15582,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13587,7 +15607,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13608,7 +15632,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13629,7 +15657,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13650,7 +15682,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13671,7 +15707,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13692,7 +15732,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13713,7 +15757,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13734,7 +15782,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13813,7 +15865,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13834,7 +15890,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13855,7 +15915,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13876,7 +15940,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13897,7 +15965,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13918,7 +15990,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13939,7 +16015,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13960,7 +16040,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13981,7 +16065,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14068,7 +16156,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14089,7 +16181,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14110,7 +16206,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14131,7 +16231,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14152,7 +16256,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14173,7 +16281,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14194,7 +16306,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14215,7 +16331,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14236,7 +16356,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14280,7 +16404,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14301,7 +16429,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14322,7 +16454,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14343,7 +16479,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14364,7 +16504,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14385,7 +16529,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14406,7 +16554,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14427,7 +16579,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14448,7 +16604,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14533,7 +16693,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14554,7 +16718,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14575,7 +16743,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14596,7 +16768,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14617,7 +16793,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14638,7 +16818,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14659,7 +16843,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14680,7 +16868,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14701,7 +16893,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14807,7 +17003,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14828,7 +17028,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14849,7 +17053,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14870,7 +17078,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14891,7 +17103,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14912,7 +17128,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14933,7 +17153,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14954,7 +17178,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14975,7 +17203,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15034,7 +17266,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15055,7 +17291,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15076,7 +17316,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15097,7 +17341,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15118,7 +17366,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15139,7 +17391,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15160,7 +17416,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15181,7 +17441,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15202,7 +17466,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15298,7 +17566,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15319,7 +17591,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15340,7 +17616,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15361,7 +17641,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15382,7 +17666,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15403,7 +17691,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15424,7 +17716,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15445,7 +17741,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15466,7 +17766,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15555,7 +17859,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15576,7 +17884,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15597,7 +17909,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15618,7 +17934,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15639,7 +17959,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15660,7 +17984,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15681,7 +18009,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15702,7 +18034,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15723,7 +18059,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15803,7 +18143,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15824,7 +18168,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15845,7 +18193,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15866,7 +18218,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15887,7 +18243,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15908,7 +18268,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15929,7 +18293,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15950,7 +18318,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15971,7 +18343,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16044,7 +18420,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16065,7 +18445,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16086,7 +18470,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16107,7 +18495,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16128,7 +18520,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16149,7 +18545,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16170,7 +18570,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16191,7 +18595,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16212,7 +18620,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16256,7 +18668,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16277,7 +18693,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16298,7 +18718,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16319,7 +18743,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16340,7 +18768,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16361,7 +18793,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16382,7 +18818,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16403,7 +18843,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16424,7 +18868,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16498,7 +18946,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16519,7 +18971,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16540,7 +18996,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16561,7 +19021,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16582,7 +19046,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16603,7 +19071,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16624,7 +19096,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16645,7 +19121,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16666,7 +19146,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16790,7 +19274,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16811,7 +19299,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16832,7 +19324,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16853,7 +19349,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16874,7 +19374,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16895,7 +19399,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16916,7 +19424,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16937,7 +19449,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16958,7 +19474,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17080,7 +19600,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17101,7 +19625,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17122,7 +19650,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17143,7 +19675,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17164,7 +19700,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17185,7 +19725,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17206,7 +19750,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17227,7 +19775,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17248,7 +19800,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17372,7 +19928,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17393,7 +19953,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17414,7 +19978,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17435,7 +20003,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17456,7 +20028,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17477,7 +20053,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17498,7 +20078,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17519,7 +20103,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17540,7 +20128,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17606,7 +20198,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17627,7 +20223,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17648,7 +20248,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17669,7 +20273,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17690,7 +20298,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17711,7 +20323,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17732,7 +20348,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17753,7 +20373,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17774,7 +20398,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17840,7 +20468,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17861,7 +20493,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17882,7 +20518,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17903,7 +20543,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17924,7 +20568,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17945,7 +20593,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17966,7 +20618,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17987,7 +20643,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18008,7 +20668,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18096,12 +20760,13 @@ export interface paths {
                                  * @enum {unknown}
                                  */
                                 language: "en" | "pl";
-                                /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                                /** @description Every language the portal offers its visitors, the primary one first. */
                                 languages: ("en" | "pl")[];
                                 /** @description The IANA time zone of the dates on the portal */
                                 timeZone: string;
                                 /**
-                                 * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                                 * Ticket visibility
+                                 * @description contact: a member sees their own tickets; company: also their primary company’s
                                  * @enum {unknown}
                                  */
                                 scope: "contact" | "company";
@@ -18116,20 +20781,20 @@ export interface paths {
                                 showCustomStages: boolean;
                                 idleTimeoutMinutes: number;
                                 signInMethods: ("password" | "magic_link" | "sso")[];
-                                /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                                /** @description Visitors may register themselves, with consent, and verify their email */
                                 selfRegistration: boolean;
-                                /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                                /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                                 accessListIds: number[];
                                 /**
-                                 * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                                 * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                                  * @enum {unknown}
                                  */
                                 ssoAudience: "all" | "lists";
-                                /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                                /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                                 kbPortalLink: boolean;
-                                /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                                /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                                 formId: number | null;
-                                /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                                /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                                 ssoListIds: number[];
                                 consentText: string | null;
                                 consentLabel: string | null;
@@ -18144,12 +20809,12 @@ export interface paths {
                                     primaryColor?: string | null;
                                     accentColor?: string | null;
                                 };
-                                /** @description The navigation menu in the portal’s header (P23) */
+                                /** @description The navigation menu in the portal’s header */
                                 menu: {
                                     label: string;
                                     url: string;
                                 }[];
-                                /** @description What the portal still needs before it can be enabled (P4). */
+                                /** @description What the portal still needs before it can be enabled. */
                                 missing: string[];
                                 /** Format: date-time */
                                 createdAt: string;
@@ -18175,7 +20840,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18196,7 +20865,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18217,7 +20890,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18238,7 +20915,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18259,7 +20940,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18280,7 +20965,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18301,7 +20990,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18322,7 +21015,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18343,7 +21040,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18369,16 +21070,17 @@ export interface paths {
                         domain?: string | null;
                         slug?: string;
                         /**
-                         * @description The primary language: of every page and email unless a visitor chooses another the portal offers (P7)
+                         * @description The primary language: of every page and email unless a visitor chooses another the portal offers
                          * @enum {unknown}
                          */
                         language?: "en" | "pl";
-                        /** @description The languages visitors may choose from; the primary language is always among them (X1) */
+                        /** @description The languages visitors may choose from; the primary language is always among them */
                         languages?: ("en" | "pl")[];
                         /** @description An IANA time zone such as Europe/Warsaw or UTC */
                         timeZone?: string;
                         /**
-                         * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                         * Ticket visibility
+                         * @description contact: a member sees their own tickets; company: also their primary company’s
                          * @enum {unknown}
                          */
                         scope?: "contact" | "company";
@@ -18396,7 +21098,7 @@ export interface paths {
                         selfRegistration?: boolean;
                         accessListIds?: number[];
                         /**
-                         * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                         * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                          * @enum {unknown}
                          */
                         ssoAudience?: "all" | "lists";
@@ -18438,12 +21140,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -18458,20 +21161,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -18486,12 +21189,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -18515,7 +21218,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18536,7 +21243,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18557,7 +21268,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18578,7 +21293,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18599,7 +21318,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18620,7 +21343,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18641,7 +21368,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18662,7 +21393,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18683,7 +21418,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18734,12 +21473,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -18754,20 +21494,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -18782,12 +21522,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -18811,7 +21551,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18832,7 +21576,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18853,7 +21601,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18874,7 +21626,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18895,7 +21651,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18916,7 +21676,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18937,7 +21701,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18958,7 +21726,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18979,7 +21751,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19023,7 +21799,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19044,7 +21824,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19065,7 +21849,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19086,7 +21874,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19107,7 +21899,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19128,7 +21924,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19149,7 +21949,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19170,7 +21974,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19191,7 +21999,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19201,7 +22013,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a portal’s settings, or enable or disable it (P4, P26) */
+        /** Change a portal’s settings, or enable or disable it */
         patch: {
             parameters: {
                 query?: never;
@@ -19221,16 +22033,17 @@ export interface paths {
                         domain?: string | null;
                         slug?: string;
                         /**
-                         * @description The primary language: of every page and email unless a visitor chooses another the portal offers (P7)
+                         * @description The primary language: of every page and email unless a visitor chooses another the portal offers
                          * @enum {unknown}
                          */
                         language?: "en" | "pl";
-                        /** @description The languages visitors may choose from; the primary language is always among them (X1) */
+                        /** @description The languages visitors may choose from; the primary language is always among them */
                         languages?: ("en" | "pl")[];
                         /** @description An IANA time zone such as Europe/Warsaw or UTC */
                         timeZone?: string;
                         /**
-                         * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                         * Ticket visibility
+                         * @description contact: a member sees their own tickets; company: also their primary company’s
                          * @enum {unknown}
                          */
                         scope?: "contact" | "company";
@@ -19248,7 +22061,7 @@ export interface paths {
                         selfRegistration?: boolean;
                         accessListIds?: number[];
                         /**
-                         * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                         * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                          * @enum {unknown}
                          */
                         ssoAudience?: "all" | "lists";
@@ -19290,12 +22103,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -19310,20 +22124,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -19338,12 +22152,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -19367,7 +22181,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19388,7 +22206,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19409,7 +22231,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19430,7 +22256,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19451,7 +22281,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19472,7 +22306,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19493,7 +22331,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19514,7 +22356,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19535,7 +22381,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19606,7 +22456,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19627,7 +22481,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19648,7 +22506,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19669,7 +22531,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19690,7 +22556,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19711,7 +22581,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19732,7 +22606,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19753,7 +22631,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19774,7 +22656,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19817,7 +22703,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload the portal’s logo (P22): multipart/form-data, field "file"; PNG, JPEG, GIF or WebP by content, at most 1 MB; it replaces the logo address on the portal */
+        /** Upload the portal’s logo: multipart/form-data, field "file"; PNG, JPEG, GIF or WebP by content, at most 1 MB; it replaces the logo address on the portal */
         post: {
             parameters: {
                 query?: never;
@@ -19847,12 +22733,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -19867,20 +22754,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -19895,12 +22782,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -19924,7 +22811,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19945,7 +22836,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19966,7 +22861,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19987,7 +22886,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20008,7 +22911,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20029,7 +22936,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20050,7 +22961,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20071,7 +22986,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20092,7 +23011,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20130,12 +23053,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -20150,20 +23074,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -20178,12 +23102,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -20207,7 +23131,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20228,7 +23156,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20249,7 +23181,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20270,7 +23206,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20291,7 +23231,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20312,7 +23256,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20333,7 +23281,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20354,7 +23306,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20375,7 +23331,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20443,7 +23403,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20464,7 +23428,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20485,7 +23453,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20506,7 +23478,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20527,7 +23503,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20548,7 +23528,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20569,7 +23553,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20590,7 +23578,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20611,7 +23603,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20620,7 +23616,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** View the customer portal as a member would (P28, P30): a link to open on the portal’s host, once, within two minutes; the preview is read-only and recorded */
+        /** View the customer portal as a member would: a link to open on the portal’s host, once, within two minutes; the preview is read-only and recorded */
         post: {
             parameters: {
                 query?: never;
@@ -20667,7 +23663,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20688,7 +23688,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20709,7 +23713,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20730,7 +23738,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20751,7 +23763,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20772,7 +23788,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20793,7 +23813,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20814,7 +23838,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20835,7 +23863,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20909,7 +23941,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20930,7 +23966,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20951,7 +23991,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20972,7 +24016,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20993,7 +24041,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21014,7 +24066,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21035,7 +24091,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21056,7 +24116,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21077,7 +24141,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21140,7 +24208,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21161,7 +24233,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21182,7 +24258,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21203,7 +24283,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21224,7 +24308,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21245,7 +24333,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21266,7 +24358,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21287,7 +24383,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21308,7 +24408,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21367,7 +24471,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21388,7 +24496,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21409,7 +24521,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21430,7 +24546,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21451,7 +24571,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21472,7 +24596,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21493,7 +24621,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21514,7 +24646,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21535,7 +24671,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21599,7 +24739,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21620,7 +24764,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21641,7 +24789,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21662,7 +24814,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21683,7 +24839,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21704,7 +24864,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21725,7 +24889,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21746,7 +24914,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21767,7 +24939,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21821,7 +24997,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21842,7 +25022,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21863,7 +25047,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21884,7 +25072,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21905,7 +25097,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21926,7 +25122,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21947,7 +25147,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21968,7 +25172,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21989,7 +25197,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22053,7 +25265,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22074,7 +25290,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22095,7 +25315,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22116,7 +25340,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22137,7 +25365,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22158,7 +25390,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22179,7 +25415,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22200,7 +25440,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22221,7 +25465,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22295,7 +25543,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22316,7 +25568,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22337,7 +25593,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22358,7 +25618,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22379,7 +25643,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22400,7 +25668,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22421,7 +25693,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22442,7 +25718,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22463,7 +25743,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22539,7 +25823,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22560,7 +25848,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22581,7 +25873,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22602,7 +25898,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22623,7 +25923,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22644,7 +25948,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22665,7 +25973,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22686,7 +25998,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22707,7 +26023,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22807,7 +26127,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22828,7 +26152,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22849,7 +26177,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22870,7 +26202,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22891,7 +26227,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22912,7 +26252,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22933,7 +26277,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22954,7 +26302,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22975,7 +26327,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23062,7 +26418,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23083,7 +26443,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23104,7 +26468,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23125,7 +26493,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23146,7 +26518,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23167,7 +26543,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23188,7 +26568,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23209,7 +26593,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23230,7 +26618,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23314,7 +26706,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23335,7 +26731,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23356,7 +26756,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23377,7 +26781,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23398,7 +26806,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23419,7 +26831,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23440,7 +26856,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23461,7 +26881,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23482,7 +26906,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23568,7 +26996,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23589,7 +27021,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23610,7 +27046,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23631,7 +27071,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23652,7 +27096,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23673,7 +27121,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23694,7 +27146,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23715,7 +27171,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23736,7 +27196,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23861,7 +27325,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23882,7 +27350,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23903,7 +27375,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23924,7 +27400,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23945,7 +27425,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23966,7 +27450,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23987,7 +27475,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24008,7 +27500,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24029,7 +27525,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24149,7 +27649,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24170,7 +27674,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24191,7 +27699,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24212,7 +27724,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24233,7 +27749,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24254,7 +27774,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24275,7 +27799,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24296,7 +27824,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24317,7 +27849,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24475,7 +28011,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24496,7 +28036,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24517,7 +28061,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24538,7 +28086,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24559,7 +28111,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24580,7 +28136,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24601,7 +28161,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24622,7 +28186,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24643,7 +28211,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24716,7 +28288,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24737,7 +28313,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24758,7 +28338,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24779,7 +28363,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24800,7 +28388,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24821,7 +28413,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24842,7 +28438,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24863,7 +28463,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24884,7 +28488,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24959,7 +28567,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24980,7 +28592,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25001,7 +28617,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25022,7 +28642,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25043,7 +28667,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25064,7 +28692,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25085,7 +28717,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25106,7 +28742,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25127,7 +28767,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25193,7 +28837,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25214,7 +28862,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25235,7 +28887,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25256,7 +28912,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25277,7 +28937,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25298,7 +28962,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25319,7 +28987,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25340,7 +29012,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25361,7 +29037,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25406,7 +29086,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25427,7 +29111,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25448,7 +29136,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25469,7 +29161,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25490,7 +29186,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25511,7 +29211,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25532,7 +29236,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25553,7 +29261,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25574,7 +29286,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25646,7 +29362,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25667,7 +29387,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25688,7 +29412,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25709,7 +29437,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25730,7 +29462,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25751,7 +29487,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25772,7 +29512,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25793,7 +29537,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25814,7 +29562,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25895,7 +29647,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25916,7 +29672,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25937,7 +29697,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25958,7 +29722,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25979,7 +29747,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26000,7 +29772,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26021,7 +29797,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26042,7 +29822,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26063,7 +29847,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26151,7 +29939,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26172,7 +29964,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26193,7 +29989,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26214,7 +30014,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26235,7 +30039,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26256,7 +30064,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26277,7 +30089,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26298,7 +30114,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26319,7 +30139,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26398,7 +30222,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26419,7 +30247,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26440,7 +30272,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26461,7 +30297,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26482,7 +30322,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26503,7 +30347,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26524,7 +30372,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26545,7 +30397,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26566,7 +30422,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26611,7 +30471,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26632,7 +30496,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26653,7 +30521,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26674,7 +30546,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26695,7 +30571,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26716,7 +30596,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26737,7 +30621,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26758,7 +30646,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26779,7 +30671,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26865,7 +30761,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26886,7 +30786,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26907,7 +30811,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26928,7 +30836,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26949,7 +30861,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26970,7 +30886,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26991,7 +30911,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27012,7 +30936,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27033,7 +30961,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27087,7 +31019,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27108,7 +31044,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27129,7 +31069,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27150,7 +31094,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27171,7 +31119,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27192,7 +31144,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27213,7 +31169,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27234,7 +31194,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27255,7 +31219,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27336,7 +31304,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27357,7 +31329,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27378,7 +31354,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27399,7 +31379,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27420,7 +31404,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27441,7 +31429,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27462,7 +31454,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27483,7 +31479,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27504,7 +31504,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27589,7 +31593,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27610,7 +31618,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27631,7 +31643,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27652,7 +31668,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27673,7 +31693,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27694,7 +31718,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27715,7 +31743,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27736,7 +31768,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27757,7 +31793,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27835,7 +31875,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27856,7 +31900,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27877,7 +31925,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27898,7 +31950,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27919,7 +31975,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27940,7 +32000,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27961,7 +32025,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27982,7 +32050,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28003,7 +32075,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28047,7 +32123,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28068,7 +32148,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28089,7 +32173,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28110,7 +32198,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28131,7 +32223,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28152,7 +32248,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28173,7 +32273,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28194,7 +32298,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28215,7 +32323,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28303,7 +32415,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28324,7 +32440,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28345,7 +32465,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28366,7 +32490,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28387,7 +32515,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28408,7 +32540,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28429,7 +32565,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28450,7 +32590,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28471,7 +32615,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28535,7 +32683,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28556,7 +32708,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28577,7 +32733,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28598,7 +32758,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28619,7 +32783,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28640,7 +32808,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28661,7 +32833,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28682,7 +32858,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28703,7 +32883,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28765,7 +32949,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28786,7 +32974,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28807,7 +32999,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28828,7 +33024,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28849,7 +33049,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28870,7 +33074,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28891,7 +33099,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28912,7 +33124,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28933,7 +33149,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28991,7 +33211,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29012,7 +33236,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29033,7 +33261,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29054,7 +33286,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29075,7 +33311,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29096,7 +33336,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29117,7 +33361,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29138,7 +33386,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29159,7 +33411,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29224,7 +33480,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29245,7 +33505,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29266,7 +33530,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29287,7 +33555,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29308,7 +33580,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29329,7 +33605,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29350,7 +33630,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29371,7 +33655,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29392,7 +33680,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29464,7 +33756,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29485,7 +33781,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29506,7 +33806,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29527,7 +33831,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29548,7 +33856,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29569,7 +33881,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29590,7 +33906,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29611,7 +33931,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29632,7 +33956,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29700,7 +34028,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29721,7 +34053,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29742,7 +34078,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29763,7 +34103,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29784,7 +34128,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29805,7 +34153,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29826,7 +34178,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29847,7 +34203,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29868,7 +34228,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29939,7 +34303,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29960,7 +34328,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29981,7 +34353,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30002,7 +34378,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30023,7 +34403,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30044,7 +34428,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30065,7 +34453,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30086,7 +34478,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30107,7 +34503,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30151,7 +34551,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30172,7 +34576,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30193,7 +34601,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30214,7 +34626,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30235,7 +34651,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30256,7 +34676,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30277,7 +34701,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30298,7 +34726,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30319,7 +34751,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30390,7 +34826,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30411,7 +34851,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30432,7 +34876,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30453,7 +34901,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30474,7 +34926,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30495,7 +34951,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30516,7 +34976,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30537,7 +35001,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30558,7 +35026,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30619,7 +35091,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30640,7 +35116,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30661,7 +35141,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30682,7 +35166,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30703,7 +35191,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30724,7 +35216,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30745,7 +35241,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30766,7 +35266,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30787,7 +35291,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
