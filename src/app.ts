@@ -101,7 +101,7 @@ export async function buildApp(options: BuildOptions): Promise<App> {
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (JSON_NUL.test(text)) {
-      done(errors.validation([{ path: '/body', message: 'must not contain NUL characters (\\u0000)' }]), undefined);
+      done(errors.validation([{ path: '/body', message: 'Remove the NUL characters: text may not contain them.' }]), undefined);
       return;
     }
     void parseJson(request, text, done);

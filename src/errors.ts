@@ -2,10 +2,15 @@
  * The one error catalog. Every error a client can see has a stable code, an HTTP status and a
  * message that is safe to show. Answers are RFC 9457 problem documents (see http/problem.ts).
  */
+import { summarize } from './http/field-messages.js';
+
 export interface FieldError {
-  /** JSON pointer into the request part, e.g. "/body/email". */
+  /** JSON pointer into the request part, e.g. "/body/email". Stable: clients match on it. */
   path: string;
+  /** A sentence for a person, to show at the field: "Enter at least 100 characters." */
   message: string;
+  /** The field's name in words ("Idle timeout"); filled from the path when not given. */
+  label?: string;
 }
 
 export class AppError extends Error {
@@ -36,7 +41,8 @@ export class AppError extends Error {
 }
 
 export const errors = {
-  validation: (fieldErrors: FieldError[], message = 'The request is not valid.') =>
+  /** Bad input; without a message, the title names the fields (http/field-messages.ts). */
+  validation: (fieldErrors: FieldError[], message = summarize(fieldErrors)) =>
     new AppError(400, 'VALIDATION_FAILED', message, fieldErrors),
   malformedJson: () => new AppError(400, 'MALFORMED_JSON', 'The request body is not valid JSON.'),
   badCursor: () => new AppError(400, 'BAD_CURSOR', 'The cursor is not one this server issued, or belongs to another sort.'),

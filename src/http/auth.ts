@@ -57,7 +57,7 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
     if (access === undefined) {
       throw new Error(`route ${route.method.toString()} ${route.url} declares no config.access`);
     }
-    const schema = route.schema as { response?: Record<string, unknown>; body?: { properties?: Record<string, unknown> } } | undefined;
+    const schema = route.schema as { response?: Record<string, unknown>; body?: { properties?: Record<string, unknown> }; querystring?: unknown; params?: unknown } | undefined;
     for (const method of [route.method].flat()) {
       app.routeTable.push({
         method,
@@ -65,6 +65,7 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
         access,
         responseCodes: Object.keys(schema?.response ?? {}),
         bodyFields: Object.keys(schema?.body?.properties ?? {}),
+        schemas: { body: schema?.body, querystring: schema?.querystring, params: schema?.params },
       });
     }
   });

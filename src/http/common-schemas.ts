@@ -10,7 +10,11 @@ export const Problem = Type.Object(
     detail: Type.Optional(Type.String()),
     instance: Type.Optional(Type.String()),
     requestId: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+    errors: Type.Optional(Type.Array(Type.Object({
+      path: Type.String({ description: 'Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words.' }),
+      label: Type.String({ description: 'The field’s name in words, such as “Idle timeout”.' }),
+      message: Type.String({ description: 'What to do, in a sentence to show at the field, such as “Enter at least 100 characters.”' }),
+    }))),
   },
   { description: 'An error, as application/problem+json (RFC 9457).' },
 );
@@ -38,7 +42,7 @@ export const NullableTimestamp = Nullable(Timestamp);
 
 /** A short single-line text: no control characters (so no header or log injection). */
 export function Line(options: { minLength?: number; maxLength: number }) {
-  return Type.String({ minLength: options.minLength ?? 1, maxLength: options.maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$' });
+  return Type.String({ minLength: options.minLength ?? 1, maxLength: options.maxLength, pattern: '^[^\\u0000-\\u001f\\u007f]*$', 'x-hint': 'Keep this to one line, without tabs or other control characters.' });
 }
 
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });

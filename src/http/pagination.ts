@@ -1,4 +1,5 @@
 import { sql, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { readable } from './field-messages.js';
 import { errors } from '../errors.js';
 
 /**
@@ -87,7 +88,8 @@ export function pickSort(
   const key = desc ? name.slice(1) : name;
   const column = columns[key];
   if (column === undefined) {
-    throw errors.validation([{ path: '/querystring/sort', message: `must be one of ${Object.keys(columns).flatMap((k) => [k, '-' + k]).join(', ')}` }]);
+    const names = Object.keys(columns).map(readable);
+    throw errors.validation([{ path: '/querystring/sort', label: 'Sort', message: `Sort by ${names.slice(0, -1).join(', ')}${names.length > 1 ? ' or ' : ''}${names.at(-1) ?? ''}, each written as the API documents it; a - in front reverses the order.` }]);
   }
   return { name, column, idColumn, direction: desc ? 'desc' : 'asc', text: textSorts.includes(key) };
 }

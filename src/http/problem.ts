@@ -2,39 +2,26 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, errors, type FieldError } from '../errors.js';
 import type { ProblemBody } from './common-schemas.js';
 import { isUnstorableText } from '../db/db-errors.js';
+import { describeIssues, labelOfPath, type SchemaNode } from './field-messages.js';
 
-interface AjvIssue {
-  instancePath?: string;
-  keyword?: string;
-  message?: string;
-  params?: Record<string, unknown>;
-}
-
-function fieldErrors(error: FastifyError): FieldError[] {
+/** Ajv's issues, in words, with the route's schema of that request part for the fields' titles. */
+function fieldErrors(error: FastifyError, request: FastifyRequest | undefined): FieldError[] {
   const context = error.validationContext ?? 'body';
-  return ((error.validation ?? []) as AjvIssue[]).map((issue) => {
-    let path = `/${context}${issue.instancePath ?? ''}`;
-    let message = issue.message ?? 'is not valid';
-    const params = issue.params ?? {};
-    if (issue.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
-      path += `/${params.additionalProperty}`;
-      message = 'is not a known field';
-    } else if (issue.keyword === 'required' && typeof params.missingProperty === 'string') {
-      path += `/${params.missingProperty}`;
-      message = 'is required';
-    }
-    return { path, message };
-  });
+  const schemas = request?.routeOptions.schema as Record<string, SchemaNode | undefined> | undefined;
+  return describeIssues(error.validation ?? [], { prefix: `/${context}`, root: schemas?.[context] });
 }
 
 /** Turns anything thrown into an AppError: known framework errors keep their meaning, the rest is 500. */
-export function toAppError(error: unknown): AppError {
+export function toAppError(error: unknown, request?: FastifyRequest): AppError {
   if (error instanceof AppError) return error;
   const e = error as Partial<FastifyError> & { type?: string };
-  if (e.validation !== undefined) return errors.validation(fieldErrors(e as FastifyError));
+  if (e.validation !== undefined) return errors.validation(fieldErrors(e as FastifyError, request));
   // The validator itself threw on what it was given (an object whose own `valueOf` is not a
   // function, compared for uniqueItems): only hostile input does that, and it is not valid.
-  if (e.code === 'FST_ERR_VALIDATION') return errors.validation([{ path: `/${(e as { validationContext?: string }).validationContext ?? 'body'}`, message: 'is not valid' }]);
+  if (e.code === 'FST_ERR_VALIDATION') {
+    const context = (e as { validationContext?: string }).validationContext ?? 'body';
+    return errors.validation([{ path: `/${context}`, label: context === 'body' ? 'Request' : labelOfPath(`/${context}`), message: 'This value cannot be read: send plain text, numbers, lists and fields.' }]);
+  }
   if (isUnstorableText(error)) return new AppError(400, 'BAD_REQUEST', 'The request holds a NUL character, which text may not contain.');
   switch (e.code) {
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -82,7 +69,7 @@ export function problemBody(err: AppError, request: FastifyRequest): ProblemBody
     instance: request.url.split('?')[0] ?? request.url,
     requestId: request.id,
   };
-  if (err.errors !== undefined && err.errors.length > 0) body.errors = err.errors;
+  if (err.errors !== undefined && err.errors.length > 0) body.errors = err.errors.map((e) => ({ path: e.path, label: e.label ?? labelOfPath(e.path), message: e.message }));
   return body;
 }
 
@@ -121,7 +108,7 @@ async function sendError(reply: FastifyReply, request: FastifyRequest, err: AppE
 /** One error handler and one not-found handler for the whole app. */
 export function registerProblemHandlers(app: FastifyInstance, htmlPage?: HtmlErrorPage): void {
   app.setErrorHandler((error: unknown, request, reply) => {
-    const appError = toAppError(error);
+    const appError = toAppError(error, request);
     if (appError.status >= 500) {
       request.log.error({ err: error }, 'request failed');
     } else if (appError.logAsError !== undefined) {

@@ -18,6 +18,8 @@ export interface RouteEntry {
   access: Access;
   responseCodes: string[];
   bodyFields: string[];
+  /** The request schemas, for the tests that walk every constraint (test/api/field-messages.test.ts). */
+  schemas: { body?: unknown; querystring?: unknown; params?: unknown };
 }
 
 declare module 'fastify' {

@@ -11,6 +11,7 @@ const common: Options = {
   useDefaults: true,
   strict: false,
   allowUnionTypes: true,
+  verbose: true, // each issue carries its schema: the field's title and hint (http/field-messages.ts)
 };
 
 /**

@@ -148,9 +148,9 @@ describe.each(dialects)('bad input on every write route, %s', (dialect) => {
     for (const [got, status, code] of cases) expect(got).toBe(`${code} (${status})`);
 
     const unknown = await post('{"name":"x","color":"red"}');
-    expect(unknown.json().errors).toEqual([{ path: '/body/color', message: 'is not a known field' }]);
+    expect(unknown.json().errors).toEqual([{ path: '/body/color', label: 'Color', message: 'Remove this: it is not a field this request takes.' }]);
     const missing = await post('{}');
-    expect(missing.json().errors).toEqual([{ path: '/body/name', message: 'is required' }]);
+    expect(missing.json().errors).toEqual([{ path: '/body/name', label: 'Name', message: 'Fill this in.' }]);
   });
 
   test('C9 bad ids, cursors, sorts and query values answer 400, a missing record 404', async () => {

@@ -77,12 +77,12 @@ describe.each(dialects)('support forms on %s', (dialect) => {
       return res.json<{ errors: { path: string; message: string }[] }>().errors;
     };
     const subject = { key: 'subject', label: 'Subject', type: 'text', required: true, maps: 'subject' };
-    expect(await bad([{ ...subject, maps: null }])).toEqual([{ path: '/body/fields', message: 'exactly one field must map to the subject' }]);
+    expect(await bad([{ ...subject, maps: null }])).toEqual([{ path: '/body/fields', label: 'Fields', message: 'Let exactly one field fill the subject.' }]);
     expect((await bad([subject, { ...subject, key: 'again' }])).map((e) => e.path)).toContain('/body/fields');
-    expect(await bad([subject, { key: 'c', label: 'C', type: 'choice', required: false, maps: null }])).toEqual([{ path: '/body/fields/1/options', message: 'a choice needs options' }]);
-    expect(await bad([subject, { key: 'f', label: 'F', type: 'file', required: false, maps: 'description' }])).toEqual([{ path: '/body/fields/1/maps', message: 'a file field fills no property: its files go with the message' }]);
-    expect(await bad([subject, { key: 'p', label: 'P', type: 'text', required: false, maps: 'properties.nope' }])).toEqual([{ path: '/body/fields/1/maps', message: 'no such custom ticket property' }]);
-    expect(await bad([subject], 999999)).toEqual([{ path: '/body/inboxId', message: 'no inbox 999999' }]);
+    expect(await bad([subject, { key: 'c', label: 'C', type: 'choice', required: false, maps: null }])).toEqual([{ path: '/body/fields/1/options', label: 'Options of fields item 2', message: 'Add the options to choose from.' }]);
+    expect(await bad([subject, { key: 'f', label: 'F', type: 'file', required: false, maps: 'description' }])).toEqual([{ path: '/body/fields/1/maps', label: 'Maps of fields item 2', message: 'A file field fills no property (its files go with the message): choose none.' }]);
+    expect(await bad([subject, { key: 'p', label: 'P', type: 'text', required: false, maps: 'properties.nope' }])).toEqual([{ path: '/body/fields/1/maps', label: 'Maps of fields item 2', message: 'There is no such custom ticket property: add it in the ticket settings first.' }]);
+    expect(await bad([subject], 999999)).toEqual([{ path: '/body/inboxId', label: 'Inbox ID', message: 'There is no inbox 999999: choose one that exists.' }]);
     const agent = await createStaff(t);
     expect((await call('POST', '/api/v1/forms', { name: 'X', inboxId: inbox.id, fields: [subject] }, agent)).statusCode).toBe(403);
   });

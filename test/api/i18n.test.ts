@@ -243,9 +243,9 @@ describe.each(dialects)('portal languages on %s', (dialect) => {
       [{ 'tickets.shown': '{count, plural, one {# sprawa} few {# sprawy}}' }, '/body/messages/tickets.shown', /missing other clause/],
       [{ 'tickets.heading': 'Hello {name}' }, '/body/messages/tickets.heading', /uses \{name\}.*takes no values/],
       [{ 'tickets.shown': '{total} sprawy' }, '/body/messages/tickets.shown', /uses \{total\}.*may use \{count\}/],
-      [{ 'no.such.key': 'x' }, '/body/messages/no.such.key', /not a message key/],
-      [{ 'no.such.key': null }, '/body/messages/no.such.key', /not a message key/],
-      [{ 'tickets.heading': 'x'.repeat(2001) }, '/body/messages/tickets.heading', /2000/],
+      [{ 'no.such.key': 'x' }, '/body/messages/no.such.key', /no message with this key/],
+      [{ 'no.such.key': null }, '/body/messages/no.such.key', /no message with this key/],
+      [{ 'tickets.heading': 'x'.repeat(2001) }, '/body/messages/tickets.heading', /2,000 characters/],
     ];
     for (const [messages, path, reason] of refusals) {
       const res = await call('PATCH', url, { messages: { 'tickets.none': 'To też by się zapisało', ...messages } });

@@ -125,7 +125,7 @@ describe.skipIf(!available).each(dialects)('IMAP polling against Dovecot on %s',
       type: 'email', name: 'No password', address: `${unique('nopw').toLowerCase()}@acme.example`, imap: { host: '127.0.0.1', port: dovecot.port, secure: false, user: 'support', mailbox: 'INBOX' },
     });
     expect(noPassword.statusCode).toBe(400);
-    expect(noPassword.json().errors).toEqual([{ path: '/body/imap/password', message: 'is required the first time' }]);
+    expect(noPassword.json().errors).toEqual([{ path: '/body/imap/password', label: 'Password', message: 'Enter the mailbox password: it is needed the first time.' }]);
     const worker = new InboundWorker(t.app.deps, t.app.services.inbound, t.app.services.inboxes, log);
     warnings.length = 0;
     const round = await worker.runOnce();

@@ -58,7 +58,7 @@ describe.each(dialects)('portal access by contact lists on %s', (dialect) => {
     const before = await rowCounts(t);
     const refused = await call('PATCH', `/api/v1/portals/${f.portalId}`, { accessListIds: [list.id, 999999] });
     expect(refused.statusCode).toBe(422);
-    expect(refused.json().errors).toEqual([{ path: '/body/accessListIds/1', message: 'no list 999999' }]);
+    expect(refused.json().errors).toEqual([{ path: '/body/accessListIds/1', label: 'Access list IDs, item 2', message: 'There is no list 999999: choose one that exists.' }]);
     expect(await rowCounts(t)).toEqual(before);
 
     const ok = await call('PATCH', `/api/v1/portals/${f.portalId}`, { accessListIds: [list.id] });

@@ -27,7 +27,7 @@ describe.each(dialects)('portal settings on %s', (dialect) => {
     expect(created.statusCode).toBe(201);
     const portal = created.json<{ id: number; enabled: boolean; missing: string[]; title: string; slug: string; language: string; scope: string; idleTimeoutMinutes: number }>();
     expect(portal).toMatchObject({ enabled: false, slug: 'tickets', language: 'en', scope: 'contact', idleTimeoutMinutes: 60 });
-    expect(portal.missing).toEqual(['connect a domain', 'choose at least one sign-in method', 'write the consent text']);
+    expect(portal.missing).toEqual(['Connect a domain.', 'Choose at least one sign-in method.', 'Write the consent text.']);
     expect(created.json().url).toBeNull();
 
     const refused = await call('PATCH', `/api/v1/portals/${portal.id}`, { enabled: true });
@@ -38,7 +38,7 @@ describe.each(dialects)('portal settings on %s', (dialect) => {
 
     const partial = await call('PATCH', `/api/v1/portals/${portal.id}`, { enabled: true, domain: domain(), signInMethods: ['password'] });
     expect(partial.statusCode).toBe(422);
-    expect(partial.json().errors).toEqual([{ path: '/body/consentText', message: 'write the consent text' }]);
+    expect(partial.json().errors).toEqual([{ path: '/body/consentText', label: 'Consent text', message: 'Write the consent text.' }]);
 
     const host = domain();
     const ok = await call('PATCH', `/api/v1/portals/${portal.id}`, { enabled: true, domain: host, signInMethods: ['password'], consentText: 'We keep your data to answer you. <a href="https://example.com/privacy">Privacy</a>' });

@@ -25,7 +25,7 @@ describe.each(dialects)('the route table on %s', (dialect) => {
     expect(routes().length).toBeGreaterThan(50);
     for (const r of routes()) expect(['public', 'staff', 'portal_settings', 'manage_settings', 'manage_staff', 'portal', 'member']).toContain(r.access);
     const publicRoutes = routes().filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`).sort();
-    expect(publicRoutes).toEqual(['GET /', 'GET /api/openapi.json', 'GET /app', 'GET /app/*', 'GET /app/assets/:file', 'GET /app/portal.css', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /api/v1/auth/sign-in']);
+    expect(publicRoutes).toEqual(['GET /', 'GET /api/openapi.json', 'GET /app', 'GET /app/*', 'GET /app/assets/:file', 'GET /app/portal.css', 'GET /healthz', 'GET /metrics', 'GET /readyz', 'POST /api/v1/auth/password-reset', 'POST /api/v1/auth/password-reset/confirm', 'POST /api/v1/auth/sign-in']);
   });
 
   test('C9 no route answers without its declared authentication', async () => {

@@ -396,14 +396,14 @@ describe.each(dialects)('JWT single sign-on on %s', (dialect) => {
       kind: 'jwt', name: 'Private', settings: { algorithm: 'RS256', issuer: 'https://acme.example', audience: 'portico', loginUrl: 'https://acme.example/login', publicKey: `${readSamlFixture('idp-key.pem')}${await exportSPKI(rsa.publicKey)}` },
     });
     expect(leaked.statusCode).toBe(400);
-    expect(leaked.json()).toMatchObject({ errors: [{ path: '/body/settings/publicKey', message: 'holds a private key: give only the public key or the certificate' }] });
+    expect(leaked.json()).toMatchObject({ errors: [{ path: '/body/settings/publicKey', message: 'This is a private key: paste only the public key or the certificate.' }] });
     expect(leaked.body).not.toContain('PRIVATE KEY');
   });
 
   test('P4 P12 a portal that signs in by SSO alone cannot be enabled before it has an enabled provider', async () => {
     const p = await t.app.services.portals.create({ name: 'SSO only', domain: `${unique('only').toLowerCase()}.example.com`, consentText: 'ok', signInMethods: ['sso'] });
     const portal = await call('GET', `/api/v1/portals/${p.id}`);
-    expect(portal.json().missing).toEqual(['add an enabled single sign-on provider, or choose another sign-in method']);
+    expect(portal.json().missing).toEqual(['Add an enabled single sign-on provider, or choose another sign-in method.']);
     const refused = await call('PATCH', `/api/v1/portals/${p.id}`, { enabled: true });
     expect(refused.statusCode).toBe(422);
     expect(refused.json()).toMatchObject({ code: 'PORTAL_INCOMPLETE', errors: [{ path: '/body/signInMethods' }] });

@@ -249,11 +249,11 @@ describe.each(dialects)('SAML single sign-on on %s', (dialect) => {
       expect(res.statusCode, res.body).toBe(400);
       return res.json<{ errors: { path: string; message: string }[] }>().errors;
     };
-    expect(await paths({ idpMetadataXml: `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${idp.metadataXml}` })).toEqual([{ path: '/body/idpMetadataXml', message: 'DOCTYPE or ENTITY in the document' }]);
-    expect(await paths({ idpMetadataXml: idp.metadataXml.replace(/<(\w+:)?KeyDescriptor[\s\S]*<\/(\w+:)?KeyDescriptor>/, '') })).toEqual([{ path: '/body/idpMetadataXml', message: 'has no signing certificate' }]);
+    expect(await paths({ idpMetadataXml: `<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>${idp.metadataXml}` })).toEqual([{ path: '/body/idpMetadataXml', label: 'Identity provider metadata XML', message: 'Remove the DOCTYPE: metadata with a DOCTYPE or ENTITY declaration is refused.' }]);
+    expect(await paths({ idpMetadataXml: idp.metadataXml.replace(/<(\w+:)?KeyDescriptor[\s\S]*<\/(\w+:)?KeyDescriptor>/, '') })).toEqual([{ path: '/body/idpMetadataXml', label: 'Identity provider metadata XML', message: 'The metadata holds no signing certificate: add the provider’s certificate.' }]);
     expect(await paths({ idpMetadataXml: 'not xml at all' })).toMatchObject([{ path: '/body/idpMetadataXml' }]);
     const manual = { idpEntityId: idp.entityId, idpSsoUrl: idp.ssoUrl };
-    expect(await paths({ settings: { ...manual, idpCertificates: [readSamlFixture('idp-cert.pem').replace(/[A-Za-z]{20}/, 'A'.repeat(20))] } })).toEqual([{ path: '/body/settings/idpCertificates/0', message: 'is not an X.509 certificate' }]);
+    expect(await paths({ settings: { ...manual, idpCertificates: [readSamlFixture('idp-cert.pem').replace(/[A-Za-z]{20}/, 'A'.repeat(20))] } })).toEqual([{ path: '/body/settings/idpCertificates/0', label: 'Identity provider certificates, item 1', message: 'This is not an X.509 certificate: paste the whole PEM text.' }]);
     expect((await paths({ settings: manual })).map((e) => e.path)).toContain('/body/settings/idpCertificates');
     const ok = await create({ settings: { ...manual, idpCertificates: [idp.certificatePem] } });
     expect(ok.statusCode, ok.body).toBe(201);

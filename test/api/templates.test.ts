@@ -163,7 +163,7 @@ describe.each(dialects)('portal templates on %s', (dialect) => {
       const saved = await call('PUT', `/api/v1/portals/${f.portalId}/templates/error`, { source });
       expect(saved.statusCode, source).toBe(400);
       expect(saved.json()).toMatchObject({ code: 'VALIDATION_FAILED', title: 'The template does too much work to show the error page with sample data.' });
-      expect(saved.json().errors).toEqual([{ path: '/body/source', message: expect.stringMatching(message) }]);
+      expect(saved.json().errors).toEqual([{ path: '/body/source', label: 'Source', message: expect.stringMatching(message) }]);
       const preview = await call('POST', `/api/v1/portals/${f.portalId}/templates/error/preview`, { source });
       expect(preview.statusCode, source).toBe(400);
       expect(preview.json().errors[0].message).toMatch(message);

@@ -111,9 +111,9 @@ describe('the message catalogues', () => {
   test('X1 overrides are checked: syntax, values, key, length', () => {
     expect(checkOverride('tickets.shown', '{count, plural, one {# x} other {# y}}')).toBeUndefined();
     expect(checkOverride('tickets.shown', 'no values at all')).toBeUndefined();
-    expect(checkOverride('tickets.shown', '{count, plural, one {# x}')).toMatch(/^is not a valid ICU message: /);
+    expect(checkOverride('tickets.shown', '{count, plural, one {# x}')).toMatch(/^This is not a valid ICU message: /);
     expect(checkOverride('tickets.heading', '{x}')).toMatch(/takes no values/);
-    expect(checkOverride('nope', 'x')).toBe('is not a message key');
+    expect(checkOverride('nope', 'x')).toBe('There is no message with this key: use a key from the list.');
     expect(checkOverride('tickets.heading', 'a\u0000b')).toMatch(/NUL/);
     // Tags are text, escaped on the page like any other.
     expect(checkOverride('tickets.heading', '<b>Tickets</b>')).toBeUndefined();

@@ -58,7 +58,7 @@ export const Company = Type.Object({
   updatedAt: Timestamp,
 });
 
-const Domain = Nullable(Type.String({ maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,62}\\.)*[A-Za-z0-9-]{1,63}$' }));
+const Domain = Nullable(Type.String({ maxLength: 253, pattern: '^[A-Za-z0-9]([A-Za-z0-9-]{0,62}\\.)*[A-Za-z0-9-]{1,63}$', 'x-hint': 'Enter a domain name, like example.com.' }));
 
 export const CompanyCreate = Type.Object(
   { name: Line({ maxLength: 200 }), domain: Type.Optional(Domain) },

@@ -42,11 +42,11 @@ export class ListsService {
 
   private checkFilters(kind: 'static' | 'active', filters: ConditionT[] | undefined): void {
     if (kind === 'static' && filters !== undefined && filters.length > 0) {
-      throw errors.unprocessable('STATIC_LIST_HAS_NO_FILTERS', 'A static list has members, not filters.', [{ path: '/body/filters', message: 'must be empty for a static list' }]);
+      throw errors.unprocessable('STATIC_LIST_HAS_NO_FILTERS', 'A static list has members, not filters.', [{ path: '/body/filters', message: 'A static list has members, not filters: leave this empty.' }]);
     }
     if (kind === 'active') {
       if (filters === undefined || filters.length === 0) {
-        throw errors.unprocessable('ACTIVE_LIST_NEEDS_FILTERS', 'An active list needs at least one filter.', [{ path: '/body/filters', message: 'needs at least one condition' }]);
+        throw errors.unprocessable('ACTIVE_LIST_NEEDS_FILTERS', 'An active list needs at least one filter.', [{ path: '/body/filters', message: 'Add at least one condition.' }]);
       }
       validateConditions(repo.contactCatalogue, filters, '/body/filters');
     }
@@ -128,7 +128,7 @@ export class ListsService {
       const existing = await repo.existingContactIds(tx, contactIds);
       const missing = contactIds.filter((c) => !existing.has(c));
       if (missing.length > 0) {
-        throw errors.unprocessable('CONTACT_NOT_FOUND', 'Some contacts do not exist.', missing.map((c) => ({ path: `/body/contactIds/${contactIds.indexOf(c)}`, message: `no contact ${c}` })));
+        throw errors.unprocessable('CONTACT_NOT_FOUND', 'Some contacts do not exist.', missing.map((c) => ({ path: `/body/contactIds/${contactIds.indexOf(c)}`, message: `There is no contact ${c}: choose one that exists.` })));
       }
       await repo.addMembers(tx, id, contactIds, this.deps.clock.now());
       await this.changed(tx, { listId: id, contactIds });

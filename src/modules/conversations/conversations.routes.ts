@@ -179,7 +179,7 @@ export function conversationsRoutes(app: App, { deps, inboxes, conversations, co
   }, async (request, reply) => {
     if (!request.isMultipart()) throw errors.unsupportedMediaType('multipart/form-data');
     const file = await request.file();
-    if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'send one file in the field "file"' }]);
+    if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'Send one file, as the multipart field named file.' }]);
     const row = await conversations.upload(file.file, file.filename, file.mimetype, staffOf(request).actor.id);
     return reply.code(201).send(presentAttachment(row));
   });

@@ -4,7 +4,7 @@ import { DKIM_RESULTS, DMARC_POLICIES, DMARC_RESULTS, SPF_RESULTS } from '../mai
 
 export const ChannelType = Type.Enum(['email', 'form', 'chat', 'portal']);
 
-const ImapHost = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.-]+$|^\\[[0-9a-fA-F:.]+\\]$' });
+const ImapHost = Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.-]+$|^\\[[0-9a-fA-F:.]+\\]$', 'x-hint': 'Enter a host name, like imap.example.com, or an IP address in brackets, like [192.0.2.10].' });
 /** An email channel's IMAP mailbox, polled every minute; the password is write-only. */
 export const ImapIn = Type.Object(
   {

@@ -84,8 +84,8 @@ export class InboxesService {
   /** The columns for a channel's IMAP mailbox: settings as JSON, the password sealed (kept when not given). */
   private imapColumns(channel: { id: number; type: string; imap_secret: string | null }, imap: ImapInput | null): RowUpdate<'channels'> {
     if (imap === null) return { imap_settings: null, imap_secret: null };
-    if (channel.type !== 'email') throw errors.unprocessable('IMAP_NOT_ALLOWED', 'Only an email channel reads a mailbox.', [{ path: '/body/imap', message: 'only for email channels' }]);
-    if (imap.password === undefined && channel.imap_secret === null) throw errors.validation([{ path: '/body/imap/password', message: 'is required the first time' }]);
+    if (channel.type !== 'email') throw errors.unprocessable('IMAP_NOT_ALLOWED', 'Only an email channel reads a mailbox.', [{ path: '/body/imap', message: 'Only an email channel reads a mailbox: leave this out.' }]);
+    if (imap.password === undefined && channel.imap_secret === null) throw errors.validation([{ path: '/body/imap/password', message: 'Enter the mailbox password: it is needed the first time.' }]);
     const { password, ...settings } = imap;
     return { imap_settings: JSON.stringify(settings), imap_secret: password === undefined ? channel.imap_secret : this.box.seal(password, `channel:${channel.id}`) };
   }
@@ -111,7 +111,7 @@ export class InboxesService {
   /** Renames an inbox, or says whether mail arriving there opens tickets, and in which pipeline. */
   async update(id: number, patch: { name?: string; createsTickets?: boolean; pipelineId?: number | null }) {
     if (patch.pipelineId !== undefined && patch.pipelineId !== null && (await this.deps.db.selectFrom('pipelines').select('id').where('id', '=', patch.pipelineId).executeTakeFirst()) === undefined) {
-      throw errors.unprocessable('PIPELINE_NOT_FOUND', 'The pipeline does not exist.', [{ path: '/body/pipelineId', message: `no pipeline ${patch.pipelineId}` }]);
+      throw errors.unprocessable('PIPELINE_NOT_FOUND', 'The pipeline does not exist.', [{ path: '/body/pipelineId', message: `There is no pipeline ${patch.pipelineId}: choose one that exists.` }]);
     }
     const set: RowUpdate<'inboxes'> = { updated_at: this.deps.clock.now() };
     if (patch.name !== undefined) set.name = patch.name;
@@ -134,10 +134,10 @@ export class InboxesService {
 
   async addChannel(inboxId: number, input: { type: repo.ChannelRow['type']; name: string; address?: string | null; imap?: ImapInput | null }) {
     if (input.type === 'email' && (input.address === undefined || input.address === null)) {
-      throw errors.unprocessable('ADDRESS_REQUIRED', 'An email channel needs the address it receives mail at.', [{ path: '/body/address', message: 'is required for an email channel' }]);
+      throw errors.unprocessable('ADDRESS_REQUIRED', 'An email channel needs the address it receives mail at.', [{ path: '/body/address', message: 'Enter the address this channel receives mail at.' }]);
     }
     if (input.type !== 'email' && input.address !== undefined && input.address !== null) {
-      throw errors.unprocessable('ADDRESS_NOT_ALLOWED', 'Only an email channel has an address.', [{ path: '/body/address', message: 'only for email channels' }]);
+      throw errors.unprocessable('ADDRESS_NOT_ALLOWED', 'Only an email channel has an address.', [{ path: '/body/address', message: 'Only an email channel has an address: leave this out.' }]);
     }
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
@@ -164,8 +164,8 @@ export class InboxesService {
       const set: RowUpdate<'channels'> = { updated_at: this.deps.clock.now() };
       if (patch.name !== undefined) set.name = patch.name;
       if (patch.address !== undefined) {
-        if (channel.type !== 'email') throw errors.unprocessable('ADDRESS_NOT_ALLOWED', 'Only an email channel has an address.', [{ path: '/body/address', message: 'only for email channels' }]);
-        if (patch.address === null) throw errors.unprocessable('ADDRESS_REQUIRED', 'An email channel needs an address.', [{ path: '/body/address', message: 'cannot be removed' }]);
+        if (channel.type !== 'email') throw errors.unprocessable('ADDRESS_NOT_ALLOWED', 'Only an email channel has an address.', [{ path: '/body/address', message: 'Only an email channel has an address: leave this out.' }]);
+        if (patch.address === null) throw errors.unprocessable('ADDRESS_REQUIRED', 'An email channel needs an address.', [{ path: '/body/address', message: 'An email channel keeps its address: enter another instead of removing it.' }]);
         set.address = patch.address.trim();
         set.address_key = emailKey(patch.address);
       }
@@ -211,7 +211,7 @@ export class ConversationsService {
 
   private async checkRefs(db: Conn, refs: { inboxId?: number; channelId?: number | null; ticketId?: number | null; contactId?: number | null; assigneeId?: number | null }, inboxOf?: number): Promise<void> {
     const missing = (field: string, what: string, id: number) =>
-      errors.unprocessable(`${what.toUpperCase().replace(/ /g, '_')}_NOT_FOUND`, `The ${what} does not exist.`, [{ path: `/body/${field}`, message: `no ${what} ${id}` }]);
+      errors.unprocessable(`${what.toUpperCase().replace(/ /g, '_')}_NOT_FOUND`, `The ${what} does not exist.`, [{ path: `/body/${field}`, message: `There is no ${what} ${id}: choose one that exists.` }]);
     if (refs.inboxId !== undefined && (await repo.findInboxById(db, refs.inboxId)) === undefined) throw missing('inboxId', 'inbox', refs.inboxId);
     if (refs.channelId !== undefined && refs.channelId !== null) {
       const channel = await repo.findChannelById(db, refs.channelId);
@@ -278,7 +278,7 @@ export class ConversationsService {
     const html = input.bodyHtml === undefined ? null : sanitizeMessageHtml(input.bodyHtml);
     const text = (input.bodyText ?? (html === null ? '' : htmlToText(html))).trim();
     if (text === '' && (input.attachmentIds ?? []).length === 0 && (input.files ?? []).length === 0) {
-      throw errors.unprocessable('EMPTY_MESSAGE', 'A message needs text or an attachment.', [{ path: '/body/bodyText', message: 'is empty' }]);
+      throw errors.unprocessable('EMPTY_MESSAGE', 'A message needs text or an attachment.', [{ path: '/body/bodyText', message: 'Write a message or attach a file.' }]);
     }
     const thread = await this.getThread(input.threadId, tx);
     // Nothing goes to the address a held mail claims until staff accept it (C12).
@@ -301,7 +301,7 @@ export class ConversationsService {
     if (ids.length > 0) {
       const claimed = input.author.type === 'staff' ? await repo.claimAttachments(tx, ids, message.id, input.author.staffUserId) : 0;
       if (claimed !== ids.length) {
-        throw errors.unprocessable('ATTACHMENT_NOT_AVAILABLE', 'An attachment is unknown, not yours, or already used.', [{ path: '/body/attachmentIds', message: 'must be your own uploads, not yet attached' }]);
+        throw errors.unprocessable('ATTACHMENT_NOT_AVAILABLE', 'An attachment is unknown, not yours, or already used.', [{ path: '/body/attachmentIds', message: 'Attach only files you uploaded yourself and have not attached yet.' }]);
       }
     }
     for (const file of input.files ?? []) {

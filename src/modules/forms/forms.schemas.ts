@@ -6,13 +6,13 @@ export const FIELD_TYPES = ['text', 'textarea', 'choice', 'file'] as const;
 /** A ticket property a field fills: a fixed one, a custom one (`properties.<key>`), or none (its answer goes into the message). */
 const Maps = Type.Union([
   Type.Enum(['subject', 'description', 'priority', 'category']),
-  Type.String({ pattern: '^properties\\.[a-z][a-z0-9_]{0,62}$' }),
+  Type.String({ pattern: '^properties\\.[a-z][a-z0-9_]{0,62}$', 'x-hint': 'Choose subject, description, priority or category, or a custom property as properties. followed by its key, like properties.plan.' }),
   Type.Null(),
 ]);
 
 export const FormField = Type.Object(
   {
-    key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$' }),
+    key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,39}$', 'x-hint': 'Start with a lower-case letter, then use lower-case letters, digits and underscores, at most 40 in all, like plan or region2.' }),
     label: Line({ maxLength: 200 }),
     type: Type.Enum([...FIELD_TYPES], { description: 'text: one line; textarea: long text; choice: one of options; file: attachments' }),
     required: Type.Boolean(),

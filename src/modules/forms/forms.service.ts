@@ -53,28 +53,28 @@ export class FormsService {
     const problems: FieldError[] = [];
     const at = (i: number, field: string) => `/body/fields/${i}/${field}`;
     const subjects = fields.map((f, i) => [f, i] as const).filter(([f]) => f.maps === 'subject');
-    if (subjects.length !== 1) problems.push({ path: '/body/fields', message: 'exactly one field must map to the subject' });
-    for (const [f, i] of subjects) if (f.type !== 'text' || !f.required) problems.push({ path: at(i, 'maps'), message: 'the subject is a required one-line text field' });
+    if (subjects.length !== 1) problems.push({ path: '/body/fields', message: 'Let exactly one field fill the subject.' });
+    for (const [f, i] of subjects) if (f.type !== 'text' || !f.required) problems.push({ path: at(i, 'maps'), message: 'The subject is filled by a required one-line text field: change this field, or let another fill the subject.' });
     const keys = new Set<string>();
     const maps = new Set<string>();
     const custom = new Map((await db.selectFrom('ticket_properties').select(['key', 'type', 'options']).execute()).map((p) => [p.key, p]));
     fields.forEach((f, i) => {
-      if (keys.has(f.key)) problems.push({ path: at(i, 'key'), message: 'is used by another field' });
+      if (keys.has(f.key)) problems.push({ path: at(i, 'key'), message: 'Another field has this key: give each field its own.' });
       keys.add(f.key);
       if (f.maps !== null) {
-        if (maps.has(f.maps)) problems.push({ path: at(i, 'maps'), message: 'another field fills this property' });
+        if (maps.has(f.maps)) problems.push({ path: at(i, 'maps'), message: 'Another field fills this property: choose another.' });
         maps.add(f.maps);
-        if (f.type === 'file') problems.push({ path: at(i, 'maps'), message: 'a file field fills no property: its files go with the message' });
+        if (f.type === 'file') problems.push({ path: at(i, 'maps'), message: 'A file field fills no property (its files go with the message): choose none.' });
         if (f.maps.startsWith('properties.')) {
           const def = custom.get(f.maps.slice('properties.'.length));
-          if (def === undefined) problems.push({ path: at(i, 'maps'), message: 'no such custom ticket property' });
-          else if (def.type !== 'text' && def.type !== 'enumeration') problems.push({ path: at(i, 'maps'), message: 'only text and enumeration properties can be filled by a form' });
+          if (def === undefined) problems.push({ path: at(i, 'maps'), message: 'There is no such custom ticket property: add it in the ticket settings first.' });
+          else if (def.type !== 'text' && def.type !== 'enumeration') problems.push({ path: at(i, 'maps'), message: 'A form fills only text properties and those with a list of options: choose another.' });
         }
       }
-      if ((f.type === 'choice') !== (f.options !== undefined)) problems.push({ path: at(i, 'options'), message: f.type === 'choice' ? 'a choice needs options' : 'only a choice has options' });
+      if ((f.type === 'choice') !== (f.options !== undefined)) problems.push({ path: at(i, 'options'), message: f.type === 'choice' ? 'Add the options to choose from.' : 'Only a choice has options: leave this out.' });
     });
     if (inboxId !== undefined && (await db.selectFrom('inboxes').select('id').where('id', '=', inboxId).executeTakeFirst()) === undefined) {
-      problems.push({ path: '/body/inboxId', message: `no inbox ${inboxId}` });
+      problems.push({ path: '/body/inboxId', message: `There is no inbox ${inboxId}: choose one that exists.` });
     }
     if (problems.length > 0) throw errors.validation(problems, 'The form cannot be used.');
   }

@@ -10,6 +10,8 @@ import { IntlMessageFormat } from 'intl-messageformat';
  */
 export const LANGUAGES = ['en', 'pl'] as const;
 export type Language = (typeof LANGUAGES)[number];
+/** Each language's name in English, for the staff side (error messages, the API's words). */
+export const LANGUAGE_NAMES: Record<Language, string> = { en: 'English', pl: 'Polish' };
 export const REFERENCE_LANGUAGE: Language = 'en';
 
 export function isLanguage(code: unknown): code is Language {

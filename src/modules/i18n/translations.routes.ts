@@ -2,12 +2,12 @@ import { Type } from 'typebox';
 import { Id, problemResponses } from '../../http/common-schemas.js';
 import type { App } from '../../http/types.js';
 import type { PortalsService } from '../portal/portals.service.js';
-import { catalogue, LANGUAGES } from './catalogue.js';
+import { catalogue, LANGUAGE_NAMES, LANGUAGES } from './catalogue.js';
 import type { TranslationsService } from './translations.service.js';
 
-const Language = Type.Enum([...LANGUAGES], { description: 'A language Portico has a catalogue for' });
+const Language = Type.Enum([...LANGUAGES], { 'x-enum-names': LANGUAGE_NAMES, description: 'A language Portico has a catalogue for' });
 const MessagesParams = Type.Object({ id: Id, language: Language }, { additionalProperties: false });
-const MessageKey = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9.]+$' });
+const MessageKey = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9.]+$', 'x-hint': 'Use a message key as the list gives it, like tickets.heading.' });
 
 const Messages = Type.Object({
   language: Language,

@@ -117,7 +117,7 @@ export class TranslationsService {
     const fieldErrors: FieldError[] = [];
     for (const [key, message] of Object.entries(messages)) {
       const problem = message === null ? undefined : checkOverride(key, message);
-      if (message === null && allowedArguments(key) === undefined) fieldErrors.push({ path: `/body/messages/${key}`, message: 'is not a message key' });
+      if (message === null && allowedArguments(key) === undefined) fieldErrors.push({ path: `/body/messages/${key}`, message: 'There is no message with this key: use a key from the list.' });
       if (problem !== undefined) fieldErrors.push({ path: `/body/messages/${key}`, message: problem });
     }
     if (fieldErrors.length > 0) throw errors.validation(fieldErrors, 'A message cannot be used.');
@@ -139,20 +139,20 @@ export class TranslationsService {
 /** Why an override cannot be used, or undefined when it can. */
 export function checkOverride(key: string, message: string): string | undefined {
   const allowed = allowedArguments(key);
-  if (allowed === undefined) return 'is not a message key';
-  if (message.length > MAX_MESSAGE_LENGTH) return `must be at most ${MAX_MESSAGE_LENGTH} characters`;
-  if (message.includes('\u0000')) return 'must not contain a NUL character';
+  if (allowed === undefined) return 'There is no message with this key: use a key from the list.';
+  if (message.length > MAX_MESSAGE_LENGTH) return `Enter at most ${MAX_MESSAGE_LENGTH} characters.`;
+  if (message.includes('\u0000')) return 'Remove the NUL character: text may not contain it.';
   let used: Set<string>;
   try {
     used = argumentsOf(parseMessage(message));
   } catch (error) {
-    if (error instanceof MessageSyntaxError) return `is not a valid ICU message: ${error.message}`;
+    if (error instanceof MessageSyntaxError) return `This is not a valid ICU message: ${error.message}.`;
     throw error;
   }
   const unknown = [...used].filter((name) => !allowed.has(name));
   if (unknown.length > 0) {
     const may = allowed.size === 0 ? 'this message takes no values' : `it may use ${[...allowed].map((a) => `{${a}}`).join(', ')}`;
-    return `uses ${unknown.map((a) => `{${a}}`).join(', ')}, which this message is not given; ${may}`;
+    return `This uses ${unknown.map((a) => `{${a}}`).join(', ')}, which this message is not given: ${may}.`;
   }
   return undefined;
 }

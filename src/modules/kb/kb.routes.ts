@@ -3,7 +3,7 @@ import { Id, IdParams, Line, Nullable, Timestamp, iso, problemResponses } from '
 import type { App } from '../../http/types.js';
 import type { ArticleRow, CategoryRow, KnowledgeBaseService } from './kb.service.js';
 
-const Slug = Type.String({ minLength: 1, maxLength: 80, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });
+const Slug = Type.String({ minLength: 1, maxLength: 80, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', 'x-hint': 'Use lower-case letters, digits and hyphens, like getting-started.' });
 
 const Category = Type.Object({ id: Type.Integer(), name: Type.String(), slug: Type.String(), description: Nullable(Type.String()), position: Type.Integer(), createdAt: Timestamp, updatedAt: Timestamp });
 const CategoryCreate = Type.Object(

@@ -86,7 +86,7 @@ export class KnowledgeBaseService {
 
   private async requireCategory(db: Conn, categoryId: number): Promise<void> {
     if ((await db.selectFrom('kb_categories').select('id').where('id', '=', categoryId).executeTakeFirst()) === undefined) {
-      throw errors.unprocessable('CATEGORY_NOT_FOUND', 'The category does not exist.', [{ path: '/body/categoryId', message: `no category ${categoryId}` }]);
+      throw errors.unprocessable('CATEGORY_NOT_FOUND', 'The category does not exist.', [{ path: '/body/categoryId', message: `There is no category ${categoryId}: choose one that exists.` }]);
     }
   }
 

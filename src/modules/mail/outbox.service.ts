@@ -51,7 +51,7 @@ export class OutboxService {
   /** Writes a mail in `db` (the caller's transaction). Its Message-ID is fixed now, for every attempt. */
   async enqueue(db: Conn, mail: OutgoingMail): Promise<OutboxRow> {
     const to = mail.to.address.trim();
-    if (!isMailAddress(to)) throw errors.validation([{ path: '/to', message: 'is not an email address we can send to' }], 'The email address cannot receive mail.');
+    if (!isMailAddress(to)) throw errors.validation([{ path: '/to', message: 'Enter an email address mail can be sent to.' }], 'The email address cannot receive mail.');
     const replyTo = mail.replyTo === undefined || mail.replyTo === null || !isMailAddress(mail.replyTo.address.trim()) ? null : mail.replyTo;
     const { mailFrom } = this.deps.config;
     const domain = mailFrom.address.split('@')[1] ?? 'portico.invalid';

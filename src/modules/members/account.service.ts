@@ -34,9 +34,9 @@ export function portalUrl(deps: Deps, portal: PortalRow, path: string): string {
 export function checkNewPassword(password: string): void {
   const problem = passwordProblem(password);
   if (problem === undefined) return;
-  const [message, key] = problem === 'too_short' ? ['must be at least 8 characters', 'password.tooShort']
-    : problem === 'too_long' ? ['must be at most 256 characters', 'password.tooLong']
-    : ['is one of the most common passwords', 'password.common'];
+  const [message, key] = problem === 'too_short' ? ['Enter at least 8 characters.', 'password.tooShort']
+    : problem === 'too_long' ? ['Enter at most 256 characters.', 'password.tooLong']
+    : ['This is one of the most common passwords: choose another.', 'password.common'];
   throw errors.validation([{ path: '/body/password', message }], 'The password cannot be used.').forPage(key);
 }
 
@@ -127,9 +127,9 @@ export class MemberAccountService {
     const email = input.email.trim();
     const fieldErrors: { path: string; message: string; key: string }[] = [];
     // eslint-disable-next-line no-control-regex -- control characters are what this refuses
-    if (name === '' || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) fieldErrors.push({ path: '/body/name', message: 'is required, one line of at most 200 characters', key: 'register.nameMissing' });
-    if (!isMailAddress(email)) fieldErrors.push({ path: '/body/email', message: 'is not an email address', key: 'register.emailInvalid' });
-    if (!input.consent) fieldErrors.push({ path: '/body/consent', message: 'must be given', key: 'register.consentMissing' });
+    if (name === '' || name.length > 200 || /[\u0000-\u001f\u007f]/.test(name)) fieldErrors.push({ path: '/body/name', message: 'Enter your name, on one line of at most 200 characters.', key: 'register.nameMissing' });
+    if (!isMailAddress(email)) fieldErrors.push({ path: '/body/email', message: 'Enter an email address, like name@example.com.', key: 'register.emailInvalid' });
+    if (!input.consent) fieldErrors.push({ path: '/body/consent', message: 'Agree to the terms to register.', key: 'register.consentMissing' });
     const [first] = fieldErrors;
     if (first !== undefined) throw errors.validation(fieldErrors.map(({ path, message }) => ({ path, message })), 'The registration is not complete.').forPage(first.key);
     checkNewPassword(input.password);
@@ -318,11 +318,11 @@ export class MemberAccountService {
     const member = await this.deps.db.selectFrom('members as m').innerJoin('contacts as c', 'c.id', 'm.contact_id')
       .select(['m.id', 'm.password_hash', 'c.email', 'c.first_name', 'c.last_name']).where('m.id', '=', memberId).executeTakeFirstOrThrow();
     if (member.password_hash === null || !(await verifyPassword(member.password_hash, current))) {
-      throw new AppError(400, 'WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/current', message: 'is not the current password' }]).forPage('password.wrongCurrent');
+      throw new AppError(400, 'WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/current', message: 'This is not your current password.' }]).forPage('password.wrongCurrent');
     }
     const email = newEmail.trim();
-    if (!isMailAddress(email)) throw errors.validation([{ path: '/body/email', message: 'is not an email address' }]).forPage('register.emailInvalid');
-    if (emailKey(email) === emailKey(member.email)) throw errors.validation([{ path: '/body/email', message: 'is the current address' }]).forPage('emailChange.same');
+    if (!isMailAddress(email)) throw errors.validation([{ path: '/body/email', message: 'Enter an email address, like name@example.com.' }]).forPage('register.emailInvalid');
+    if (emailKey(email) === emailKey(member.email)) throw errors.validation([{ path: '/body/email', message: 'This is your current address already: enter a new one.' }]).forPage('emailChange.same');
     await this.deps.db.transaction().execute(async (tx) => {
       const taken = await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(email)).executeTakeFirst();
       if (taken !== undefined || (await this.recipientSaturated(tx, email, 'member.email'))) return;
@@ -368,7 +368,7 @@ export class MemberAccountService {
   async changePassword(memberId: number, keepSession: string, current: string, password: string): Promise<void> {
     const member = await this.deps.db.selectFrom('members').select('password_hash').where('id', '=', memberId).executeTakeFirstOrThrow();
     if (member.password_hash === null || !(await verifyPassword(member.password_hash, current))) {
-      throw new AppError(400, 'WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/current', message: 'is not the current password' }]).forPage('password.wrongCurrent');
+      throw new AppError(400, 'WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/current', message: 'This is not your current password.' }]).forPage('password.wrongCurrent');
     }
     checkNewPassword(password);
     const passwordHash = await hashPassword(password);

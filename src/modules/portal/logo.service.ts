@@ -40,7 +40,7 @@ export class PortalLogoService {
     await this.portals.get(portalId);
     const stored = await this.conversations.storeFile(source, filename, declaredType, LOGO_MAX_BYTES);
     if (!LOGO_TYPES.has(stored.contentType)) {
-      throw errors.unprocessable('LOGO_NOT_AN_IMAGE', 'A logo must be a PNG, JPEG, GIF or WebP picture.', [{ path: '/body/file', message: 'must be a PNG, JPEG, GIF or WebP picture' }]);
+      throw errors.unprocessable('LOGO_NOT_AN_IMAGE', 'A logo must be a PNG, JPEG, GIF or WebP picture.', [{ path: '/body/file', message: 'Choose a PNG, JPEG, GIF or WebP picture.' }]);
     }
     return this.portals.setLogoFile(portalId, { sha256: stored.sha256, contentType: stored.contentType });
   }

@@ -318,7 +318,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   // The uploaded logo, by its hash: a new logo is a new address, so this one never changes.
   app.get('/assets/logo/:hash', {
     config: { access: 'portal' },
-    schema: { hide: true, params: Type.Object({ hash: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false }) },
+    schema: { hide: true, params: Type.Object({ hash: Type.String({ pattern: '^[0-9a-f]{64}$', 'x-hint': 'Open the address exactly as the page gave it.' }) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const logo = await logos.open(request.portal as PortalRow, request.params.hash);
     if (logo === undefined) throw errors.notFound('logo');
@@ -576,10 +576,10 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const upload = await readUpload(request, member, { fields: 3, fileKey: (name) => name });
     const text = upload.fields.body ?? '';
     const files = upload.files.map((f) => f.stored);
-    if (text.length > REPLY_MAX_TEXT) throw errors.validation([{ path: '/body/body', message: `must be at most ${REPLY_MAX_TEXT} characters` }]).forPage('reply.tooLong', { max: REPLY_MAX_TEXT });
+    if (text.length > REPLY_MAX_TEXT) throw errors.validation([{ path: '/body/body', message: `Enter at most ${REPLY_MAX_TEXT.toLocaleString('en-US')} characters.` }]).forPage('reply.tooLong', { max: REPLY_MAX_TEXT });
     // PostgreSQL cannot store a NUL in text (a 500 there); refuse it on both databases alike.
-    if (text.includes('\u0000')) throw errors.validation([{ path: '/body/body', message: 'must not contain a NUL character' }], 'The message contains a character that is not allowed.').forPage('reply.badCharacter');
-    if (text.trim() === '' && files.length === 0) throw errors.validation([{ path: '/body/body', message: 'write a message or attach a file' }], 'Write a message or attach a file.').forPage('reply.empty');
+    if (text.includes('\u0000')) throw errors.validation([{ path: '/body/body', message: 'Remove the NUL character: text may not contain it.' }], 'The message contains a character that is not allowed.').forPage('reply.badCharacter');
+    if (text.trim() === '' && files.length === 0) throw errors.validation([{ path: '/body/body', message: 'Write a message or attach a file.' }], 'Write a message or attach a file.').forPage('reply.empty');
     await failpoint('reply.files-stored');
     await replyToTicket(deps, access, conversations, portal, member.viewer, request.params.id, text, files);
     await failpoint('reply.committed');

@@ -96,7 +96,7 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
 
   app.patch('/api/v1/portals/:id', {
     config: { access: 'portal_settings' },
-    schema: { tags, summary: 'Change a portal’s settings, or enable or disable it (P4, P26)', params: IdParams, body: PortalUpdate, response: { 200: Portal, ...problemResponses } },
+    schema: { tags, summary: 'Change a portal’s settings, or enable or disable it', params: IdParams, body: PortalUpdate, response: { 200: Portal, ...problemResponses } },
   }, async (request) => present(await portals.update(request.params.id, request.body)));
 
   app.delete('/api/v1/portals/:id', {
@@ -140,13 +140,13 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
   app.post('/api/v1/portals/:id/logo', {
     config: { access: 'portal_settings' },
     schema: {
-      tags, summary: 'Upload the portal’s logo (P22): multipart/form-data, field "file"; PNG, JPEG, GIF or WebP by content, at most 1 MB; it replaces the logo address on the portal',
+      tags, summary: 'Upload the portal’s logo: multipart/form-data, field "file"; PNG, JPEG, GIF or WebP by content, at most 1 MB; it replaces the logo address on the portal',
       consumes: ['multipart/form-data'], params: IdParams, response: { 200: Portal, ...problemResponses },
     },
   }, async (request) => {
     if (!request.isMultipart()) throw errors.unsupportedMediaType('multipart/form-data');
     const file = await request.file();
-    if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'send one picture in the field "file"' }]);
+    if (file?.fieldname !== 'file') throw errors.validation([{ path: '/body/file', message: 'Send one picture, as the multipart field named file.' }]);
     return present(await logos.upload(request.params.id, file.file, file.filename, file.mimetype));
   });
 
@@ -170,7 +170,7 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
   app.post('/api/v1/portals/:id/previews', {
     config: { access: 'portal_settings' },
     schema: {
-      tags, summary: 'View the customer portal as a member would (P28, P30): a link to open on the portal’s host, once, within two minutes; the preview is read-only and recorded',
+      tags, summary: 'View the customer portal as a member would: a link to open on the portal’s host, once, within two minutes; the preview is read-only and recorded',
       params: IdParams, body: Type.Object({ memberId: Id }, { additionalProperties: false }),
       response: { 201: Type.Object({ id: Type.Integer(), url: Type.String(), expiresAt: Timestamp }), ...problemResponses },
     },

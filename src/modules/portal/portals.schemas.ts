@@ -1,18 +1,18 @@
 import { Type } from 'typebox';
 import { Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-schemas.js';
 import { Conditions } from '../filters/filters.js';
-import { LANGUAGES } from '../i18n/catalogue.js';
+import { LANGUAGE_NAMES, LANGUAGES } from '../i18n/catalogue.js';
 
 export const SIGN_IN_METHODS = ['password', 'magic_link', 'sso'] as const;
-const SignInMethod = Type.Enum([...SIGN_IN_METHODS], { description: 'password: email and password; magic_link: a one-time sign-in link by email (X2); sso: the portal’s enabled identity providers (P12)' });
-const SsoAudience = Type.Enum(['all', 'lists'], { description: 'all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)' });
-const Scope = Type.Enum(['contact', 'company'], { description: 'contact: a member sees their own tickets; company: also their primary company’s (P18)' });
-const Hostname = Type.String({ minLength: 1, maxLength: 253, pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$', description: 'The host the portal answers on, without scheme or port' });
-const Slug = Type.String({ minLength: 1, maxLength: 60, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$' });
-const Language = Type.Enum([...LANGUAGES], { description: 'A language Portico has a catalogue for' });
+const SignInMethod = Type.Enum([...SIGN_IN_METHODS], { description: 'password: email and password; magic_link: a one-time sign-in link by email; sso: the portal’s enabled identity providers' });
+const SsoAudience = Type.Enum(['all', 'lists'], { description: 'all: anyone the identity provider signs in; lists: only contacts on ssoListIds' });
+const Scope = Type.Enum(['contact', 'company'], { title: 'Ticket visibility', 'x-enum-names': { contact: 'own tickets', company: 'company tickets' }, description: 'contact: a member sees their own tickets; company: also their primary company’s' });
+const Hostname = Type.String({ minLength: 1, maxLength: 253, pattern: '^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$', 'x-hint': 'Enter a host name without https:// or a port, like support.example.com.', description: 'The host the portal answers on, without scheme or port' });
+const Slug = Type.String({ minLength: 1, maxLength: 60, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', 'x-hint': 'Use lower-case letters, digits and hyphens, like help-center.' });
+const Language = Type.Enum([...LANGUAGES], { 'x-enum-names': LANGUAGE_NAMES, description: 'A language Portico has a catalogue for' });
 const TimeZone = Type.String({ minLength: 1, maxLength: 64, description: 'An IANA time zone such as Europe/Warsaw or UTC' });
-const Colour = Type.String({ pattern: '^#[0-9a-fA-F]{6}$' });
-const Url = Type.String({ maxLength: 2000, pattern: '^https://[^\\s"<>]+$' });
+const Colour = Type.String({ pattern: '^#[0-9a-fA-F]{6}$', 'x-hint': 'Enter a colour as # and six hexadecimal digits, like #1a73e8.' });
+const Url = Type.String({ maxLength: 2000, pattern: '^https://[^\\s"<>]+$', 'x-hint': 'Enter an address starting with https://.' });
 
 export const Branding = Type.Object(
   {
@@ -28,7 +28,7 @@ export const Branding = Type.Object(
 export const MenuItem = Type.Object(
   {
     label: Line({ maxLength: 60 }),
-    url: Type.String({ minLength: 1, maxLength: 2000, pattern: '^(https://[^\\s"<>]+|/[^\\s"<>]*)$', description: 'https://… or a path on the portal host such as /support/kb' }),
+    url: Type.String({ minLength: 1, maxLength: 2000, pattern: '^(https://[^\\s"<>]+|/[^\\s"<>]*)$', 'x-hint': 'Enter an address starting with https://, or a path on the portal starting with /, like /support/kb.', description: 'https://… or a path on the portal host such as /support/kb' }),
   },
   { additionalProperties: false },
 );
@@ -42,7 +42,7 @@ export const Portal = Type.Object({
   domain: Nullable(Type.String()),
   slug: Type.String(),
   language: Language,
-  languages: Type.Array(Language, { description: 'Every language the portal offers its visitors, the primary one first (X1).' }),
+  languages: Type.Array(Language, { description: 'Every language the portal offers its visitors, the primary one first.' }),
   timeZone: Type.String({ description: 'The IANA time zone of the dates on the portal' }),
   scope: Scope,
   filters: Conditions,
@@ -50,12 +50,12 @@ export const Portal = Type.Object({
   showCustomStages: Type.Boolean(),
   idleTimeoutMinutes: Type.Integer(),
   signInMethods: Type.Array(SignInMethod),
-  selfRegistration: Type.Boolean({ description: 'Visitors may register themselves, with consent, and verify their email (P9)' }),
-  accessListIds: Type.Array(Type.Integer(), { description: 'Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10)' }),
+  selfRegistration: Type.Boolean({ description: 'Visitors may register themselves, with consent, and verify their email' }),
+  accessListIds: Type.Array(Type.Integer(), { description: 'Contact lists whose contacts are invited; when any are named, only their contacts may sign in' }),
   ssoAudience: SsoAudience,
-  kbPortalLink: Type.Boolean({ description: 'The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24)' }),
-  formId: Nullable(Type.Integer({ description: 'The support form the portal’s “Submit a support ticket” link opens (P25); null: no link' })),
-  ssoListIds: Type.Array(Type.Integer(), { description: 'With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13)' }),
+  kbPortalLink: Type.Boolean({ description: 'The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right' }),
+  formId: Nullable(Type.Integer({ description: 'The support form the portal’s “Submit a support ticket” link opens; null: no link' })),
+  ssoListIds: Type.Array(Type.Integer(), { description: 'With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on' }),
   consentText: Nullable(Type.String()),
   consentLabel: Nullable(Type.String()),
   branding: Type.Object({
@@ -65,8 +65,8 @@ export const Portal = Type.Object({
     primaryColor: Type.Optional(Nullable(Type.String())),
     accentColor: Type.Optional(Nullable(Type.String())),
   }),
-  menu: Type.Array(Type.Object({ label: Type.String(), url: Type.String() }), { description: 'The navigation menu in the portal’s header (P23)' }),
-  missing: Type.Array(Type.String(), { description: 'What the portal still needs before it can be enabled (P4).' }),
+  menu: Type.Array(Type.Object({ label: Type.String(), url: Type.String() }), { description: 'The navigation menu in the portal’s header' }),
+  missing: Type.Array(Type.String(), { description: 'What the portal still needs before it can be enabled.' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
@@ -75,8 +75,8 @@ const Settings = {
   title: Line({ maxLength: 120 }),
   domain: Nullable(Hostname),
   slug: Slug,
-  language: Type.Enum([...LANGUAGES], { description: 'The primary language: of every page and email unless a visitor chooses another the portal offers (P7)' }),
-  languages: Type.Array(Language, { uniqueItems: true, maxItems: LANGUAGES.length, description: 'The languages visitors may choose from; the primary language is always among them (X1)' }),
+  language: Type.Enum([...LANGUAGES], { 'x-enum-names': LANGUAGE_NAMES, description: 'The primary language: of every page and email unless a visitor chooses another the portal offers' }),
+  languages: Type.Array(Language, { uniqueItems: true, maxItems: LANGUAGES.length, description: 'The languages visitors may choose from; the primary language is always among them' }),
   timeZone: TimeZone,
   scope: Scope,
   filters: Conditions,

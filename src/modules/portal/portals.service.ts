@@ -29,10 +29,10 @@ export type AccessHook = (tx: Tx, portalId: number) => Promise<unknown>;
 export function missingForEnable(portal: PortalRow, ssoProviders: number): FieldError[] {
   const missing: FieldError[] = [];
   const methods = readJsonArray<string>(portal.sign_in_methods);
-  if (portal.domain === null) missing.push({ path: '/body/domain', message: 'connect a domain' });
-  if (methods.length === 0) missing.push({ path: '/body/signInMethods', message: 'choose at least one sign-in method' });
-  else if (methods.every((m) => m === 'sso') && ssoProviders === 0) missing.push({ path: '/body/signInMethods', message: 'add an enabled single sign-on provider, or choose another sign-in method' });
-  if (portal.consent_text === null || portal.consent_text.trim() === '') missing.push({ path: '/body/consentText', message: 'write the consent text' });
+  if (portal.domain === null) missing.push({ path: '/body/domain', message: 'Connect a domain.' });
+  if (methods.length === 0) missing.push({ path: '/body/signInMethods', message: 'Choose at least one sign-in method.' });
+  else if (methods.every((m) => m === 'sso') && ssoProviders === 0) missing.push({ path: '/body/signInMethods', message: 'Add an enabled single sign-on provider, or choose another sign-in method.' });
+  if (portal.consent_text === null || portal.consent_text.trim() === '') missing.push({ path: '/body/consentText', message: 'Write the consent text.' });
   return missing;
 }
 
@@ -65,7 +65,7 @@ export class PortalsService {
     const found = listIds.length === 0 ? [] : await tx.selectFrom('contact_lists').select('id').where('id', 'in', listIds).execute();
     const missing = listIds.filter((id) => !found.some((f) => f.id === id));
     if (missing.length > 0) {
-      throw errors.unprocessable('LIST_NOT_FOUND', 'Some lists do not exist.', missing.map((id) => ({ path: `/body/${field}/${listIds.indexOf(id)}`, message: `no list ${id}` })));
+      throw errors.unprocessable('LIST_NOT_FOUND', 'Some lists do not exist.', missing.map((id) => ({ path: `/body/${field}/${listIds.indexOf(id)}`, message: `There is no list ${id}: choose one that exists.` })));
     }
     await tx.deleteFrom(table).where('portal_id', '=', portalId).execute();
     if (listIds.length > 0) await tx.insertInto(table).values(listIds.map((listId) => ({ portal_id: portalId, list_id: listId }))).execute();
@@ -111,11 +111,11 @@ export class PortalsService {
   private checkDomain(domain: string): void {
     const last = domain.split('.').at(-1) ?? '';
     if (isIP(domain) !== 0 || /^\d+$/.test(last)) {
-      throw errors.unprocessable('DOMAIN_IS_ADDRESS', 'A portal needs a host name of its own, such as support.example.com, not an IP address.', [{ path: '/body/domain', message: 'must be a host name, not an IP address' }]);
+      throw errors.unprocessable('DOMAIN_IS_ADDRESS', 'A portal needs a host name of its own, such as support.example.com, not an IP address.', [{ path: '/body/domain', message: 'Enter a host name, like support.example.com, not an IP address.' }]);
     }
     const staffHosts = new Set(['localhost', this.deps.config.publicAppUrl.hostname.toLowerCase(), this.deps.config.host.toLowerCase()]);
     if (staffHosts.has(domain)) {
-      throw errors.unprocessable('DOMAIN_IS_STAFF_APP', 'A portal is served on its own host, never on one the staff app answers on.', [{ path: '/body/domain', message: 'must differ from the staff app’s host' }]);
+      throw errors.unprocessable('DOMAIN_IS_STAFF_APP', 'A portal is served on its own host, never on one the staff app answers on.', [{ path: '/body/domain', message: 'Enter a host of the portal’s own: the staff app answers on this one.' }]);
     }
   }
 
@@ -132,7 +132,7 @@ export class PortalsService {
     if (s.languages !== undefined) set.languages = JSON.stringify(s.languages);
     if (s.timeZone !== undefined) {
       const zone = canonicalTimeZone(s.timeZone);
-      if (zone === undefined) throw errors.validation([{ path: '/body/timeZone', message: 'must be an IANA time zone such as Europe/Warsaw or UTC' }]);
+      if (zone === undefined) throw errors.validation([{ path: '/body/timeZone', message: 'Enter a time zone by its IANA name, like Europe/Warsaw or UTC.' }]);
       set.time_zone = zone;
     }
     if (s.scope !== undefined) set.scope = s.scope;
@@ -142,7 +142,7 @@ export class PortalsService {
     }
     if (s.defaultInboxId !== undefined) {
       if (s.defaultInboxId !== null && (await db.selectFrom('inboxes').select('id').where('id', '=', s.defaultInboxId).executeTakeFirst()) === undefined) {
-        throw errors.unprocessable('INBOX_NOT_FOUND', 'The inbox does not exist.', [{ path: '/body/defaultInboxId', message: `no inbox ${s.defaultInboxId}` }]);
+        throw errors.unprocessable('INBOX_NOT_FOUND', 'The inbox does not exist.', [{ path: '/body/defaultInboxId', message: `There is no inbox ${s.defaultInboxId}: choose one that exists.` }]);
       }
       set.default_inbox_id = s.defaultInboxId;
     }
@@ -154,7 +154,7 @@ export class PortalsService {
     if (s.kbPortalLink !== undefined) set.kb_portal_link = s.kbPortalLink ? 1 : 0;
     if (s.formId !== undefined) {
       if (s.formId !== null && (await db.selectFrom('forms').select('id').where('id', '=', s.formId).executeTakeFirst()) === undefined) {
-        throw errors.unprocessable('FORM_NOT_FOUND', 'The form does not exist.', [{ path: '/body/formId', message: `no form ${s.formId}` }]);
+        throw errors.unprocessable('FORM_NOT_FOUND', 'The form does not exist.', [{ path: '/body/formId', message: `There is no form ${s.formId}: choose one that exists.` }]);
       }
       set.form_id = s.formId;
     }
@@ -275,7 +275,7 @@ export class PortalsService {
     return this.deps.db.transaction().execute(async (tx) => {
       await this.get(portalId, tx);
       if ((await tx.selectFrom('contacts').select('id').where('id', '=', contactId).executeTakeFirst()) === undefined) {
-        throw errors.unprocessable('CONTACT_NOT_FOUND', 'The contact does not exist.', [{ path: '/body/contactId', message: `no contact ${contactId}` }]);
+        throw errors.unprocessable('CONTACT_NOT_FOUND', 'The contact does not exist.', [{ path: '/body/contactId', message: `There is no contact ${contactId}: choose one that exists.` }]);
       }
       try {
         // Staff vouch for the address: the member needs no emailed link to prove it.

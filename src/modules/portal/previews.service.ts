@@ -31,7 +31,7 @@ export class PreviewsService {
   async create(portalId: number, memberId: number, staffUserId: number): Promise<{ id: number; url: string; expiresAt: number }> {
     const portal = await this.portals.get(portalId);
     if (portal.enabled !== 1 || portal.domain === null) {
-      throw errors.unprocessable('PORTAL_NOT_ENABLED', 'Only an enabled portal can be previewed: its pages answer on its domain only once it is on.', [{ path: '/params/id', message: 'enable the portal first' }]);
+      throw errors.unprocessable('PORTAL_NOT_ENABLED', 'Only an enabled portal can be previewed: its pages answer on its domain only once it is on.', [{ path: '/params/id', message: 'Enable the portal first.' }]);
     }
     const member = await this.portals.getMember(portalId, memberId);
     const now = this.deps.clock.now();

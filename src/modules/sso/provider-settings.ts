@@ -1,7 +1,8 @@
 import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
 import type { TSchema } from 'typebox';
 import { errors, type FieldError } from '../../errors.js';
+import { describeIssues, type SchemaNode, type ValidationIssue } from '../../http/field-messages.js';
 import type { OutboundClient } from '../../security/outbound.js';
 import { normalizeCertificate, parseIdpMetadata } from './saml.js';
 import {
@@ -48,17 +49,17 @@ type KeyCheck = { pem: string; warning: string | null } | { problem: string };
  * returns.
  */
 function jwtPublicKey(pem: string, algorithm: 'RS256' | 'ES256'): KeyCheck {
-  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) return { problem: 'holds a private key: give only the public key or the certificate' };
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(pem)) return { problem: 'This is a private key: paste only the public key or the certificate.' };
   const certificate = /-----BEGIN CERTIFICATE-----/.test(pem);
   let key: KeyObject;
   try {
     key = certificate ? new X509Certificate(pem).publicKey : createPublicKey(pem);
   } catch {
-    return { problem: certificate ? 'is not an X.509 certificate' : 'is not a PEM public key' };
+    return { problem: certificate ? 'This is not an X.509 certificate: paste the whole PEM text.' : 'This is not a PEM public key: paste the whole PEM text.' };
   }
   const want = algorithm === 'RS256' ? 'rsa' : 'ec';
   if (key.asymmetricKeyType !== want || (want === 'ec' && key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')) {
-    return { problem: `must be ${algorithm === 'RS256' ? 'an RSA' : 'a P-256 EC'} public key for ${algorithm}` };
+    return { problem: `Paste ${algorithm === 'RS256' ? 'an RSA' : 'a P-256 EC'} public key: ${algorithm} needs one.` };
   }
   return {
     pem: key.export({ type: 'spki', format: 'pem' }).toString(),
@@ -69,10 +70,10 @@ function jwtPublicKey(pem: string, algorithm: 'RS256' | 'ES256'): KeyCheck {
 /** How a JWT provider's settings fit together; the public key made SPKI. */
 function checkJwt(s: JwtSettingsT, problems: FieldError[], warnings: string[]): void {
   if (s.algorithm === 'HS256') {
-    if (s.publicKey !== null || s.jwksUrl !== null) problems.push({ path: '/body/settings/algorithm', message: 'HS256 uses the shared secret; remove publicKey and jwksUrl, or choose RS256 or ES256' });
+    if (s.publicKey !== null || s.jwksUrl !== null) problems.push({ path: '/body/settings/algorithm', message: 'HS256 checks tokens with the shared secret: remove the public key and the JWKS address, or choose RS256 or ES256.' });
     return;
   }
-  if ((s.publicKey === null) === (s.jwksUrl === null)) problems.push({ path: '/body/settings/publicKey', message: `${s.algorithm} needs exactly one of publicKey and jwksUrl` });
+  if ((s.publicKey === null) === (s.jwksUrl === null)) problems.push({ path: '/body/settings/publicKey', message: `${s.algorithm} needs a public key or a JWKS address: give exactly one of them.` });
   if (s.publicKey === null) return;
   const checked = jwtPublicKey(s.publicKey, s.algorithm);
   if ('problem' in checked) {
@@ -89,7 +90,7 @@ function checkSaml(s: SamlSettingsT, problems: FieldError[]): void {
     try {
       return normalizeCertificate(pem);
     } catch {
-      problems.push({ path: `/body/settings/idpCertificates/${i}`, message: 'is not an X.509 certificate' });
+      problems.push({ path: `/body/settings/idpCertificates/${i}`, message: 'This is not an X.509 certificate: paste the whole PEM text.' });
       return pem;
     }
   });
@@ -101,7 +102,7 @@ function checkSaml(s: SamlSettingsT, problems: FieldError[]): void {
  * the server may fetch the addresses it will fetch (security/outbound.ts).
  */
 export class ProviderSettingsChecker {
-  private readonly ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
+  private readonly ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true, verbose: true });
   private readonly validators = new Map<TSchema, ReturnType<Ajv['compile']>>();
 
   constructor(private readonly outbound: OutboundClient) {}
@@ -113,17 +114,16 @@ export class ProviderSettingsChecker {
       this.validators.set(schema, validate);
     }
     if (validate(value)) return;
-    const problems = (validate.errors ?? []).map((e: ErrorObject) => {
-      const missing = e.keyword === 'required' ? `/${String((e.params as { missingProperty?: string }).missingProperty)}` : '';
-      const extra = e.keyword === 'additionalProperties' ? `/${String((e.params as { additionalProperty?: string }).additionalProperty)}` : '';
-      return { path: `${prefix}${e.instancePath}${missing}${extra}`, message: e.keyword === 'additionalProperties' ? 'is not a setting of this kind of provider' : e.message ?? 'is invalid' };
-    });
-    throw errors.validation(problems);
+    throw errors.validation(describeIssues((validate.errors ?? []) as ValidationIssue[], {
+      prefix,
+      root: schema as unknown as SchemaNode,
+      unknownField: 'Remove this: it is not a setting of this kind of provider.',
+    }));
   }
 
   /** The kind's settings after this change, checked as a whole. */
   settingsFor(kind: SsoKindT, current: Record<string, unknown>, input: ProviderInput): CheckedSettings {
-    if (input.idpMetadataXml !== undefined && kind !== 'saml') throw errors.validation([{ path: '/body/idpMetadataXml', message: 'is only for SAML providers' }]);
+    if (input.idpMetadataXml !== undefined && kind !== 'saml') throw errors.validation([{ path: '/body/idpMetadataXml', message: 'Only a SAML provider takes metadata: leave this out.' }]);
     const fromMetadata = input.idpMetadataXml === undefined ? {} : parseIdpMetadata(input.idpMetadataXml);
     const settings = { ...SSO_DEFAULTS[kind], ...current, ...fromMetadata, ...(input.settings ?? {}) };
     this.check(SCHEMAS[kind].settings, settings, '/body/settings');
@@ -148,7 +148,7 @@ export class ProviderSettingsChecker {
       ...changes.filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
     ]);
     if (kind === 'jwt' && (settings as JwtSettingsT).algorithm === 'HS256' && merged.sharedSecret === undefined) {
-      throw errors.validation([{ path: '/body/secrets/sharedSecret', message: 'HS256 needs a shared secret of at least 32 characters' }]);
+      throw errors.validation([{ path: '/body/secrets/sharedSecret', message: 'Enter a shared secret of at least 32 characters: HS256 needs one.' }]);
     }
     if (kind === 'jwt' && (settings as JwtSettingsT).algorithm !== 'HS256') return Object.fromEntries(Object.entries(merged).filter(([name]) => name !== 'sharedSecret'));
     return merged;

@@ -94,17 +94,20 @@ export function parseIdpMetadata(xml: string): { idpEntityId: string; idpSsoUrl:
     refuseDangerousXml(xml.replace(/<!--[\s\S]*?-->/g, ''));
     doc = parseXml(xml);
   } catch (error) {
-    throw bad(error instanceof SamlRefused ? error.message : 'is not XML');
+    const reason = error instanceof SamlRefused ? error.message : '';
+    throw bad(reason.startsWith('DOCTYPE') ? 'Remove the DOCTYPE: metadata with a DOCTYPE or ENTITY declaration is refused.'
+      : reason.startsWith('processing') ? 'Remove the processing instructions: metadata with them is refused.'
+      : 'This is not XML: paste the metadata document as the provider gives it.');
   }
   const entities = Array.from(doc.getElementsByTagNameNS(MD, 'EntityDescriptor'));
-  if (entities.length !== 1) throw bad('must describe exactly one entity');
+  if (entities.length !== 1) throw bad('The metadata describes several entities: give the metadata of one identity provider.');
   const entity = entities[0] as Element;
   const idp = entity.getElementsByTagNameNS(MD, 'IDPSSODescriptor')[0];
-  if (idp === undefined) throw bad('has no IDPSSODescriptor');
+  if (idp === undefined) throw bad('The metadata describes no identity provider (no IDPSSODescriptor element).');
   const services = Array.from(idp.getElementsByTagNameNS(MD, 'SingleSignOnService'));
   const service = services.find((s) => s.getAttribute('Binding') === REDIRECT) ?? services.find((s) => s.getAttribute('Binding') === POST);
   const location = service?.getAttribute('Location') ?? '';
-  if (location === '') throw bad('has no SingleSignOnService with the HTTP-Redirect or HTTP-POST binding');
+  if (location === '') throw bad('The metadata names no sign-in address with the HTTP-Redirect or HTTP-POST binding (SingleSignOnService).');
   const certificates: string[] = [];
   for (const key of Array.from(idp.getElementsByTagNameNS(MD, 'KeyDescriptor'))) {
     const use = key.getAttribute('use');
@@ -113,11 +116,11 @@ export function parseIdpMetadata(xml: string): { idpEntityId: string; idpSsoUrl:
       try {
         certificates.push(normalizeCertificate(cert.textContent));
       } catch {
-        throw bad('holds a signing certificate that is not an X.509 certificate');
+        throw bad('A signing certificate in the metadata is not an X.509 certificate.');
       }
     }
   }
-  if (certificates.length === 0) throw bad('has no signing certificate');
+  if (certificates.length === 0) throw bad('The metadata holds no signing certificate: add the provider’s certificate.');
   return { idpEntityId: entity.getAttribute('entityID') ?? '', idpSsoUrl: location, idpCertificates: [...new Set(certificates)].slice(0, 3) };
 }
 

@@ -38,7 +38,7 @@ const SWITCH_TTL_MS = 5 * 60_000;
 
 const ProviderParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), providerId: Id }, { additionalProperties: false });
 const TokenParams = Type.Object(
-  { slug: Type.String({ minLength: 1, maxLength: 60 }), providerId: Id, token: Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' }) },
+  { slug: Type.String({ minLength: 1, maxLength: 60 }), providerId: Id, token: Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$', 'x-hint': 'Open the link exactly as it was given.' }) },
   { additionalProperties: false },
 );
 const NextQuery = Type.Object({ next: Type.Optional(Type.String({ maxLength: 1000 })) }, { additionalProperties: false });

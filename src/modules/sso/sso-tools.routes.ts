@@ -65,7 +65,7 @@ const TestSignInView = Type.Object({
   }, { description: 'Null while the test is under way' })),
 });
 
-const TestParams = Type.Object({ id: Id, providerId: Id, testId: Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' }) }, { additionalProperties: false });
+const TestParams = Type.Object({ id: Id, providerId: Id, testId: Type.String({ minLength: 20, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$', 'x-hint': 'Use the test id the test sign-in was started with.' }) }, { additionalProperties: false });
 
 function presentTest(test: TestSignIn, url: string | null): Static<typeof TestSignInView> {
   const r = test.result;

@@ -6,8 +6,8 @@ import { Id, Line, Nullable, Timestamp } from '../../http/common-schemas.js';
  * itself fetches the address (an OpenID Connect issuer, a JWKS), plain http and internal addresses
  * also need OUTBOUND_ALLOW_PRIVATE (SsoService, security/outbound.ts).
  */
-const WebUrl = Type.String({ minLength: 8, maxLength: 2000, pattern: '^(https://[^\\s"<>]+|http://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:[0-9]+)?(/[^\\s"<>]*)?)$' });
-const Pem = Type.String({ minLength: 100, maxLength: 20000, pattern: '-----BEGIN (CERTIFICATE|PUBLIC KEY)-----' });
+const WebUrl = Type.String({ minLength: 8, maxLength: 2000, pattern: '^(https://[^\\s"<>]+|http://(localhost|127\\.0\\.0\\.1|\\[::1\\])(:[0-9]+)?(/[^\\s"<>]*)?)$', 'x-hint': 'Enter an address starting with https:// (plain http only for localhost, when developing).' });
+const Pem = Type.String({ minLength: 100, maxLength: 20000, pattern: '-----BEGIN (CERTIFICATE|PUBLIC KEY)-----', 'x-hint': 'Paste the whole PEM text, from -----BEGIN CERTIFICATE----- (or -----BEGIN PUBLIC KEY-----) to its END line.' });
 
 /** Whether the provider's email addresses count as verified when it does not say so itself (SAML, JWT). */
 const EmailsVerified = Type.Boolean({ description: 'The provider verifies every address it asserts, so an address may link an existing contact. OpenID Connect uses the email_verified claim instead.' });
@@ -46,7 +46,7 @@ export const OidcSettings = Type.Object(
   {
     issuer: WebUrl,
     clientId: Type.String({ minLength: 1, maxLength: 500 }),
-    scopes: Type.String({ minLength: 6, maxLength: 500, pattern: '^openid( [\\x21\\x23-\\x5b\\x5d-\\x7e]+)*$', description: 'Space-separated, starting with openid' }),
+    scopes: Type.String({ minLength: 6, maxLength: 500, pattern: '^openid( [\\x21\\x23-\\x5b\\x5d-\\x7e]+)*$', 'x-hint': 'Start with openid, then the other scopes separated by single spaces, like openid email profile.', description: 'Space-separated, starting with openid' }),
   },
   { additionalProperties: false },
 );

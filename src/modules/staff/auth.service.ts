@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
 import { decoyHash, hashPassword, randomToken, sha256Hex, verifyPassword } from '../../security/secrets.js';
-import { passwordProblem } from '../../security/password-policy.js';
+import { PASSWORD_MAX, PASSWORD_MIN, passwordProblem } from '../../security/password-policy.js';
 import { emailKey } from '../../util/email.js';
 import type { OutboxService } from '../mail/outbox.service.js';
 import { parsePermissions, type Actor } from './staff.policy.js';
@@ -93,11 +93,11 @@ export class StaffAuthService {
     const locked = user.locked_until !== null && user.locked_until > now;
     if (!ok || locked || user.password_hash === null) {
       if (!ok && !locked) await this.recordFailure(user, now);
-      throw errors.unprocessable('WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/currentPassword', message: 'is wrong' }]);
+      throw errors.unprocessable('WRONG_PASSWORD', 'The current password is wrong.', [{ path: '/body/currentPassword', message: 'This is not your current password.' }]);
     }
     const problem = passwordProblem(next);
     if (problem !== undefined) {
-      const message = problem === 'common' ? 'is a password found in breaches: choose another' : problem === 'too_short' ? 'is too short' : 'is too long';
+      const message = problem === 'common' ? 'This password is found in breaches: choose another.' : problem === 'too_short' ? `Enter at least ${PASSWORD_MIN} characters.` : `Enter at most ${PASSWORD_MAX} characters.`;
       throw errors.unprocessable('WEAK_PASSWORD', 'The new password cannot be used.', [{ path: '/body/newPassword', message }]);
     }
     const hash = await hashPassword(next);

@@ -85,7 +85,7 @@ export function staffRoutes(app: App, { deps, staff, auth }: StaffRoutesOptions)
     if (request.body.expiresAt !== undefined && request.body.expiresAt !== null) {
       expiresAt = Date.parse(request.body.expiresAt);
       if (!(expiresAt > deps.clock.now())) {
-        throw errors.validation([{ path: '/body/expiresAt', message: 'must be in the future' }]);
+        throw errors.validation([{ path: '/body/expiresAt', message: 'Choose a date and time in the future.' }]);
       }
     }
     const { secret, row } = await auth.createApiToken(actor.id, request.body.name, expiresAt);

@@ -112,14 +112,14 @@ export class PipelinesService {
 
   private checkOptions(type: string, options: PropertyOption[] | undefined): void {
     if (type === 'enumeration' && (options === undefined || options.length === 0)) {
-      throw errors.unprocessable('OPTIONS_REQUIRED', 'An enumeration needs options.', [{ path: '/body/options', message: 'needs at least one option' }]);
+      throw errors.unprocessable('OPTIONS_REQUIRED', 'An enumeration needs options.', [{ path: '/body/options', message: 'Add at least one option.' }]);
     }
     if (type !== 'enumeration' && options !== undefined && options.length > 0) {
-      throw errors.unprocessable('OPTIONS_NOT_ALLOWED', 'Only an enumeration has options.', [{ path: '/body/options', message: 'only for enumeration properties' }]);
+      throw errors.unprocessable('OPTIONS_NOT_ALLOWED', 'Only an enumeration has options.', [{ path: '/body/options', message: 'Only a property with a list of options takes options: leave this out.' }]);
     }
     const values = (options ?? []).map((o) => o.value);
     if (new Set(values).size !== values.length) {
-      throw errors.unprocessable('DUPLICATE_OPTION', 'Option values must differ.', [{ path: '/body/options', message: 'has a value twice' }]);
+      throw errors.unprocessable('DUPLICATE_OPTION', 'Option values must differ.', [{ path: '/body/options', message: 'Give each option a value of its own: one is used twice.' }]);
     }
   }
 
@@ -174,7 +174,7 @@ export class PipelinesService {
       const def = defs.get(key);
       const path = `${basePath}/${key}`;
       if (def === undefined) {
-        problems.push({ path, message: 'is not a defined ticket property' });
+        problems.push({ path, message: 'There is no ticket property with this key: add it in the ticket settings first.' });
         continue;
       }
       if (value === null) {
@@ -199,7 +199,7 @@ export class PipelinesService {
         }
       })();
       if (!ok) {
-        problems.push({ path, message: def.type === 'enumeration' ? 'must be one of the property’s options' : def.type === 'date' ? 'must be a date, YYYY-MM-DD' : `must be a ${def.type}` });
+        problems.push({ path, message: def.type === 'enumeration' ? 'Choose one of the property’s options.' : def.type === 'date' ? 'Enter a date, like 2026-12-31.' : def.type === 'boolean' ? 'Choose true or false.' : def.type === 'number' ? 'Enter a number.' : 'Enter text.' });
         continue;
       }
       clean[key] = value as string | number | boolean;

@@ -56,9 +56,10 @@ export const TicketProperty = Type.Object({
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });
+const PROPERTY_KEY_HINT = 'Start with a lower-case letter, then use lower-case letters, digits and underscores, at most 64 in all, like plan or region2.';
 export const TicketPropertyCreate = Type.Object(
   {
-    key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', description: 'Lower-case letters, digits and _; fixed once created.' }),
+    key: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', 'x-hint': PROPERTY_KEY_HINT, description: 'Lower-case letters, digits and _; fixed once created.' }),
     label: Line({ maxLength: 200 }),
     type: PropertyType,
     options: Type.Optional(Type.Array(PropertyOption, { maxItems: 200 })),
@@ -74,7 +75,7 @@ export const TicketPropertyQuery = Type.Object({ ...PageQuery }, { additionalPro
 export const Priority = Type.Enum(['low', 'medium', 'high', 'urgent']);
 export const Source = Type.Enum(['email', 'form', 'chat', 'portal', 'phone', 'api']);
 const PropertyValue = Type.Unsafe<string | number | boolean | null>({ type: ['string', 'number', 'boolean', 'null'], maxLength: 10000 });
-const CustomValues = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }), PropertyValue, { maxProperties: 200 });
+const CustomValues = Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$', 'x-hint': PROPERTY_KEY_HINT }), PropertyValue, { maxProperties: 200 });
 
 /** A ticket as lists show it: everything but the description, custom values and associations. */
 const summaryFields = {

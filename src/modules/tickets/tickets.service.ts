@@ -51,7 +51,7 @@ export class TicketsService {
   /** The stage to use: the given one, which must be in the pipeline, or the pipeline's first. */
   private async resolveStage(db: Conn, pipelineId: number, stageId: number | undefined): Promise<pipelinesRepo.StageRow> {
     if ((await pipelinesRepo.findPipelineById(db, pipelineId)) === undefined) {
-      throw errors.unprocessable('PIPELINE_NOT_FOUND', 'The pipeline does not exist.', [{ path: '/body/pipelineId', message: `no pipeline ${pipelineId}` }]);
+      throw errors.unprocessable('PIPELINE_NOT_FOUND', 'The pipeline does not exist.', [{ path: '/body/pipelineId', message: `There is no pipeline ${pipelineId}: choose one that exists.` }]);
     }
     if (stageId === undefined) {
       const [first] = await pipelinesRepo.stagesOf(db, [pipelineId]);
@@ -60,7 +60,7 @@ export class TicketsService {
     }
     const stage = await pipelinesRepo.findStageById(db, stageId);
     if (stage?.pipeline_id !== pipelineId) {
-      throw errors.unprocessable('STAGE_NOT_IN_PIPELINE', 'The stage is not in the ticket’s pipeline.', [{ path: '/body/stageId', message: `stage ${stageId} is not in pipeline ${pipelineId}` }]);
+      throw errors.unprocessable('STAGE_NOT_IN_PIPELINE', 'The stage is not in the ticket’s pipeline.', [{ path: '/body/stageId', message: `Stage ${stageId} is not in this ticket’s pipeline: choose one of its stages.` }]);
     }
     return stage;
   }
@@ -68,7 +68,7 @@ export class TicketsService {
   private async requireOwner(db: Conn, ownerId: number | null | undefined): Promise<void> {
     if (ownerId === undefined || ownerId === null) return;
     if ((await staffRepo.findStaffById(db, ownerId)) === undefined) {
-      throw errors.unprocessable('OWNER_NOT_FOUND', 'The owner is not a staff user.', [{ path: '/body/ownerId', message: `no staff user ${ownerId}` }]);
+      throw errors.unprocessable('OWNER_NOT_FOUND', 'The owner is not a staff user.', [{ path: '/body/ownerId', message: `There is no staff user ${ownerId}: choose one that exists.` }]);
     }
   }
 

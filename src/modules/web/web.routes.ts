@@ -65,7 +65,7 @@ export async function webRoutes(app: App, { portalCss }: { portalCss: string }):
 
   app.get('/app/assets/:file', {
     config: { access: 'public' },
-    schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_.-]+$' }) }) },
+    schema: { hide: true, params: Type.Object({ file: Type.String({ maxLength: 200, pattern: '^[A-Za-z0-9_.-]+$', 'x-hint': 'Use letters, digits, dots, hyphens and underscores only.' }) }) },
   }, (request, reply) => {
     if (root === null || request.params.file.startsWith('.')) {
       reply.callNotFound();

@@ -30,7 +30,8 @@ export interface Problem {
   code: string;
   title?: string;
   detail?: string;
-  errors?: { path: string; message: string }[];
+  /** Per field: where (a JSON pointer, stable), its name in words, and what to do there. */
+  errors?: { path: string; label?: string; message: string }[];
 }
 
 /** Thrown by `call` for any answer that is not 2xx; carries the problem the API sent. */
@@ -39,9 +40,15 @@ export class ApiError extends Error {
     super(problem.detail ?? problem.title ?? `request failed (${problem.status})`);
   }
 
-  /** The message for a field, by the end of its JSON pointer (`/body/domain` → `domain`). */
+  /**
+   * The message to show at a field, by its place in the body (`domain`, `imap/port`): the field's
+   * own error, or one of a part of it (a list's item) named by its label.
+   */
   fieldError(field: string): string | undefined {
-    return this.problem.errors?.find((e) => e.path === `/body/${field}` || e.path.startsWith(`/body/${field}/`))?.message;
+    const own = this.problem.errors?.find((e) => e.path === `/body/${field}`);
+    if (own !== undefined) return own.message;
+    const part = this.problem.errors?.find((e) => e.path.startsWith(`/body/${field}/`));
+    return part === undefined ? undefined : `${part.label ?? 'One of them'}: ${part.message.charAt(0).toLowerCase()}${part.message.slice(1)}`;
   }
 }
 

@@ -218,7 +218,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -239,7 +243,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -260,7 +268,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -281,7 +293,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -302,7 +318,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -323,7 +343,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -344,7 +368,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -365,7 +393,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -386,7 +418,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -441,7 +477,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -462,7 +502,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -483,7 +527,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -504,7 +552,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -525,7 +577,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -546,7 +602,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -567,7 +627,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -588,7 +652,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -609,7 +677,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -692,7 +764,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -713,7 +789,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -734,7 +814,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -755,7 +839,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -776,7 +864,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -797,7 +889,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -818,7 +914,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -839,7 +939,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -860,7 +964,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -926,7 +1034,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -947,7 +1059,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -968,7 +1084,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -989,7 +1109,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1010,7 +1134,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1031,7 +1159,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1052,7 +1184,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1073,7 +1209,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1094,7 +1234,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1158,7 +1302,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1179,7 +1327,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1200,7 +1352,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1221,7 +1377,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1242,7 +1402,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1263,7 +1427,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1284,7 +1452,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1305,7 +1477,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1326,7 +1502,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1399,7 +1579,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1420,7 +1604,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1441,7 +1629,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1462,7 +1654,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1483,7 +1679,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1504,7 +1704,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1525,7 +1729,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1546,7 +1754,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1567,7 +1779,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1644,7 +1860,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1665,7 +1885,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1686,7 +1910,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1707,7 +1935,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1728,7 +1960,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1749,7 +1985,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1770,7 +2010,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1791,7 +2035,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1812,7 +2060,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1880,7 +2132,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1901,7 +2157,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1922,7 +2182,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1943,7 +2207,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1964,7 +2232,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -1985,7 +2257,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2006,7 +2282,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2027,7 +2307,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2048,7 +2332,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2117,7 +2405,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2138,7 +2430,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2159,7 +2455,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2180,7 +2480,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2201,7 +2505,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2222,7 +2530,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2243,7 +2555,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2264,7 +2580,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2285,7 +2605,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2329,7 +2653,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2350,7 +2678,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2371,7 +2703,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2392,7 +2728,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2413,7 +2753,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2434,7 +2778,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2455,7 +2803,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2476,7 +2828,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2497,7 +2853,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2569,7 +2929,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2590,7 +2954,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2611,7 +2979,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2632,7 +3004,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2653,7 +3029,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2674,7 +3054,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2695,7 +3079,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2716,7 +3104,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2737,7 +3129,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2810,7 +3206,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2831,7 +3231,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2852,7 +3256,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2873,7 +3281,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2894,7 +3306,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2915,7 +3331,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2936,7 +3356,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2957,7 +3381,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -2978,7 +3406,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3047,7 +3479,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3068,7 +3504,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3089,7 +3529,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3110,7 +3554,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3131,7 +3579,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3152,7 +3604,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3173,7 +3629,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3194,7 +3654,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3215,7 +3679,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3273,7 +3741,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3294,7 +3766,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3315,7 +3791,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3336,7 +3816,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3357,7 +3841,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3378,7 +3866,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3399,7 +3891,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3420,7 +3916,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3441,7 +3941,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3520,7 +4024,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3541,7 +4049,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3562,7 +4074,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3583,7 +4099,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3604,7 +4124,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3625,7 +4149,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3646,7 +4174,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3667,7 +4199,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3688,7 +4224,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3756,7 +4296,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3777,7 +4321,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3798,7 +4346,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3819,7 +4371,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3840,7 +4396,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3861,7 +4421,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3882,7 +4446,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3903,7 +4471,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3924,7 +4496,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -3994,7 +4570,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4015,7 +4595,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4036,7 +4620,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4057,7 +4645,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4078,7 +4670,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4099,7 +4695,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4120,7 +4720,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4141,7 +4745,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4162,7 +4770,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4206,7 +4818,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4227,7 +4843,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4248,7 +4868,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4269,7 +4893,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4290,7 +4918,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4311,7 +4943,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4332,7 +4968,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4353,7 +4993,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4374,7 +5018,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4444,7 +5092,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4465,7 +5117,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4486,7 +5142,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4507,7 +5167,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4528,7 +5192,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4549,7 +5217,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4570,7 +5242,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4591,7 +5267,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4612,7 +5292,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4686,7 +5370,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4707,7 +5395,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4728,7 +5420,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4749,7 +5445,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4770,7 +5470,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4791,7 +5495,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4812,7 +5520,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4833,7 +5545,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4854,7 +5570,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4928,7 +5648,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4949,7 +5673,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4970,7 +5698,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -4991,7 +5723,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5012,7 +5748,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5033,7 +5773,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5054,7 +5798,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5075,7 +5823,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5096,7 +5848,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5171,7 +5927,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5192,7 +5952,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5213,7 +5977,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5234,7 +6002,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5255,7 +6027,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5276,7 +6052,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5297,7 +6077,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5318,7 +6102,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5339,7 +6127,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5415,7 +6207,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5436,7 +6232,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5457,7 +6257,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5478,7 +6282,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5499,7 +6307,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5520,7 +6332,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5541,7 +6357,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5562,7 +6382,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5583,7 +6407,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5641,7 +6469,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5662,7 +6494,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5683,7 +6519,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5704,7 +6544,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5725,7 +6569,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5746,7 +6594,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5767,7 +6619,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5788,7 +6644,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5809,7 +6669,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5874,7 +6738,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5895,7 +6763,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5916,7 +6788,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5937,7 +6813,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5958,7 +6838,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -5979,7 +6863,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6000,7 +6888,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6021,7 +6913,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6042,7 +6938,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6086,7 +6986,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6107,7 +7011,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6128,7 +7036,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6149,7 +7061,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6170,7 +7086,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6191,7 +7111,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6212,7 +7136,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6233,7 +7161,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6254,7 +7186,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6315,7 +7251,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6336,7 +7276,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6357,7 +7301,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6378,7 +7326,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6399,7 +7351,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6420,7 +7376,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6441,7 +7401,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6462,7 +7426,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6483,7 +7451,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6555,7 +7527,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6576,7 +7552,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6597,7 +7577,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6618,7 +7602,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6639,7 +7627,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6660,7 +7652,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6681,7 +7677,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6702,7 +7702,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6723,7 +7727,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6804,7 +7812,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6825,7 +7837,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6846,7 +7862,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6867,7 +7887,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6888,7 +7912,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6909,7 +7937,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6930,7 +7962,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6951,7 +7987,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -6972,7 +8012,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7047,7 +8091,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7068,7 +8116,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7089,7 +8141,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7110,7 +8166,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7131,7 +8191,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7152,7 +8216,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7173,7 +8241,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7194,7 +8266,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7215,7 +8291,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7289,7 +8369,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7310,7 +8394,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7331,7 +8419,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7352,7 +8444,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7373,7 +8469,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7394,7 +8494,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7415,7 +8519,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7436,7 +8544,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7457,7 +8569,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7501,7 +8617,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7522,7 +8642,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7543,7 +8667,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7564,7 +8692,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7585,7 +8717,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7606,7 +8742,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7627,7 +8767,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7648,7 +8792,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7669,7 +8817,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7745,7 +8897,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7766,7 +8922,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7787,7 +8947,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7808,7 +8972,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7829,7 +8997,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7850,7 +9022,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7871,7 +9047,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7892,7 +9072,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7913,7 +9097,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -7991,7 +9179,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8012,7 +9204,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8033,7 +9229,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8054,7 +9254,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8075,7 +9279,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8096,7 +9304,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8117,7 +9329,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8138,7 +9354,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8159,7 +9379,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8218,7 +9442,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8239,7 +9467,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8260,7 +9492,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8281,7 +9517,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8302,7 +9542,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8323,7 +9567,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8344,7 +9592,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8365,7 +9617,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8386,7 +9642,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8459,7 +9719,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8480,7 +9744,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8501,7 +9769,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8522,7 +9794,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8543,7 +9819,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8564,7 +9844,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8585,7 +9869,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8606,7 +9894,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8627,7 +9919,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8698,7 +9994,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8719,7 +10019,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8740,7 +10044,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8761,7 +10069,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8782,7 +10094,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8803,7 +10119,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8824,7 +10144,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8845,7 +10169,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8866,7 +10194,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8939,7 +10271,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8960,7 +10296,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -8981,7 +10321,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9002,7 +10346,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9023,7 +10371,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9044,7 +10396,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9065,7 +10421,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9086,7 +10446,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9107,7 +10471,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9151,7 +10519,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9172,7 +10544,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9193,7 +10569,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9214,7 +10594,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9235,7 +10619,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9256,7 +10644,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9277,7 +10669,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9298,7 +10694,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9319,7 +10719,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9388,7 +10792,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9409,7 +10817,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9430,7 +10842,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9451,7 +10867,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9472,7 +10892,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9493,7 +10917,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9514,7 +10942,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9535,7 +10967,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9556,7 +10992,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9636,7 +11076,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9657,7 +11101,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9678,7 +11126,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9699,7 +11151,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9720,7 +11176,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9741,7 +11201,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9762,7 +11226,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9783,7 +11251,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9804,7 +11276,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9863,7 +11339,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9884,7 +11364,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9905,7 +11389,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9926,7 +11414,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9947,7 +11439,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9968,7 +11464,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -9989,7 +11489,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10010,7 +11514,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10031,7 +11539,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10103,7 +11615,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10124,7 +11640,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10145,7 +11665,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10166,7 +11690,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10187,7 +11715,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10208,7 +11740,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10229,7 +11765,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10250,7 +11790,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10271,7 +11815,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10342,7 +11890,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10363,7 +11915,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10384,7 +11940,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10405,7 +11965,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10426,7 +11990,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10447,7 +12015,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10468,7 +12040,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10489,7 +12065,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10510,7 +12090,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10581,7 +12165,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10602,7 +12190,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10623,7 +12215,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10644,7 +12240,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10665,7 +12265,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10686,7 +12290,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10707,7 +12315,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10728,7 +12340,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10749,7 +12365,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10820,7 +12440,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10841,7 +12465,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10862,7 +12490,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10883,7 +12515,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10904,7 +12540,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10925,7 +12565,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10946,7 +12590,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10967,7 +12615,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -10988,7 +12640,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11032,7 +12688,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11053,7 +12713,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11074,7 +12738,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11095,7 +12763,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11116,7 +12788,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11137,7 +12813,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11158,7 +12838,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11179,7 +12863,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11200,7 +12888,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11270,7 +12962,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11291,7 +12987,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11312,7 +13012,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11333,7 +13037,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11354,7 +13062,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11375,7 +13087,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11396,7 +13112,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11417,7 +13137,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11438,7 +13162,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11525,7 +13253,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11546,7 +13278,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11567,7 +13303,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11588,7 +13328,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11609,7 +13353,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11630,7 +13378,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11651,7 +13403,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11672,7 +13428,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11693,7 +13453,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11783,7 +13547,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11804,7 +13572,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11825,7 +13597,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11846,7 +13622,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11867,7 +13647,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11888,7 +13672,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11909,7 +13697,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11930,7 +13722,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -11951,7 +13747,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12035,7 +13835,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12056,7 +13860,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12077,7 +13885,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12098,7 +13910,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12119,7 +13935,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12140,7 +13960,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12161,7 +13985,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12182,7 +14010,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12203,7 +14035,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12247,7 +14083,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12268,7 +14108,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12289,7 +14133,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12310,7 +14158,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12331,7 +14183,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12352,7 +14208,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12373,7 +14233,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12394,7 +14258,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12415,7 +14283,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12504,7 +14376,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12525,7 +14401,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12546,7 +14426,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12567,7 +14451,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12588,7 +14476,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12609,7 +14501,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12630,7 +14526,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12651,7 +14551,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12672,7 +14576,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12760,7 +14668,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12781,7 +14693,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12802,7 +14718,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12823,7 +14743,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12844,7 +14768,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12865,7 +14793,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12886,7 +14818,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12907,7 +14843,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -12928,7 +14868,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13016,7 +14960,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13037,7 +14985,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13058,7 +15010,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13079,7 +15035,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13100,7 +15060,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13121,7 +15085,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13142,7 +15110,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13163,7 +15135,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13184,7 +15160,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13275,7 +15255,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13296,7 +15280,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13317,7 +15305,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13338,7 +15330,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13359,7 +15355,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13380,7 +15380,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13401,7 +15405,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13422,7 +15430,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13443,7 +15455,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13531,7 +15547,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13552,7 +15572,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13573,7 +15597,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13594,7 +15622,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13615,7 +15647,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13636,7 +15672,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13657,7 +15697,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13678,7 +15722,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13699,7 +15747,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13774,7 +15826,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13795,7 +15851,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13816,7 +15876,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13837,7 +15901,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13858,7 +15926,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13879,7 +15951,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13900,7 +15976,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13921,7 +16001,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -13942,7 +16026,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14032,7 +16120,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14053,7 +16145,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14074,7 +16170,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14095,7 +16195,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14116,7 +16220,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14137,7 +16245,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14158,7 +16270,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14179,7 +16295,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14200,7 +16320,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14279,7 +16403,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14300,7 +16428,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14321,7 +16453,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14342,7 +16478,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14363,7 +16503,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14384,7 +16528,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14405,7 +16553,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14426,7 +16578,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14447,7 +16603,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14534,7 +16694,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14555,7 +16719,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14576,7 +16744,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14597,7 +16769,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14618,7 +16794,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14639,7 +16819,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14660,7 +16844,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14681,7 +16869,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14702,7 +16894,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14746,7 +16942,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14767,7 +16967,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14788,7 +16992,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14809,7 +17017,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14830,7 +17042,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14851,7 +17067,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14872,7 +17092,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14893,7 +17117,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14914,7 +17142,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -14999,7 +17231,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15020,7 +17256,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15041,7 +17281,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15062,7 +17306,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15083,7 +17331,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15104,7 +17356,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15125,7 +17381,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15146,7 +17406,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15167,7 +17431,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15273,7 +17541,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15294,7 +17566,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15315,7 +17591,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15336,7 +17616,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15357,7 +17641,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15378,7 +17666,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15399,7 +17691,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15420,7 +17716,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15441,7 +17741,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15500,7 +17804,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15521,7 +17829,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15542,7 +17854,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15563,7 +17879,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15584,7 +17904,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15605,7 +17929,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15626,7 +17954,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15647,7 +17979,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15668,7 +18004,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15764,7 +18104,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15785,7 +18129,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15806,7 +18154,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15827,7 +18179,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15848,7 +18204,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15869,7 +18229,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15890,7 +18254,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15911,7 +18279,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -15932,7 +18304,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16022,7 +18398,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16043,7 +18423,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16064,7 +18448,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16085,7 +18473,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16106,7 +18498,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16127,7 +18523,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16148,7 +18548,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16169,7 +18573,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16190,7 +18598,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16270,7 +18682,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16291,7 +18707,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16312,7 +18732,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16333,7 +18757,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16354,7 +18782,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16375,7 +18807,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16396,7 +18832,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16417,7 +18857,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16438,7 +18882,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16511,7 +18959,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16532,7 +18984,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16553,7 +19009,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16574,7 +19034,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16595,7 +19059,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16616,7 +19084,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16637,7 +19109,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16658,7 +19134,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16679,7 +19159,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16723,7 +19207,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16744,7 +19232,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16765,7 +19257,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16786,7 +19282,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16807,7 +19307,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16828,7 +19332,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16849,7 +19357,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16870,7 +19382,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16891,7 +19407,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16965,7 +19485,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -16986,7 +19510,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17007,7 +19535,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17028,7 +19560,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17049,7 +19585,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17070,7 +19610,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17091,7 +19635,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17112,7 +19660,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17133,7 +19685,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17257,7 +19813,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17278,7 +19838,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17299,7 +19863,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17320,7 +19888,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17341,7 +19913,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17362,7 +19938,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17383,7 +19963,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17404,7 +19988,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17425,7 +20013,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17547,7 +20139,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17568,7 +20164,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17589,7 +20189,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17610,7 +20214,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17631,7 +20239,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17652,7 +20264,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17673,7 +20289,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17694,7 +20314,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17715,7 +20339,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17839,7 +20467,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17860,7 +20492,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17881,7 +20517,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17902,7 +20542,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17923,7 +20567,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17944,7 +20592,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17965,7 +20617,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -17986,7 +20642,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18007,7 +20667,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18073,7 +20737,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18094,7 +20762,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18115,7 +20787,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18136,7 +20812,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18157,7 +20837,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18178,7 +20862,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18199,7 +20887,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18220,7 +20912,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18241,7 +20937,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18307,7 +21007,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18328,7 +21032,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18349,7 +21057,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18370,7 +21082,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18391,7 +21107,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18412,7 +21132,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18433,7 +21157,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18454,7 +21182,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18475,7 +21207,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18565,12 +21301,13 @@ export interface paths {
                                  * @enum {unknown}
                                  */
                                 language: "en" | "pl";
-                                /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                                /** @description Every language the portal offers its visitors, the primary one first. */
                                 languages: ("en" | "pl")[];
                                 /** @description The IANA time zone of the dates on the portal */
                                 timeZone: string;
                                 /**
-                                 * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                                 * Ticket visibility
+                                 * @description contact: a member sees their own tickets; company: also their primary company’s
                                  * @enum {unknown}
                                  */
                                 scope: "contact" | "company";
@@ -18585,20 +21322,20 @@ export interface paths {
                                 showCustomStages: boolean;
                                 idleTimeoutMinutes: number;
                                 signInMethods: ("password" | "magic_link" | "sso")[];
-                                /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                                /** @description Visitors may register themselves, with consent, and verify their email */
                                 selfRegistration: boolean;
-                                /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                                /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                                 accessListIds: number[];
                                 /**
-                                 * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                                 * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                                  * @enum {unknown}
                                  */
                                 ssoAudience: "all" | "lists";
-                                /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                                /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                                 kbPortalLink: boolean;
-                                /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                                /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                                 formId: number | null;
-                                /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                                /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                                 ssoListIds: number[];
                                 consentText: string | null;
                                 consentLabel: string | null;
@@ -18613,12 +21350,12 @@ export interface paths {
                                     primaryColor?: string | null;
                                     accentColor?: string | null;
                                 };
-                                /** @description The navigation menu in the portal’s header (P23) */
+                                /** @description The navigation menu in the portal’s header */
                                 menu: {
                                     label: string;
                                     url: string;
                                 }[];
-                                /** @description What the portal still needs before it can be enabled (P4). */
+                                /** @description What the portal still needs before it can be enabled. */
                                 missing: string[];
                                 /** Format: date-time */
                                 createdAt: string;
@@ -18644,7 +21381,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18665,7 +21406,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18686,7 +21431,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18707,7 +21456,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18728,7 +21481,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18749,7 +21506,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18770,7 +21531,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18791,7 +21556,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18812,7 +21581,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -18838,16 +21611,17 @@ export interface paths {
                         domain?: string | null;
                         slug?: string;
                         /**
-                         * @description The primary language: of every page and email unless a visitor chooses another the portal offers (P7)
+                         * @description The primary language: of every page and email unless a visitor chooses another the portal offers
                          * @enum {unknown}
                          */
                         language?: "en" | "pl";
-                        /** @description The languages visitors may choose from; the primary language is always among them (X1) */
+                        /** @description The languages visitors may choose from; the primary language is always among them */
                         languages?: ("en" | "pl")[];
                         /** @description An IANA time zone such as Europe/Warsaw or UTC */
                         timeZone?: string;
                         /**
-                         * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                         * Ticket visibility
+                         * @description contact: a member sees their own tickets; company: also their primary company’s
                          * @enum {unknown}
                          */
                         scope?: "contact" | "company";
@@ -18865,7 +21639,7 @@ export interface paths {
                         selfRegistration?: boolean;
                         accessListIds?: number[];
                         /**
-                         * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                         * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                          * @enum {unknown}
                          */
                         ssoAudience?: "all" | "lists";
@@ -18909,12 +21683,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -18929,20 +21704,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -18957,12 +21732,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -18986,7 +21761,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19007,7 +21786,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19028,7 +21811,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19049,7 +21836,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19070,7 +21861,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19091,7 +21886,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19112,7 +21911,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19133,7 +21936,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19154,7 +21961,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19207,12 +22018,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -19227,20 +22039,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -19255,12 +22067,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -19284,7 +22096,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19305,7 +22121,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19326,7 +22146,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19347,7 +22171,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19368,7 +22196,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19389,7 +22221,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19410,7 +22246,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19431,7 +22271,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19452,7 +22296,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19496,7 +22344,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19517,7 +22369,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19538,7 +22394,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19559,7 +22419,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19580,7 +22444,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19601,7 +22469,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19622,7 +22494,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19643,7 +22519,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19664,7 +22544,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19674,7 +22558,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a portal’s settings, or enable or disable it (P4, P26) */
+        /** Change a portal’s settings, or enable or disable it */
         patch: {
             parameters: {
                 query?: never;
@@ -19694,16 +22578,17 @@ export interface paths {
                         domain?: string | null;
                         slug?: string;
                         /**
-                         * @description The primary language: of every page and email unless a visitor chooses another the portal offers (P7)
+                         * @description The primary language: of every page and email unless a visitor chooses another the portal offers
                          * @enum {unknown}
                          */
                         language?: "en" | "pl";
-                        /** @description The languages visitors may choose from; the primary language is always among them (X1) */
+                        /** @description The languages visitors may choose from; the primary language is always among them */
                         languages?: ("en" | "pl")[];
                         /** @description An IANA time zone such as Europe/Warsaw or UTC */
                         timeZone?: string;
                         /**
-                         * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                         * Ticket visibility
+                         * @description contact: a member sees their own tickets; company: also their primary company’s
                          * @enum {unknown}
                          */
                         scope?: "contact" | "company";
@@ -19721,7 +22606,7 @@ export interface paths {
                         selfRegistration?: boolean;
                         accessListIds?: number[];
                         /**
-                         * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                         * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                          * @enum {unknown}
                          */
                         ssoAudience?: "all" | "lists";
@@ -19765,12 +22650,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -19785,20 +22671,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -19813,12 +22699,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -19842,7 +22728,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19863,7 +22753,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19884,7 +22778,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19905,7 +22803,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19926,7 +22828,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19947,7 +22853,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19968,7 +22878,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -19989,7 +22903,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20010,7 +22928,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20081,7 +23003,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20102,7 +23028,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20123,7 +23053,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20144,7 +23078,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20165,7 +23103,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20186,7 +23128,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20207,7 +23153,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20228,7 +23178,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20249,7 +23203,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20322,7 +23280,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20343,7 +23305,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20364,7 +23330,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20385,7 +23355,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20406,7 +23380,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20427,7 +23405,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20448,7 +23430,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20469,7 +23455,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20490,7 +23480,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20533,7 +23527,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Upload the portal’s logo (P22): multipart/form-data, field "file"; PNG, JPEG, GIF or WebP by content, at most 1 MB; it replaces the logo address on the portal */
+        /** Upload the portal’s logo: multipart/form-data, field "file"; PNG, JPEG, GIF or WebP by content, at most 1 MB; it replaces the logo address on the portal */
         post: {
             parameters: {
                 query?: never;
@@ -20565,12 +23559,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -20585,20 +23580,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -20613,12 +23608,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -20642,7 +23637,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20663,7 +23662,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20684,7 +23687,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20705,7 +23712,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20726,7 +23737,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20747,7 +23762,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20768,7 +23787,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20789,7 +23812,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20810,7 +23837,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20850,12 +23881,13 @@ export interface paths {
                              * @enum {unknown}
                              */
                             language: "en" | "pl";
-                            /** @description Every language the portal offers its visitors, the primary one first (X1). */
+                            /** @description Every language the portal offers its visitors, the primary one first. */
                             languages: ("en" | "pl")[];
                             /** @description The IANA time zone of the dates on the portal */
                             timeZone: string;
                             /**
-                             * @description contact: a member sees their own tickets; company: also their primary company’s (P18)
+                             * Ticket visibility
+                             * @description contact: a member sees their own tickets; company: also their primary company’s
                              * @enum {unknown}
                              */
                             scope: "contact" | "company";
@@ -20870,20 +23902,20 @@ export interface paths {
                             showCustomStages: boolean;
                             idleTimeoutMinutes: number;
                             signInMethods: ("password" | "magic_link" | "sso")[];
-                            /** @description Visitors may register themselves, with consent, and verify their email (P9) */
+                            /** @description Visitors may register themselves, with consent, and verify their email */
                             selfRegistration: boolean;
-                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in (P10) */
+                            /** @description Contact lists whose contacts are invited; when any are named, only their contacts may sign in */
                             accessListIds: number[];
                             /**
-                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds (P13)
+                             * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right (P24) */
+                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
                             kbPortalLink: boolean;
-                            /** @description The support form the portal’s “Submit a support ticket” link opens (P25); null: no link */
+                            /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
-                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on (P13) */
+                            /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
                             ssoListIds: number[];
                             consentText: string | null;
                             consentLabel: string | null;
@@ -20898,12 +23930,12 @@ export interface paths {
                                 primaryColor?: string | null;
                                 accentColor?: string | null;
                             };
-                            /** @description The navigation menu in the portal’s header (P23) */
+                            /** @description The navigation menu in the portal’s header */
                             menu: {
                                 label: string;
                                 url: string;
                             }[];
-                            /** @description What the portal still needs before it can be enabled (P4). */
+                            /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
                             createdAt: string;
@@ -20927,7 +23959,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20948,7 +23984,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20969,7 +24009,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -20990,7 +24034,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21011,7 +24059,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21032,7 +24084,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21053,7 +24109,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21074,7 +24134,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21095,7 +24159,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21163,7 +24231,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21184,7 +24256,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21205,7 +24281,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21226,7 +24306,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21247,7 +24331,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21268,7 +24356,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21289,7 +24381,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21310,7 +24406,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21331,7 +24431,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21340,7 +24444,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** View the customer portal as a member would (P28, P30): a link to open on the portal’s host, once, within two minutes; the preview is read-only and recorded */
+        /** View the customer portal as a member would: a link to open on the portal’s host, once, within two minutes; the preview is read-only and recorded */
         post: {
             parameters: {
                 query?: never;
@@ -21387,7 +24491,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21408,7 +24516,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21429,7 +24541,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21450,7 +24566,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21471,7 +24591,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21492,7 +24616,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21513,7 +24641,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21534,7 +24666,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21555,7 +24691,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21629,7 +24769,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21650,7 +24794,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21671,7 +24819,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21692,7 +24844,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21713,7 +24869,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21734,7 +24894,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21755,7 +24919,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21776,7 +24944,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21797,7 +24969,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21860,7 +25036,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21881,7 +25061,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21902,7 +25086,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21923,7 +25111,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21944,7 +25136,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21965,7 +25161,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -21986,7 +25186,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22007,7 +25211,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22028,7 +25236,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22087,7 +25299,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22108,7 +25324,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22129,7 +25349,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22150,7 +25374,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22171,7 +25399,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22192,7 +25424,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22213,7 +25449,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22234,7 +25474,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22255,7 +25499,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22319,7 +25567,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22340,7 +25592,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22361,7 +25617,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22382,7 +25642,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22403,7 +25667,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22424,7 +25692,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22445,7 +25717,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22466,7 +25742,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22487,7 +25767,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22541,7 +25825,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22562,7 +25850,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22583,7 +25875,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22604,7 +25900,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22625,7 +25925,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22646,7 +25950,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22667,7 +25975,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22688,7 +26000,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22709,7 +26025,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22773,7 +26093,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22794,7 +26118,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22815,7 +26143,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22836,7 +26168,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22857,7 +26193,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22878,7 +26218,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22899,7 +26243,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22920,7 +26268,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -22941,7 +26293,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23015,7 +26371,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23036,7 +26396,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23057,7 +26421,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23078,7 +26446,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23099,7 +26471,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23120,7 +26496,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23141,7 +26521,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23162,7 +26546,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23183,7 +26571,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23259,7 +26651,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23280,7 +26676,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23301,7 +26701,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23322,7 +26726,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23343,7 +26751,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23364,7 +26776,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23385,7 +26801,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23406,7 +26826,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23427,7 +26851,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23527,7 +26955,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23548,7 +26980,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23569,7 +27005,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23590,7 +27030,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23611,7 +27055,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23632,7 +27080,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23653,7 +27105,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23674,7 +27130,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23695,7 +27155,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23782,7 +27246,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23803,7 +27271,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23824,7 +27296,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23845,7 +27321,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23866,7 +27346,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23887,7 +27371,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23908,7 +27396,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23929,7 +27421,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -23950,7 +27446,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24034,7 +27534,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24055,7 +27559,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24076,7 +27584,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24097,7 +27609,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24118,7 +27634,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24139,7 +27659,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24160,7 +27684,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24181,7 +27709,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24202,7 +27734,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24288,7 +27824,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24309,7 +27849,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24330,7 +27874,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24351,7 +27899,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24372,7 +27924,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24393,7 +27949,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24414,7 +27974,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24435,7 +27999,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24456,7 +28024,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24581,7 +28153,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24602,7 +28178,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24623,7 +28203,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24644,7 +28228,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24665,7 +28253,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24686,7 +28278,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24707,7 +28303,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24728,7 +28328,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24749,7 +28353,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24869,7 +28477,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24890,7 +28502,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24911,7 +28527,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24932,7 +28552,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24953,7 +28577,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24974,7 +28602,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -24995,7 +28627,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25016,7 +28652,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25037,7 +28677,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25195,7 +28839,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25216,7 +28864,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25237,7 +28889,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25258,7 +28914,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25279,7 +28939,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25300,7 +28964,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25321,7 +28989,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25342,7 +29014,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25363,7 +29039,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25436,7 +29116,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25457,7 +29141,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25478,7 +29166,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25499,7 +29191,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25520,7 +29216,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25541,7 +29241,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25562,7 +29266,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25583,7 +29291,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25604,7 +29316,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25679,7 +29395,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25700,7 +29420,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25721,7 +29445,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25742,7 +29470,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25763,7 +29495,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25784,7 +29520,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25805,7 +29545,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25826,7 +29570,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25847,7 +29595,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25913,7 +29665,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25934,7 +29690,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25955,7 +29715,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25976,7 +29740,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -25997,7 +29765,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26018,7 +29790,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26039,7 +29815,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26060,7 +29840,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26081,7 +29865,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26126,7 +29914,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26147,7 +29939,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26168,7 +29964,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26189,7 +29989,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26210,7 +30014,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26231,7 +30039,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26252,7 +30064,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26273,7 +30089,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26294,7 +30114,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26366,7 +30190,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26387,7 +30215,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26408,7 +30240,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26429,7 +30265,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26450,7 +30290,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26471,7 +30315,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26492,7 +30340,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26513,7 +30365,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26534,7 +30390,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26617,7 +30477,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26638,7 +30502,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26659,7 +30527,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26680,7 +30552,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26701,7 +30577,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26722,7 +30602,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26743,7 +30627,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26764,7 +30652,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26785,7 +30677,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26875,7 +30771,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26896,7 +30796,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26917,7 +30821,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26938,7 +30846,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26959,7 +30871,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -26980,7 +30896,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27001,7 +30921,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27022,7 +30946,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27043,7 +30971,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27124,7 +31056,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27145,7 +31081,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27166,7 +31106,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27187,7 +31131,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27208,7 +31156,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27229,7 +31181,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27250,7 +31206,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27271,7 +31231,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27292,7 +31256,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27337,7 +31305,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27358,7 +31330,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27379,7 +31355,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27400,7 +31380,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27421,7 +31405,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27442,7 +31430,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27463,7 +31455,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27484,7 +31480,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27505,7 +31505,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27593,7 +31597,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27614,7 +31622,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27635,7 +31647,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27656,7 +31672,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27677,7 +31697,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27698,7 +31722,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27719,7 +31747,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27740,7 +31772,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27761,7 +31797,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27815,7 +31855,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27836,7 +31880,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27857,7 +31905,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27878,7 +31930,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27899,7 +31955,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27920,7 +31980,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27941,7 +32005,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27962,7 +32030,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -27983,7 +32055,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28071,7 +32147,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28092,7 +32172,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28113,7 +32197,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28134,7 +32222,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28155,7 +32247,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28176,7 +32272,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28197,7 +32297,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28218,7 +32322,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28239,7 +32347,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28320,7 +32432,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28341,7 +32457,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28362,7 +32482,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28383,7 +32507,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28404,7 +32532,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28425,7 +32557,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28446,7 +32582,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28467,7 +32607,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28488,7 +32632,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28577,7 +32725,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28598,7 +32750,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28619,7 +32775,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28640,7 +32800,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28661,7 +32825,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28682,7 +32850,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28703,7 +32875,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28724,7 +32900,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28745,7 +32925,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28833,7 +33017,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28854,7 +33042,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28875,7 +33067,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28896,7 +33092,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28917,7 +33117,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28938,7 +33142,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28959,7 +33167,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -28980,7 +33192,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29001,7 +33217,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29082,7 +33302,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29103,7 +33327,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29124,7 +33352,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29145,7 +33377,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29166,7 +33402,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29187,7 +33427,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29208,7 +33452,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29229,7 +33477,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29250,7 +33502,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29335,7 +33591,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29356,7 +33616,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29377,7 +33641,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29398,7 +33666,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29419,7 +33691,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29440,7 +33716,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29461,7 +33741,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29482,7 +33766,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29503,7 +33791,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29581,7 +33873,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29602,7 +33898,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29623,7 +33923,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29644,7 +33948,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29665,7 +33973,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29686,7 +33998,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29707,7 +34023,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29728,7 +34048,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29749,7 +34073,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29793,7 +34121,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29814,7 +34146,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29835,7 +34171,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29856,7 +34196,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29877,7 +34221,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29898,7 +34246,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29919,7 +34271,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29940,7 +34296,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -29961,7 +34321,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30049,7 +34413,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30070,7 +34438,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30091,7 +34463,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30112,7 +34488,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30133,7 +34513,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30154,7 +34538,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30175,7 +34563,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30196,7 +34588,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30217,7 +34613,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30281,7 +34681,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30302,7 +34706,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30323,7 +34731,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30344,7 +34756,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30365,7 +34781,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30386,7 +34806,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30407,7 +34831,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30428,7 +34856,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30449,7 +34881,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30511,7 +34947,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30532,7 +34972,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30553,7 +34997,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30574,7 +35022,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30595,7 +35047,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30616,7 +35072,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30637,7 +35097,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30658,7 +35122,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30679,7 +35147,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30737,7 +35209,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30758,7 +35234,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30779,7 +35259,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30800,7 +35284,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30821,7 +35309,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30842,7 +35334,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30863,7 +35359,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30884,7 +35384,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30905,7 +35409,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30970,7 +35478,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -30991,7 +35503,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31012,7 +35528,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31033,7 +35553,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31054,7 +35578,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31075,7 +35603,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31096,7 +35628,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31117,7 +35653,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31138,7 +35678,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31210,7 +35754,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31231,7 +35779,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31252,7 +35804,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31273,7 +35829,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31294,7 +35854,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31315,7 +35879,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31336,7 +35904,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31357,7 +35929,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31378,7 +35954,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31446,7 +36026,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31467,7 +36051,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31488,7 +36076,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31509,7 +36101,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31530,7 +36126,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31551,7 +36151,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31572,7 +36176,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31593,7 +36201,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31614,7 +36226,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31685,7 +36301,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31706,7 +36326,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31727,7 +36351,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31748,7 +36376,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31769,7 +36401,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31790,7 +36426,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31811,7 +36451,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31832,7 +36476,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31853,7 +36501,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31897,7 +36549,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31918,7 +36574,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31939,7 +36599,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31960,7 +36624,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -31981,7 +36649,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32002,7 +36674,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32023,7 +36699,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32044,7 +36724,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32065,7 +36749,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32136,7 +36824,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32157,7 +36849,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32178,7 +36874,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32199,7 +36899,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32220,7 +36924,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32241,7 +36949,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32262,7 +36974,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32283,7 +36999,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32304,7 +37024,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32377,7 +37101,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32398,7 +37126,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32419,7 +37151,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32440,7 +37176,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32461,7 +37201,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32482,7 +37226,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32503,7 +37251,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32524,7 +37276,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };
@@ -32545,7 +37301,11 @@ export interface paths {
                             instance?: string;
                             requestId?: string;
                             errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
                                 path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
                                 message: string;
                             }[];
                         };

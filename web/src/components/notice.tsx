@@ -1,7 +1,15 @@
 import { Alert, Center, Loader, Text } from '@mantine/core';
 import { ApiError } from '../api/client';
 
-/** What went wrong, in the API's words; field errors listed. */
+/** The API's message for one field of a request that failed, to show at that field (`error=`). */
+export function fieldError(error: unknown, field: string): string | undefined {
+  return error instanceof ApiError ? error.fieldError(field) : undefined;
+}
+
+/**
+ * What went wrong, in the API's words: its sentence (which names the fields), and when several
+ * fields are wrong, each by its name with what to do.
+ */
 export function ErrorNotice({ error, title = 'Something went wrong' }: { error: unknown; title?: string }) {
   if (error === null || error === undefined) return null;
   const message = error instanceof Error ? error.message : typeof error === 'string' ? error : 'Unknown error';
@@ -9,9 +17,9 @@ export function ErrorNotice({ error, title = 'Something went wrong' }: { error: 
   return (
     <Alert color="red" title={title} role="alert">
       <Text size="sm">{message}</Text>
-      {fields.length > 0 && (
+      {fields.length > 1 && (
         <ul style={{ margin: '0.25rem 0 0', paddingLeft: '1.2rem' }}>
-          {fields.map((f) => <li key={f.path + f.message}><Text size="sm">{f.path.replace(/^\/body\//, '')}: {f.message}</Text></li>)}
+          {fields.map((f) => <li key={f.path + f.message}><Text size="sm">{f.label ?? 'A field'}: {f.message}</Text></li>)}
         </ul>
       )}
     </Alert>

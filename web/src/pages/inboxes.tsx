@@ -5,7 +5,7 @@ import { guarded } from '../components/guarded';
 import { api, call, type Ok } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { usePipelines, when } from '../components/lookups';
-import { ErrorNotice, Loaded } from '../components/notice';
+import { ErrorNotice, fieldError, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
 import { word, CHANNEL_WORDS } from '../components/words';
 
@@ -28,7 +28,7 @@ function InboxesScreen() {
       <Title order={2}>Inboxes</Title>
       <Loaded query={inboxes}>{(page) => <>{page.items.map((i) => <InboxCard key={i.id} inbox={i} />)}</>}</Loaded>
       <FormCard title="New inbox" button="Create inbox" onSubmit={() => create.mutate()} pending={create.isPending} error={create.error}>
-        <TextInput label="Inbox name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+        <TextInput label="Inbox name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(create.error, 'name')} />
       </FormCard>
       <FailedMail />
     </Stack>
@@ -95,14 +95,14 @@ function EmailChannelForm({ inbox, onDone }: { inbox: Inbox; onDone: () => void 
       <Stack gap="xs">
         <Text size="sm" fw={600}>Add an email address to {inbox.name}</Text>
         <Group grow>
-          <TextInput label="Channel name" required value={d.name} onChange={(e) => setD({ ...d, name: e.currentTarget.value })} />
-          <TextInput label="Address" type="email" required value={d.address} onChange={(e) => setD({ ...d, address: e.currentTarget.value })} />
+          <TextInput label="Channel name" required value={d.name} onChange={(e) => setD({ ...d, name: e.currentTarget.value })} error={fieldError(add.error, 'name')} />
+          <TextInput label="Address" type="email" required value={d.address} onChange={(e) => setD({ ...d, address: e.currentTarget.value })} error={fieldError(add.error, 'address')} />
         </Group>
         <Group grow>
-          <TextInput label="IMAP server (optional)" value={d.host} onChange={(e) => setD({ ...d, host: e.currentTarget.value })} />
-          <NumberInput label="IMAP port" value={d.port} min={1} max={65535} onChange={(v) => setD({ ...d, port: typeof v === 'number' ? v : 993 })} />
-          <TextInput label="IMAP user" value={d.user} onChange={(e) => setD({ ...d, user: e.currentTarget.value })} />
-          <PasswordInput label="IMAP password (stored sealed)" value={d.password} onChange={(e) => setD({ ...d, password: e.currentTarget.value })} />
+          <TextInput label="IMAP server (optional)" value={d.host} onChange={(e) => setD({ ...d, host: e.currentTarget.value })} error={fieldError(add.error, 'imap/host')} />
+          <NumberInput label="IMAP port" value={d.port} min={1} max={65535} clampBehavior="none" onChange={(v) => setD({ ...d, port: typeof v === 'number' ? v : 993 })} error={fieldError(add.error, 'imap/port')} />
+          <TextInput label="IMAP user" value={d.user} onChange={(e) => setD({ ...d, user: e.currentTarget.value })} error={fieldError(add.error, 'imap/user')} />
+          <PasswordInput label="IMAP password (stored sealed)" value={d.password} onChange={(e) => setD({ ...d, password: e.currentTarget.value })} error={fieldError(add.error, 'imap/password')} />
         </Group>
         <ErrorNotice error={add.error} title="Not added" />
         <Group><Button type="submit" variant="default" loading={add.isPending}>Add address</Button></Group>

@@ -6,7 +6,7 @@ import { useState } from 'react';
 import { guarded } from '../components/guarded';
 import { api, call, type Ok } from '../api/client';
 import { FormCard } from '../components/form-card';
-import { ErrorNotice, Loaded } from '../components/notice';
+import { ErrorNotice, fieldError, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
 
 type Article = Ok<'/api/v1/kb/articles/{id}'>;
@@ -55,7 +55,7 @@ function KnowledgeBaseScreen() {
               )}
             </Loaded>
             <FormCard title="New category" button="Create category" onSubmit={() => createCategory.mutate()} pending={createCategory.isPending} error={createCategory.error}>
-              <TextInput label="Category name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+              <TextInput label="Category name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(createCategory.error, 'name')} />
             </FormCard>
           </Stack>
         </Grid.Col>
@@ -96,9 +96,9 @@ function ArticleForm({ article, categories }: { article: Article | null; categor
       <form onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
         <Stack gap="sm">
           <Title order={3} size="h4">{article === null ? 'New article' : 'Edit article'}</Title>
-          <TextInput label="Title" required value={d.title} onChange={(e) => setD({ ...d, title: e.currentTarget.value })} />
+          <TextInput label="Title" required value={d.title} onChange={(e) => setD({ ...d, title: e.currentTarget.value })} error={fieldError(save.error, 'title')} />
           <Select label="Category" data={categories.map((c) => ({ value: String(c.id), label: c.name }))} value={d.categoryId} allowDeselect={false} onChange={(v) => setD({ ...d, categoryId: v ?? d.categoryId })} />
-          <Textarea className="code-editor" label="Text (Markdown)" required autosize minRows={10} maxRows={30} value={d.body} onChange={(e) => setD({ ...d, body: e.currentTarget.value })} />
+          <Textarea className="code-editor" label="Text (Markdown)" required autosize minRows={10} maxRows={30} value={d.body} onChange={(e) => setD({ ...d, body: e.currentTarget.value })} error={fieldError(save.error, 'body')} />
           <Switch label="Published (customers see it on every portal’s knowledge base)" checked={d.published} onChange={(e) => setD({ ...d, published: e.currentTarget.checked })} />
           <ErrorNotice error={save.error} title="Not saved" />
           {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved.</Text>}

@@ -7,7 +7,7 @@ import { api, call } from '../api/client';
 import { FilterEditor, type Condition } from '../components/filter-editor';
 import { contactName } from '../components/lookups';
 import { FormCard } from '../components/form-card';
-import { ErrorNotice, Loaded } from '../components/notice';
+import { ErrorNotice, fieldError, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
 import { word, LIST_KIND_WORDS } from '../components/words';
 
@@ -43,7 +43,7 @@ export function ListsPage() {
         )}
       </Loaded>
       <FormCard title="New list" button="Create list" onSubmit={() => create.mutate()} pending={create.isPending} error={create.error}>
-        <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+        <TextInput label="Name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(create.error, 'name')} />
         <Radio.Group label="Kind" value={kind} onChange={(v) => setKind(v === 'active' ? 'active' : 'static')}>
           <Group mt={4}><Radio value="static" label="Static: contacts you add" /><Radio value="active" label="Active: contacts meeting filters" /></Group>
         </Radio.Group>

@@ -148,7 +148,7 @@ function GeneralTab({ portal }: { portal: Portal }) {
       <Select label="Primary language" data={options} value={d.language} allowDeselect={false} onChange={(v) => v !== null && setD({ ...d, language: v })} />
       <MultiSelect label="Languages offered" data={options} value={d.languages} onChange={(v) => setD({ ...d, languages: v })} />
       <TextInput label="Time zone" description="IANA name, such as Europe/Warsaw" value={d.timeZone} onChange={(e) => setD({ ...d, timeZone: e.currentTarget.value })} error={fieldError(save.error, 'timeZone')} />
-      <NumberInput label="Idle timeout (minutes)" description="A customer who does nothing for this long is signed out. At least 5 minutes." min={5} value={d.idleTimeoutMinutes} onChange={(v) => setD({ ...d, idleTimeoutMinutes: typeof v === 'number' ? v : Number(v) })} error={fieldError(save.error, 'idleTimeoutMinutes')} />
+      <NumberInput label="Idle timeout (minutes)" description="A customer who does nothing for this long is signed out. At least 5 minutes." min={5} clampBehavior="none" value={d.idleTimeoutMinutes} onChange={(v) => setD({ ...d, idleTimeoutMinutes: typeof v === 'number' ? v : Number(v) })} error={fieldError(save.error, 'idleTimeoutMinutes')} />
     </Section>
   );
 }
@@ -216,7 +216,7 @@ function ConsentTab({ portal }: { portal: Portal }) {
   const [text, setText] = useState(portal.consentText ?? '');
   const [label, setLabel] = useState(portal.consentLabel ?? '');
   return (
-    <Section title="Consent to process data (P14)" save={save} onSave={() => save.mutate({ consentText: text.trim() === '' ? null : text, consentLabel: label.trim() === '' ? null : label })}>
+    <Section title="Consent to process data" save={save} onSave={() => save.mutate({ consentText: text.trim() === '' ? null : text, consentLabel: label.trim() === '' ? null : label })}>
       <Textarea label="Consent notice" description="Shown when customers register; Markdown-style links such as [privacy policy](https://example.com/privacy) work" autosize minRows={4} value={text} onChange={(e) => setText(e.currentTarget.value)} error={fieldError(save.error, 'consentText')} />
       <TextInput label="Checkbox label" value={label} onChange={(e) => setLabel(e.currentTarget.value)} error={fieldError(save.error, 'consentLabel')} />
     </Section>
@@ -235,7 +235,7 @@ function TicketsTab({ portal }: { portal: Portal }) {
   });
   return (
     <Section title="Which tickets customers see" save={save} onSave={() => save.mutate({ scope: d.scope, filters: d.filters, defaultInboxId: d.defaultInboxId === '' ? null : Number(d.defaultInboxId), showCustomStages: d.showCustomStages })}>
-      <Radio.Group label="Ticket permissions (P18)" value={d.scope} onChange={(v) => setD({ ...d, scope: v })}>
+      <Radio.Group label="Ticket permissions" value={d.scope} onChange={(v) => setD({ ...d, scope: v })}>
         <Stack gap={6} mt={6}>
           <Radio value="contact" label="Customers see only tickets associated with their own contact" />
           <Radio value="company" label="Customers also see every ticket of their primary company (with a View menu: organisation or mine)" />
@@ -245,8 +245,8 @@ function TicketsTab({ portal }: { portal: Portal }) {
       <Text size="sm" role="status" aria-live="polite" data-testid="matching-count">
         {matching.isPending ? 'Counting…' : matching.error !== null ? `These rules are not valid yet: ${matching.error.message}` : `${matching.data.matching.toLocaleString()} of ${matching.data.total.toLocaleString()} tickets match right now.`}
       </Text>
-      <Select label="Default inbox (for customer replies to tickets that have no thread, P20)" data={[{ value: '', label: 'None' }, ...(inboxes.data ?? []).map((i) => ({ value: String(i.id), label: i.name }))]} value={d.defaultInboxId} allowDeselect={false} onChange={(v) => setD({ ...d, defaultInboxId: v ?? '' })} />
-      <Switch label="Show custom stage names instead of Open and Closed (P33)" checked={d.showCustomStages} onChange={(e) => setD({ ...d, showCustomStages: e.currentTarget.checked })} />
+      <Select label="Default inbox (for customer replies to tickets that have no thread)" data={[{ value: '', label: 'None' }, ...(inboxes.data ?? []).map((i) => ({ value: String(i.id), label: i.name }))]} value={d.defaultInboxId} allowDeselect={false} onChange={(v) => setD({ ...d, defaultInboxId: v ?? '' })} />
+      <Switch label="Show custom stage names instead of Open and Closed" checked={d.showCustomStages} onChange={(e) => setD({ ...d, showCustomStages: e.currentTarget.checked })} />
     </Section>
   );
 }
@@ -291,7 +291,7 @@ function TemplatesTab({ portal }: { portal: Portal }) {
       {(page) => (
         <Stack>
           {confirmation}
-          <Text size="sm" c="dimmed">Pages are Liquid templates. The layout holds the header and the style every page shares: a change there restyles the list, the ticket and the form at once (P21).</Text>
+          <Text size="sm" c="dimmed">Pages are Liquid templates. The layout holds the header and the style every page shares: a change there restyles the list, the ticket and the form at once.</Text>
           <Group align="flex-end">
             <Select label="Template" data={page.items.map((t) => ({ value: t.name, label: `${t.name}${t.custom ? ' (changed)' : ''}` }))} value={name} allowDeselect={false} onChange={(v) => v !== null && setName(v)} w={260} />
             <Button onClick={() => save.mutate()} loading={save.isPending} disabled={source === null}>Save template</Button>
@@ -393,7 +393,7 @@ function BrandingForm({ portal }: { portal: Portal }) {
   const [menu, setMenu] = useState(portal.menu);
   const orNull = (v: string) => (v.trim() === '' ? null : v.trim());
   return (
-    <Section title="Branding (P22) and navigation menu (P23)" save={save}
+    <Section title="Branding and navigation menu" save={save}
       onSave={() => save.mutate({ branding: { logoUrl: orNull(d.logoUrl), faviconUrl: orNull(d.faviconUrl), primaryColor: orNull(d.primaryColor), accentColor: orNull(d.accentColor) }, menu })}>
       <TextInput label="Logo address (https)" value={d.logoUrl} onChange={(e) => setD({ ...d, logoUrl: e.currentTarget.value })} error={fieldError(save.error, 'branding')} />
       <TextInput label="Favicon address (https)" value={d.faviconUrl} onChange={(e) => setD({ ...d, faviconUrl: e.currentTarget.value })} />
@@ -421,7 +421,7 @@ function FormTab({ portal }: { portal: Portal }) {
   const [formId, setFormId] = useState(portal.formId === null ? '' : String(portal.formId));
   const [kb, setKb] = useState(portal.kbPortalLink);
   return (
-    <Section title="Support form (P25) and knowledge base (P24)" save={save} onSave={() => save.mutate({ formId: formId === '' ? null : Number(formId), kbPortalLink: kb })}>
+    <Section title="Support form and knowledge base" save={save} onSave={() => save.mutate({ formId: formId === '' ? null : Number(formId), kbPortalLink: kb })}>
       <Select label="Support form" description="Its “Submit a support ticket” link appears in the portal’s navigation" data={[{ value: '', label: 'No form' }, ...(forms.data?.items ?? []).map((f) => ({ value: String(f.id), label: f.name }))]} value={formId} allowDeselect={false} onChange={(v) => setFormId(v ?? '')} />
       <Switch label="The knowledge base shows “Go to this portal” at the top right" checked={kb} onChange={(e) => setKb(e.currentTarget.checked)} />
     </Section>

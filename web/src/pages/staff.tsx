@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { guarded } from '../components/guarded';
 import { api, call, type StaffUser } from '../api/client';
 import { FormCard } from '../components/form-card';
-import { ErrorNotice, Loaded } from '../components/notice';
+import { ErrorNotice, fieldError, Loaded } from '../components/notice';
 import { useMe, type Permission } from '../session';
 import { usePageTitle } from '../components/page-title';
 import { word, ROLE_WORDS } from '../components/words';
@@ -39,8 +39,8 @@ function StaffScreen() {
         )}
       </Loaded>
       <FormCard title="New staff user" button="Create staff user" onSubmit={() => create.mutate()} pending={create.isPending} error={create.error}>
-        <TextInput label="Name" required value={d.name} onChange={(e) => setD({ ...d, name: e.currentTarget.value })} />
-        <TextInput label="Email" type="email" required value={d.email} onChange={(e) => setD({ ...d, email: e.currentTarget.value })} />
+        <TextInput label="Name" required value={d.name} onChange={(e) => setD({ ...d, name: e.currentTarget.value })} error={fieldError(create.error, 'name')} />
+        <TextInput label="Email" type="email" required value={d.email} onChange={(e) => setD({ ...d, email: e.currentTarget.value })} error={fieldError(create.error, 'email')} />
         <Radio.Group label="Role" value={d.role} onChange={(v) => setD({ ...d, role: v === 'admin' ? 'admin' : 'agent' })}>
           <Group mt={4}><Radio value="agent" label="Agent" /><Radio value="admin" label="Admin (every permission)" /></Group>
         </Radio.Group>

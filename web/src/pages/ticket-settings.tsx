@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { api, call, type Pipeline } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { guarded } from '../components/guarded';
-import { ErrorNotice, Loaded } from '../components/notice';
+import { ErrorNotice, fieldError, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
 import { word, PROPERTY_TYPE_WORDS } from '../components/words';
 
@@ -25,7 +25,7 @@ function TicketSettingsScreen() {
       <Title order={2}>Pipelines and ticket properties</Title>
       <Loaded query={pipelines}>{(page) => <>{page.items.map((p) => <PipelineCard key={p.id} pipeline={p} />)}</>}</Loaded>
       <FormCard title="New pipeline" button="Create pipeline" onSubmit={() => create.mutate()} pending={create.isPending} error={create.error}>
-        <TextInput label="Pipeline name" description="It starts with the stages New (open) and Solved (closed)" required value={name} onChange={(e) => setName(e.currentTarget.value)} />
+        <TextInput label="Pipeline name" description="It starts with the stages New (open) and Solved (closed)" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(create.error, 'name')} />
       </FormCard>
       <Properties />
     </Stack>
@@ -136,11 +136,11 @@ function Properties() {
         <form onSubmit={(e) => { e.preventDefault(); create.mutate(); }}>
           <Stack gap="xs">
             <Group grow align="flex-end">
-              <TextInput label="Property label" required value={d.label} onChange={(e) => setD({ ...d, label: e.currentTarget.value, key: d.key === '' || d.key === slug(d.label) ? slug(e.currentTarget.value) : d.key })} />
-              <TextInput label="Property key" description="Lower-case letters, digits and _; fixed once created" required value={d.key} onChange={(e) => setD({ ...d, key: e.currentTarget.value })} />
+              <TextInput label="Property label" required value={d.label} onChange={(e) => setD({ ...d, label: e.currentTarget.value, key: d.key === '' || d.key === slug(d.label) ? slug(e.currentTarget.value) : d.key })} error={fieldError(create.error, 'label')} />
+              <TextInput label="Property key" description="Lower-case letters, digits and underscores; fixed once created" required value={d.key} onChange={(e) => setD({ ...d, key: e.currentTarget.value })} error={fieldError(create.error, 'key')} />
               <Select label="Property type" data={TYPES} value={d.type} allowDeselect={false} onChange={(v) => setD({ ...d, type: v ?? 'text' })} />
             </Group>
-            {d.type === 'enumeration' && <TextInput label="Choices (comma separated)" value={d.options} onChange={(e) => setD({ ...d, options: e.currentTarget.value })} />}
+            {d.type === 'enumeration' && <TextInput label="Choices (comma separated)" value={d.options} onChange={(e) => setD({ ...d, options: e.currentTarget.value })} error={fieldError(create.error, 'options')} />}
             <ErrorNotice error={create.error} title="Not created" />
             <Group><Button type="submit" variant="default" loading={create.isPending}>Add property</Button></Group>
           </Stack>
