@@ -536,9 +536,11 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     if (dir === undefined || dir === '') return;
     mkdirSync(dir, { recursive: true });
     const file = name.replace(/^\//, '').replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '') || 'root';
+    // Each size loads the screen afresh, as a phone would, rather than catching a layout mid-change.
     for (const [label, size] of [['desktop', { width: 1280, height: 800 }], ['phone', { width: 390, height: 844 }]] as const) {
       await page.setViewportSize(size);
-      await page.evaluate(() => new Promise((resolve) => { requestAnimationFrame(() => requestAnimationFrame(resolve)); }));
+      await page.reload();
+      await page.waitForLoadState('networkidle');
       await page.screenshot({ path: join(dir, `${file}.${label}.png`) });
     }
     await page.setViewportSize({ width: 1280, height: 800 });

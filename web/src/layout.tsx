@@ -27,7 +27,7 @@ const PUBLIC_PATHS = ['/forgot-password', '/reset-password'];
 /** Signed in: the shell with the navigation; otherwise the sign-in screen. */
 export function Layout() {
   const session = useSession();
-  const [opened, { toggle }] = useDisclosure();
+  const [opened, { toggle, close }] = useDisclosure();
   const path = useRouterState({ select: (s) => s.location.pathname });
   const queryClient = useQueryClient();
   const signOut = useMutation({
@@ -51,21 +51,22 @@ export function Layout() {
     <a className="skip-link" href="#main">Skip to the main content</a>
     <AppShell header={{ height: 56 }} navbar={{ width: 220, breakpoint: 'sm', collapsed: { mobile: !opened } }} padding="md">
       <AppShell.Header>
-        <Group h="100%" px="md" justify="space-between">
-          <Group>
+        <Group h="100%" px="md" justify="space-between" wrap="nowrap">
+          <Group wrap="nowrap">
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
             <Title order={1} size="h3">Portico</Title>
           </Group>
-          <Group gap="sm">
-            <Button component={Link} to="/account" variant="subtle" size="xs">{user.name} · {word(ROLE_WORDS, user.role)}</Button>
+          <Group gap="sm" wrap="nowrap">
+            <Button component={Link} to="/account" variant="subtle" size="xs" visibleFrom="sm">{user.name} · {word(ROLE_WORDS, user.role)}</Button>
             <Button variant="default" size="xs" onClick={() => signOut.mutate()} loading={signOut.isPending}>Sign out</Button>
           </Group>
         </Group>
       </AppShell.Header>
       <AppShell.Navbar p="xs" component="nav" aria-label="Main">
         {NAV.filter((item) => item.needs === null || can(user, item.needs)).map((item) => (
-          <NavLink key={item.to} label={item.label} active={path === item.to || path.startsWith(`${item.to}/`)} renderRoot={(props) => <Link to={item.to} {...props} />} />
+          <NavLink key={item.to} label={item.label} active={path === item.to || path.startsWith(`${item.to}/`)} onClick={close} renderRoot={(props) => <Link to={item.to} {...props} />} />
         ))}
+        <NavLink hiddenFrom="sm" label={`Your account (${user.name})`} active={path === '/account'} onClick={close} renderRoot={(props) => <Link to="/account" {...props} />} />
       </AppShell.Navbar>
       <AppShell.Main id="main" tabIndex={-1}>
         <Outlet />

@@ -85,7 +85,8 @@ function ConditionRow({ index, condition: c, properties, onChange, onRemove }: {
   const p = properties.find((x) => x.property === c.property);
   const [companyTyped, setCompanyTyped] = useState('');
   const [companyQuery] = useDebouncedValue(companyTyped.trim(), 250);
-  const values = many(c.operator) ? (c.values ?? []) : c.value === undefined ? [] : [c.value];
+  // An empty value is "nothing chosen yet", never a choice of its own.
+  const values = (many(c.operator) ? (c.values ?? []) : c.value === undefined ? [] : [c.value]).filter((v) => v !== '');
   const choices = useChoices(p, companyQuery, values);
   const n = index + 1;
   const operators = operatorsFor(p);

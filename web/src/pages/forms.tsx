@@ -108,7 +108,7 @@ function FormFields({ form }: { form: Form | null }) {
             <Paper key={i} withBorder p="sm" bg="gray.0">
               <Group align="flex-end" gap="xs">
                 <TextInput label={`Field ${i + 1} label`} value={f.label} onChange={(e) => set(i, { label: e.currentTarget.value })} style={{ flex: '2 1 240px' }} />
-                <TextInput label={`Field ${i + 1} short name`} description="Names the answer in exports" value={f.key} onChange={(e) => set(i, { key: e.currentTarget.value })} style={{ flex: '1 1 160px' }} />
+                <TextInput label={`Field ${i + 1} short name`} value={f.key} onChange={(e) => set(i, { key: e.currentTarget.value })} style={{ flex: '1 1 160px' }} />
                 <Select label={`Field ${i + 1} type`} data={TYPES} value={f.type} allowDeselect={false} w={130}
                   onChange={(v) => { const type = (v ?? 'text') as Field['type']; set(i, type === 'choice' ? { type, options: f.options ?? ['Option 1'] } : { type, options: undefined }); }} />
                 <Select label={`Field ${i + 1} fills`} data={maps} value={f.maps ?? ''} allowDeselect={false} w={220} onChange={(v) => set(i, { maps: v === '' || v === null ? null : (v) })} />

@@ -75,7 +75,7 @@ export function InboxPage() {
             <Title order={2}>Inbox</Title>
             <Button component={Link} to="/tickets/new" variant="default" size="xs">New ticket</Button>
           </Group>
-          <Text size="xs" c="dimmed">Keys: j / k next or previous thread · / search · r reply · c comment · Ctrl+Enter send</Text>
+          <Text size="xs" c="dimmed" visibleFrom="sm">Keys: j / k next or previous thread · / search · r reply · c comment · Ctrl+Enter send</Text>
           <Select
             label="Inbox"
             data={[{ value: '', label: 'All inboxes' }, ...(inboxes.data ?? []).map((i) => ({ value: String(i.id), label: i.name }))]}

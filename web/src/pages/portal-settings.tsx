@@ -1,4 +1,4 @@
-import { Alert, Anchor, Button, Checkbox, ColorInput, FileInput, Group, List, MultiSelect, NumberInput, Paper, Radio, Select, Stack, Switch, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Alert, Anchor, NativeSelect, Button, Checkbox, ColorInput, FileInput, Group, List, MultiSelect, NumberInput, Paper, Radio, Select, Stack, Switch, Table, Tabs, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
@@ -10,10 +10,12 @@ import { contactName, useInboxes, useLists, when } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
 import { useConfirm } from '../components/confirm';
+import { word, LIST_KIND_WORDS } from '../components/words';
 import { SignInLogTab } from './portal-sign-in-log';
 import { SsoProviders } from './portal-sso';
 
 const route = getRouteApi('/portals/$portalId');
+const SECTIONS = [{ value: 'general', label: 'General' }, { value: 'access', label: 'Sign-in and access' }, { value: 'sign-in-log', label: 'Sign-in log' }, { value: 'members', label: 'Members' }, { value: 'consent', label: 'Consent' }, { value: 'tickets', label: 'Tickets' }, { value: 'templates', label: 'Templates' }, { value: 'wording', label: 'Wording' }, { value: 'branding', label: 'Branding and menu' }, { value: 'form', label: 'Support form' }, { value: 'preview', label: 'View portal' }];
 const TABS = ['general', 'access', 'sign-in-log', 'members', 'consent', 'tickets', 'templates', 'wording', 'branding', 'form', 'preview'] as const;
 
 /** Every setting of one customer portal (P4, P5, P21-P23, P26, P28), each tab saved on its own. */
@@ -41,7 +43,9 @@ function PortalSettingsPageScreen() {
             <EnableSwitch portal={p} />
           </Group>
           <Tabs value={current} onChange={(v) => void navigate({ search: { tab: v ?? undefined }, replace: true })} keepMounted={false}>
-            <Tabs.List>
+            <NativeSelect hiddenFrom="sm" label="Section" value={current} mb="xs" onChange={(e) => void navigate({ search: { tab: e.currentTarget.value }, replace: true })}
+              data={SECTIONS} />
+            <Tabs.List visibleFrom="sm">
               <Tabs.Tab value="general">General</Tabs.Tab>
               <Tabs.Tab value="access">Sign-in and access</Tabs.Tab>
               <Tabs.Tab value="sign-in-log">Sign-in log</Tabs.Tab>
@@ -146,7 +150,7 @@ function GeneralTab({ portal }: { portal: Portal }) {
       <TextInput label="Domain" description="The host customers visit, such as support.example.com (point its DNS at Portico)" value={d.domain} onChange={(e) => setD({ ...d, domain: e.currentTarget.value })} error={fieldError(save.error, 'domain')} />
       <TextInput label="Slug" description="The first part of every portal address" value={d.slug} onChange={(e) => setD({ ...d, slug: e.currentTarget.value })} error={fieldError(save.error, 'slug')} />
       <Select label="Primary language" data={options} value={d.language} allowDeselect={false} onChange={(v) => v !== null && setD({ ...d, language: v })} />
-      <MultiSelect label="Languages offered" data={options} value={d.languages} onChange={(v) => setD({ ...d, languages: v })} />
+      <MultiSelect label="Languages offered" data={options} value={d.languages} onChange={(v) => setD({ ...d, languages: v })} searchable />
       <TextInput label="Time zone" description="IANA name, such as Europe/Warsaw" value={d.timeZone} onChange={(e) => setD({ ...d, timeZone: e.currentTarget.value })} error={fieldError(save.error, 'timeZone')} />
       <NumberInput label="Idle timeout (minutes)" description="A customer who does nothing for this long is signed out. At least 5 minutes." min={5} clampBehavior="none" value={d.idleTimeoutMinutes} onChange={(v) => setD({ ...d, idleTimeoutMinutes: typeof v === 'number' ? v : Number(v) })} error={fieldError(save.error, 'idleTimeoutMinutes')} />
     </Section>
@@ -156,7 +160,7 @@ function GeneralTab({ portal }: { portal: Portal }) {
 function AccessTab({ portal }: { portal: Portal }) {
   const save = useSave(portal);
   const lists = useLists();
-  const listOptions = (lists.data ?? []).map((l) => ({ value: String(l.id), label: `${l.name} (${l.kind})` }));
+  const listOptions = (lists.data ?? []).map((l) => ({ value: String(l.id), label: `${l.name} (${word(LIST_KIND_WORDS, l.kind).toLowerCase()})` }));
   const [d, setD] = useState({ signInMethods: portal.signInMethods, selfRegistration: portal.selfRegistration, accessListIds: portal.accessListIds.map(String), ssoAudience: portal.ssoAudience, ssoListIds: portal.ssoListIds.map(String) });
   const [confirmation, confirm] = useConfirm();
   const [checking, setChecking] = useState(false);
@@ -243,7 +247,7 @@ function TicketsTab({ portal }: { portal: Portal }) {
       </Radio.Group>
       <FilterEditor entity="tickets" label="Conditions" description="Only tickets that meet every condition appear on the portal." value={d.filters} onChange={(filters) => setD({ ...d, filters })} />
       <Text size="sm" role="status" aria-live="polite" data-testid="matching-count">
-        {matching.isPending ? 'Counting…' : matching.error !== null ? `These rules are not valid yet: ${matching.error.message}` : `${matching.data.matching.toLocaleString()} of ${matching.data.total.toLocaleString()} tickets match right now.`}
+        {matching.isPending ? 'Counting…' : matching.error !== null ? `These conditions are not complete yet: ${matching.error instanceof ApiError ? (matching.error.problem.errors?.[0]?.message ?? matching.error.message) : matching.error.message}` : `${matching.data.matching.toLocaleString()} of ${matching.data.total.toLocaleString()} tickets match right now.`}
       </Text>
       <Select label="Default inbox (for customer replies to tickets that have no thread)" data={[{ value: '', label: 'None' }, ...(inboxes.data ?? []).map((i) => ({ value: String(i.id), label: i.name }))]} value={d.defaultInboxId} allowDeselect={false} onChange={(v) => setD({ ...d, defaultInboxId: v ?? '' })} />
       <Switch label="Show custom stage names instead of Open and Closed" checked={d.showCustomStages} onChange={(e) => setD({ ...d, showCustomStages: e.currentTarget.checked })} />
