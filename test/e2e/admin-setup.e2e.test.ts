@@ -51,7 +51,8 @@ describe.skipIf(!available)('a new admin sets up a portal through the screens', 
 
   test('P4 P5 P6 P9 P10 P12 P14 P15 P18 P21 P22 P23 P25 P26 P33 P39 a new admin configures every section, picking filter rules by name, a SAML provider from pasted metadata and a JWT provider with a generated secret', async () => {
     const admin = await createStaff(t, { role: 'admin' });
-    const read = async (url: string) => (await t.app.inject({ method: 'GET', url, headers: admin.auth })).json();
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a read-back, compared field by field
+    const read = async (url: string): Promise<any> => (await t.app.inject({ method: 'GET', url, headers: admin.auth })).json();
     // What the help desk already holds: a customer with a sign-in to come, a list without them, a pipeline.
     const s = t.app.services;
     const cora = await s.contacts.create({ email: `${unique('cora')}@example.com`, firstName: 'Cora', lastName: 'Customer' });
@@ -157,10 +158,10 @@ describe.skipIf(!available)('a new admin sets up a portal through the screens', 
     const source = page.getByLabel(/^Source of /);
     await source.fill(`${await source.inputValue()}\n<p>Open Monday to Friday.</p>`);
     await page.getByRole('button', { name: 'Save template' }).click();
-    await expect.poll(async () => (await read(`/api/v1/portals/${portalId}/templates`)).items.some((i: { custom: boolean }) => i.custom), WAIT).toBe(true);
+    await expect.poll(async () => ((await read(`/api/v1/portals/${portalId}/templates`)) as { items: { custom: boolean }[] }).items.some((i) => i.custom), WAIT).toBe(true);
     await page.getByRole('button', { name: 'Back to the default' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete our version' }).click();
-    await expect.poll(async () => (await read(`/api/v1/portals/${portalId}/templates`)).items.some((i: { custom: boolean }) => i.custom), WAIT).toBe(false);
+    await expect.poll(async () => ((await read(`/api/v1/portals/${portalId}/templates`)) as { items: { custom: boolean }[] }).items.some((i) => i.custom), WAIT).toBe(false);
 
     // Branding and navigation menu (P22, P23).
     await page.getByRole('tab', { name: 'Branding and menu' }).click();
