@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { staffOf } from '../../http/auth.js';
 import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
-import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
+import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
 import { Engagement, TimelineQuery, TimelineService } from '../timeline/timeline.service.js';
 import { presentTicket } from './tickets.presenter.js';
@@ -10,15 +10,18 @@ import * as repo from './tickets.repository.js';
 import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListQuery, TicketSummary, TicketUpdate } from './tickets.schemas.js';
 import type { TicketSummaryCache } from './summary-cache.js';
 import type { TicketsService } from './tickets.service.js';
+import { planTicketList } from './ticket-list.js';
+import type { AccessService } from '../access/access.service.js';
 
 export interface TicketsRoutesOptions {
   deps: Deps;
   tickets: TicketsService;
   timeline: TimelineService;
   summaries: TicketSummaryCache;
+  access: AccessService;
 }
 
-export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries }: TicketsRoutesOptions): void {
+export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries, access }: TicketsRoutesOptions): void {
   const tags = ['tickets'];
 
   async function presentOne(row: repo.TicketRow) {
@@ -28,19 +31,13 @@ export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries }: 
 
   app.get('/api/v1/tickets', {
     config: { access: 'staff' },
-    schema: { tags, summary: 'List tickets (summaries: get one for its description, custom values and associations), newest activity first by default', querystring: TicketListQuery, response: { 200: Page(TicketSummary), ...problemResponses } },
+    schema: { tags, summary: 'List tickets (summaries: get one for its description, custom values and associations), newest activity first by default; filters combine, every one must hold', querystring: TicketListQuery, response: { 200: Page(TicketSummary), ...problemResponses } },
   }, async (request, reply) => {
     const q = request.query;
     const limit = q.limit ?? 25;
-    const filter: repo.TicketFilter = {};
-    if (q.contactId !== undefined) filter.contactId = q.contactId;
-    if (q.companyId !== undefined) filter.companyId = q.companyId;
-    if (q.pipelineId !== undefined) filter.pipelineId = q.pipelineId;
-    if (q.stageId !== undefined) filter.stageId = q.stageId;
-    if (q.ownerId !== undefined) filter.ownerId = q.ownerId;
-    if (q.status !== undefined) filter.closed = q.status === 'closed';
-    if (q.priority !== undefined) filter.priority = q.priority;
-    const sort = repo.sortThroughAssociation(pickSort(q.sort, '-lastActivityAt', repo.TICKET_SORTS, 't.id'), filter);
+    const plan = await planTicketList(deps, q, () => access.ticketCatalogue());
+    if (plan === null) return reply.type('application/json; charset=utf-8').send('{"items":[],"nextCursor":null}' as never);
+    const { filter, sort } = plan;
     const keys = await repo.listTicketKeys(deps.db, filter, sort, decodeCursor(sort, q.cursor), limit);
     const page = toPage(keys, limit, sort, (k) => ({ value: k.sort_value, id: k.id }));
     const items = await summaries.render(deps.db, page.rows);

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Id, Line, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../../http/common-schemas.js';
 
 export const StageState = Type.Enum(['open', 'closed']);
@@ -145,9 +145,20 @@ export const TicketListQuery = Type.Object(
     ownerId: Type.Optional(Id),
     status: Type.Optional(Type.Enum(['open', 'closed'])),
     priority: Type.Optional(Priority),
+    unassigned: Type.Optional(Type.Boolean({ description: 'true: only tickets without an owner; false: only tickets with one.' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Words in the subject or the conversation the customer sees (the last word may be unfinished).' })),
+    createdFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after this time.' })),
+    createdTo: Type.Optional(Type.String({ format: 'date-time', description: 'Created before this time.' })),
+    activityFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Last activity at or after this time.' })),
+    activityTo: Type.Optional(Type.String({ format: 'date-time', description: 'Last activity before this time.' })),
+    filter: Type.Optional(Type.String({
+      minLength: 2, maxLength: 4000,
+      description: 'More conditions, as a JSON array in the language of filter rules (see /api/v1/filter-properties/tickets): e.g. [{"property":"properties.plan","operator":"is","value":"gold"}]. Every condition must hold.',
+    })),
   },
   { additionalProperties: false },
 );
+export type TicketListQueryT = Static<typeof TicketListQuery>;
 
 export const ContactLink = Type.Object({ contactId: Id }, { additionalProperties: false });
 export const CompanyLink = Type.Object({ companyId: Id }, { additionalProperties: false });

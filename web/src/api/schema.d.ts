@@ -10989,7 +10989,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tickets (summaries: get one for its description, custom values and associations), newest activity first by default */
+        /** List tickets (summaries: get one for its description, custom values and associations), newest activity first by default; filters combine, every one must hold */
         get: {
             parameters: {
                 query?: {
@@ -11003,6 +11003,20 @@ export interface paths {
                     ownerId?: number;
                     status?: "open" | "closed";
                     priority?: "low" | "medium" | "high" | "urgent";
+                    /** @description true: only tickets without an owner; false: only tickets with one. */
+                    unassigned?: boolean;
+                    /** @description Words in the subject or the conversation the customer sees (the last word may be unfinished). */
+                    q?: string;
+                    /** @description Created at or after this time. */
+                    createdFrom?: string;
+                    /** @description Created before this time. */
+                    createdTo?: string;
+                    /** @description Last activity at or after this time. */
+                    activityFrom?: string;
+                    /** @description Last activity before this time. */
+                    activityTo?: string;
+                    /** @description More conditions, as a JSON array in the language of filter rules (see /api/v1/filter-properties/tickets): e.g. [{"property":"properties.plan","operator":"is","value":"gold"}]. Every condition must hold. */
+                    filter?: string;
                 };
                 header?: never;
                 path?: never;
