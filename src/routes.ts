@@ -33,7 +33,7 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   contactsRoutes(app, { deps, contacts: s.contacts, companies: s.companies, lists: s.lists, timeline: s.timeline });
   listsRoutes(app, { deps, lists: s.lists });
   pipelinesRoutes(app, { pipelines: s.pipelines });
-  ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline, summaries: s.ticketSummaries, access: s.access });
+  ticketsRoutes(app, { deps, tickets: s.tickets, newTickets: s.newTickets, timeline: s.timeline, summaries: s.ticketSummaries, access: s.access });
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations, contacts: s.contacts, heldMessages: s.heldMessages });
   portalsRoutes(app, { portals: s.portals, invitations: s.invitations, previews: s.previews, logos: s.logos });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });

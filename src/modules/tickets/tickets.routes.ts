@@ -11,6 +11,7 @@ import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactPar
 import type { TicketSummaryCache } from './summary-cache.js';
 import type { TicketsService } from './tickets.service.js';
 import { planTicketList } from './ticket-list.js';
+import type { NewTicketService } from './new-ticket.service.js';
 import type { AccessService } from '../access/access.service.js';
 
 export interface TicketsRoutesOptions {
@@ -19,9 +20,10 @@ export interface TicketsRoutesOptions {
   timeline: TimelineService;
   summaries: TicketSummaryCache;
   access: AccessService;
+  newTickets: NewTicketService;
 }
 
-export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries, access }: TicketsRoutesOptions): void {
+export function ticketsRoutes(app: App, { deps, tickets, newTickets, timeline, summaries, access }: TicketsRoutesOptions): void {
   const tags = ['tickets'];
 
   async function presentOne(row: repo.TicketRow) {
@@ -54,8 +56,8 @@ export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries, ac
 
   app.post('/api/v1/tickets', {
     config: { access: 'staff' },
-    schema: { tags, summary: 'Create a ticket', body: TicketCreate, response: { 201: Ticket, ...problemResponses } },
-  }, async (request, reply) => reply.code(201).send(await presentOne(await tickets.create(request.body, staffOf(request).actor.id))));
+    schema: { tags, summary: 'Create a ticket; a description also starts its conversation, which the customer sees on the portal', body: TicketCreate, response: { 201: Ticket, ...problemResponses } },
+  }, async (request, reply) => reply.code(201).send(await presentOne(await newTickets.open(request.body, staffOf(request).actor.id))));
 
   app.patch('/api/v1/tickets/:id', {
     config: { access: 'staff' },

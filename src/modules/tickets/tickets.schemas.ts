@@ -106,7 +106,8 @@ export const Ticket = Type.Object({
 export const TicketCreate = Type.Object(
   {
     subject: Line({ maxLength: 300 }),
-    description: Type.Optional(Nullable(Type.String({ maxLength: 100000 }))),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 100000, description: "What the customer asks. It also starts the ticket's conversation: a first message, in the customer's name, that the customer sees on the portal." }))),
+    inboxId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: "The inbox of that conversation. By default: an inbox that files tickets into the ticket's pipeline, else a customer portal's default inbox, else the first inbox." })),
     pipelineId: Id,
     stageId: Type.Optional(Id),
     priority: Type.Optional(Nullable(Priority)),

@@ -11250,7 +11250,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a ticket */
+        /** Create a ticket; a description also starts its conversation, which the customer sees on the portal */
         post: {
             parameters: {
                 query?: never;
@@ -11262,7 +11262,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         subject: string;
+                        /** @description What the customer asks. It also starts the ticket's conversation: a first message, in the customer's name, that the customer sees on the portal. */
                         description?: string | null;
+                        /** @description The inbox of that conversation. By default: an inbox that files tickets into the ticket's pipeline, else a customer portal's default inbox, else the first inbox. */
+                        inboxId?: number;
                         pipelineId: number;
                         stageId?: number;
                         /** @enum {unknown} */
