@@ -17,6 +17,7 @@ import { PipelinesService } from './modules/tickets/pipelines.service.js';
 import { TicketSummaryCache } from './modules/tickets/summary-cache.js';
 import { TicketsService } from './modules/tickets/tickets.service.js';
 import { NewTicketService } from './modules/tickets/new-ticket.service.js';
+import { TicketViewsService } from './modules/tickets/views.service.js';
 import { TimelineService } from './modules/timeline/timeline.service.js';
 import { FileStore } from './storage/file-store.js';
 import { TranslationsService } from './modules/i18n/translations.service.js';
@@ -48,6 +49,7 @@ export interface Services {
   tickets: TicketsService;
   /** Tickets opened through the API: their description starts the conversation. */
   newTickets: NewTicketService;
+  ticketViews: TicketViewsService;
   ticketSummaries: TicketSummaryCache;
   inboxes: InboxesService;
   conversations: ConversationsService;
@@ -122,6 +124,7 @@ export function buildServices(deps: Deps, log?: TemplateLog): Services {
     pipelines,
     tickets,
     newTickets: new NewTicketService(deps, tickets, conversations),
+    ticketViews: new TicketViewsService(deps, () => access.ticketCatalogue()),
     ticketSummaries: new TicketSummaryCache(),
     inboxes: new InboxesService(deps),
     conversations,

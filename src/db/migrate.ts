@@ -22,6 +22,7 @@ import * as ssoOneSubjectPerProvider from './migrations/2026-12-07T13-00-sso-one
 import * as inboundReusedMessageIds from './migrations/2026-12-07T14-00-inbound-reused-message-ids.js';
 import * as outboxReplyTo from './migrations/2026-12-07T15-00-outbox-reply-to.js';
 import * as ticketListIndexes from './migrations/2026-12-07T16-00-ticket-list-indexes.js';
+import * as ticketViews from './migrations/2026-12-07T16-10-ticket-views.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-07T14-00-inbound-reused-message-ids': inboundReusedMessageIds,
   '2026-12-07T15-00-outbox-reply-to': outboxReplyTo,
   '2026-12-07T16-00-ticket-list-indexes': ticketListIndexes,
+  '2026-12-07T16-10-ticket-views': ticketViews,
 };
 
 /**
