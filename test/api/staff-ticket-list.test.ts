@@ -149,3 +149,31 @@ describe.each(dialects)('the staff ticket list on %s', (dialect) => {
     expect((await get('sort=priority')).statusCode).toBe(400);
   });
 });
+
+describe.each(dialects)('the staff ticket list names people on %s', (dialect) => {
+  let t: TestApp;
+  let agent: TestStaff;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    agent = await createStaff(t);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test('C10 include=people names each ticket\'s contacts and companies; without it the summary stays as it was', async () => {
+    const s = t.app.services;
+    const company = await s.companies.create({ name: unique('Globex') });
+    const named = await s.contacts.create({ email: `${unique('h')}@example.com`, firstName: 'Hank', lastName: 'Scorpio', primaryCompanyId: company.id });
+    const bare = await s.contacts.create({ email: `${unique('nameless')}@example.com` });
+    const { pipeline } = await s.pipelines.create({ name: unique('P'), stages: [{ name: 'Open', state: 'open' }] });
+    const ticket = await s.tickets.create({ subject: 'People', pipelineId: pipeline.id, contactIds: [named.id, bare.id] }, null);
+    const res = await t.app.inject({ method: 'GET', url: `/api/v1/tickets?pipelineId=${pipeline.id}&include=people`, headers: agent.auth });
+    expect(res.statusCode, res.body).toBe(200);
+    const [item] = res.json<{ items: Record<string, unknown>[] }>().items;
+    expect(item).toMatchObject({ id: ticket.id, subject: 'People', contacts: [{ id: named.id, name: 'Hank Scorpio' }, { id: bare.id, name: bare.email }], companies: [{ id: company.id, name: company.name }] });
+    const plain = await t.app.inject({ method: 'GET', url: `/api/v1/tickets?pipelineId=${pipeline.id}`, headers: agent.auth });
+    expect(Object.keys(plain.json<{ items: Record<string, unknown>[] }>().items[0]!)).not.toContain('contacts');
+    expect((await t.app.inject({ method: 'GET', url: `/api/v1/tickets?include=everything`, headers: agent.auth })).statusCode).toBe(400);
+  });
+});

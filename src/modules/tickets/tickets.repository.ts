@@ -217,6 +217,22 @@ export async function associationsOf(db: Conn, ticketIds: number[]): Promise<{ c
   return { contacts, companies };
 }
 
+/** The contacts (by name, else email) and companies (by name) of a page of tickets, in two indexed reads. */
+export async function peopleOf(db: Conn, ticketIds: number[]): Promise<Map<number, { contacts: { id: number; name: string }[]; companies: { id: number; name: string }[] }>> {
+  const out = new Map(ticketIds.map((id) => [id, { contacts: [] as { id: number; name: string }[], companies: [] as { id: number; name: string }[] }]));
+  if (ticketIds.length === 0) return out;
+  const contacts = await db.selectFrom('ticket_contacts as a').innerJoin('contacts as c', 'c.id', 'a.contact_id')
+    .select(['a.ticket_id', 'c.id', 'c.first_name', 'c.last_name', 'c.email']).where('a.ticket_id', 'in', ticketIds).orderBy('c.id').execute();
+  const companies = await db.selectFrom('ticket_companies as a').innerJoin('companies as c', 'c.id', 'a.company_id')
+    .select(['a.ticket_id', 'c.id', 'c.name']).where('a.ticket_id', 'in', ticketIds).orderBy('c.id').execute();
+  for (const c of contacts) {
+    const name = [c.first_name, c.last_name].filter((p) => p !== null && p !== '').join(' ');
+    out.get(c.ticket_id)?.contacts.push({ id: c.id, name: name === '' ? c.email : name });
+  }
+  for (const c of companies) out.get(c.ticket_id)?.companies.push({ id: c.id, name: c.name });
+  return out;
+}
+
 export async function linkContact(db: Conn, ticket: Pick<TicketRow, 'id' | 'revision' | 'last_activity_at'>, contactId: number): Promise<void> {
   await db.insertInto('ticket_contacts').values({ ticket_id: ticket.id, contact_id: contactId, last_activity_at: ticket.last_activity_at, ticket_revision: ticket.revision })
     .onConflict((oc) => oc.columns(['ticket_id', 'contact_id']).doNothing()).execute();

@@ -7,7 +7,7 @@ import type { App } from '../../http/types.js';
 import { Engagement, TimelineQuery, TimelineService } from '../timeline/timeline.service.js';
 import { presentTicket } from './tickets.presenter.js';
 import * as repo from './tickets.repository.js';
-import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListQuery, TicketSummary, TicketUpdate } from './tickets.schemas.js';
+import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListItem, TicketListQuery, TicketUpdate } from './tickets.schemas.js';
 import type { TicketSummaryCache } from './summary-cache.js';
 import type { TicketsService } from './tickets.service.js';
 import { planTicketList } from './ticket-list.js';
@@ -33,7 +33,7 @@ export function ticketsRoutes(app: App, { deps, tickets, newTickets, timeline, s
 
   app.get('/api/v1/tickets', {
     config: { access: 'staff' },
-    schema: { tags, summary: 'List tickets (summaries: get one for its description, custom values and associations), newest activity first by default; filters combine, every one must hold', querystring: TicketListQuery, response: { 200: Page(TicketSummary), ...problemResponses } },
+    schema: { tags, summary: 'List tickets (summaries: get one for its description, custom values and associations), newest activity first by default; filters combine, every one must hold', querystring: TicketListQuery, response: { 200: Page(TicketListItem), ...problemResponses } },
   }, async (request, reply) => {
     const q = request.query;
     const limit = q.limit ?? 25;
@@ -42,9 +42,15 @@ export function ticketsRoutes(app: App, { deps, tickets, newTickets, timeline, s
     const { filter, sort } = plan;
     const keys = await repo.listTicketKeys(deps.db, filter, sort, decodeCursor(sort, q.cursor), limit);
     const page = toPage(keys, limit, sort, (k) => ({ value: k.sort_value, id: k.id }));
-    const items = await summaries.render(deps.db, page.rows);
-    // Each item is already JSON made from the TicketSummary schema (see summary-cache.ts); a
-    // string body is sent as it is, so the page is assembled here, not serialised again.
+    let items = await summaries.render(deps.db, page.rows);
+    if (q.include === 'people') {
+      // Ids and names only, added in front of each cached summary's fields.
+      const people = await repo.peopleOf(deps.db, page.rows.map((k) => k.id));
+      items = items.map((json) => {
+        const found = people.get((JSON.parse(json) as { id: number }).id);
+        return `{"contacts":${JSON.stringify(found?.contacts ?? [])},"companies":${JSON.stringify(found?.companies ?? [])},${json.slice(1)}`;
+      });
+    }
     const body = `{"items":[${items.join(',')}],"nextCursor":${page.nextCursor === null ? 'null' : JSON.stringify(page.nextCursor)}}`;
     return reply.type('application/json; charset=utf-8').send(body as never);
   });

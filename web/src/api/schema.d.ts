@@ -11015,6 +11015,8 @@ export interface paths {
                     activityFrom?: string;
                     /** @description Last activity before this time. */
                     activityTo?: string;
+                    /** @description people: each item also names its contacts and companies. */
+                    include?: "people";
                     /** @description More conditions, as a JSON array in the language of filter rules (see /api/v1/filter-properties/tickets): e.g. [{"property":"properties.plan","operator":"is","value":"gold"}]. Every condition must hold. */
                     filter?: string;
                 };
@@ -11052,6 +11054,16 @@ export interface paths {
                                 lastActivityAt: string;
                                 /** Format: date-time */
                                 closedAt: string | null;
+                                /** @description With include=people: the contacts, by name (or email). */
+                                contacts?: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                /** @description With include=people: the companies, by name. */
+                                companies?: {
+                                    id: number;
+                                    name: string;
+                                }[];
                             }[];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
