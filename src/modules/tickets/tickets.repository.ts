@@ -233,6 +233,13 @@ export async function peopleOf(db: Conn, ticketIds: number[]): Promise<Map<numbe
   return out;
 }
 
+/** The custom values of a page of tickets, as stored (JSON text). */
+export async function customValuesOf(db: Conn, ticketIds: number[]): Promise<Map<number, string>> {
+  if (ticketIds.length === 0) return new Map();
+  const rows = await db.selectFrom('tickets').select(['id', 'properties']).where('id', 'in', ticketIds).execute();
+  return new Map(rows.map((r) => [r.id, r.properties]));
+}
+
 export async function linkContact(db: Conn, ticket: Pick<TicketRow, 'id' | 'revision' | 'last_activity_at'>, contactId: number): Promise<void> {
   await db.insertInto('ticket_contacts').values({ ticket_id: ticket.id, contact_id: contactId, last_activity_at: ticket.last_activity_at, ticket_revision: ticket.revision })
     .onConflict((oc) => oc.columns(['ticket_id', 'contact_id']).doNothing()).execute();

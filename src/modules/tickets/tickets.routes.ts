@@ -4,6 +4,7 @@ import { staffOf } from '../../http/auth.js';
 import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
 import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
+import { readJsonObject } from '../../util/json.js';
 import { Engagement, TimelineQuery, TimelineService } from '../timeline/timeline.service.js';
 import { presentTicket } from './tickets.presenter.js';
 import * as repo from './tickets.repository.js';
@@ -43,12 +44,21 @@ export function ticketsRoutes(app: App, { deps, tickets, newTickets, timeline, s
     const keys = await repo.listTicketKeys(deps.db, filter, sort, decodeCursor(sort, q.cursor), limit);
     const page = toPage(keys, limit, sort, (k) => ({ value: k.sort_value, id: k.id }));
     let items = await summaries.render(deps.db, page.rows);
-    if (q.include === 'people') {
-      // Ids and names only, added in front of each cached summary's fields.
-      const people = await repo.peopleOf(deps.db, page.rows.map((k) => k.id));
+    const include = new Set((q.include ?? '').split(','));
+    if (include.has('people') || include.has('properties')) {
+      // Added in front of each cached summary's fields: ids and names, and the custom values.
+      const ids = page.rows.map((k) => k.id);
+      const people = include.has('people') ? await repo.peopleOf(deps.db, ids) : undefined;
+      const values = include.has('properties') ? await repo.customValuesOf(deps.db, ids) : undefined;
       items = items.map((json) => {
-        const found = people.get((JSON.parse(json) as { id: number }).id);
-        return `{"contacts":${JSON.stringify(found?.contacts ?? [])},"companies":${JSON.stringify(found?.companies ?? [])},${json.slice(1)}`;
+        const id = (JSON.parse(json) as { id: number }).id;
+        const extra: string[] = [];
+        if (people !== undefined) {
+          const found = people.get(id);
+          extra.push(`"contacts":${JSON.stringify(found?.contacts ?? [])}`, `"companies":${JSON.stringify(found?.companies ?? [])}`);
+        }
+        if (values !== undefined) extra.push(`"properties":${JSON.stringify(readJsonObject(values.get(id) ?? null))}`);
+        return `{${extra.join(',')},${json.slice(1)}`;
       });
     }
     const body = `{"items":[${items.join(',')}],"nextCursor":${page.nextCursor === null ? 'null' : JSON.stringify(page.nextCursor)}}`;

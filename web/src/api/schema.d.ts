@@ -11015,8 +11015,8 @@ export interface paths {
                     activityFrom?: string;
                     /** @description Last activity before this time. */
                     activityTo?: string;
-                    /** @description people: each item also names its contacts and companies. */
-                    include?: "people";
+                    /** @description Comma-separated: people (each item also names its contacts and companies), properties (each item also carries its custom values). */
+                    include?: string;
                     /** @description More conditions, as a JSON array in the language of filter rules (see /api/v1/filter-properties/tickets): e.g. [{"property":"properties.plan","operator":"is","value":"gold"}]. Every condition must hold. */
                     filter?: string;
                 };
@@ -11064,6 +11064,10 @@ export interface paths {
                                     id: number;
                                     name: string;
                                 }[];
+                                /** @description With include=properties: the custom values. */
+                                properties?: {
+                                    [key: string]: string | number | boolean | null;
+                                };
                             }[];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
