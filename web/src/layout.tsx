@@ -1,4 +1,4 @@
-import { AppShell, Burger, Button, Center, Group, Loader, NavLink, Title } from '@mantine/core';
+import { AppShell, Burger, Button, Center, Group, Loader, NavLink, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, Outlet, useRouterState } from '@tanstack/react-router';
@@ -9,6 +9,7 @@ import { can, sessionKey, useSession } from './session';
 
 const NAV = [
   { to: '/inbox', label: 'Inbox', needs: null },
+  { to: '/tickets', label: 'Tickets', needs: null },
   { to: '/contacts', label: 'Contacts', needs: null },
   { to: '/companies', label: 'Companies', needs: null },
   { to: '/lists', label: 'Lists', needs: null },
@@ -49,8 +50,8 @@ export function Layout() {
             <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Menu" />
             <Title order={1} size="h3">Portico</Title>
           </Group>
-          <Group gap="sm">
-            <Button component={Link} to="/account" variant="subtle" size="xs">{user.name} · {user.role}</Button>
+          <Group gap="sm" wrap="nowrap">
+            <Button component={Link} to="/account" variant="subtle" size="xs"><span>{user.name}<Text span visibleFrom="sm" inherit> · {user.role}</Text></span></Button>
             <Button variant="default" size="xs" onClick={() => signOut.mutate()} loading={signOut.isPending}>Sign out</Button>
           </Group>
         </Group>

@@ -7,6 +7,7 @@ import { when } from '../components/lookups';
 import { Loaded } from '../components/notice';
 import { TicketPanel } from '../components/ticket-panel';
 import { Timeline } from '../components/timeline';
+import { useDocumentTitle } from '../components/document-title';
 
 const route = getRouteApi('/tickets/$ticketId');
 
@@ -14,6 +15,7 @@ const route = getRouteApi('/tickets/$ticketId');
 export function TicketPage() {
   const { ticketId } = route.useParams();
   const id = Number(ticketId);
+  useDocumentTitle(`Ticket #${id}`);
   const threads = useQuery({
     queryKey: ['threads', 'ticket', id],
     queryFn: () => call(api.GET('/api/v1/threads', { params: { query: { ticketId: id, limit: 100 } } })),
