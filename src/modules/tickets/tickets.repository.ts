@@ -1,4 +1,4 @@
-import { sql, type Compilable, type Expression, type RawBuilder, type SqlBool } from 'kysely';
+import { SqliteAdapter, sql, type Compilable, type Expression, type RawBuilder, type SqlBool } from 'kysely';
 import type { Conn } from '../../db/database.js';
 import { PreparedQuery } from '../../db/prepared.js';
 import type { NewRow, Row, RowUpdate } from '../../db/schema.js';
@@ -85,14 +85,20 @@ interface KeysQuery<Q> {
   limit(limit: number): Q;
 }
 
-function finishKeys<Q extends KeysQuery<Q>>(query: Q, a: ListArgs, sort: SortSpec, where: Expression<SqlBool> | undefined): Q {
+function finishKeys<Q extends KeysQuery<Q>>(query: Q, a: ListArgs, sort: SortSpec, where: Expression<SqlBool> | undefined, sqlite: boolean): Q {
   const conditions: Expression<SqlBool>[] = [];
   const onTicket = (column: string, value: unknown, op = '=') => conditions.push(sql<SqlBool>`${sql.ref(column)} ${sql.raw(op)} ${value}`);
-  if (a.pipelineId !== undefined) onTicket('t.pipeline_id', a.pipelineId);
-  if (a.stageId !== undefined) onTicket('t.stage_id', a.stageId);
-  if (a.ownerId !== undefined) onTicket('t.owner_id', a.ownerId);
+  // The (pipeline | stage | owner, last_activity_at, id) indexes serve the default sort. Sorted
+  // by anything else, SQLite (no statistics) would still take one for its equality, then sort
+  // every ticket of that pipeline itself (0.4 s for 600,000 at 1M); a unary + keeps it walking
+  // the sort's own index instead, filtering as it goes. PostgreSQL's planner weighs both.
+  const byIndex = (column: string) => (sqlite && sort.column !== 't.last_activity_at' ? sql`+${sql.ref(column)}` : sql.ref(column));
+  const onIndexed = (column: string, value: unknown) => conditions.push(sql<SqlBool>`${byIndex(column)} = ${value}`);
+  if (a.pipelineId !== undefined) onIndexed('t.pipeline_id', a.pipelineId);
+  if (a.stageId !== undefined) onIndexed('t.stage_id', a.stageId);
+  if (a.ownerId !== undefined) onIndexed('t.owner_id', a.ownerId);
   // Two arguments, not one flag, so each prepared shape reads the owner index as it should.
-  if (a.unassigned !== undefined) conditions.push(sql<SqlBool>`t.owner_id is null`);
+  if (a.unassigned !== undefined) conditions.push(sql<SqlBool>`${byIndex('t.owner_id')} is null`);
   if (a.assigned !== undefined) conditions.push(sql<SqlBool>`t.owner_id is not null`);
   if (a.closed !== undefined) onTicket('t.is_closed', a.closed);
   if (a.priority !== undefined) onTicket('t.priority', a.priority);
@@ -111,18 +117,19 @@ function finishKeys<Q extends KeysQuery<Q>>(query: Q, a: ListArgs, sort: SortSpe
 const TICKET_ONLY_ARGS = ['pipelineId', 'stageId', 'ownerId', 'closed', 'priority', 'unassigned', 'assigned', 'createdFrom', 'createdTo', 'activityFrom', 'activityTo'] as const;
 
 function buildKeys(db: Conn, a: ListArgs, sort: SortSpec, where?: Expression<SqlBool>) {
+  const sqlite = db.getExecutor().adapter instanceof SqliteAdapter;
   const throughAssociation = a.contactId !== undefined || a.companyId !== undefined;
   const onTicketsOnly = where !== undefined || TICKET_ONLY_ARGS.some((k) => a[k] !== undefined);
   const sortValue = sql.ref<number>(sort.column).as('sort_value');
   if (!throughAssociation) {
-    return finishKeys(db.selectFrom('tickets as t').select(['t.id as id', 't.revision as revision', sortValue]), a, sort, where);
+    return finishKeys(db.selectFrom('tickets as t').select(['t.id as id', 't.revision as revision', sortValue]), a, sort, where, sqlite);
   }
   // Through an association alone, the query never leaves the (x, last_activity desc, ticket
   // desc, revision) index; any other filter or sort reads the tickets themselves.
   if (!onTicketsOnly && !sort.column.startsWith('t.')) {
-    return finishKeys(fromAssociation(db, a).select(['a.ticket_id as id', 'a.ticket_revision as revision', sortValue]), a, sort, where);
+    return finishKeys(fromAssociation(db, a).select(['a.ticket_id as id', 'a.ticket_revision as revision', sortValue]), a, sort, where, sqlite);
   }
-  return finishKeys(fromAssociation(db, a).innerJoin('tickets as t', 't.id', 'a.ticket_id').select(['t.id as id', 't.revision as revision', sortValue]), a, sort, where);
+  return finishKeys(fromAssociation(db, a).innerJoin('tickets as t', 't.id', 'a.ticket_id').select(['t.id as id', 't.revision as revision', sortValue]), a, sort, where, sqlite);
 }
 
 /** One prepared query per shape: the sort plus which filters are present. */
