@@ -25,7 +25,8 @@ import type { ServerMessage, ServerReady, StopMessage } from './server.js';
  * app and a bare Fastify route in a child process, loads both with autocannon from this process
  * and reports req/s, p50 and p99 against the targets: the JSON API's list and detail, and the
  * customer portal's pages for signed-in members (a contact's list, the 20,000-ticket company's
- * list, search in it over a rotation of planted words, a ticket page), then the portal search
+ * list, search in it over a rotation of planted words, a ticket page) and the staff app's
+ * filtered ticket list (its views, a board column, sorts, ranges, a rule, words), then the portal search
  * far past capacity to see the server shed load.
  *
  *   --sqlite-only / --postgres-only   one dialect only
@@ -45,6 +46,8 @@ const TARGETS = {
   /** Portal pages render HTML for a signed-in member: a lower bar than the JSON API. */
   portalShareOfBare: 0.05,
   portalP99Ms: 50,
+  /** The staff app's Tickets screen: the list with filters, a sort and sometimes words. */
+  staffListP99Ms: 50,
   /** Under overload the server sheds load instead of letting latency run away. */
   overloadConnections: 400,
   overloadP99Ms: 1000,
@@ -55,10 +58,11 @@ const CONNECTIONS = [50, 10] as const;
 const LIST_LIMIT = 25;
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Route = 'bare' | 'list' | 'detail' | 'portalList' | 'portalOrg' | 'portalSearch' | 'portalSkewed' | 'portalDetail';
+type Route = 'bare' | 'list' | 'staffList' | 'detail' | 'portalList' | 'portalOrg' | 'portalSearch' | 'portalSkewed' | 'portalDetail';
 const ROUTE_NAMES: Record<Route, string> = {
   bare: 'bare',
   list: 'api list',
+  staffList: 'staff list (filtered)',
   detail: 'api detail',
   portalList: 'portal list (contact scope)',
   portalOrg: 'portal list (company of 20k)',
@@ -66,7 +70,7 @@ const ROUTE_NAMES: Record<Route, string> = {
   portalSkewed: 'portal search, worst word',
   portalDetail: 'portal ticket page',
 };
-const API_ROUTES = ['list', 'detail', 'portalList', 'portalOrg', 'portalSearch', 'portalSkewed', 'portalDetail'] as const satisfies readonly Route[];
+const API_ROUTES = ['list', 'staffList', 'detail', 'portalList', 'portalOrg', 'portalSearch', 'portalSkewed', 'portalDetail'] as const satisfies readonly Route[];
 /** Per connection count: bare, then the app's routes, then bare again, so drift shows. */
 const SCHEDULE: readonly (readonly [Route, number])[] = [['bare', 1], ...API_ROUTES.map((r) => [r, 1] as const), ['bare', 2]];
 /** What the portal search rotates through: words bench/seed.ts planted common, rare and comment-only, a prefix, a phrase, nothing. */
@@ -293,6 +297,21 @@ function pickIds(): QueryIds {
 
 const listPath = (contactId: number): string => `/api/v1/tickets?contactId=${contactId}&limit=${LIST_LIMIT}`;
 const detailPath = (ticketId: number): string => `/api/v1/tickets/${ticketId}`;
+
+/**
+ * What the staff app's Tickets screen asks, in rotation: its built-in views, a board column,
+ * filters with other sorts, a date range, a custom-free filter rule, and words.
+ */
+const STAFF_LIST_PATHS: readonly string[] = [
+  `/api/v1/tickets?status=open&unassigned=true&limit=${LIST_LIMIT}`,
+  `/api/v1/tickets?pipelineId=1&status=open&limit=${LIST_LIMIT}`,
+  `/api/v1/tickets?pipelineId=2&stageId=6&limit=${LIST_LIMIT}`,
+  `/api/v1/tickets?status=open&priority=urgent&sort=-createdAt&limit=${LIST_LIMIT}`,
+  `/api/v1/tickets?pipelineId=1&status=closed&sort=subject&limit=${LIST_LIMIT}`,
+  `/api/v1/tickets?activityFrom=2026-09-01T00:00:00Z&activityTo=2026-10-01T00:00:00Z&priority=high&limit=${LIST_LIMIT}`,
+  `/api/v1/tickets?status=open&filter=${encodeURIComponent(JSON.stringify([{ property: 'category', operator: 'is', value: 'billing' }]))}&limit=${LIST_LIMIT}`,
+  `/api/v1/tickets?status=open&q=${SEARCH_WORDS.rare}&limit=${LIST_LIMIT}`,
+];
 
 // ---------------------------------------------------------------------------------------------
 // Databases
@@ -596,6 +615,27 @@ async function probe(target: Target, ids: QueryIds): Promise<{ probe: Probe; sec
       throw new Error(`the API answered ${list.statusCode} (list) and ${detail.statusCode} (detail); expected 200 for both`);
     }
 
+    log('  the staff list, in-process (ms per page, median of 9):');
+    for (const path of STAFF_LIST_PATHS) {
+      const times: number[] = [];
+      let status = 0;
+      let items = 0;
+      for (let k = 0; k < 9; k++) {
+        recorder.recording = k === 0;
+        const t1 = performance.now();
+        const res = await app.inject({ method: 'GET', url: path, headers });
+        times.push(performance.now() - t1);
+        status = res.statusCode;
+        items = status === 200 ? (ticketIdsOf(res.json())?.length ?? 0) : 0;
+      }
+      recorder.recording = false;
+      const queries = recorder.take().filter((q) => /from "tickets" as "t"|from tickets as t/i.test(q.sql));
+      times.sort((a, b) => a - b);
+      log(`    ${path} -> ${status}, ${items} items, ${ms(Math.round((times[4] ?? 0) * 100) / 100)} ms`);
+      if (status !== 200) throw new Error(`the staff list answered ${status} for ${path}`);
+      for (const plan of await plansOf(database.db, target.dialect, queries)) for (const line of plan.lines) log(`         ${line}`);
+    }
+
     const t0 = performance.now();
     const portals = await setupPortals(app, database.db, ids);
     log(`  portals: ${portals.contact.cookies.length} members signed in on ${portals.contact.host} (contact scope), ` +
@@ -806,10 +846,11 @@ async function benchDialect(target: Target, ids: QueryIds, options: Options): Pr
     const auth = { authorization: `Bearer ${secret}` };
     const app = ready.apiUrl;
     const endpoints: Endpoints = {
-      origin: { bare: bare.origin, list: app, detail: app, portalList: app, portalOrg: app, portalSearch: app, portalSkewed: app, portalDetail: app },
+      origin: { bare: bare.origin, list: app, staffList: app, detail: app, portalList: app, portalOrg: app, portalSearch: app, portalSkewed: app, portalDetail: app },
       requests: {
         bare: [{ path: bare.pathname, headers: {} }],
         list: ids.contacts.map((id) => ({ path: listPath(id), headers: auth })),
+        staffList: STAFF_LIST_PATHS.map((path) => ({ path, headers: auth })),
         detail: ids.tickets.map((id) => ({ path: detailPath(id), headers: auth })),
         ...portalRequests(portals),
       },
@@ -888,6 +929,12 @@ function verdicts(report: DialectReport): [string, Verdict | undefined][] {
     [`api list >= ${api * 100}% of bare @${at}`, share('list', at, api)],
     [`api list p99 < ${p99Ms} ms @${at10}`, tail('list', p99Ms)],
     [`api detail p99 < ${p99Ms} ms @${at10}`, tail('detail', p99Ms)],
+    [`staff list p99 < ${TARGETS.staffListP99Ms} ms @${at10}`, tail('staffList', TARGETS.staffListP99Ms)],
+    [`(staff list req/s: reported, no target)`, ((): Verdict | undefined => {
+      const api = summarize(report, at10, 'staffList');
+      const bare = summarize(report, at10, 'bare');
+      return api === undefined || bare === undefined ? undefined : { pass: api.failures === 0, info: true, text: `${((100 * api.rps) / bare.rps).toFixed(1)}% of bare @${at10}` };
+    })()],
     [`portal list >= ${portal * 100}% of bare @${at}`, share('portalList', at, portal)],
     [`portal org list >= ${portal * 100}% of bare @${at}`, share('portalOrg', at, portal)],
     [`portal list p99 < ${portalP99Ms} ms @${at10}`, tail('portalList', portalP99Ms)],

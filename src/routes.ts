@@ -23,6 +23,7 @@ import { authRoutes } from './modules/staff/auth.routes.js';
 import { staffRoutes } from './modules/staff/staff.routes.js';
 import { pipelinesRoutes } from './modules/tickets/pipelines.routes.js';
 import { ticketsRoutes } from './modules/tickets/tickets.routes.js';
+import { ticketViewsRoutes } from './modules/tickets/views.routes.js';
 import type { Services } from './services.js';
 
 /** The route table. Every route declares `config.access`; see http/auth.ts. */
@@ -34,7 +35,8 @@ export function registerRoutes(app: App, deps: Deps, s: Services, metrics: Metri
   contactsRoutes(app, { deps, contacts: s.contacts, companies: s.companies, lists: s.lists, timeline: s.timeline });
   listsRoutes(app, { deps, lists: s.lists });
   pipelinesRoutes(app, { pipelines: s.pipelines });
-  ticketsRoutes(app, { deps, tickets: s.tickets, timeline: s.timeline, summaries: s.ticketSummaries });
+  ticketsRoutes(app, { deps, tickets: s.tickets, newTickets: s.newTickets, timeline: s.timeline, summaries: s.ticketSummaries, access: s.access });
+  ticketViewsRoutes(app, { views: s.ticketViews });
   conversationsRoutes(app, { deps, inboxes: s.inboxes, conversations: s.conversations, contacts: s.contacts, heldMessages: s.heldMessages });
   portalsRoutes(app, { portals: s.portals, invitations: s.invitations, previews: s.previews, logos: s.logos });
   translationsRoutes(app, { translations: s.translations, portals: s.portals });

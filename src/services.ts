@@ -16,6 +16,8 @@ import { StaffService } from './modules/staff/staff.service.js';
 import { PipelinesService } from './modules/tickets/pipelines.service.js';
 import { TicketSummaryCache } from './modules/tickets/summary-cache.js';
 import { TicketsService } from './modules/tickets/tickets.service.js';
+import { NewTicketService } from './modules/tickets/new-ticket.service.js';
+import { TicketViewsService } from './modules/tickets/views.service.js';
 import { TimelineService } from './modules/timeline/timeline.service.js';
 import { FileStore } from './storage/file-store.js';
 import { TranslationsService } from './modules/i18n/translations.service.js';
@@ -45,6 +47,9 @@ export interface Services {
   companies: CompaniesService;
   pipelines: PipelinesService;
   tickets: TicketsService;
+  /** Tickets opened through the API: their description starts the conversation. */
+  newTickets: NewTicketService;
+  ticketViews: TicketViewsService;
   ticketSummaries: TicketSummaryCache;
   inboxes: InboxesService;
   conversations: ConversationsService;
@@ -118,6 +123,8 @@ export function buildServices(deps: Deps, log?: TemplateLog): Services {
     companies: new CompaniesService(deps, timeline),
     pipelines,
     tickets,
+    newTickets: new NewTicketService(deps, tickets, conversations),
+    ticketViews: new TicketViewsService(deps, () => access.ticketCatalogue()),
     ticketSummaries: new TicketSummaryCache(),
     inboxes: new InboxesService(deps),
     conversations,

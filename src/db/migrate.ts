@@ -21,6 +21,8 @@ import * as ssoUsedIds from './migrations/2026-12-07T12-00-sso-used-ids.js';
 import * as ssoOneSubjectPerProvider from './migrations/2026-12-07T13-00-sso-one-subject-per-provider.js';
 import * as inboundReusedMessageIds from './migrations/2026-12-07T14-00-inbound-reused-message-ids.js';
 import * as outboxReplyTo from './migrations/2026-12-07T15-00-outbox-reply-to.js';
+import * as ticketListIndexes from './migrations/2026-12-07T16-00-ticket-list-indexes.js';
+import * as ticketViews from './migrations/2026-12-07T16-10-ticket-views.js';
 import * as staffPasswordResets from './migrations/2026-12-07T18-00-staff-password-resets.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
@@ -47,6 +49,8 @@ const migrations: Record<string, Migration> = {
   '2026-12-07T13-00-sso-one-subject-per-provider': ssoOneSubjectPerProvider,
   '2026-12-07T14-00-inbound-reused-message-ids': inboundReusedMessageIds,
   '2026-12-07T15-00-outbox-reply-to': outboxReplyTo,
+  '2026-12-07T16-00-ticket-list-indexes': ticketListIndexes,
+  '2026-12-07T16-10-ticket-views': ticketViews,
   '2026-12-07T18-00-staff-password-resets': staffPasswordResets,
 };
 

@@ -383,6 +383,22 @@ export interface FormsTable {
   updated_at: number;
 }
 
+/** A saved view of the staff ticket list (C10): shared (no staff user) or one staff member's own. */
+export interface TicketViewsTable {
+  id: Generated<number>;
+  name: string;
+  staff_user_id: number | null;
+  built_in: Generated<number>;
+  /** JSON: TicketViewFilters. */
+  filters: string;
+  sort: string | null;
+  /** JSON: the columns, in order; null for the default set. */
+  columns: string | null;
+  created_by_staff_id: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** A knowledge base category (C8). */
 export interface KbCategoriesTable {
   id: Generated<number>;
@@ -581,6 +597,7 @@ export interface DB {
   outbox: OutboxTable;
   inbound_mail: InboundMailTable;
   forms: FormsTable;
+  ticket_views: TicketViewsTable;
   portal_previews: PortalPreviewsTable;
   sign_in_events: SignInEventsTable;
   kb_categories: KbCategoriesTable;

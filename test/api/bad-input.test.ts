@@ -155,7 +155,7 @@ describe.each(dialects)('bad input on every write route, %s', (dialect) => {
 
   test('C9 bad ids, cursors, sorts and query values answer 400, a missing record 404', async () => {
     const get = (url: string) => t.app.inject({ method: 'GET', url, headers: admin.auth });
-    for (const url of ['/api/v1/tickets/abc', '/api/v1/tickets/0', '/api/v1/tickets/99999999999999', '/api/v1/contacts/1.5', '/api/v1/tickets?limit=0', '/api/v1/tickets?limit=101', '/api/v1/tickets?limit=x', '/api/v1/tickets?status=pending', '/api/v1/tickets?sort=subject', '/api/v1/tickets?cursor=!!!', '/api/v1/tickets?cursor=WyJ4Il0', '/api/v1/tickets?bogus=1', '/api/v1/threads?unassigned=maybe']) {
+    for (const url of ['/api/v1/tickets/abc', '/api/v1/tickets/0', '/api/v1/tickets/99999999999999', '/api/v1/contacts/1.5', '/api/v1/tickets?limit=0', '/api/v1/tickets?limit=101', '/api/v1/tickets?limit=x', '/api/v1/tickets?status=pending', '/api/v1/tickets?sort=priority', '/api/v1/tickets?cursor=!!!', '/api/v1/tickets?cursor=WyJ4Il0', '/api/v1/tickets?bogus=1', '/api/v1/threads?unassigned=maybe']) {
       const res = await get(url);
       expect(res.statusCode, url).toBe(400);
       expect(res.json().status).toBe(400);

@@ -199,6 +199,78 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await context.close();
   });
 
+  test('C10 C5 P20 an agent takes a phone call as a ticket, finds it in Tickets through a saved view, moves it on the board, opens it and answers it; the customer reads it all on the portal', async () => {
+    const f = await portalWithTicket();
+    const agent = await createStaff(t, { role: 'agent' });
+    const pipelineName = (await t.app.deps.db.selectFrom('tickets as t').innerJoin('pipelines as p', 'p.id', 't.pipeline_id').select('p.name').where('t.id', '=', f.ticketId).executeTakeFirstOrThrow()).name;
+    const context = await newContext();
+    const page = await staffSignIn(context, agent, '/inbox');
+
+    // The call: a ticket for Cora, with what she said.
+    await page.getByRole('link', { name: 'New ticket' }).click();
+    const subject = `Scanner offline ${unique('call')}`;
+    await page.getByRole('textbox', { name: /^Subject/ }).fill(subject);
+    await page.getByLabel('Customer’s email').fill(f.email);
+    await page.getByLabel(/^Description/).fill('Cora called: the scanner on floor 2 shows a red light since Monday.');
+    await choose(page, 'Pipeline', pipelineName);
+    await page.getByRole('button', { name: 'Open the ticket' }).click();
+    await page.waitForURL(/\/app\/tickets\/\d+$/);
+    await page.getByText('the scanner on floor 2 shows a red light since Monday.').first().waitFor();
+    const ticketId = Number(/(\d+)$/.exec(page.url())?.[1]);
+
+    // Tickets, through the view everyone has: their own open tickets.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Tickets' }).click();
+    await page.waitForURL(/\/app\/tickets(\?.*)?$/);
+    await page.waitForFunction(() => document.title === 'Tickets · Portico');
+    await page.getByRole('navigation', { name: 'Views' }).getByText('My open tickets').click();
+    await page.getByRole('heading', { name: 'Tickets · My open tickets' }).waitFor();
+    const table = page.getByRole('table', { name: 'Tickets' });
+    await table.getByRole('link', { name: subject }).waitFor();
+    expect(await table.getByRole('row').count()).toBe(2); // the header, and the one ticket this agent owns
+    await table.getByText('Cora Customer').waitFor();
+    // The picked view's highlight fades in; audit its colours once it has.
+    await page.waitForFunction(() => document.getAnimations().length === 0);
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // The board of that pipeline: dragged to another stage, then moved from the keyboard.
+    await page.getByText('Board', { exact: true }).click();
+    await choose(page, 'Pipeline on the board', pipelineName);
+    const column = (name: string) => page.getByRole('region', { name: `Stage ${name}` });
+    const card = (name: string) => column(name).locator(`[data-ticket-card="${ticketId}"]`);
+    await card('Waiting on us').waitFor();
+    await card('Waiting on us').dragTo(column('In progress'));
+    await card('In progress').waitFor();
+    const stageOf = async () => (await t.app.deps.db.selectFrom('tickets as t').innerJoin('stages as s', 's.id', 't.stage_id').select('s.name').where('t.id', '=', ticketId).executeTakeFirstOrThrow()).name;
+    expect(await stageOf()).toBe('In progress');
+    await card('In progress').getByRole('button', { name: `Move “${subject}” to another stage` }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('menuitem', { name: 'Waiting on us' }).focus();
+    await page.keyboard.press('Enter');
+    await card('Waiting on us').waitFor();
+    expect(await stageOf()).toBe('Waiting on us');
+    expect(await seriousViolations(page)).toEqual([]);
+
+    // Opened, and answered in its conversation.
+    await card('Waiting on us').getByRole('link', { name: subject }).click();
+    await page.waitForURL(`${app}/tickets/${ticketId}`);
+    await page.getByText('Shown on the portal').waitFor();
+    await page.getByRole('link', { name: subject }).click();
+    await page.locator('[data-kind="message"]').filter({ hasText: 'Cora called: the scanner on floor 2' }).waitFor();
+    await page.getByLabel('Reply (the customer sees it on the portal and by email)').fill('A technician comes by tomorrow morning.');
+    await page.getByRole('button', { name: 'Send reply' }).click();
+    await page.getByText('A technician comes by tomorrow morning.').waitFor();
+
+    const customerContext = await newContext();
+    const customer = await customerSignIn(customerContext, f);
+    await customer.goto(`${f.portalBase}/${ticketId}`);
+    const conversation = await customer.locator('main').innerText();
+    expect(conversation).toContain('Cora called: the scanner on floor 2 shows a red light since Monday.');
+    expect(conversation).toContain('A technician comes by tomorrow morning.');
+    expect(conversation).not.toContain('No messages yet');
+    await customerContext.close();
+    await context.close();
+  });
+
   test('P4 P26 P22 C4 an admin takes a portal from nothing to enabled, the checklist saying what is missing until nothing is', async () => {
     const admin = await createStaff(t, { role: 'admin' });
     const context = await newContext();
@@ -579,6 +651,8 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     const mail = (await t.app.deps.db.selectFrom('outbox').select('id').orderBy('id', 'desc').limit(1).executeTakeFirstOrThrow()).id;
     const screens: [string, string][] = [
       [`/inbox?view=all&inboxId=${f.inboxId}&thread=${f.threadId}`, 'Inbox'],
+      ['/tickets', 'Tickets'],
+      ['/tickets?mode=board', 'Tickets'],
       ['/tickets/new', 'New ticket'],
       [`/tickets/${f.ticketId}`, f.subject],
       ['/contacts', 'Contacts'],
@@ -588,7 +662,7 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
       ['/lists', 'Lists'],
       [`/lists/${list}`, ''],
       ['/portals', 'Customer portals'],
-      ...['general', 'access', 'members', 'consent', 'tickets', 'templates', 'wording', 'branding', 'form', 'preview'].map((tab): [string, string] => [`/portals/${f.portal.id}?tab=${tab}`, 'Acme Help: portal settings']),
+      ...['general', 'access', 'sign-in-log', 'members', 'consent', 'tickets', 'templates', 'wording', 'branding', 'form', 'preview'].map((tab): [string, string] => [`/portals/${f.portal.id}?tab=${tab}`, 'Acme Help: portal settings']),
       ['/inboxes', 'Inboxes'],
       ['/ticket-settings', 'Pipelines and properties'],
       ['/forms', 'Support forms'],

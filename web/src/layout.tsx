@@ -10,6 +10,7 @@ import { can, sessionKey, useSession } from './session';
 
 const NAV = [
   { to: '/inbox', label: 'Inbox', needs: null },
+  { to: '/tickets', label: 'Tickets', needs: null },
   { to: '/contacts', label: 'Contacts', needs: null },
   { to: '/companies', label: 'Companies', needs: null },
   { to: '/lists', label: 'Lists', needs: null },

@@ -2,6 +2,7 @@ import type { QueryClient } from '@tanstack/react-query';
 import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, redirect } from '@tanstack/react-router';
 import { Layout } from './layout';
 import { InboxPage, type InboxSearch } from './pages/inbox';
+import { validateTicketsSearch } from './pages/tickets-search';
 
 interface RouterContext {
   queryClient: QueryClient;
@@ -37,6 +38,13 @@ const inboxRoute = createRoute({
     thread: id(search.thread),
   }),
   component: InboxPage,
+});
+
+const ticketsRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/tickets',
+  validateSearch: validateTicketsSearch,
+  component: lazyRouteComponent(() => import('./pages/tickets'), 'TicketsPage'),
 });
 
 const newTicketRoute = createRoute({
@@ -151,7 +159,7 @@ const resetPasswordRoute = createRoute({
 
 const routeTree = rootRoute.addChildren([
   forgotPasswordRoute, resetPasswordRoute,
-  indexRoute, inboxRoute, newTicketRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute, ticketSettingsRoute, accountRoute,
+  indexRoute, inboxRoute, ticketsRoute, newTicketRoute, ticketRoute, contactsRoute, contactRoute, companiesRoute, companyRoute, listsRoute, listRoute, portalsRoute, portalRoute, mailboxRoute, kbRoute, formsRoute, staffRoute, inboxesRoute, ticketSettingsRoute, accountRoute,
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {

@@ -13,6 +13,18 @@ export type AttachmentRow = Row<'attachments'>;
 
 export const listInboxes = (db: Conn) => db.selectFrom('inboxes').selectAll().orderBy('name').orderBy('id').execute();
 export const findInboxById = (db: Conn, id: number) => db.selectFrom('inboxes').selectAll().where('id', '=', id).executeTakeFirst();
+/**
+ * The inbox a staff-opened ticket's conversation goes to when none is named: one that files
+ * tickets into its pipeline, else a customer portal's default inbox (where portal replies to
+ * tickets without a conversation go), else the first inbox. Undefined when there is none.
+ */
+export async function findInboxForNewTicket(db: Conn, pipelineId: number): Promise<number | undefined> {
+  const filing = await db.selectFrom('inboxes').select('id').where('pipeline_id', '=', pipelineId).orderBy('creates_tickets', 'desc').orderBy('id').limit(1).executeTakeFirst();
+  if (filing !== undefined) return filing.id;
+  const portal = await db.selectFrom('portals').select('default_inbox_id').where('default_inbox_id', 'is not', null).orderBy('id').limit(1).executeTakeFirst();
+  if (portal?.default_inbox_id != null) return portal.default_inbox_id;
+  return (await db.selectFrom('inboxes').select('id').orderBy('id').limit(1).executeTakeFirst())?.id;
+}
 export const insertInbox = (db: Conn, row: NewRow<'inboxes'>) => db.insertInto('inboxes').values(row).returningAll().executeTakeFirstOrThrow();
 export const updateInbox = (db: Conn, id: number, patch: RowUpdate<'inboxes'>) => db.updateTable('inboxes').set(patch).where('id', '=', id).returningAll().executeTakeFirst();
 export async function deleteInbox(db: Conn, id: number): Promise<void> {

@@ -2,23 +2,29 @@ import { Type } from 'typebox';
 import type { Deps } from '../../deps.js';
 import { staffOf } from '../../http/auth.js';
 import { IdParams, Page, problemResponses } from '../../http/common-schemas.js';
-import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
+import { decodeCursor, toPage } from '../../http/pagination.js';
 import type { App } from '../../http/types.js';
+import { readJsonObject } from '../../util/json.js';
 import { Engagement, TimelineQuery, TimelineService } from '../timeline/timeline.service.js';
 import { presentTicket } from './tickets.presenter.js';
 import * as repo from './tickets.repository.js';
-import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListQuery, TicketSummary, TicketUpdate } from './tickets.schemas.js';
+import { CompanyLink, ContactLink, Ticket, TicketCompanyParams, TicketContactParams, TicketCreate, TicketListItem, TicketListQuery, TicketUpdate } from './tickets.schemas.js';
 import type { TicketSummaryCache } from './summary-cache.js';
 import type { TicketsService } from './tickets.service.js';
+import { planTicketList } from './ticket-list.js';
+import type { NewTicketService } from './new-ticket.service.js';
+import type { AccessService } from '../access/access.service.js';
 
 export interface TicketsRoutesOptions {
   deps: Deps;
   tickets: TicketsService;
   timeline: TimelineService;
   summaries: TicketSummaryCache;
+  access: AccessService;
+  newTickets: NewTicketService;
 }
 
-export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries }: TicketsRoutesOptions): void {
+export function ticketsRoutes(app: App, { deps, tickets, newTickets, timeline, summaries, access }: TicketsRoutesOptions): void {
   const tags = ['tickets'];
 
   async function presentOne(row: repo.TicketRow) {
@@ -28,24 +34,33 @@ export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries }: 
 
   app.get('/api/v1/tickets', {
     config: { access: 'staff' },
-    schema: { tags, summary: 'List tickets (summaries: get one for its description, custom values and associations), newest activity first by default', querystring: TicketListQuery, response: { 200: Page(TicketSummary), ...problemResponses } },
+    schema: { tags, summary: 'List tickets (summaries: get one for its description, custom values and associations), newest activity first by default; filters combine, every one must hold', querystring: TicketListQuery, response: { 200: Page(TicketListItem), ...problemResponses } },
   }, async (request, reply) => {
     const q = request.query;
     const limit = q.limit ?? 25;
-    const filter: repo.TicketFilter = {};
-    if (q.contactId !== undefined) filter.contactId = q.contactId;
-    if (q.companyId !== undefined) filter.companyId = q.companyId;
-    if (q.pipelineId !== undefined) filter.pipelineId = q.pipelineId;
-    if (q.stageId !== undefined) filter.stageId = q.stageId;
-    if (q.ownerId !== undefined) filter.ownerId = q.ownerId;
-    if (q.status !== undefined) filter.closed = q.status === 'closed';
-    if (q.priority !== undefined) filter.priority = q.priority;
-    const sort = repo.sortThroughAssociation(pickSort(q.sort, '-lastActivityAt', repo.TICKET_SORTS, 't.id'), filter);
+    const plan = await planTicketList(deps, q, () => access.ticketCatalogue());
+    if (plan === null) return reply.type('application/json; charset=utf-8').send('{"items":[],"nextCursor":null}' as never);
+    const { filter, sort } = plan;
     const keys = await repo.listTicketKeys(deps.db, filter, sort, decodeCursor(sort, q.cursor), limit);
     const page = toPage(keys, limit, sort, (k) => ({ value: k.sort_value, id: k.id }));
-    const items = await summaries.render(deps.db, page.rows);
-    // Each item is already JSON made from the TicketSummary schema (see summary-cache.ts); a
-    // string body is sent as it is, so the page is assembled here, not serialised again.
+    let items = await summaries.render(deps.db, page.rows);
+    const include = new Set((q.include ?? '').split(','));
+    if (include.has('people') || include.has('properties')) {
+      // Added in front of each cached summary's fields: ids and names, and the custom values.
+      const ids = page.rows.map((k) => k.id);
+      const people = include.has('people') ? await repo.peopleOf(deps.db, ids) : undefined;
+      const values = include.has('properties') ? await repo.customValuesOf(deps.db, ids) : undefined;
+      items = items.map((json) => {
+        const id = (JSON.parse(json) as { id: number }).id;
+        const extra: string[] = [];
+        if (people !== undefined) {
+          const found = people.get(id);
+          extra.push(`"contacts":${JSON.stringify(found?.contacts ?? [])}`, `"companies":${JSON.stringify(found?.companies ?? [])}`);
+        }
+        if (values !== undefined) extra.push(`"properties":${JSON.stringify(readJsonObject(values.get(id) ?? null))}`);
+        return `{${extra.join(',')},${json.slice(1)}`;
+      });
+    }
     const body = `{"items":[${items.join(',')}],"nextCursor":${page.nextCursor === null ? 'null' : JSON.stringify(page.nextCursor)}}`;
     return reply.type('application/json; charset=utf-8').send(body as never);
   });
@@ -57,8 +72,8 @@ export function ticketsRoutes(app: App, { deps, tickets, timeline, summaries }: 
 
   app.post('/api/v1/tickets', {
     config: { access: 'staff' },
-    schema: { tags, summary: 'Create a ticket', body: TicketCreate, response: { 201: Ticket, ...problemResponses } },
-  }, async (request, reply) => reply.code(201).send(await presentOne(await tickets.create(request.body, staffOf(request).actor.id))));
+    schema: { tags, summary: 'Create a ticket; a description also starts its conversation, which the customer sees on the portal', body: TicketCreate, response: { 201: Ticket, ...problemResponses } },
+  }, async (request, reply) => reply.code(201).send(await presentOne(await newTickets.open(request.body, staffOf(request).actor.id))));
 
   app.patch('/api/v1/tickets/:id', {
     config: { access: 'staff' },

@@ -1,4 +1,4 @@
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import { Id, Line, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../../http/common-schemas.js';
 
 export const StageState = Type.Enum(['open', 'closed']);
@@ -95,6 +95,15 @@ const summaryFields = {
 };
 export const TicketSummary = Type.Object(summaryFields);
 
+const Named = Type.Object({ id: Type.Integer(), name: Type.String() });
+/** A list's item: the summary, and with `include=people` the names of its contacts and companies. */
+export const TicketListItem = Type.Object({
+  ...summaryFields,
+  contacts: Type.Optional(Type.Array(Named, { description: 'With include=people: the contacts, by name (or email).' })),
+  companies: Type.Optional(Type.Array(Named, { description: 'With include=people: the companies, by name.' })),
+  properties: Type.Optional(Type.Record(Type.String(), PropertyValue, { description: 'With include=properties: the custom values.' })),
+});
+
 /** A whole ticket: its summary, plus description, custom values and associations. */
 export const Ticket = Type.Object({
   ...summaryFields,
@@ -107,7 +116,8 @@ export const Ticket = Type.Object({
 export const TicketCreate = Type.Object(
   {
     subject: Line({ maxLength: 300 }),
-    description: Type.Optional(Nullable(Type.String({ maxLength: 100000 }))),
+    description: Type.Optional(Nullable(Type.String({ maxLength: 100000, description: "What the customer asks. It also starts the ticket's conversation: a first message, in the customer's name, that the customer sees on the portal." }))),
+    inboxId: Type.Optional(Type.Integer({ minimum: 1, maximum: 2147483647, description: "The inbox of that conversation. By default: an inbox that files tickets into the ticket's pipeline, else a customer portal's default inbox, else the first inbox." })),
     pipelineId: Id,
     stageId: Type.Optional(Id),
     priority: Type.Optional(Nullable(Priority)),
@@ -146,9 +156,21 @@ export const TicketListQuery = Type.Object(
     ownerId: Type.Optional(Id),
     status: Type.Optional(Type.Enum(['open', 'closed'])),
     priority: Type.Optional(Priority),
+    unassigned: Type.Optional(Type.Boolean({ description: 'true: only tickets without an owner; false: only tickets with one.' })),
+    q: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Words in the subject or the conversation the customer sees (the last word may be unfinished).' })),
+    createdFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Created at or after this time.' })),
+    createdTo: Type.Optional(Type.String({ format: 'date-time', description: 'Created before this time.' })),
+    activityFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Last activity at or after this time.' })),
+    activityTo: Type.Optional(Type.String({ format: 'date-time', description: 'Last activity before this time.' })),
+    include: Type.Optional(Type.String({ pattern: '^(people|properties)(,(people|properties))?$', description: 'Comma-separated: people (each item also names its contacts and companies), properties (each item also carries its custom values).' })),
+    filter: Type.Optional(Type.String({
+      minLength: 2, maxLength: 4000,
+      description: 'More conditions, as a JSON array in the language of filter rules (see /api/v1/filter-properties/tickets): e.g. [{"property":"properties.plan","operator":"is","value":"gold"}]. Every condition must hold.',
+    })),
   },
   { additionalProperties: false },
 );
+export type TicketListQueryT = Static<typeof TicketListQuery>;
 
 export const ContactLink = Type.Object({ contactId: Id }, { additionalProperties: false });
 export const CompanyLink = Type.Object({ companyId: Id }, { additionalProperties: false });

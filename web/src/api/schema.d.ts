@@ -13183,7 +13183,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tickets (summaries: get one for its description, custom values and associations), newest activity first by default */
+        /** List tickets (summaries: get one for its description, custom values and associations), newest activity first by default; filters combine, every one must hold */
         get: {
             parameters: {
                 query?: {
@@ -13197,6 +13197,22 @@ export interface paths {
                     ownerId?: number;
                     status?: "open" | "closed";
                     priority?: "low" | "medium" | "high" | "urgent";
+                    /** @description true: only tickets without an owner; false: only tickets with one. */
+                    unassigned?: boolean;
+                    /** @description Words in the subject or the conversation the customer sees (the last word may be unfinished). */
+                    q?: string;
+                    /** @description Created at or after this time. */
+                    createdFrom?: string;
+                    /** @description Created before this time. */
+                    createdTo?: string;
+                    /** @description Last activity at or after this time. */
+                    activityFrom?: string;
+                    /** @description Last activity before this time. */
+                    activityTo?: string;
+                    /** @description Comma-separated: people (each item also names its contacts and companies), properties (each item also carries its custom values). */
+                    include?: string;
+                    /** @description More conditions, as a JSON array in the language of filter rules (see /api/v1/filter-properties/tickets): e.g. [{"property":"properties.plan","operator":"is","value":"gold"}]. Every condition must hold. */
+                    filter?: string;
                 };
                 header?: never;
                 path?: never;
@@ -13232,6 +13248,20 @@ export interface paths {
                                 lastActivityAt: string;
                                 /** Format: date-time */
                                 closedAt: string | null;
+                                /** @description With include=people: the contacts, by name (or email). */
+                                contacts?: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                /** @description With include=people: the companies, by name. */
+                                companies?: {
+                                    id: number;
+                                    name: string;
+                                }[];
+                                /** @description With include=properties: the custom values. */
+                                properties?: {
+                                    [key: string]: string | number | boolean | null;
+                                };
                             }[];
                             /** @description Pass as `cursor` for the next page; null on the last page. */
                             nextCursor: string | null;
@@ -13466,7 +13496,7 @@ export interface paths {
             };
         };
         put?: never;
-        /** Create a ticket */
+        /** Create a ticket; a description also starts its conversation, which the customer sees on the portal */
         post: {
             parameters: {
                 query?: never;
@@ -13478,7 +13508,10 @@ export interface paths {
                 content: {
                     "application/json": {
                         subject: string;
+                        /** @description What the customer asks. It also starts the ticket's conversation: a first message, in the customer's name, that the customer sees on the portal. */
                         description?: string | null;
+                        /** @description The inbox of that conversation. By default: an inbox that files tickets into the ticket's pipeline, else a customer portal's default inbox, else the first inbox. */
+                        inboxId?: number;
                         pipelineId: number;
                         stageId?: number;
                         /** @enum {unknown} */
@@ -16044,6 +16077,1227 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ticket-views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The saved views of the ticket list you see: the shared ones, then your own */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                id: number;
+                                name: string;
+                                /** @description Seen by every staff member; otherwise only by whoever made it. */
+                                shared: boolean;
+                                /** @description One of the views everyone starts with; it cannot be changed. */
+                                builtIn: boolean;
+                                /** @description Whether you may rename, change or delete it. */
+                                canChange: boolean;
+                                filters: {
+                                    /** @enum {unknown} */
+                                    status?: "open" | "closed";
+                                    pipelineId?: number;
+                                    stageId?: number;
+                                    /** @enum {unknown} */
+                                    priority?: "low" | "medium" | "high" | "urgent";
+                                    /** @description "me": whoever opens the view; "none": tickets without an owner; or a staff member. */
+                                    owner?: ("me" | "none") | number;
+                                    contactId?: number;
+                                    companyId?: number;
+                                    q?: string;
+                                    /** Format: date-time */
+                                    createdFrom?: string;
+                                    /** Format: date-time */
+                                    createdTo?: string;
+                                    /** Format: date-time */
+                                    activityFrom?: string;
+                                    /** Format: date-time */
+                                    activityTo?: string;
+                                    conditions?: {
+                                        property: string;
+                                        /** @enum {unknown} */
+                                        operator: "is" | "is_not" | "is_any_of" | "is_none_of" | "is_known" | "is_unknown" | "contains" | "starts_with";
+                                        value?: string | number | boolean;
+                                        values?: (string | number | boolean)[];
+                                    }[];
+                                };
+                                sort: string | null;
+                                columns: string[] | null;
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                updatedAt: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Save a view of the ticket list, yours alone or shared with everyone */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name: string;
+                        /** @description Share it with every staff member (needs the settings permission). Default: yours alone. */
+                        shared?: boolean;
+                        filters: {
+                            /** @enum {unknown} */
+                            status?: "open" | "closed";
+                            pipelineId?: number;
+                            stageId?: number;
+                            /** @enum {unknown} */
+                            priority?: "low" | "medium" | "high" | "urgent";
+                            /** @description "me": whoever opens the view; "none": tickets without an owner; or a staff member. */
+                            owner?: ("me" | "none") | number;
+                            contactId?: number;
+                            companyId?: number;
+                            q?: string;
+                            /** Format: date-time */
+                            createdFrom?: string;
+                            /** Format: date-time */
+                            createdTo?: string;
+                            /** Format: date-time */
+                            activityFrom?: string;
+                            /** Format: date-time */
+                            activityTo?: string;
+                            conditions?: {
+                                property: string;
+                                /** @enum {unknown} */
+                                operator: "is" | "is_not" | "is_any_of" | "is_none_of" | "is_known" | "is_unknown" | "contains" | "starts_with";
+                                value?: string | number | boolean;
+                                values?: (string | number | boolean)[];
+                            }[];
+                        };
+                        sort?: string | null;
+                        /** @description The columns shown, in order: subject, contact, company, pipeline, stage, status, priority, owner, createdAt, lastActivityAt, or properties.<key> for a custom property. */
+                        columns?: string[] | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @description Seen by every staff member; otherwise only by whoever made it. */
+                            shared: boolean;
+                            /** @description One of the views everyone starts with; it cannot be changed. */
+                            builtIn: boolean;
+                            /** @description Whether you may rename, change or delete it. */
+                            canChange: boolean;
+                            filters: {
+                                /** @enum {unknown} */
+                                status?: "open" | "closed";
+                                pipelineId?: number;
+                                stageId?: number;
+                                /** @enum {unknown} */
+                                priority?: "low" | "medium" | "high" | "urgent";
+                                /** @description "me": whoever opens the view; "none": tickets without an owner; or a staff member. */
+                                owner?: ("me" | "none") | number;
+                                contactId?: number;
+                                companyId?: number;
+                                q?: string;
+                                /** Format: date-time */
+                                createdFrom?: string;
+                                /** Format: date-time */
+                                createdTo?: string;
+                                /** Format: date-time */
+                                activityFrom?: string;
+                                /** Format: date-time */
+                                activityTo?: string;
+                                conditions?: {
+                                    property: string;
+                                    /** @enum {unknown} */
+                                    operator: "is" | "is_not" | "is_any_of" | "is_none_of" | "is_known" | "is_unknown" | "contains" | "starts_with";
+                                    value?: string | number | boolean;
+                                    values?: (string | number | boolean)[];
+                                }[];
+                            };
+                            sort: string | null;
+                            columns: string[] | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ticket-views/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a saved view */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /** Rename or change a saved view */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        name?: string;
+                        filters?: {
+                            /** @enum {unknown} */
+                            status?: "open" | "closed";
+                            pipelineId?: number;
+                            stageId?: number;
+                            /** @enum {unknown} */
+                            priority?: "low" | "medium" | "high" | "urgent";
+                            /** @description "me": whoever opens the view; "none": tickets without an owner; or a staff member. */
+                            owner?: ("me" | "none") | number;
+                            contactId?: number;
+                            companyId?: number;
+                            q?: string;
+                            /** Format: date-time */
+                            createdFrom?: string;
+                            /** Format: date-time */
+                            createdTo?: string;
+                            /** Format: date-time */
+                            activityFrom?: string;
+                            /** Format: date-time */
+                            activityTo?: string;
+                            conditions?: {
+                                property: string;
+                                /** @enum {unknown} */
+                                operator: "is" | "is_not" | "is_any_of" | "is_none_of" | "is_known" | "is_unknown" | "contains" | "starts_with";
+                                value?: string | number | boolean;
+                                values?: (string | number | boolean)[];
+                            }[];
+                        };
+                        sort?: string | null;
+                        /** @description The columns shown, in order: subject, contact, company, pipeline, stage, status, priority, owner, createdAt, lastActivityAt, or properties.<key> for a custom property. */
+                        columns?: string[] | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: number;
+                            name: string;
+                            /** @description Seen by every staff member; otherwise only by whoever made it. */
+                            shared: boolean;
+                            /** @description One of the views everyone starts with; it cannot be changed. */
+                            builtIn: boolean;
+                            /** @description Whether you may rename, change or delete it. */
+                            canChange: boolean;
+                            filters: {
+                                /** @enum {unknown} */
+                                status?: "open" | "closed";
+                                pipelineId?: number;
+                                stageId?: number;
+                                /** @enum {unknown} */
+                                priority?: "low" | "medium" | "high" | "urgent";
+                                /** @description "me": whoever opens the view; "none": tickets without an owner; or a staff member. */
+                                owner?: ("me" | "none") | number;
+                                contactId?: number;
+                                companyId?: number;
+                                q?: string;
+                                /** Format: date-time */
+                                createdFrom?: string;
+                                /** Format: date-time */
+                                createdTo?: string;
+                                /** Format: date-time */
+                                activityFrom?: string;
+                                /** Format: date-time */
+                                activityTo?: string;
+                                conditions?: {
+                                    property: string;
+                                    /** @enum {unknown} */
+                                    operator: "is" | "is_not" | "is_any_of" | "is_none_of" | "is_known" | "is_unknown" | "contains" | "starts_with";
+                                    value?: string | number | boolean;
+                                    values?: (string | number | boolean)[];
+                                }[];
+                            };
+                            sort: string | null;
+                            columns: string[] | null;
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            updatedAt: string;
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description An error, as application/problem+json (RFC 9457). */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            type: string;
+                            title: string;
+                            status: number;
+                            code: string;
+                            detail?: string;
+                            instance?: string;
+                            requestId?: string;
+                            errors?: {
+                                /** @description Where: a JSON pointer into the request, such as /body/slug. Stable: match on it, not on the words. */
+                                path: string;
+                                /** @description The field’s name in words, such as “Idle timeout”. */
+                                label: string;
+                                /** @description What to do, in a sentence to show at the field, such as “Enter at least 100 characters.” */
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
         trace?: never;
     };
     "/api/v1/inboxes": {

@@ -41,6 +41,12 @@ function TicketProperties({ ticket: t, compact }: { ticket: Ticket; compact: boo
         </Group>
         {compact && <AnchorLink to="/tickets/$ticketId" params={{ ticketId: String(t.id) }} size="sm">Open the whole ticket</AnchorLink>}
         <Text size="sm" fw={500}>{t.subject}</Text>
+        {t.description !== null && t.description.trim() !== '' && (
+          <div>
+            <Text size="xs" fw={600} c="dimmed">Description</Text>
+            <Text size="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>{t.description}</Text>
+          </div>
+        )}
         <Select label="Pipeline" data={(pipelines.data ?? []).map((p) => ({ value: String(p.id), label: p.name }))} value={String(t.pipelineId)} allowDeselect={false}
           onChange={(v) => { const p = pipelines.data?.find((x) => String(x.id) === v); if (p?.stages[0] !== undefined) save.mutate({ pipelineId: p.id, stageId: p.stages[0].id }); }} />
         <Select label="Stage" data={(pipeline?.stages ?? []).map((s) => ({ value: String(s.id), label: `${s.name}${s.state === 'closed' ? ' (closed)' : ''}` }))} value={String(t.stageId)} allowDeselect={false}

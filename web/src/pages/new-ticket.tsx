@@ -12,8 +12,9 @@ const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 
 /**
  * A ticket staff open themselves (a phone call, a walk-in): for a contact found by email, in a
- * pipeline, owned by whoever takes it. With no conversation yet, the customer's first portal
- * reply lands in the portal's default inbox (P20).
+ * pipeline, owned by whoever takes it. Its description starts the conversation (the API files it
+ * as the customer's first message); without one, the customer's first portal reply lands in the
+ * portal's default inbox (P20).
  */
 export function NewTicketPage() {
   usePageTitle('New ticket');
@@ -49,7 +50,7 @@ export function NewTicketPage() {
           <Title order={2}>New ticket</Title>
           <TextInput label="Subject" required value={d.subject} onChange={(e) => setD({ ...d, subject: e.currentTarget.value })} />
           <TextInput label="Customer’s email" description="An existing contact; the ticket also goes to their primary company" type="email" value={d.email} onChange={(e) => setD({ ...d, email: e.currentTarget.value })} />
-          <Textarea label="Description" autosize minRows={4} value={d.description} onChange={(e) => setD({ ...d, description: e.currentTarget.value })} />
+          <Textarea label="Description" description="What the customer asks, in their words: it starts the conversation they see on the customer portal" autosize minRows={4} value={d.description} onChange={(e) => setD({ ...d, description: e.currentTarget.value })} />
           <Group grow>
             <Select label="Pipeline" data={(pipelines.data ?? []).map((p) => ({ value: String(p.id), label: p.name }))} value={pipelineId} allowDeselect={false} onChange={(v) => setD({ ...d, pipelineId: v })} />
             <Select label="Priority" data={[{ value: '', label: 'None' }, ...PRIORITIES.map((p) => ({ value: p, label: p }))]} value={d.priority} allowDeselect={false} onChange={(v) => setD({ ...d, priority: v ?? '' })} />
