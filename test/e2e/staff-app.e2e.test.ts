@@ -372,7 +372,7 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await choose(page, 'Files tickets into the inbox', (await t.app.deps.db.selectFrom('inboxes').select('name').where('id', '=', f.inboxId).executeTakeFirstOrThrow()).name);
     await page.getByRole('button', { name: 'Add a field' }).click();
     await page.getByLabel('Field 3 label').fill('Which printer?');
-    await page.getByLabel('Field 3 key').fill('printer');
+    await page.getByLabel('Field 3 short name').fill('printer');
     await choose(page, 'Field 3 type', 'Choice');
     await page.getByLabel('Field 3 choices (comma separated)').fill('Floor 1, Floor 2');
     await page.getByRole('button', { name: 'Save form' }).click();
@@ -470,10 +470,10 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     await page.getByLabel('Find a message').fill('signIn.title');
     const field = page.getByLabel('Wording of signIn.title', { exact: true });
     await field.fill('Welcome {broken');
-    await page.getByRole('button', { name: /^Save 1 changes/ }).click();
+    await page.getByRole('button', { name: /^Save 1 change$/ }).click();
     await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
     await field.fill('Welcome back to Acme');
-    await page.getByRole('button', { name: /^Save 1 changes/ }).click();
+    await page.getByRole('button', { name: /^Save 1 change$/ }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     expect(await seriousViolations(page)).toEqual([]);
     const portalPage = await context.newPage();
@@ -488,7 +488,7 @@ describe.skipIf(!available)('the staff app in a real browser', { timeout: 90_000
     const otherPage = await staffSignIn(other, agent);
     const context = await newContext();
     const page = await staffSignIn(context, agent);
-    await page.getByRole('link', { name: /Test Staff · agent/ }).click();
+    await page.getByRole('link', { name: /Test Staff · Agent/ }).click();
     await page.getByLabel(/^Current password/).fill(agent.password);
     await page.getByLabel(/^New password/).fill('1qaz2wsx3edc');
     await page.getByRole('button', { name: 'Change password' }).click();
