@@ -162,7 +162,7 @@ export const TicketListQuery = Type.Object(
     createdTo: Type.Optional(Type.String({ format: 'date-time', description: 'Created before this time.' })),
     activityFrom: Type.Optional(Type.String({ format: 'date-time', description: 'Last activity at or after this time.' })),
     activityTo: Type.Optional(Type.String({ format: 'date-time', description: 'Last activity before this time.' })),
-    include: Type.Optional(Type.String({ pattern: '^(people|properties)(,(people|properties))?$', description: 'Comma-separated: people (each item also names its contacts and companies), properties (each item also carries its custom values).' })),
+    include: Type.Optional(Type.String({ pattern: '^(people|properties)(,(people|properties))?$', 'x-hint': 'Ask for people, properties, or both separated by a comma.', description: 'Comma-separated: people (each item also names its contacts and companies), properties (each item also carries its custom values).' })),
     filter: Type.Optional(Type.String({
       minLength: 2, maxLength: 4000,
       description: 'More conditions, as a JSON array in the language of filter rules (see /api/v1/filter-properties/tickets): e.g. [{"property":"properties.plan","operator":"is","value":"gold"}]. Every condition must hold.',

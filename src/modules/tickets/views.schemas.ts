@@ -24,9 +24,9 @@ export const TicketViewFilters = Type.Object(
 );
 export type TicketViewFiltersT = Static<typeof TicketViewFilters>;
 
-const Column = Type.String({ pattern: '^(subject|contact|company|pipeline|stage|status|priority|owner|createdAt|lastActivityAt|properties\\.[a-z][a-z0-9_]{0,63})$' });
+const Column = Type.String({ pattern: '^(subject|contact|company|pipeline|stage|status|priority|owner|createdAt|lastActivityAt|properties\\.[a-z][a-z0-9_]{0,63})$', 'x-hint': 'Choose a column the ticket list has: subject, contact, company, pipeline, stage, status, priority, owner, created, last activity or a custom property.' });
 const Columns = Type.Array(Column, { minItems: 1, maxItems: 30, uniqueItems: true, description: 'The columns shown, in order: subject, contact, company, pipeline, stage, status, priority, owner, createdAt, lastActivityAt, or properties.<key> for a custom property.' });
-const Sort = Type.String({ pattern: '^-?(lastActivityAt|createdAt|subject)$' });
+const Sort = Type.String({ pattern: '^-?(lastActivityAt|createdAt|subject)$', 'x-hint': 'Sort by last activity, created or subject, newest or oldest first.' });
 
 export const TicketView = Type.Object({
   id: Type.Integer(),
