@@ -1,8 +1,8 @@
 import type { FieldError } from '../errors.js';
 
 /**
- * Validation failures in plain words. Ajv says `must match pattern "^[a-z0-9]+$"` or
- * `must NOT have fewer than 100 characters`; a person reads "Use lower-case letters, digits and
+ * Validation failures in plain words. Ajv's own wording quotes the regex a value missed, or
+ * counts characters in its keyword's terms; a person reads "Use lower-case letters, digits and
  * hyphens, like help-center" and "Enter at least 100 characters". Each field error keeps its
  * stable `path` (a JSON pointer into the request) and gains a `label`, the field's name in words:
  * the schema's `title`, or a readable form of the property name ("idle timeout", never

@@ -32,15 +32,6 @@ function memoryKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(/(\d+)/.exec(line)?.[1] ?? NaN);
 }
 
-/** Resolves with the process's exit, or rejects when it has not exited within `ms` (it hangs). */
-function exitWithin(server: Running, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => { reject(new Error(`the server did not exit within ${ms} ms`)); }, ms);
-  });
-  return Promise.race([server.exited, late]).finally(() => { clearTimeout(timer); });
-}
-
 /** The first line a fresh SMTP connection gets: its greeting, or a refusal. */
 async function greeting(port: number): Promise<{ socket: Socket; line: string }> {
   const socket = connect(port, '127.0.0.1');
@@ -114,7 +105,8 @@ describe.each(dialects)('the server process on %s', (dialect) => {
     const metrics = await (await hit(server, '/metrics')).text();
     expect(Number(/^portico_log_lines_dropped_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     server.child.kill('SIGTERM');
-    expect(await exitWithin(server, 8_000)).toEqual({ code: 0, signal: null });
+    // A server that hangs on SIGTERM never resolves this: the test fails at its timeout.
+    expect(await server.exited).toEqual({ code: 0, signal: null });
   });
 
   test('C9 a log reader that stops reading (its pipe full) never blocks the server, nor its shutdown', async () => {
@@ -125,7 +117,8 @@ describe.each(dialects)('the server process on %s', (dialect) => {
     const metrics = await (await hit(server, '/metrics')).text();
     expect(Number(/^portico_log_lines_dropped_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThan(0);
     server.child.kill('SIGTERM');
-    expect(await exitWithin(server, 8_000)).toEqual({ code: 0, signal: null });
+    // A server that hangs on SIGTERM never resolves this: the test fails at its timeout.
+    expect(await server.exited).toEqual({ code: 0, signal: null });
   });
 
   test('C6 on SIGTERM, SMTP clients left open (idle, or mid-message) are told 421 and the server exits cleanly; oversize mail from several clients at once costs no memory; one address gets a bounded number of connections', async () => {
@@ -177,7 +170,8 @@ describe.each(dialects)('the server process on %s', (dialect) => {
       return lines.at(-1) ?? '';
     });
     server.child.kill('SIGTERM');
-    expect(await exitWithin(server, 8_000)).toEqual({ code: 0, signal: null });
+    // A server that hangs on SIGTERM never resolves this: the test fails at its timeout.
+    expect(await server.exited).toEqual({ code: 0, signal: null });
     for (const last of await Promise.all(lastLines)) expect(last).toMatch(/^421 /);
     expect(await t.app.deps.db.selectFrom('inbound_mail').select('id').where('subject', '=', 'Half a message').execute()).toEqual([]);
   }, 120_000);
