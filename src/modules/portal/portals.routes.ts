@@ -123,7 +123,7 @@ export function portalsRoutes(app: App, { portals, invitations, previews, logos 
     config: { access: 'portal_settings' },
     schema: {
       tags, summary: 'Who could sign in now and could not with these access lists (nothing is saved): to confirm before saving them',
-      params: IdParams, body: Type.Object({ accessListIds: Type.Array(Id, { maxItems: 50, uniqueItems: true }) }, { additionalProperties: false }),
+      params: IdParams, body: Type.Object({ accessListIds: Type.Array(Id, { maxItems: 50, uniqueItems: true, title: 'Contact lists with access' }) }, { additionalProperties: false }),
       response: {
         200: Type.Object({
           count: Type.Integer({ description: 'Active members who would lose access' }),

@@ -22891,12 +22891,14 @@ export interface paths {
                         idleTimeoutMinutes?: number;
                         signInMethods?: ("password" | "magic_link" | "sso")[];
                         selfRegistration?: boolean;
+                        /** Contact lists with access */
                         accessListIds?: number[];
                         /**
                          * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                          * @enum {unknown}
                          */
                         ssoAudience?: "all" | "lists";
+                        /** Single sign-on lists */
                         ssoListIds?: number[];
                         formId?: number | null;
                         kbPortalLink?: boolean;
@@ -23858,12 +23860,14 @@ export interface paths {
                         idleTimeoutMinutes?: number;
                         signInMethods?: ("password" | "magic_link" | "sso")[];
                         selfRegistration?: boolean;
+                        /** Contact lists with access */
                         accessListIds?: number[];
                         /**
                          * @description all: anyone the identity provider signs in; lists: only contacts on ssoListIds
                          * @enum {unknown}
                          */
                         ssoAudience?: "all" | "lists";
+                        /** Single sign-on lists */
                         ssoListIds?: number[];
                         formId?: number | null;
                         kbPortalLink?: boolean;
@@ -24497,6 +24501,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** Contact lists with access */
                         accessListIds: number[];
                     };
                 };
