@@ -311,6 +311,8 @@ export interface PortalsTable {
   form_id: Generated<number | null>;
   /** The knowledge base pages on this portal's host show "Go to <portal>" (P24). */
   kb_portal_link: Generated<number>;
+  /** The portal's navigation lists the knowledge base. */
+  kb_in_menu: Generated<number>;
   /** The navigation menu (P23): JSON [{label, url}]. */
   menu: Generated<string>;
   created_at: number;
@@ -420,6 +422,8 @@ export interface KbArticlesTable {
   body_html: string;
   search_doc: string;
   published: Generated<number>;
+  /** Times read on a portal: the help-center home's popular articles. */
+  views: Generated<number>;
   created_at: number;
   updated_at: number;
 }

@@ -159,7 +159,7 @@ export async function seedDemo(deps: Deps): Promise<void> {
   // ones marked internal. English first, Polish for visitors who prefer it.
   const portal = await s.portals.create({
     name: 'Portico Demo Support',
-    title: 'Your tickets · Portico Demo Support',
+    title: 'Portico Demo Support',
     domain: DEMO_PORTAL_HOST,
     slug: 'tickets',
     language: 'en',

@@ -116,6 +116,9 @@ export function registerAuth(app: App, config: Config, { staff: auth, members, h
           throw errors.unauthenticated();
         }
         request.member = member;
+      } else if (routeConfig.memberIfSignedIn === true && request.method === 'GET') {
+        const token = readPortalCookie(request, 'member');
+        if (token !== undefined && token !== '' && token.length <= 200) request.member = await members.resolve(portal, token);
       }
       return;
     }

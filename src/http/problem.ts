@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { AppError, errors, type FieldError } from '../errors.js';
 import type { ProblemBody } from './common-schemas.js';
 import { isUnstorableText } from '../db/db-errors.js';
+import { PORTAL_PAGE_CSP } from './security-headers.js';
 import { describeIssues, labelOfPath, type SchemaNode } from './field-messages.js';
 
 /** Ajv's issues, in words, with the route's schema of that request part for the fields' titles. */
@@ -100,7 +101,7 @@ async function sendError(reply: FastifyReply, request: FastifyRequest, err: AppE
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
     .header('vary', 'Accept-Language, Cookie')
-    .header('content-security-policy', "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+    .header('content-security-policy', PORTAL_PAGE_CSP)
     .serializer((payload) => String(payload))
     .send(page);
 }

@@ -2,6 +2,12 @@ import type { Config } from '../config.js';
 import type { App } from './types.js';
 
 /**
+ * A portal page's CSP: its stylesheets and the theme's one script (portal.js) from this origin,
+ * images from it or https; no inline code runs, and the script fetches only from this origin.
+ */
+export const PORTAL_PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; script-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/**
  * The security headers every answer carries, computed once. They are what @fastify/helmet sets
  * by default, with a CSP for a JSON API; helmet itself built them on every request, which the
  * benchmark measured at about a third of the cost of a small request. Routes that serve

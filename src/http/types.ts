@@ -31,6 +31,8 @@ declare module 'fastify' {
     access?: Access;
     /** Answers on portal hosts too (health checks). */
     anyHost?: boolean;
+    /** On an 'portal' route (a public page such as the knowledge base): the member too, when signed in, for the page's header. */
+    memberIfSignedIn?: boolean;
     /** Request limits, taken after validation and before the handler (http/limits.ts). */
     limits?: RouteLimit[];
   }

@@ -96,7 +96,7 @@ describe.each(dialects)('support forms on %s', (dialect) => {
     expect(form.statusCode).toBe(200);
     // The one page allowed a script: the theme's own file, no inline code.
     expect(form.headers['content-security-policy']).toContain("script-src 'self'");
-    expect(form.body).toContain('<script src="/assets/suggest.js" defer></script>');
+    expect(form.body).toContain('<script src="/assets/portal.js" defer></script>');
     for (const label of ['Subject', 'What happened?', 'Area', 'Order number', 'Screenshots']) expect(form.body).toContain(label);
 
     const before = await rowCounts(t);

@@ -79,14 +79,14 @@ describe.each(dialects)('portal languages on %s', (dialect) => {
 
     const session = await signIn(f);
     const cookie = { cookie: `portico_member=${session}` };
-    const list = await get(f, `/${f.slug}`, cookie);
+    const list = await get(f, `/${f.slug}/tickets`, cookie);
     expect(langOf(list.body)).toBe('pl');
     expect(list.body).toContain('<h1>Zgłoszenia</h1>');
     expect(list.body).toContain('<caption>Wyświetlono 5 zgłoszeń</caption>');
     expect(list.body).toContain('>Otwarte</span>');
     expect(list.body).toContain('>Wyloguj się</button>');
     const detail = await get(f, `/${f.slug}/${id}`, cookie);
-    expect(detail.body).toContain('otwarto <time');
+    expect(detail.body).toContain('Otwarto <time');
     expect(detail.body).toContain('0 wiadomości');
     expect(detail.body).toContain('(najwyżej 10 plików)');
     const missing = await get(f, `/${f.slug}/999999999`, cookie);
@@ -103,7 +103,7 @@ describe.each(dialects)('portal languages on %s', (dialect) => {
     const changed = await call('PATCH', `/api/v1/portals/${f.portalId}`, { language: 'en' });
     expect(changed.statusCode).toBe(200);
     expect(changed.json()).toMatchObject({ language: 'en', languages: ['en'] });
-    const after = await get(f, `/${f.slug}`, cookie);
+    const after = await get(f, `/${f.slug}/tickets`, cookie);
     expect(langOf(after.body)).toBe('en');
     expect(after.body).toContain('<caption>Showing 5 tickets</caption>');
     expect(after.body).not.toContain('Zgłoszenia');
@@ -159,7 +159,7 @@ describe.each(dialects)('portal languages on %s', (dialect) => {
     const saved = await t.app.deps.db.selectFrom('members').select('language').where('portal_id', '=', f.portalId).executeTakeFirstOrThrow();
     expect(saved.language).toBe('pl');
     const elsewhere = await signIn(f);
-    const polishList = await get(f, `/${f.slug}`, { cookie: `portico_member=${elsewhere}`, 'accept-language': 'en' });
+    const polishList = await get(f, `/${f.slug}/tickets`, { cookie: `portico_member=${elsewhere}`, 'accept-language': 'en' });
     expect(langOf(polishList.body)).toBe('pl');
     expect(polishList.body).toContain('Wyświetlono 2 zgłoszenia');
     // The explicit switch on this browser beats the saved preference.
@@ -232,11 +232,11 @@ describe.each(dialects)('portal languages on %s', (dialect) => {
     expect(saved.statusCode).toBe(200);
     expect(saved.json().items).toContainEqual({ key: 'tickets.heading', default: 'Zgłoszenia', override: 'Twoje <sprawy>' });
     const session = await signIn(f);
-    const list = await get(f, `/${f.slug}`, { cookie: `portico_member=${session}` });
+    const list = await get(f, `/${f.slug}/tickets`, { cookie: `portico_member=${session}` });
     expect(list.body).toContain('<h1>Twoje &lt;sprawy&gt;</h1>');
     expect(list.body).toContain('<caption>3 sprawy</caption>');
     // Only for that language: English visitors keep the catalogue's words.
-    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${session}; portico_lang=en` })).body).toContain('<h1>Tickets</h1>');
+    expect((await get(f, `/${f.slug}/tickets`, { cookie: `portico_member=${session}; portico_lang=en` })).body).toContain('<h1>Tickets</h1>');
 
     const refusals: [Record<string, unknown>, string, RegExp][] = [
       [{ 'tickets.shown': '{count, plural, one {# sprawa}' }, '/body/messages/tickets.shown', /not a valid ICU message/],
@@ -268,6 +268,6 @@ describe.each(dialects)('portal languages on %s', (dialect) => {
 
     // null goes back to the catalogue's message.
     expect((await call('PATCH', url, { messages: { 'tickets.heading': null } })).statusCode).toBe(200);
-    expect((await get(f, `/${f.slug}`, { cookie: `portico_member=${session}` })).body).toContain('<h1>Zgłoszenia</h1>');
+    expect((await get(f, `/${f.slug}/tickets`, { cookie: `portico_member=${session}` })).body).toContain('<h1>Zgłoszenia</h1>');
   });
 });

@@ -187,7 +187,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     const own = await s.tickets.create({ subject: 'Printer <script>alert(1)</script> on fire', pipelineId: f.pipelineId, contactIds: [f.contactId] }, null);
     const theirs = await s.tickets.create({ subject: 'Colleague ticket', pipelineId: f.pipelineId, contactIds: [colleague.id] }, null);
     const { session } = await signIn(f);
-    const list = async (query = '') => (await t.app.inject({ method: 'GET', url: `/${f.slug}${query}`, headers: { host: f.host, cookie: `portico_member=${session}` } })).body;
+    const list = async (query = '') => (await t.app.inject({ method: 'GET', url: `/${f.slug}/tickets${query}`, headers: { host: f.host, cookie: `portico_member=${session}` } })).body;
     const org = await list();
     for (const column of ['ID', 'Subject', 'Created', 'Last activity', 'Status']) expect(org).toContain(`<th scope="col">${column}</th>`);
     expect(org).toContain('Printer &lt;script&gt;alert(1)&lt;/script&gt; on fire');
@@ -198,8 +198,8 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     const mine = await list('?view=mine');
     expect(mine).toContain(`<td>${own.id}</td>`);
     expect(mine).not.toContain(`<td>${theirs.id}</td>`);
-    expect((await t.app.inject({ method: 'GET', url: `/${f.slug}?view=everyone`, headers: { host: f.host, cookie: `portico_member=${session}` } })).statusCode).toBe(400);
-    const nul = await t.app.inject({ method: 'GET', url: `/${f.slug}?q=%00`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    expect((await t.app.inject({ method: 'GET', url: `/${f.slug}/tickets?view=everyone`, headers: { host: f.host, cookie: `portico_member=${session}` } })).statusCode).toBe(400);
+    const nul = await t.app.inject({ method: 'GET', url: `/${f.slug}/tickets?q=%00`, headers: { host: f.host, cookie: `portico_member=${session}` } });
     expect(nul.statusCode).toBe(400);
     expect(nul.headers['content-type']).toMatch(/^text\/html/); // the portal's own error page, not problem JSON
   });
@@ -212,7 +212,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     const theirs = await s.tickets.create({ subject: 'Colleague ticket', pipelineId: f.pipelineId, contactIds: [colleague.id] }, null);
     const { session } = await signIn(f);
     const get = (url: string) => t.app.inject({ method: 'GET', url, headers: { host: f.host, cookie: `portico_member=${session}` } });
-    const listed = async () => [...(await get(`/${f.slug}`)).body.matchAll(/<tr><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
+    const listed = async () => [...(await get(`/${f.slug}/tickets`)).body.matchAll(/<tr><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
     expect(await listed()).toEqual(expect.arrayContaining([phoned.id, theirs.id]));
     await s.portals.update(f.portalId, { filters: [{ property: 'source', operator: 'is_not', value: 'phone' }] });
     expect(await listed()).not.toContain(phoned.id);
@@ -268,8 +268,9 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect(foreignPage.statusCode).toBe(404);
     expect(missingPage.statusCode).toBe(404);
     expect(foreignPage.body).toBe(missingPage.body);
-    expect((await get(`/${f.slug}/abc`)).statusCode).toBe(400);
-    expect((await get(`/${f.slug}/attachments/x`)).statusCode).toBe(400);
+    // An address that names no ticket is a page not found, like a ticket that is not there.
+    expect((await get(`/${f.slug}/abc`)).statusCode).toBe(404);
+    expect((await get(`/${f.slug}/attachments/x`)).statusCode).toBe(404);
   });
 
   function multipart(fields: Record<string, string>, files: { name: string; content: Buffer | string; type?: string }[]) {
@@ -380,7 +381,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
 
     const { session } = await signIn(f);
     const ticketIdsOn = async (query: string) => {
-      const res = await t.app.inject({ method: 'GET', url: `/${f.slug}${query}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+      const res = await t.app.inject({ method: 'GET', url: `/${f.slug}/tickets${query}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
       expect(res.statusCode, query).toBe(200);
       const found = [...res.body.matchAll(/<tr><td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
       const next = /<a href="([^"]+)" rel="next">/.exec(res.body)?.[1]?.replace(/&amp;/g, '&');
@@ -389,7 +390,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     const first = await ticketIdsOn('');
     expect(first.found).toHaveLength(25);
     expect(first.found[0]).toBe(ids[5]); // newest activity first: it has messages
-    const second = await ticketIdsOn(first.next!.slice(`/${f.slug}`.length));
+    const second = await ticketIdsOn(first.next!.slice(`/${f.slug}/tickets`.length));
     expect(second.next).toBeUndefined();
     expect(new Set([...first.found, ...second.found])).toEqual(new Set(ids));
 
@@ -402,7 +403,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect((await ticketIdsOn('?q=pineapple')).found).toEqual([]);
     const oldest = await ticketIdsOn('?sort=created');
     expect(oldest.found[0]).toBe(ids[0]);
-    const bad = await t.app.inject({ method: 'GET', url: `/${f.slug}?cursor=nonsense`, headers: { host: f.host, cookie: `portico_member=${session}` } });
+    const bad = await t.app.inject({ method: 'GET', url: `/${f.slug}/tickets?cursor=nonsense`, headers: { host: f.host, cookie: `portico_member=${session}` } });
     expect(bad.statusCode).toBe(400);
     expect(bad.headers['content-type']).toMatch(/^text\/html/);
   });

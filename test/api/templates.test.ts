@@ -65,7 +65,7 @@ describe.each(dialects)('portal templates on %s', (dialect) => {
     const other = await portal();
     const list = await call('GET', `/api/v1/portals/${f.portalId}/templates`);
     expect(list.statusCode).toBe(200);
-    expect(list.json().items.map((i: { name: string }) => i.name)).toEqual(['layout', 'sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied', 'email-html', 'email-text']);
+    expect(list.json().items.map((i: { name: string }) => i.name)).toEqual(['layout', 'home', 'search', 'sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied', 'email-html', 'email-text']);
     expect(list.json().items.every((i: { custom: boolean; source: string; default: string }) => !i.custom && i.source === i.default)).toBe(true);
 
     const saved = await call('PUT', `/api/v1/portals/${f.portalId}/templates/sign-in`, { source: CUSTOM_SIGN_IN });

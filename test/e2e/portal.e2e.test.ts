@@ -35,7 +35,7 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     await page.getByLabel('Password').fill(DEMO_PASSWORD);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`http://portal.localhost:${port}/tickets`);
-    expect(await page.title()).toBe('Your tickets · Portico Demo Support');
+    expect(await page.title()).toBe('Portico Demo Support');
     const rows = page.locator('tbody tr');
     expect(await rows.count()).toBe(2);
     await expect.poll(() => page.locator('tbody').innerText()).toContain('Export to CSV misses the last column');

@@ -176,8 +176,18 @@ describe('the default theme holds no words of its own', () => {
   });
   const rows = [{ id: 3, subject: '«subject»', created_at: '«iso»', created: '«date»', last_activity_at: '«iso»', last_activity: '«date»', state: 'open', status: '«status»' }];
   const common = { member: { name: '«member»' }, csrf: 'c', here: '/acme', page_title: '«page»' };
+  const nav = { home: '/acme', tickets: '/acme/tickets', kb: '/acme/kb', new_ticket: '/acme/new', sign_in: '/acme/sign-in' };
   const pages = {
-    'sign-in': [{ ...common, member: null, next: '/acme', email: '', error: '«error»', methods: { password: true, magic_link: true }, self_registration: true }],
+    home: [
+      { ...common, nav, section: 'home', new_ticket_url: '/acme/new', open_tickets: rows, popular: [{ title: '«article»', url: '/acme/kb/a' }] },
+      { ...common, nav, section: 'home', new_ticket_url: null, open_tickets: [], popular: [] },
+    ],
+    search: [
+      { ...common, nav, q: '«q»', tickets: rows, articles: [{ title: '«article»', url: '/acme/kb/a' }], more_tickets: '/acme/tickets?q=x' },
+      { ...common, nav, q: '«q»', tickets: [], articles: [], more_tickets: null },
+      { ...common, nav, q: '', tickets: [], articles: null, more_tickets: null },
+    ],
+    'sign-in': [{ ...common, nav: { ...nav, home: null, tickets: null, new_ticket: null }, member: null, next: '/acme', email: '', error: '«error»', methods: { password: true, magic_link: true }, self_registration: true }],
     notice: [{ ...common, heading: '«heading»', message: '«message»', action: { url: '/x', label: '«label»' } }],
     'password-reset': [{ ...common, member: null, email: '' }],
     'access-denied': [{ ...common, member: null, heading: '«heading»', message: '«message»' }],
@@ -189,8 +199,10 @@ describe('the default theme holds no words of its own', () => {
       { ...common, tickets: [], view: 'mine', company_scope: false, filters: { view: 'mine', status: 'open', q: 'x', sort: '-created' }, next_page: null, view_links: { mine: '/m', organization: '/o' } },
       { ...common, tickets: [], view: 'mine', company_scope: false, filters: { view: 'mine', status: 'all', q: '', sort: '-created' }, next_page: null, view_links: { mine: '/m', organization: '/o' } },
     ],
-    ticket: [{ ...common, ticket: ticket(false), max_files: 10 }, { ...common, ticket: { ...ticket(true), messages: [] }, max_files: 10 }],
-    error: [{ ...common, heading: '«heading»', message: '«message»' }],
+    ticket: [{ ...common, nav, ticket: ticket(false), max_files: 10 }, { ...common, ticket: { ...ticket(true), messages: [] }, max_files: 10 }, { ...common, ticket: ticket(false), max_files: 10, reply_error: '«error»', reply_text: '«text»', files_lost: true }],
+    error: [{ ...common, nav, heading: '«heading»', message: '«message»', status: 404 }],
+    kb: [{ ...common, nav, q: '', results: [], categories: [{ name: '«c»', description: '«d»', articles: [{ title: '«a»', url: '/x' }] }] }, { ...common, q: '«q»', results: [], categories: [] }],
+    'kb-article': [{ ...common, nav, article: { title: '«t»', category: '«c»', html: '<p>«body»</p>', updated: '«date»' } }],
   } as const;
 
   test('X1 P11 emails hold no words of their own either, in their HTML or their text', () => {

@@ -26,7 +26,7 @@ registerThemeFilters(theme);
 const english = new Translator('en', 'UTC');
 const polish = new Translator('pl', 'Europe/Warsaw');
 const languages = [{ code: 'en', name: 'English', current: true }, { code: 'pl', name: 'Polski', current: false }];
-const PAGES = ['sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
+const PAGES = ['home', 'search', 'sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
 
 type Outcome = { html: string } | { threw: true };
 function outcome(render: () => unknown): Outcome {
@@ -146,6 +146,14 @@ function listContext(rows: number, changes: Record<string, unknown> = {}) {
   };
 }
 const realisticData: Record<(typeof PAGES)[number], object[]> = {
+  home: [
+    { portal, member: { name: 'Ann' }, csrf: 'c', page_title: 'Acme', section: 'home', nav: { home: '/acme', tickets: '/acme/tickets', kb: '/acme/kb', new_ticket: '/acme/new' }, new_ticket_url: '/acme/new', open_tickets: listContext(3).tickets, popular: [{ title: 'Paper <jams>', url: '/acme/kb/jams' }] },
+    { portal, member: { name: 'Ann' }, csrf: 'c', page_title: 'Acme', section: 'home', nav: { home: '/acme', tickets: '/acme/tickets' }, new_ticket_url: null, open_tickets: [], popular: null },
+  ],
+  search: [
+    { portal, member: { name: 'Ann' }, csrf: 'c', page_title: 'x', q: 'printer "jam"', tickets: listContext(2).tickets, articles: [{ title: 'Paper', url: '/acme/kb/p' }], more_tickets: '/acme/tickets?q=printer' },
+    { portal, member: { name: 'Ann' }, csrf: 'c', page_title: 'x', q: '', tickets: [], articles: null, more_tickets: null },
+  ],
   'sign-in': [
     { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: false } },
     { portal, member: null, csrf: 'c', page_title: 'Sign in', next: '/acme', email: '', methods: { password: true, magic_link: true }, self_registration: true },

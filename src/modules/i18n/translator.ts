@@ -77,7 +77,8 @@ function numberFormat(language: string, unit: 'byte' | 'kilobyte' | 'megabyte'):
   const key = `${language}|${unit}`;
   let format = numberFormats.get(key);
   if (format === undefined) {
-    format = new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: 1 });
+    // Bytes in words ("22 bytes", "22 bajty": the short form reads "22 byte" in English), larger units short ("2.5 kB").
+    format = new Intl.NumberFormat(language, { style: 'unit', unit, unitDisplay: unit === 'byte' ? 'long' : 'short', maximumFractionDigits: 1 });
     numberFormats.set(key, format);
   }
   return format;

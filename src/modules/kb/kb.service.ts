@@ -84,6 +84,17 @@ export class KnowledgeBaseService {
     return this.deps.db.selectFrom('kb_articles').selectAll().where('slug', '=', slug).where('published', '=', 1).executeTakeFirst();
   }
 
+  /** The most read published articles (the portal home's popular articles), ties by title. */
+  popular(limit: number): Promise<ArticleRow[]> {
+    return this.deps.db.selectFrom('kb_articles').selectAll().where('published', '=', 1)
+      .orderBy('views', 'desc').orderBy('title').orderBy('id').limit(limit).execute();
+  }
+
+  /** One reading of an article on a portal. */
+  async countView(id: number): Promise<void> {
+    await this.deps.db.updateTable('kb_articles').set((eb) => ({ views: eb('views', '+', 1) })).where('id', '=', id).execute();
+  }
+
   private async requireCategory(db: Conn, categoryId: number): Promise<void> {
     if ((await db.selectFrom('kb_categories').select('id').where('id', '=', categoryId).executeTakeFirst()) === undefined) {
       throw errors.unprocessable('CATEGORY_NOT_FOUND', 'The category does not exist.', [{ path: '/body/categoryId', message: `There is no category ${categoryId}: choose one that exists.` }]);

@@ -365,7 +365,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
     passwordMethod(portal);
     const tr = await kit.translator(request, portal);
     const heading = tr.t('password.changeTitle');
-    return kit.html(reply, kit.render(request, 'password-set', portal, tr, { page_title: heading, heading, action: `/${portal.slug}/account/password`, needs_current: true, email: request.member?.email ?? '' }));
+    return kit.html(reply, kit.render(request, 'password-set', portal, tr, { page_title: heading, heading, section: 'account', action: `/${portal.slug}/account/password`, needs_current: true, email: request.member?.email ?? '' }));
   });
 
   app.post('/:slug/account/password', {

@@ -5,10 +5,11 @@ import type { Deps } from '../../deps.js';
 import { AppError, errors } from '../../errors.js';
 import { clearPortalCookie, readPortalCookie, setPortalCookie } from './cookies.js';
 import type { App } from '../../http/types.js';
+import { PORTAL_PAGE_CSP as PAGE_CSP } from '../../http/security-headers.js';
 import { perClient, perTarget } from '../../http/limits.js';
 import { LIMITS } from '../../security/limits.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
-import { PORTAL_SORTS, type AccessService, type View } from '../access/access.service.js';
+import { PORTAL_SORTS, type AccessService, type View, type VisibleTicket } from '../access/access.service.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import { EmailNotVerified, type MemberAuthService, type MemberPrincipal } from '../members/member-auth.service.js';
 import type { PreviewsService } from './previews.service.js';
@@ -36,10 +37,6 @@ import { fieldsOf, type Answers, type FieldProblem, type FormRow, type FormsServ
 import type { KnowledgeBaseService } from '../kb/kb.service.js';
 import { registrationOpen } from '../members/access-lists.js';
 
-/** Portal pages may load their own stylesheets and images from https; nothing runs. */
-const PAGE_CSP = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-/** The new-ticket page alone runs a script: the theme's own file, never inline code, fetching only from this origin. */
-const SCRIPT_CSP = `${PAGE_CSP}; script-src 'self'; connect-src 'self'`;
 
 export interface PagesOptions {
   deps: Deps;
@@ -87,8 +84,16 @@ const LanguageForm = Type.Object(
   },
   { additionalProperties: false },
 );
-const TicketParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), id: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
-const AttachmentParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), attachmentId: Type.Integer({ minimum: 1, maximum: 2147483647 }) }, { additionalProperties: false });
+// A ticket's number as written in the address: anything else under the portal is a page not found, never a 400.
+const TicketParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
+
+/** The ticket number an address names, or a 404 like any page that is not there. */
+function ticketNumber(segment: string): number {
+  const id = /^[1-9][0-9]{0,9}$/.test(segment) ? Number(segment) : NaN;
+  if (!(id <= 2147483647)) throw errors.notFound('page');
+  return id;
+}
+const AttachmentParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), attachmentId: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 const ListQuery = Type.Object(
   {
     view: Type.Optional(Type.Enum(['mine', 'organization'])),
@@ -182,7 +187,7 @@ export async function portalErrorPage(services: PageServices, request: FastifyRe
     : ['error.server.heading', 'error.server.message'];
   const heading = tr.t(headingKey);
   const message = error.pageMessage === undefined ? tr.t(messageKey) : tr.t(error.pageMessage.key, error.pageMessage.values);
-  const context = { heading, message, page_title: heading, member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '', here: request.url };
+  const context = { heading, message, page_title: heading, status: error.status === 404 ? 404 : null, nav: navigation(portal, request.member, 'error'), member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '', here: request.url };
   return renderWithFallback(request, 'error', portal, tr, context, services.themes.defaultTheme);
 }
 
@@ -209,6 +214,27 @@ function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalR
   }
 }
 
+/** Which navigation entry a page belongs to (marked as the current one). */
+const SECTIONS: Partial<Record<Page, string>> = { home: 'home', search: 'home', tickets: 'tickets', ticket: 'tickets', 'new-ticket': 'new', kb: 'kb', 'kb-article': 'kb', 'sign-in': 'sign-in', 'change-email': 'account' };
+
+/**
+ * The portal's navigation: home and tickets for a member, the knowledge base unless the portal
+ * hides it, the support form, and "Sign in" for a visitor (on knowledge base pages only where
+ * the portal links them to itself).
+ */
+export function navigation(portal: PortalRow, member: MemberPrincipal | null, page: Page) {
+  const kbPage = page === 'kb' || page === 'kb-article';
+  const linked = !kbPage || portal.kb_portal_link === 1;
+  const home = `/${portal.slug}`;
+  return {
+    home: member !== null && linked ? home : null,
+    tickets: member !== null && linked ? `${home}/tickets` : null,
+    kb: portal.kb_in_menu === 1 || kbPage ? `${home}/kb` : null,
+    new_ticket: member !== null && linked && member.preview === undefined && portal.form_id !== null ? `${home}/new` : null,
+    sign_in: member === null && linked && page !== 'sign-in' ? `${home}/sign-in` : null,
+  };
+}
+
 /**
  * The customer portal's pages, on the portal's own host only (http/auth.ts). Forms are
  * urlencoded and carry a CSRF token: before sign-in a double-submit cookie, after it the
@@ -222,7 +248,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const member = request.member;
     const preview = member?.preview !== undefined;
     const body = renderWithFallback(request, page, portal, tr, {
+      section: SECTIONS[page] ?? '',
       ...context,
+      nav: navigation(portal, member, page),
       // A preview offers nothing that would change anything.
       member: member === null ? null : { name: member.name, can_change_password: !preview && signInMethods(portal).password, new_ticket_url: preview || portal.form_id === null ? null : `/${portal.slug}/new` },
       csrf: member?.session.csrfToken ?? context.csrf ?? '',
@@ -312,8 +340,11 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   app.get('/assets/portal.css', { config: { access: 'portal' }, schema: { hide: true } }, (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=300').send(theme.css));
 
-  app.get('/assets/suggest.js', { config: { access: 'portal' }, schema: { hide: true } }, (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(theme.script));
+  // The theme's one script; its old name stays for portals whose own templates still name it.
+  for (const name of ['portal.js', 'suggest.js']) {
+    app.get(`/assets/${name}`, { config: { access: 'portal' }, schema: { hide: true } }, (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(theme.script));
+  }
 
   // The uploaded logo, by its hash: a new logo is a new address, so this one never changes.
   app.get('/assets/logo/:hash', {
@@ -405,23 +436,10 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     return reply.code(303).header('location', safeNext(portal, request.body.next)).header('cache-control', 'no-store').send();
   });
 
-  app.get('/:slug', {
-    config: { access: 'member' },
-    schema: { hide: true, params: SlugParams, querystring: ListQuery },
-  }, async (request, reply) => {
-    const { portal, member } = signedIn(request, request.params.slug);
-    const companyScope = portal.scope === 'company';
-    const query = request.query;
-    const view: View = companyScope ? (query.view ?? 'organization') : 'mine';
-    const sort = pickSort(query.sort, '-lastActivity', PORTAL_SORTS, 'a.ticket_id');
-    const status = query.status === 'open' || query.status === 'closed' ? query.status : undefined;
-    const search = query.q === undefined || query.q.trim() === '' ? undefined : query.q.trim();
-    const cursor = decodeCursor(sort, query.cursor);
-    const found = await access.listVisible(member.viewer, { view, sort, limit: PAGE_SIZE, ...(status === undefined ? {} : { status }), ...(search === undefined ? {} : { search }), ...(cursor === undefined ? {} : { cursor }) });
-    const page = toPage(found, PAGE_SIZE, sort, (r) => ({ value: r.sortValue, id: r.id }));
-    const tr = await translatorFor(pageServices, request, portal);
+  /** The list's rows as every page shows them (the home page, search, the list). */
+  const ticketRows = (portal: PortalRow, tr: Translator, rows: VisibleTicket[]) => {
     const statusLabel = statusLabels(portal, tr);
-    const tickets = page.rows.map((r) => ({
+    return rows.map((r) => ({
       id: r.id,
       subject: r.subject,
       created_at: iso(r.created_at),
@@ -431,17 +449,78 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       state: r.is_closed === 1 ? 'closed' : 'open',
       status: statusLabel(r.is_closed === 1, r.stage),
     }));
+  };
+  /** The view a member's list starts in: the company's (which holds their own too) where the portal shows it. */
+  const defaultView = (portal: PortalRow, member: MemberPrincipal): View => (portal.scope === 'company' && access.hasOrganizationView(member.viewer) ? 'organization' : 'mine');
+  const defaultSort = () => pickSort(undefined, '-lastActivity', PORTAL_SORTS, 'a.ticket_id');
+  const articleUrl = (portal: PortalRow) => (a: { slug: string }) => `/${portal.slug}/kb/${a.slug}`;
+
+  // The help-center home (P31, C8): one search over tickets and articles, the support form, the
+  // member's open tickets and the most read articles. The list's old address (with its
+  // filters in the query) still leads to the list.
+  app.get('/:slug', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams, querystring: ListQuery },
+  }, async (request, reply) => {
+    const { portal, member } = signedIn(request, request.params.slug);
+    const query = new URLSearchParams(request.url.split('?')[1] ?? '').toString();
+    if (query !== '') return reply.code(301).header('location', `/${portal.slug}/tickets?${query}`).header('cache-control', 'no-store').send();
+    const tr = await translatorFor(pageServices, request, portal);
+    const open = await access.listVisible(member.viewer, { view: defaultView(portal, member), sort: defaultSort(), limit: HOME_TICKETS, status: 'open' });
+    const popular = portal.kb_in_menu === 1 ? (await kb.popular(HOME_ARTICLES)).map((a) => ({ title: a.title, url: articleUrl(portal)(a) })) : null;
+    return html(reply, render(request, 'home', portal, tr, {
+      page_title: portal.title, open_tickets: ticketRows(portal, tr, open.slice(0, HOME_TICKETS)), popular,
+      new_ticket_url: member.preview === undefined && portal.form_id !== null ? `/${portal.slug}/new` : null,
+    }));
+  });
+
+  // One search box over the member's tickets and the published articles.
+  app.get('/:slug/search', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams, querystring: Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false }) },
+  }, async (request, reply) => {
+    const { portal, member } = signedIn(request, request.params.slug);
+    const tr = await translatorFor(pageServices, request, portal);
+    const q = (request.query.q ?? '').trim();
+    if (q === '') return html(reply, render(request, 'search', portal, tr, { page_title: tr.t('search.title'), q: '', tickets: [], articles: null, more_tickets: null }));
+    const view = defaultView(portal, member);
+    const found = await access.listVisible(member.viewer, { view, sort: defaultSort(), limit: SEARCH_TICKETS, search: q });
+    const articles = portal.kb_in_menu === 1 ? (await kb.articles({ query: q, publishedOnly: true, limit: SEARCH_ARTICLES })).map((a) => ({ title: a.title, url: articleUrl(portal)(a) })) : null;
+    const more = found.length > SEARCH_TICKETS ? `/${portal.slug}/tickets?${new URLSearchParams({ ...(portal.scope === 'company' ? { view } : {}), q }).toString()}` : null;
+    return html(reply, render(request, 'search', portal, tr, {
+      page_title: tr.t('search.heading', { query: q }), q, tickets: ticketRows(portal, tr, found.slice(0, SEARCH_TICKETS)), articles, more_tickets: more,
+    }));
+  });
+
+  app.get('/:slug/tickets', {
+    config: { access: 'member' },
+    schema: { hide: true, params: SlugParams, querystring: ListQuery },
+  }, async (request, reply) => {
+    const { portal, member } = signedIn(request, request.params.slug);
+    // The views exist where the portal shows company tickets and the member has a company (P19).
+    const companyScope = portal.scope === 'company' && access.hasOrganizationView(member.viewer);
+    const query = request.query;
+    const view: View = companyScope ? (query.view ?? 'organization') : 'mine';
+    const sort = pickSort(query.sort, '-lastActivity', PORTAL_SORTS, 'a.ticket_id');
+    const status = query.status === 'open' || query.status === 'closed' ? query.status : undefined;
+    const search = query.q === undefined || query.q.trim() === '' ? undefined : query.q.trim();
+    const cursor = decodeCursor(sort, query.cursor);
+    const found = await access.listVisible(member.viewer, { view, sort, limit: PAGE_SIZE, ...(status === undefined ? {} : { status }), ...(search === undefined ? {} : { search }), ...(cursor === undefined ? {} : { cursor }) });
+    const page = toPage(found, PAGE_SIZE, sort, (r) => ({ value: r.sortValue, id: r.id }));
+    const tr = await translatorFor(pageServices, request, portal);
+    const tickets = ticketRows(portal, tr, page.rows);
     const link = (changes: Record<string, string | undefined>) => {
       const params = new URLSearchParams();
       const merged: Record<string, string | undefined> = { view: companyScope ? view : undefined, status: query.status, q: search, sort: query.sort, ...changes };
       for (const [k, v] of Object.entries(merged)) if (v !== undefined && v !== '') params.set(k, v);
       const qs = params.toString();
-      return `/${portal.slug}${qs === '' ? '' : `?${qs}`}`;
+      return `/${portal.slug}/tickets${qs === '' ? '' : `?${qs}`}`;
     };
     const filters = { view, status: query.status ?? 'all', q: search ?? '', sort: sort.name };
     const next = page.nextCursor === null ? null : link({ cursor: page.nextCursor });
     return html(reply, render(request, 'tickets', portal, tr, {
-      page_title: portal.title, tickets, view, company_scope: companyScope, filters, next_page: next, new_ticket_url: portal.form_id === null ? null : `/${portal.slug}/new`,
+      page_title: tr.t('tickets.heading'), tickets, view, company_scope: companyScope, filters, next_page: next,
+      new_ticket_url: member.preview === undefined && portal.form_id !== null ? `/${portal.slug}/new` : null,
       view_links: { mine: link({ view: 'mine', cursor: undefined }), organization: link({ view: 'organization', cursor: undefined }) },
     }));
   });
@@ -449,26 +528,28 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   // The knowledge base (C8, P24): public on the portal's host, published articles only.
   const KbQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 200 })) }, { additionalProperties: false });
   app.get('/:slug/kb', {
-    config: { access: 'portal' },
+    config: { access: 'portal', memberIfSignedIn: true },
     schema: { hide: true, params: SlugParams, querystring: KbQuery },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
     const tr = await translatorFor(pageServices, request, portal);
     const q = (request.query.q ?? '').trim();
-    const url = (a: { slug: string }) => `/${portal.slug}/kb/${a.slug}`;
+    const url = articleUrl(portal);
     const portalLink = portal.kb_portal_link === 1 ? `/${portal.slug}` : null;
+    // A visitor's language switch needs the form token a signed-in member's session holds.
+    const csrf = request.member === null ? formToken(request, reply) : undefined;
     if (q !== '') {
       const results = (await kb.articles({ query: q, publishedOnly: true, limit: 50 })).map((a) => ({ title: a.title, url: url(a) }));
-      return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), q, results, categories: [], portal_link: portalLink }));
+      return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.results', { count: results.length, query: q }), csrf, q, results, categories: [], portal_link: portalLink }));
     }
     const articles = await kb.articles({ publishedOnly: true, limit: 1000 });
     const categories = (await kb.categories()).map((c) => ({
       name: c.name, description: c.description, articles: articles.filter((a) => a.category_id === c.id).map((a) => ({ title: a.title, url: url(a) })),
     })).filter((c) => c.articles.length > 0);
-    return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), q: '', results: [], categories, portal_link: portalLink }));
+    return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), csrf, q: '', results: [], categories, portal_link: portalLink }));
   });
 
-  // Articles matching what a customer types as a new ticket's subject (suggest.js), at most five.
+  // Articles matching what a customer types as a new ticket's subject (portal.js), at most five.
   app.get('/:slug/kb-suggest', {
     config: { access: 'portal', limits: [perClient(LIMITS.suggestClient)] },
     schema: { hide: true, params: SlugParams, querystring: Type.Object({ q: Type.String({ maxLength: 200 }) }, { additionalProperties: false }) },
@@ -479,7 +560,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   });
 
   app.get('/:slug/kb/:article', {
-    config: { access: 'portal' },
+    config: { access: 'portal', memberIfSignedIn: true },
     schema: { hide: true, params: Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), article: Type.String({ minLength: 1, maxLength: 80 }) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
@@ -487,8 +568,11 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     if (article === undefined) throw errors.notFound('article');
     const category = await kb.category(article.category_id);
     const tr = await translatorFor(pageServices, request, portal);
+    // Counted for the home page's popular articles; staff previews do not count.
+    if (request.member?.preview === undefined) await kb.countView(article.id);
     return html(reply, render(request, 'kb-article', portal, tr, {
       page_title: article.title, portal_link: portal.kb_portal_link === 1 ? `/${portal.slug}` : null,
+      csrf: request.member === null ? formToken(request, reply) : undefined,
       article: { title: article.title, category: category.name, html: article.body_html, updated: tr.dateTime(article.updated_at) },
     }));
   });
@@ -504,7 +588,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       const problem = problems.find((p) => p.key === f.key);
       return { ...f, value: answers[f.key] ?? '', problem: problem === undefined ? null : tr.t(problem.message), suggest: f.maps === 'subject' };
     });
-    return html(reply, render(request, 'new-ticket', portal, tr, { page_title: tr.t('form.title'), fields, problems, files_lost: filesLost }), problems.length > 0 ? 400 : 200, SCRIPT_CSP);
+    return html(reply, render(request, 'new-ticket', portal, tr, { page_title: tr.t('form.title'), fields, problems, files_lost: filesLost }), problems.length > 0 ? 400 : 200);
   };
 
   app.get('/:slug/new', {
@@ -539,12 +623,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     return reply.code(303).header('location', visible === undefined ? `/${portal.slug}` : `/${portal.slug}/${ticketId}`).header('cache-control', 'no-store').send();
   });
 
-  app.get('/:slug/:id', {
-    config: { access: 'member' },
-    schema: { hide: true, params: TicketParams },
-  }, async (request, reply) => {
-    const { portal, member } = signedIn(request, request.params.slug);
-    const view = await loadTicketView(deps.db, access, member.viewer, request.params.id);
+  /** A ticket's page; after a reply that could not be sent, with what was typed and why, at the reply box. */
+  const ticketPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, member: MemberPrincipal, id: number, failed?: { text: string; error: string; filesLost: boolean }) => {
+    const view = await loadTicketView(deps.db, access, member.viewer, id);
     // Not visible answers exactly like not there.
     if (view === undefined) throw errors.notFound('ticket');
     const tr = await translatorFor(pageServices, request, portal);
@@ -554,18 +635,31 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       closed: view.closed,
       state: view.closed ? 'closed' : 'open',
       status: statusLabels(portal, tr)(view.closed, view.stage),
-      created_at: new Date(view.createdAt).toISOString(),
+      created_at: iso(view.createdAt),
       created: tr.dateTime(view.createdAt),
+      last_activity_at: iso(view.lastActivityAt),
+      last_activity: tr.dateTime(view.lastActivityAt),
       messages: view.messages.map((m) => ({
         author: m.author ?? (m.fromCustomer ? tr.t('ticket.customer') : tr.t('ticket.supportTeam')),
         from_customer: m.fromCustomer,
         body: m.bodyText,
-        created_at: new Date(m.createdAt).toISOString(),
+        created_at: iso(m.createdAt),
         created: tr.dateTime(m.createdAt),
         attachments: m.attachments.map((f) => ({ id: f.id, filename: f.filename, size: tr.fileSize(f.size) })),
       })),
     };
-    return html(reply, render(request, 'ticket', portal, tr, { page_title: view.subject, ticket, max_files: REPLY_MAX_FILES }));
+    return html(reply, render(request, 'ticket', portal, tr, {
+      page_title: view.subject, ticket, max_files: REPLY_MAX_FILES,
+      reply_text: failed?.text ?? '', reply_error: failed?.error ?? null, files_lost: failed?.filesLost ?? false,
+    }), failed === undefined ? 200 : 400);
+  };
+
+  app.get('/:slug/:id', {
+    config: { access: 'member' },
+    schema: { hide: true, params: TicketParams },
+  }, async (request, reply) => {
+    const { portal, member } = signedIn(request, request.params.slug);
+    return ticketPage(request, reply, portal, member, ticketNumber(request.params.id));
   });
 
   app.post('/:slug/:id/reply', {
@@ -573,17 +667,25 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     schema: { hide: true, params: TicketParams },
   }, async (request, reply) => {
     const { portal, member } = signedIn(request, request.params.slug);
+    const id = ticketNumber(request.params.id);
     const upload = await readUpload(request, member, { fields: 3, fileKey: (name) => name });
     const text = upload.fields.body ?? '';
     const files = upload.files.map((f) => f.stored);
-    if (text.length > REPLY_MAX_TEXT) throw errors.validation([{ path: '/body/body', message: `Enter at most ${REPLY_MAX_TEXT.toLocaleString('en-US')} characters.` }]).forPage('reply.tooLong', { max: REPLY_MAX_TEXT });
-    // PostgreSQL cannot store a NUL in text (a 500 there); refuse it on both databases alike.
-    if (text.includes('\u0000')) throw errors.validation([{ path: '/body/body', message: 'Remove the NUL character: text may not contain it.' }], 'The message contains a character that is not allowed.').forPage('reply.badCharacter');
-    if (text.trim() === '' && files.length === 0) throw errors.validation([{ path: '/body/body', message: 'Write a message or attach a file.' }], 'Write a message or attach a file.').forPage('reply.empty');
+    // A reply that cannot be sent comes back to the ticket's page, the text kept, the reason at the box.
+    // Its files, stored already, are swept later (storage/file-store.ts).
+    const problem = text.length > REPLY_MAX_TEXT ? { key: 'reply.tooLong', values: { max: REPLY_MAX_TEXT } }
+      // PostgreSQL cannot store a NUL in text (a 500 there); refuse it on both databases alike.
+      : text.includes('\u0000') ? { key: 'reply.badCharacter' }
+      : text.trim() === '' && files.length === 0 ? { key: 'reply.empty' }
+      : undefined;
+    if (problem !== undefined) {
+      const tr = await translatorFor(pageServices, request, portal);
+      return ticketPage(request, reply, portal, member, id, { text: text.slice(0, REPLY_MAX_TEXT).replaceAll('\u0000', ''), error: tr.t(problem.key, problem.values), filesLost: files.length > 0 });
+    }
     await failpoint('reply.files-stored');
-    await replyToTicket(deps, access, conversations, portal, member.viewer, request.params.id, text, files);
+    await replyToTicket(deps, access, conversations, portal, member.viewer, id, text, files);
     await failpoint('reply.committed');
-    return reply.code(303).header('location', `/${portal.slug}/${request.params.id}`).header('cache-control', 'no-store').send();
+    return reply.code(303).header('location', `/${portal.slug}/${id}`).header('cache-control', 'no-store').send();
   });
 
   const kit: PageKit = {
@@ -602,7 +704,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     schema: { hide: true, params: AttachmentParams },
   }, async (request, reply) => {
     const { member } = signedIn(request, request.params.slug);
-    const id = await access.findVisibleAttachmentId(member.viewer, request.params.attachmentId);
+    const id = await access.findVisibleAttachmentId(member.viewer, ticketNumber(request.params.attachmentId));
     if (id === undefined) throw errors.notFound('attachment');
     const row = await conversations.getAttachment(id);
     return sendAttachment(reply, row, await conversations.openAttachment(row));
@@ -612,4 +714,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
 /** How many files, and how many bytes in all, one reply may carry. */
 const REPLY_MAX_FILES = 10;
 const PAGE_SIZE = 25;
+/** The home page's open tickets and popular articles; a search's tickets and articles. */
+const HOME_TICKETS = 5;
+const HOME_ARTICLES = 6;
+const SEARCH_TICKETS = 10;
+const SEARCH_ARTICLES = 10;
 const REPLY_MAX_TEXT = 20_000;

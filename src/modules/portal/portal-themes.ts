@@ -18,7 +18,7 @@ const silent: TemplateLog = { warn: () => undefined };
 /** Data shaped like each page's, for previews and for trying a template before it is saved. */
 export function sampleContext(name: TemplateName, tr: Translator): { page: Page | 'email'; context: Record<string, unknown> } {
   const member = { name: 'Cora Customer', can_change_password: true };
-  const common = { member, csrf: 'sample-csrf-token', here: '/tickets' };
+  const common = { member, csrf: 'sample-csrf-token', here: '/tickets', nav: { home: '/tickets', tickets: '/tickets/tickets', kb: '/tickets/kb', new_ticket: '/tickets/new', sign_in: null } };
   const day = tr.date(Date.UTC(2026, 10, 24, 9, 30));
   const when = tr.dateTime(Date.UTC(2026, 10, 24, 9, 30));
   const iso = '2026-11-24T09:30:00.000Z';
@@ -33,7 +33,12 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
       { author: 'Alan Agent', from_customer: false, body: 'It wants Letter paper. Could you load some and try again?', created_at: iso, created: when, attachments: [] },
     ],
   };
+  const articles = [{ title: 'What PC LOAD LETTER means', url: '/tickets/kb/pc-load-letter' }, { title: 'Changing your invoice address', url: '/tickets/kb/invoice-address' }];
   switch (name) {
+    case 'home':
+      return { page: 'home', context: { ...common, page_title: 'Acme Help', section: 'home', new_ticket_url: '/tickets/new', open_tickets: tickets.slice(0, 2), popular: articles } };
+    case 'search':
+      return { page: 'search', context: { ...common, page_title: 'Printer', section: 'home', q: 'printer', tickets: tickets.slice(0, 1), articles: articles.slice(0, 1), more_tickets: '/tickets/tickets?q=printer' } };
     case 'layout':
     case 'tickets':
       return { page: 'tickets', context: { ...common, page_title: 'Your tickets', new_ticket_url: '/tickets/new', tickets, view: 'organization', company_scope: true, filters: { view: 'organization', status: 'all', q: '', sort: '-lastActivity' }, next_page: '/tickets?cursor=sample', view_links: { mine: '/tickets?view=mine', organization: '/tickets?view=organization' } } };

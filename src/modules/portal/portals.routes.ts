@@ -40,6 +40,7 @@ function presentPortal(deps: Deps, row: PortalRow, accessListIds: number[], ssoL
     ssoAudience: row.sso_audience,
     formId: row.form_id,
     kbPortalLink: row.kb_portal_link === 1,
+    kbInMenu: row.kb_in_menu === 1,
     ssoListIds,
     consentText: row.consent_text,
     consentLabel: row.consent_label,

@@ -152,6 +152,7 @@ export class PortalsService {
     if (s.selfRegistration !== undefined) set.self_registration = s.selfRegistration ? 1 : 0;
     if (s.ssoAudience !== undefined) set.sso_audience = s.ssoAudience;
     if (s.kbPortalLink !== undefined) set.kb_portal_link = s.kbPortalLink ? 1 : 0;
+    if (s.kbInMenu !== undefined) set.kb_in_menu = s.kbInMenu ? 1 : 0;
     if (s.formId !== undefined) {
       if (s.formId !== null && (await db.selectFrom('forms').select('id').where('id', '=', s.formId).executeTakeFirst()) === undefined) {
         throw errors.unprocessable('FORM_NOT_FOUND', 'The form does not exist.', [{ path: '/body/formId', message: `There is no form ${s.formId}: choose one that exists.` }]);

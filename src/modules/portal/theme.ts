@@ -54,7 +54,7 @@ function themeRoot(): string {
 }
 
 /** The templates an admin may replace: every page, the layout, and the two parts of emails. */
-export const TEMPLATE_NAMES = ['layout', 'sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied', 'email-html', 'email-text'] as const;
+export const TEMPLATE_NAMES = ['layout', 'home', 'search', 'sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied', 'email-html', 'email-text'] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 /** Where a template's source lives in the theme folder. */
@@ -78,7 +78,7 @@ export function defaultTemplate(name: TemplateName, root = themeRoot()): string 
   return defaultSources(root)[templateFile(name)] ?? '';
 }
 
-const PAGES = ['sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
+const PAGES = ['home', 'search', 'sign-in', 'tickets', 'ticket', 'new-ticket', 'kb', 'kb-article', 'error', 'notice', 'confirm', 'password-reset', 'password-set', 'change-email', 'register', 'access-denied'] as const;
 export type Page = (typeof PAGES)[number];
 
 /** What an email says; every string already in the recipient's language. */
@@ -185,7 +185,7 @@ export class Theme {
   private readonly emailHtml: PageRenderer;
   private readonly emailText: PageRenderer;
   readonly css: string;
-  /** The portal's one script: article suggestions on the new-ticket page (suggest.js). */
+  /** The portal's one script (portal.js): the menu button, choices applied as they change, article suggestions. */
   readonly script: string;
   /** The pages rendered by compiled closures rather than by LiquidJS's interpreter. */
   readonly compiledPages: readonly Page[];
@@ -198,7 +198,7 @@ export class Theme {
     this.emailText = made.emailText;
     this.compiledPages = PAGES.filter((page) => this.pages.get(page)?.compiled === true);
     this.css = readFileSync(join(root, 'portal.css'), 'utf8');
-    this.script = readFileSync(join(root, 'suggest.js'), 'utf8');
+    this.script = readFileSync(join(root, 'portal.js'), 'utf8');
   }
 
   /**

@@ -22585,8 +22585,10 @@ export interface paths {
                                  * @enum {unknown}
                                  */
                                 ssoAudience: "all" | "lists";
-                                /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
+                                /** @description The knowledge base pages on this portal’s host link to the customer’s tickets (or to signing in) in their navigation */
                                 kbPortalLink: boolean;
+                                /** @description The portal’s navigation lists the knowledge base (its home page then shows popular articles too) */
+                                kbInMenu: boolean;
                                 /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                                 formId: number | null;
                                 /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
@@ -22901,7 +22903,10 @@ export interface paths {
                         /** Single sign-on lists */
                         ssoListIds?: number[];
                         formId?: number | null;
+                        /** Link to the portal on knowledge base pages */
                         kbPortalLink?: boolean;
+                        /** Knowledge base in the navigation */
+                        kbInMenu?: boolean;
                         consentText?: string | null;
                         consentLabel?: string | null;
                         branding?: {
@@ -22969,8 +22974,10 @@ export interface paths {
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
+                            /** @description The knowledge base pages on this portal’s host link to the customer’s tickets (or to signing in) in their navigation */
                             kbPortalLink: boolean;
+                            /** @description The portal’s navigation lists the knowledge base (its home page then shows popular articles too) */
+                            kbInMenu: boolean;
                             /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
                             /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
@@ -23304,8 +23311,10 @@ export interface paths {
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
+                            /** @description The knowledge base pages on this portal’s host link to the customer’s tickets (or to signing in) in their navigation */
                             kbPortalLink: boolean;
+                            /** @description The portal’s navigation lists the knowledge base (its home page then shows popular articles too) */
+                            kbInMenu: boolean;
                             /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
                             /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
@@ -23870,7 +23879,10 @@ export interface paths {
                         /** Single sign-on lists */
                         ssoListIds?: number[];
                         formId?: number | null;
+                        /** Link to the portal on knowledge base pages */
                         kbPortalLink?: boolean;
+                        /** Knowledge base in the navigation */
+                        kbInMenu?: boolean;
                         consentText?: string | null;
                         consentLabel?: string | null;
                         branding?: {
@@ -23938,8 +23950,10 @@ export interface paths {
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
+                            /** @description The knowledge base pages on this portal’s host link to the customer’s tickets (or to signing in) in their navigation */
                             kbPortalLink: boolean;
+                            /** @description The portal’s navigation lists the knowledge base (its home page then shows popular articles too) */
+                            kbInMenu: boolean;
                             /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
                             /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
@@ -24848,8 +24862,10 @@ export interface paths {
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
+                            /** @description The knowledge base pages on this portal’s host link to the customer’s tickets (or to signing in) in their navigation */
                             kbPortalLink: boolean;
+                            /** @description The portal’s navigation lists the knowledge base (its home page then shows popular articles too) */
+                            kbInMenu: boolean;
                             /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
                             /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
@@ -25170,8 +25186,10 @@ export interface paths {
                              * @enum {unknown}
                              */
                             ssoAudience: "all" | "lists";
-                            /** @description The knowledge base pages on this portal’s host show “Go to <portal name>” at the top right */
+                            /** @description The knowledge base pages on this portal’s host link to the customer’s tickets (or to signing in) in their navigation */
                             kbPortalLink: boolean;
+                            /** @description The portal’s navigation lists the knowledge base (its home page then shows popular articles too) */
+                            kbInMenu: boolean;
                             /** @description The support form the portal’s “Submit a support ticket” link opens; null: no link */
                             formId: number | null;
                             /** @description With ssoAudience lists: the contact lists whose contacts may sign in by single sign-on */
@@ -30347,7 +30365,7 @@ export interface paths {
                                  * @description A page of the portal, its layout, or the HTML or text part of its emails
                                  * @enum {unknown}
                                  */
-                                name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                                name: "layout" | "home" | "search" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                                 /** @description Whether the portal uses its own source rather than the default theme’s */
                                 custom: boolean;
                                 /** @description The Liquid source in use */
@@ -30610,7 +30628,7 @@ export interface paths {
                 path: {
                     id: number;
                     /** @description A page of the portal, its layout, or the HTML or text part of its emails */
-                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                    name: "layout" | "home" | "search" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                 };
                 cookie?: never;
             };
@@ -30627,7 +30645,7 @@ export interface paths {
                              * @description A page of the portal, its layout, or the HTML or text part of its emails
                              * @enum {unknown}
                              */
-                            name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                            name: "layout" | "home" | "search" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                             /** @description Whether the portal uses its own source rather than the default theme’s */
                             custom: boolean;
                             /** @description The Liquid source in use */
@@ -30874,7 +30892,7 @@ export interface paths {
                 path: {
                     id: number;
                     /** @description A page of the portal, its layout, or the HTML or text part of its emails */
-                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                    name: "layout" | "home" | "search" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                 };
                 cookie?: never;
             };
@@ -30897,7 +30915,7 @@ export interface paths {
                              * @description A page of the portal, its layout, or the HTML or text part of its emails
                              * @enum {unknown}
                              */
-                            name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                            name: "layout" | "home" | "search" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                             /** @description Whether the portal uses its own source rather than the default theme’s */
                             custom: boolean;
                             /** @description The Liquid source in use */
@@ -31145,7 +31163,7 @@ export interface paths {
                 path: {
                     id: number;
                     /** @description A page of the portal, its layout, or the HTML or text part of its emails */
-                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                    name: "layout" | "home" | "search" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                 };
                 cookie?: never;
             };
@@ -31407,7 +31425,7 @@ export interface paths {
                 path: {
                     id: number;
                     /** @description A page of the portal, its layout, or the HTML or text part of its emails */
-                    name: "layout" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
+                    name: "layout" | "home" | "search" | "sign-in" | "tickets" | "ticket" | "new-ticket" | "kb" | "kb-article" | "error" | "notice" | "confirm" | "password-reset" | "password-set" | "change-email" | "register" | "access-denied" | "email-html" | "email-text";
                 };
                 cookie?: never;
             };

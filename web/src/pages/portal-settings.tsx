@@ -424,10 +424,12 @@ function FormTab({ portal }: { portal: Portal }) {
   const forms = useQuery({ queryKey: ['forms'], queryFn: () => call(api.GET('/api/v1/forms')) });
   const [formId, setFormId] = useState(portal.formId === null ? '' : String(portal.formId));
   const [kb, setKb] = useState(portal.kbPortalLink);
+  const [kbMenu, setKbMenu] = useState(portal.kbInMenu);
   return (
-    <Section title="Support form and knowledge base" save={save} onSave={() => save.mutate({ formId: formId === '' ? null : Number(formId), kbPortalLink: kb })}>
+    <Section title="Support form and knowledge base" save={save} onSave={() => save.mutate({ formId: formId === '' ? null : Number(formId), kbPortalLink: kb, kbInMenu: kbMenu })}>
       <Select label="Support form" description="Its “Submit a support ticket” link appears in the portal’s navigation" data={[{ value: '', label: 'No form' }, ...(forms.data?.items ?? []).map((f) => ({ value: String(f.id), label: f.name }))]} value={formId} allowDeselect={false} onChange={(v) => setFormId(v ?? '')} />
-      <Switch label="The knowledge base shows “Go to this portal” at the top right" checked={kb} onChange={(e) => setKb(e.currentTarget.checked)} />
+      <Switch label="The knowledge base appears in the portal’s navigation, and its most read articles on the portal’s home page" checked={kbMenu} onChange={(e) => setKbMenu(e.currentTarget.checked)} />
+      <Switch label="Knowledge base pages link to the customer’s tickets (or to signing in)" checked={kb} onChange={(e) => setKb(e.currentTarget.checked)} />
     </Section>
   );
 }
