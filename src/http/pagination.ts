@@ -59,6 +59,34 @@ export function orderFor(spec: SortSpec): RawBuilder<unknown>[] {
   return [sql`${sql.ref(spec.column)} ${dir}`, sql`${sql.ref(spec.idColumn)} ${dir}`];
 }
 
+/**
+ * Merges lists that are each already in the spec's order (sort value, then id, both in the
+ * spec's direction) into one in that order, each id once, the first `take` of it. Two keyset
+ * queries read after the same cursor, each fetching `take` rows, merge into the page that one
+ * query over both sources would have given: a row among the first `take` of the union is among
+ * the first `take` of its own list. Integer sort values only (a text column's order is the
+ * database's collation, not JavaScript's).
+ */
+export function mergeKeyset<T>(lists: T[][], spec: SortSpec, keyOf: (row: T) => { value: number; id: number }, take: number): T[] {
+  const sign = spec.direction === 'desc' ? -1 : 1;
+  // The lists are short (a page and one each): sorting them together is simplest.
+  const rows = lists.flat().sort((a, b) => {
+    const x = keyOf(a);
+    const y = keyOf(b);
+    return sign * (x.value - y.value || x.id - y.id);
+  });
+  const seen = new Set<number>();
+  const out: T[] = [];
+  for (const row of rows) {
+    if (out.length >= take) break;
+    const { id } = keyOf(row);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    out.push(row);
+  }
+  return out;
+}
+
 /** Cuts the extra row a query fetched (limit + 1) and derives the next cursor from the last kept row. */
 export function toPage<T>(
   rows: T[],

@@ -2,11 +2,11 @@ import { sql, type Expression, type SqlBool } from 'kysely';
 import type { Conn } from '../../db/database.js';
 import { jsonValue } from '../../db/dialect.js';
 import type { Deps } from '../../deps.js';
-import { afterCursor, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
+import { afterCursor, mergeKeyset, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
 import { compileConditions, type Catalogue, type ConditionT } from '../filters/filters.js';
 import * as pipelinesRepo from '../tickets/pipelines.repository.js';
 import { readJsonArray } from '../../util/json.js';
-import { documentPatterns, fts5Query, parseSearchQuery, tsQuery } from '../../util/search-text.js';
+import { documentPatterns, fts5Query, parseSearchQuery, tsQuery, type SearchQuery } from '../../util/search-text.js';
 import { customerVisibleMessage } from './customer-visible.js';
 
 const SEARCH_WALK = 1000;
@@ -25,8 +25,18 @@ export interface Viewer {
   known?: { filters: ConditionT[]; primaryCompanyId: number | null };
 }
 
-/** Which of the visible tickets a list shows (P19): the member's own, or their company's. */
+/** Which of the visible tickets a list shows (P19): the member's own, or those and their company's. */
 export type View = 'mine' | 'organization';
+
+/**
+ * Whether the viewer has an organization view (P19): a primary company, as the session read it
+ * (`known`; without it, false). A member without one has only their own tickets to list, and
+ * `listVisible` lists those for "organization" too. Whether the portal offers the view at all
+ * is its scope's to say (company).
+ */
+export function hasOrganizationView(viewer: Viewer): boolean {
+  return (viewer.known?.primaryCompanyId ?? null) !== null;
+}
 
 export interface ListOptions {
   view: View;
@@ -50,6 +60,15 @@ export interface VisibleTicket {
 
 /** Sorts the portal list offers; last activity goes through the association's own copy and index. */
 export const PORTAL_SORTS = { lastActivity: 'a.last_activity_at', created: 't.created_at' } as const;
+
+/** Whose tickets a list reads: one contact's or one company's. */
+type ListSource = { contactId: number } | { companyId: number };
+
+/** Where a portal list starts: one contact's tickets or one company's, aliased `a`, each with its own copy of last activity. */
+function listBase(db: Conn, of: ListSource) {
+  return 'contactId' in of ? db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', of.contactId)
+    : db.selectFrom('ticket_companies as a').where('a.company_id', '=', of.companyId);
+}
 
 const STATIC_TICKET_PROPERTIES = {
   pipelineId: { type: 'id', label: 'Pipeline', choices: 'pipelines', ref: sql.ref('t.pipeline_id') },
@@ -153,11 +172,15 @@ export class AccessService {
   }
 
   /**
-   * A page of the tickets a viewer may see, for the portal's list (P31, P19). The query starts
-   * from an association index (the contact's tickets for "mine", the primary company's for
-   * "organization") and keeps only what passes the access rule, so its cost follows the page,
-   * not the table. Search matches words (the last one as a prefix) in the subject and the
-   * messages the customer can see: those of the newest thread, never an internal comment.
+   * A page of the tickets a viewer may see, for the portal's list (P31, P19). "Mine" is the
+   * member's own tickets; "organization" is their own and their primary company's together (a
+   * member without a company has no organization view: it lists their own). Each list starts
+   * from an association index (the contact's tickets, the company's) and keeps only what passes
+   * the access rule, so its cost follows the page, not the table: the organization view reads a
+   * page (and one) from each after the same cursor, the same way, and merges the two by the sort
+   * (`mergeKeyset`), never sorting the whole company. Search matches words (the last one as a
+   * prefix) in the subject and the messages the customer can see: those of the newest thread,
+   * never an internal comment.
    *
    * How search runs: no single plan suits every query. Checking ticket by ticket along the list
    * is quick when a page fills soon (a common word) and slow through 20,000 tickets that hold no
@@ -173,14 +196,21 @@ export class AccessService {
     const query = options.search === undefined ? undefined : parseSearchQuery(options.search);
     if (query === null) return []; // nothing in it that a document could hold
     const condition = await this.visible(viewer, await this.filtersOf(db, viewer), db);
-    let base;
-    if (options.view === 'mine') {
-      base = db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', viewer.contactId);
-    } else {
-      const company = viewer.known !== undefined && db === this.deps.db ? viewer.known.primaryCompanyId
-        : (await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst())?.primary_company_id;
-      base = db.selectFrom('ticket_companies as a').where('a.company_id', '=', company ?? 0);
-    }
+    const own: ListSource = { contactId: viewer.contactId };
+    if (options.view === 'mine') return this.pageFrom(db, own, condition, query, options);
+    const company = viewer.known !== undefined && db === this.deps.db ? viewer.known.primaryCompanyId
+      : (await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst())?.primary_company_id ?? null;
+    if (company === null) return this.pageFrom(db, own, condition, query, options);
+    const pages = await Promise.all([own, { companyId: company }].map((of) => this.pageFrom(db, of, condition, query, options)));
+    return mergeKeyset(pages, options.sort, (r) => ({ value: r.sortValue, id: r.id }), options.limit + 1);
+  }
+
+  /**
+   * The first `limit` + 1 tickets after the cursor of one contact's or company's tickets that
+   * pass `condition`, the status and the search, in the sort's order.
+   */
+  private async pageFrom(db: Conn, of: ListSource, condition: Expression<SqlBool>, query: SearchQuery | undefined, options: ListOptions): Promise<VisibleTicket[]> {
+    const base = listBase(db, of);
     const { sort, cursor, limit } = options;
     // What the list shows comes with the page, so rendering it needs no second query.
     const selection = ['t.id as id', sql.ref<number>(sort.column).as('sortValue'), 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at',
@@ -203,7 +233,8 @@ export class AccessService {
       // the candidates are read once, from the GIN index, and hashed.
       ? sql<SqlBool>`t.id in (select ticket_id from ticket_search where tsv @@ cast(${tsQuery(query)} as tsquery) offset 0)`
       : sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${fts5Query(query)})`;
-    const key = fts5Query(query);
+    // Rare in a company's list says nothing of a contact's few tickets: each kind keeps its own.
+    const key = `${'contactId' in of ? 'contact' : 'company'} ${fts5Query(query)}`;
     if (sort.column.startsWith('a.') && this.searchWalk > 0 && !this.wasRare(key)) {
       // The list's first tickets in its order from where the page starts; each document is
       // joined before the ticket, so the access rule only runs on matches.
