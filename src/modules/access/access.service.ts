@@ -133,11 +133,6 @@ export class AccessService {
     return catalogue;
   }
 
-  /** Whether the viewer has an organization view: a member without a company has none. */
-  hasOrganizationView(viewer: Viewer): boolean {
-    return viewer.known?.primaryCompanyId != null;
-  }
-
   /** The access rule for `viewer`, as a condition on tickets aliased `t`. */
   async visible(viewer: Viewer, filters: ConditionT[], db: Conn = this.deps.db): Promise<Expression<SqlBool>> {
     // Custom property definitions are read only when a rule names one: this runs on every request.

@@ -9,7 +9,7 @@ import { PORTAL_PAGE_CSP as PAGE_CSP } from '../../http/security-headers.js';
 import { perClient, perTarget } from '../../http/limits.js';
 import { LIMITS } from '../../security/limits.js';
 import { randomToken, safeEqual } from '../../security/secrets.js';
-import { PORTAL_SORTS, type AccessService, type View, type VisibleTicket } from '../access/access.service.js';
+import { hasOrganizationView, PORTAL_SORTS, type AccessService, type View, type VisibleTicket } from '../access/access.service.js';
 import { decodeCursor, pickSort, toPage } from '../../http/pagination.js';
 import { EmailNotVerified, type MemberAuthService, type MemberPrincipal } from '../members/member-auth.service.js';
 import type { PreviewsService } from './previews.service.js';
@@ -451,7 +451,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     }));
   };
   /** The view a member's list starts in: the company's (which holds their own too) where the portal shows it. */
-  const defaultView = (portal: PortalRow, member: MemberPrincipal): View => (portal.scope === 'company' && access.hasOrganizationView(member.viewer) ? 'organization' : 'mine');
+  const defaultView = (portal: PortalRow, member: MemberPrincipal): View => (portal.scope === 'company' && hasOrganizationView(member.viewer) ? 'organization' : 'mine');
   const defaultSort = () => pickSort(undefined, '-lastActivity', PORTAL_SORTS, 'a.ticket_id');
   const articleUrl = (portal: PortalRow) => (a: { slug: string }) => `/${portal.slug}/kb/${a.slug}`;
 
@@ -498,7 +498,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   }, async (request, reply) => {
     const { portal, member } = signedIn(request, request.params.slug);
     // The views exist where the portal shows company tickets and the member has a company (P19).
-    const companyScope = portal.scope === 'company' && access.hasOrganizationView(member.viewer);
+    const companyScope = portal.scope === 'company' && hasOrganizationView(member.viewer);
     const query = request.query;
     const view: View = companyScope ? (query.view ?? 'organization') : 'mine';
     const sort = pickSort(query.sort, '-lastActivity', PORTAL_SORTS, 'a.ticket_id');
