@@ -1,12 +1,11 @@
-import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
 import { OutboxWorker, smtpTransport } from '../../src/modules/mail/outbox-worker.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
-import { freePort } from '../helpers/server-process.js';
+import { axeViolations, portalOrigin, signInMember, startPortalServer } from '../helpers/portal-browser.js';
 import { SmtpSink } from '../helpers/smtp-sink.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import type { TestApp } from '../helpers/test-app.js';
 
 const available = chromiumAvailable('browser tests of emailed account links');
 
@@ -22,14 +21,12 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
   let base = '';
 
   beforeAll(async () => {
-    const port = await freePort();
-    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}`, MAIL_FROM: 'Portico Demo Support <support@portal.localhost>' });
-    t.clock.set(Date.now());
+    let port: number;
+    ({ t, port } = await startPortalServer({ MAIL_FROM: 'Portico Demo Support <support@portal.localhost>' }));
     await seedDemo(t.app.deps);
     sink = await new SmtpSink().start();
     worker = new OutboxWorker(t.app.deps, smtpTransport({ host: '127.0.0.1', port: sink.port, secure: false, requireTls: false, user: null, password: null }), { info: () => undefined, warn: () => undefined, error: () => undefined });
-    await t.app.listen({ host: '127.0.0.1', port });
-    base = `http://portal.localhost:${port}`;
+    base = portalOrigin(port);
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -48,17 +45,12 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     return link;
   }
 
-  async function seriousViolations(page: Page): Promise<string[]> {
-    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
-  }
-
   test('P11 a member resets a forgotten password from the emailed link, is signed in, and signs in with it later; the used link says so', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${base}/tickets/sign-in`);
     await page.getByRole('link', { name: 'Forgot your password?' }).click();
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('Email').fill('frank@globex.example');
     await page.getByRole('button', { name: 'Send the link' }).click();
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Check your email');
@@ -69,7 +61,7 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     expect(mail.parsed.html).toContain(link.replaceAll('&', '&amp;'));
     await page.goto(link);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Choose a new password');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('New password').fill('password1');
     await page.getByRole('button', { name: 'Save the password' }).click();
     expect(await page.getByRole('alert').innerText()).toContain('most common');
@@ -79,13 +71,10 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Tickets');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${base}/tickets/sign-in`);
-    await page.getByLabel('Email', { exact: true }).fill('frank@globex.example');
-    await page.getByLabel('Password').fill('frank grimes was here');
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForURL(`${base}/tickets`);
+    await signInMember(page, `${base}/tickets`, 'frank@globex.example', 'frank grimes was here', { open: false });
     await page.goto(link);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('This link cannot be used');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await context.close();
   });
 
@@ -95,7 +84,7 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     await page.goto(`${base}/tickets/sign-in`);
     await page.getByRole('link', { name: 'Register here' }).click();
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Create your account');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     const privacy = page.getByRole('link', { name: 'https://example.com/privacy' });
     expect(await privacy.getAttribute('rel')).toBe('noopener noreferrer');
     await page.getByLabel('Name').fill('Rita Registers');
@@ -111,7 +100,7 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     expect(sink.received.at(-1)!.parsed.subject).toBe('Confirm your email for Portico Demo Support');
     await page.goto(link);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Confirm your email address');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Confirm my email' }).click();
     await page.waitForURL(`${base}/tickets`);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Tickets');
@@ -124,7 +113,7 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
     await page.goto(`${base}/tickets/sign-in`);
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('Email address for the link').fill('hank@globex.example');
     await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Check your email');
@@ -173,7 +162,7 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     await second.getByLabel('Password').fill(DEMO_PASSWORD);
     await second.getByRole('button', { name: 'Sign in', exact: true }).click();
     expect(await second.getByRole('heading', { level: 1 }).innerText()).toBe('Access denied');
-    expect(await seriousViolations(second)).toEqual([]);
+    expect(await axeViolations(second)).toEqual([]);
     await outsider.close();
     await context.close();
   });

@@ -1,10 +1,9 @@
-import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
-import { freePort } from '../helpers/server-process.js';
-import { createStaff, createTestApp, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { axeViolations, portalOrigin, signInMember, startPortalServer } from '../helpers/portal-browser.js';
+import { createStaff, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 const available = chromiumAvailable('browser tests of the portal’s support form');
 
@@ -20,13 +19,11 @@ describe.skipIf(!available)('the support form in a real browser', () => {
   let base = '';
 
   beforeAll(async () => {
-    const port = await freePort();
-    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}` });
-    t.clock.set(Date.now());
+    let port: number;
+    ({ t, port } = await startPortalServer());
     await seedDemo(t.app.deps);
     admin = await createStaff(t, { role: 'admin' });
-    await t.app.listen({ host: '127.0.0.1', port });
-    base = `http://portal.localhost:${port}`;
+    base = portalOrigin(port);
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -34,25 +31,16 @@ describe.skipIf(!available)('the support form in a real browser', () => {
     await t.close();
   });
 
-  async function seriousViolations(page: Page): Promise<string[]> {
-    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
-  }
-
   test('P25 P37 C7 a member files a ticket through the form with a file; a mistake keeps what they typed; the ticket is in the portal and in the staff inbox', async () => {
     const context = await browser.newContext({ locale: 'en-US' });
     const page = await context.newPage();
-    await page.goto(`${base}/tickets/sign-in`);
-    await page.getByLabel('Email', { exact: true }).fill('hank@globex.example');
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await page.waitForURL(`${base}/tickets`);
+    await signInMember(page, `${base}/tickets`, 'hank@globex.example', DEMO_PASSWORD);
     // In the header on every page (P25), and as a button on the ticket list.
     expect(await page.locator('header').getByRole('link', { name: 'Submit a support ticket' }).count()).toBe(1);
     await page.locator('main').getByRole('link', { name: 'Submit a support ticket' }).click();
     await page.waitForURL(`${base}/tickets/new`);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Submit a support ticket');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     // Forgot the subject: the page comes back with the rest as typed.
     await page.getByLabel('What happened?').fill('The badge reader at the door rejects every card since 8:00.');
@@ -62,7 +50,7 @@ describe.skipIf(!available)('the support form in a real browser', () => {
     expect(await page.getByLabel('What happened?').inputValue()).toBe('The badge reader at the door rejects every card since 8:00.');
     expect(await page.getByLabel('Area').inputValue()).toBe('Hardware');
     expect(await page.locator('#f-subject-error').innerText()).toBe('Fill in this field.');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
 
     // Typing the subject suggests the help article that may already answer it.
     await page.getByLabel('Subject').pressSequentially('Badge reader rejects all cards');
@@ -91,14 +79,14 @@ describe.skipIf(!available)('the support form in a real browser', () => {
     const page = await context.newPage();
     await page.goto(`${base}/tickets/kb`);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Help articles');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByLabel('Search the articles').fill('badge read');
     await page.getByRole('button', { name: 'Search' }).click();
     expect(await page.getByRole('heading', { level: 2 }).first().innerText()).toBe('1 article for “badge read”');
     await page.getByRole('link', { name: 'When the badge reader rejects your card' }).click();
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('When the badge reader rejects your card');
     expect(await page.locator('article strong').innerText()).toBe('flat');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'Go to Portico Demo Support' }).click();
     await page.waitForURL(/\/tickets\/sign-in/);
     await context.close();

@@ -4,7 +4,8 @@ import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
 import { catalogue, type Language } from '../../src/modules/i18n/catalogue.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import { portalOrigin, signInMember, startPortalServer } from '../helpers/portal-browser.js';
+import type { TestApp } from '../helpers/test-app.js';
 
 const available = chromiumAvailable('browser tests of the portal’s languages');
 
@@ -52,8 +53,9 @@ describe.skipIf(!available)('the portal’s languages in a real browser', () => 
   let portalId = 0;
 
   beforeAll(async () => {
-    t = await createTestApp('sqlite');
-    t.clock.set(Date.now());
+    let port: number;
+    ({ t, port } = await startPortalServer());
+    base = portalOrigin(port);
     await seedDemo(t.app.deps);
     const db = t.app.deps.db;
     // Hank's company gets three more tickets (Frank's), so the organization view shows five: every Polish plural form is on screen.
@@ -64,9 +66,6 @@ describe.skipIf(!available)('the portal’s languages in a real browser', () => 
       await s.tickets.create({ subject, pipelineId: pipeline.id, contactIds: [frank.id] }, null);
     }
     portalId = (await db.selectFrom('portals').select('id').where('domain', '=', 'portal.localhost').executeTakeFirstOrThrow()).id;
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    base = `http://portal.localhost:${typeof address === 'object' && address !== null ? address.port : 0}`;
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -74,11 +73,8 @@ describe.skipIf(!available)('the portal’s languages in a real browser', () => 
     await t.close();
   });
 
-  async function signIn(page: Page, emailLabel: string, passwordLabel: string, button: string) {
-    await page.getByLabel(emailLabel, { exact: true }).fill('hank@globex.example');
-    await page.getByLabel(passwordLabel).fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: button }).click();
-    await page.waitForURL(`${base}/tickets`);
+  async function signIn(page: Page, email: string, password: string, button: string) {
+    await signInMember(page, `${base}/tickets`, 'hank@globex.example', DEMO_PASSWORD, { open: false, words: { email, password, button } });
   }
 
   test('P7 X1 a portal switched to Polish shows no English on the sign-in, list and detail pages, with Polish plurals and dates; and back', async () => {

@@ -1,9 +1,9 @@
-import { AxeBuilder } from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEMO_PASSWORD, seedDemo } from '../../src/demo/seed.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import { axeViolations, portalOrigin, signInMember, startPortalServer } from '../helpers/portal-browser.js';
+import type { TestApp } from '../helpers/test-app.js';
 
 const available = chromiumAvailable('browser tests');
 
@@ -13,13 +13,8 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
   let port = 0;
 
   beforeAll(async () => {
-    t = await createTestApp('sqlite');
-    // The browser keeps its own time: cookies expiring by the manual clock would be dropped.
-    t.clock.set(Date.now());
+    ({ t, port } = await startPortalServer());
     await seedDemo(t.app.deps);
-    await t.app.listen({ host: '127.0.0.1', port: 0 });
-    const address = t.app.server.address();
-    port = typeof address === 'object' && address !== null ? address.port : 0;
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -31,11 +26,13 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     const page = await browser.newPage();
     await page.goto(`http://portal.localhost:${port}/tickets`);
     expect(new URL(page.url()).pathname).toBe('/tickets/sign-in');
-    await page.getByLabel('Email', { exact: true }).fill('hank@globex.example');
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`http://portal.localhost:${port}/tickets`);
+    await signInMember(page, `${portalOrigin(port)}/tickets`, 'hank@globex.example', DEMO_PASSWORD, { open: false });
+    // The help center's home: the member's open tickets, then the whole list one link away.
     expect(await page.title()).toBe('Portico Demo Support');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('How can we help?');
+    await page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Tickets' }).click();
+    await page.waitForURL(`http://portal.localhost:${port}/tickets/tickets`);
+    expect(await page.title()).toBe('Tickets · Portico Demo Support');
     const rows = page.locator('tbody tr');
     expect(await rows.count()).toBe(2);
     await expect.poll(() => page.locator('tbody').innerText()).toContain('Export to CSV misses the last column');
@@ -83,23 +80,17 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
     await page.close();
   });
 
-  async function seriousViolations(page: Page): Promise<string[]> {
-    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
-  }
-
-  test('X5 an axe audit finds no serious or critical violation on the sign-in, list and detail pages', async () => {
+  test('X5 an axe audit finds no serious or critical violation on the sign-in, home, list and detail pages', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     await page.goto(`http://portal.localhost:${port}/tickets/sign-in`);
-    expect(await seriousViolations(page)).toEqual([]);
-    await page.getByLabel('Email', { exact: true }).fill('hank@globex.example');
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`http://portal.localhost:${port}/tickets`);
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
+    await signInMember(page, `${portalOrigin(port)}/tickets`, 'hank@globex.example', DEMO_PASSWORD, { open: false });
+    expect(await axeViolations(page)).toEqual([]);
+    await page.goto(`${portalOrigin(port)}/tickets/tickets`);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'Cannot sign in after password change' }).click();
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await context.close();
   });
 
@@ -107,18 +98,14 @@ describe.skipIf(!available)('the customer portal in a real browser', () => {
   test('P39 a customer is signed out after the portal’s idle timeout', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    await page.goto(`http://portal.localhost:${port}/tickets/sign-in`);
-    await page.getByLabel('Email', { exact: true }).fill('frank@globex.example');
-    await page.getByLabel('Password').fill(DEMO_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(`http://portal.localhost:${port}/tickets`);
+    await signInMember(page, `${portalOrigin(port)}/tickets`, 'frank@globex.example', DEMO_PASSWORD);
     const portal = await t.app.deps.db.selectFrom('portals').select('idle_timeout_minutes').where('domain', '=', 'portal.localhost').executeTakeFirstOrThrow();
     const idle = portal.idle_timeout_minutes * 60_000;
     // The app's clock moves; the browser's does not need to (the session cookie outlives the idle timeout).
     t.clock.advance(idle - 60_000);
     await page.reload();
     expect(new URL(page.url()).pathname).toBe('/tickets');
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Tickets');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('How can we help?');
     // That request counted as activity; the full timeout from it signs the customer out.
     t.clock.advance(idle);
     await page.reload();

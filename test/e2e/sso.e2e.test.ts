@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AxeBuilder } from '@axe-core/playwright';
 import { SignJWT } from 'jose';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -8,8 +7,8 @@ import { seedDemo } from '../../src/demo/seed.js';
 import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { OidcIdp } from '../helpers/oidc-idp.js';
 import { startSamlIdp, type SamlIdp } from '../helpers/saml-idp.js';
-import { freePort } from '../helpers/server-process.js';
-import { createTestApp, type TestApp } from '../helpers/test-app.js';
+import { axeViolations, portalOrigin, startPortalServer } from '../helpers/portal-browser.js';
+import type { TestApp } from '../helpers/test-app.js';
 
 const available = chromiumAvailable('browser tests of single sign-on');
 const SECRET = 'the-company-site-shares-this-secret-0123456789';
@@ -29,10 +28,10 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
   const ids = { saml: 0, oidc: 0, jwt: 0 };
 
   beforeAll(async () => {
-    const port = await freePort();
     // The identity providers listen on loopback, which only OUTBOUND_ALLOW_PRIVATE lets the server reach.
-    t = await createTestApp('sqlite', { PUBLIC_APP_URL: `http://localhost:${port}`, OUTBOUND_ALLOW_PRIVATE: 'true' });
-    t.clock.set(Date.now());
+    let port: number;
+    ({ t, port } = await startPortalServer({ OUTBOUND_ALLOW_PRIVATE: 'true' }));
+    base = portalOrigin(port);
     await seedDemo(t.app.deps);
     const s = t.app.services;
     const [portal] = await s.portals.list();
@@ -65,8 +64,6 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
       secrets: { sharedSecret: SECRET },
     })).row.id;
 
-    await t.app.listen({ host: '127.0.0.1', port });
-    base = `http://portal.localhost:${port}`;
     browser = await launchChromium();
   });
   afterAll(async () => {
@@ -76,11 +73,6 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
     await saml.close();
     await t.close();
   });
-
-  async function seriousViolations(page: Page): Promise<string[]> {
-    const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
-    return result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
-  }
 
   async function signInWith(button: string, next = '/tickets'): Promise<Page> {
     const context = await browser.newContext({ locale: 'en-US' });
@@ -97,7 +89,7 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
     const page = await context.newPage();
     await page.goto(`${base}/tickets/sign-in`);
     for (const name of ['Globex SAML', 'Initech ID', 'Umbrella accounts']) expect(await page.getByRole('link', { name: `Sign in with ${name}` }).count()).toBe(1);
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await context.close();
   });
 
@@ -122,7 +114,7 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
     await page.getByRole('link', { name: 'Sign in with Umbrella accounts' }).click();
     await page.getByRole('heading', { level: 1, name: 'Switch accounts?' }).waitFor();
     expect(await page.locator('.who').innerText()).toBe('Frank Grimes');
-    expect(await seriousViolations(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Continue as Alice Abernathy' }).click();
     await page.waitForURL(`${base}/tickets`);
     expect(await page.locator('.who').innerText()).toBe('Alice Abernathy');
@@ -141,7 +133,7 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
     const res = await forged.goto(`${base}/tickets/sso/${ids.jwt}/jwt?jwt=${token}`);
     expect(res?.status()).toBe(400);
     expect(await forged.getByRole('heading', { level: 1 }).innerText()).toBe('Single sign-on did not work');
-    expect(await seriousViolations(forged)).toEqual([]);
+    expect(await axeViolations(forged)).toEqual([]);
     expect((await context.cookies()).map((c) => c.name)).not.toContain('portico_member');
     await forged.goto(`${base}/tickets`);
     await forged.waitForURL(/\/tickets\/sign-in/);
