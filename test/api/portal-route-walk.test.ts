@@ -44,9 +44,9 @@ const fetch = (method: 'GET' | 'HEAD', path: (s: Session, id: number) => string)
 
 /** Every portal route with an id in its path, by `METHOD url` as the route table names it. */
 const WALKERS: Record<string, Walker> = {
-  'GET /:slug/:id': { kind: 'ticket', ok: 200, call: fetch('GET', (s, id) => `/${s.slug}/${id}`) },
-  'HEAD /:slug/:id': { kind: 'ticket', ok: 200, call: fetch('HEAD', (s, id) => `/${s.slug}/${id}`) },
-  'POST /:slug/:id/reply': {
+  'GET /:slug/:id(^\\d+$)': { kind: 'ticket', ok: 200, call: fetch('GET', (s, id) => `/${s.slug}/${id}`) },
+  'HEAD /:slug/:id(^\\d+$)': { kind: 'ticket', ok: 200, call: fetch('HEAD', (s, id) => `/${s.slug}/${id}`) },
+  'POST /:slug/:id(^\\d+$)/reply': {
     kind: 'ticket',
     ok: 303,
     call: (t, s, id) => {
@@ -54,8 +54,8 @@ const WALKERS: Record<string, Walker> = {
       return t.app.inject({ method: 'POST', url: `/${s.slug}/${id}/reply`, headers: { host: s.host, cookie: s.cookie, 'content-type': body.contentType }, payload: body.payload });
     },
   },
-  'GET /:slug/attachments/:attachmentId': { kind: 'attachment', ok: 200, call: fetch('GET', (s, id) => `/${s.slug}/attachments/${id}`) },
-  'HEAD /:slug/attachments/:attachmentId': { kind: 'attachment', ok: 200, call: fetch('HEAD', (s, id) => `/${s.slug}/attachments/${id}`) },
+  'GET /:slug/attachments/:attachmentId(^\\d+$)': { kind: 'attachment', ok: 200, call: fetch('GET', (s, id) => `/${s.slug}/attachments/${id}`) },
+  'HEAD /:slug/attachments/:attachmentId(^\\d+$)': { kind: 'attachment', ok: 200, call: fetch('HEAD', (s, id) => `/${s.slug}/attachments/${id}`) },
 };
 
 /** An id no row will ever have in these tests: the largest the routes accept. */
@@ -212,12 +212,12 @@ describe.each(dialects)('the portal route walk on %s', (dialect) => {
   });
 
   test('P18 P19 P15 the fixture means what it says: the hidden tickets are visible where they should be', async () => {
-    const get = (s: Session, id: number) => WALKERS['GET /:slug/:id']!.call(t, s, id);
+    const get = (s: Session, id: number) => WALKERS['GET /:slug/:id(^\\d+$)']!.call(t, s, id);
     // Company scope opens the colleagues' and the company's tickets that contact scope hides.
     for (const name of ['own', 'colleagues', 'companyOnly']) expect((await get(sessions.companyScope, ids[name]!)).statusCode, name).toBe(200);
     // The ticket hidden by the other portals' rules is Alice's on the billing portal.
     expect((await get(sessions.billingPortal, ids.otherPortalOnly!)).statusCode).toBe(200);
-    const file = await WALKERS['GET /:slug/attachments/:attachmentId']!.call(t, sessions.billingPortal, ids.otherPortalOnlyFile!);
+    const file = await WALKERS['GET /:slug/attachments/:attachmentId(^\\d+$)']!.call(t, sessions.billingPortal, ids.otherPortalOnlyFile!);
     expect(file.statusCode).toBe(200);
   });
 

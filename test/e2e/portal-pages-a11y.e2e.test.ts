@@ -148,7 +148,7 @@ const SIGNED_IN: PortalPage[] = [
   { name: 'ticket-closed', signedIn: true, reach: (page, hc) => page.goto(`${hc.home}/${hc.closedTicket.id}`), check: async (page, hc) => h1Is(page, hc.closedTicket.subject) },
   {
     // An empty reply: the ticket page again, saying what is missing next to the reply box.
-    name: 'ticket-reply-error', signedIn: true,
+    name: 'ticket-reply-error', signedIn: true, status: 400,
     reach: async (page, hc, language) => {
       await page.goto(`${hc.home}/${hc.openTicket.id}`);
       return submit(page, page.getByRole('button', { name: say(language, 'ticket.send'), exact: true }));

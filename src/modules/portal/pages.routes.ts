@@ -87,6 +87,12 @@ const LanguageForm = Type.Object(
 // A ticket's number as written in the address: anything else under the portal is a page not found, never a 400.
 const TicketParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 60 }), id: Type.String({ minLength: 1, maxLength: 100 }) }, { additionalProperties: false });
 
+/**
+ * A ticket's page: the path names a number, so that any other address under the portal matches
+ * no route and is a page not found, signed in or not (never a 400, never a sign-in first).
+ */
+const TICKET_PATH = '/:slug/:id(^\\d+$)';
+
 /** The ticket number an address names, or a 404 like any page that is not there. */
 function ticketNumber(segment: string): number {
   const id = /^[1-9][0-9]{0,9}$/.test(segment) ? Number(segment) : NaN;
@@ -654,7 +660,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     }), failed === undefined ? 200 : 400);
   };
 
-  app.get('/:slug/:id', {
+  app.get(TICKET_PATH, {
     config: { access: 'member' },
     schema: { hide: true, params: TicketParams },
   }, async (request, reply) => {
@@ -662,7 +668,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     return ticketPage(request, reply, portal, member, ticketNumber(request.params.id));
   });
 
-  app.post('/:slug/:id/reply', {
+  app.post(`${TICKET_PATH}/reply`, {
     config: { access: 'member' },
     schema: { hide: true, params: TicketParams },
   }, async (request, reply) => {
@@ -699,7 +705,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   accountRoutes(app, { account, kit });
   ssoPageRoutes(app, { sso, members, kit, safeNext });
 
-  app.get('/:slug/attachments/:attachmentId', {
+  app.get('/:slug/attachments/:attachmentId(^\\d+$)', {
     config: { access: 'member' },
     schema: { hide: true, params: AttachmentParams },
   }, async (request, reply) => {
