@@ -68,7 +68,7 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     await page.getByLabel('New password').fill('frank grimes was here');
     await page.getByRole('button', { name: 'Save the password' }).click();
     await page.waitForURL(`${base}/tickets`);
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Tickets');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('How can we help?');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${base}/tickets/sign-in`);
     await signInMember(page, `${base}/tickets`, 'frank@globex.example', 'frank grimes was here', { open: false });
@@ -103,9 +103,11 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     expect(await axeViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Confirm my email' }).click();
     await page.waitForURL(`${base}/tickets`);
-    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('Tickets');
+    expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('How can we help?');
+    expect(await page.locator('.empty').first().innerText()).toBe('You have no open tickets.');
+    expect(await page.getByRole('link', { name: 'Your account: Rita Registers' }).count()).toBe(1);
+    await page.goto(`${base}/tickets/tickets`);
     expect(await page.locator('.empty').innerText()).toBe('No tickets yet.');
-    expect(await page.locator('.who').innerText()).toBe('Rita Registers');
     await context.close();
   });
 
@@ -124,6 +126,7 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(`${base}/tickets`);
     expect(page.url()).toBe(`${base}/tickets`);
+    await page.goto(`${base}/tickets/tickets`);
     expect(await page.locator('caption').innerText()).toBe('Showing 2 tickets');
     const other = await browser.newContext();
     const second = await other.newPage();
@@ -152,6 +155,7 @@ describe.skipIf(!available)('emailed account links in a real browser', () => {
     await page.getByLabel('New password').fill('ivy was invited here');
     await page.getByRole('button', { name: 'Save the password' }).click();
     await page.waitForURL(`${base}/tickets`);
+    await page.goto(`${base}/tickets/tickets`);
     expect(await page.locator('caption').innerText()).toBe('Showing 2 tickets');
     await page.goto(link);
     expect(await page.getByRole('heading', { level: 1 }).innerText()).toBe('This link cannot be used');

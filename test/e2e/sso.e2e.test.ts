@@ -94,14 +94,14 @@ describe.skipIf(!available)('single sign-on in a real browser', () => {
   });
 
   test('P12 SAML: through the identity provider’s signed response to the member’s own tickets', async () => {
-    const page = await signInWith('Globex SAML', '/tickets?status=all');
+    const page = await signInWith('Globex SAML', '/tickets/tickets?status=all');
     expect(await page.locator('.who').innerText()).toBe('Frank Grimes');
     expect(await page.locator('caption').innerText()).toMatch(/^Showing \d+ tickets?$/);
     await page.context().close();
   });
 
   test('X2 OpenID Connect: through the provider’s authorization code flow to the member’s own tickets', async () => {
-    const page = await signInWith('Initech ID');
+    const page = await signInWith('Initech ID', '/tickets/tickets');
     expect(await page.locator('.who').innerText()).toBe('Peter Gibbons');
     expect(await page.locator('caption').innerText()).toMatch(/^Showing \d+ tickets?$/);
     await page.context().close();
