@@ -24,6 +24,7 @@ import * as outboxReplyTo from './migrations/2026-12-07T15-00-outbox-reply-to.js
 import * as ticketListIndexes from './migrations/2026-12-07T16-00-ticket-list-indexes.js';
 import * as ticketViews from './migrations/2026-12-07T16-10-ticket-views.js';
 import * as staffPasswordResets from './migrations/2026-12-07T18-00-staff-password-resets.js';
+import * as adminTextTranslations from './migrations/2026-12-08T09-00-admin-text-translations.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -52,6 +53,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-07T16-00-ticket-list-indexes': ticketListIndexes,
   '2026-12-07T16-10-ticket-views': ticketViews,
   '2026-12-07T18-00-staff-password-resets': staffPasswordResets,
+  '2026-12-08T09-00-admin-text-translations': adminTextTranslations,
 };
 
 /**

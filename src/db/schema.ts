@@ -102,6 +102,8 @@ export interface StagesTable {
   name: string;
   position: number;
   state: 'open' | 'closed';
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -313,6 +315,8 @@ export interface PortalsTable {
   kb_portal_link: Generated<number>;
   /** The navigation menu (P23): JSON [{label, url}]. */
   menu: Generated<string>;
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -379,6 +383,8 @@ export interface FormsTable {
   name: string;
   inbox_id: number;
   fields: string;
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -406,6 +412,8 @@ export interface KbCategoriesTable {
   slug: string;
   description: string | null;
   position: Generated<number>;
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -420,6 +428,8 @@ export interface KbArticlesTable {
   body_html: string;
   search_doc: string;
   published: Generated<number>;
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
