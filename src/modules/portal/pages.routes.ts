@@ -28,12 +28,13 @@ import { iso } from '../../http/common-schemas.js';
 import { chooseLanguage, offeredLanguages, type TranslationsService } from '../i18n/translations.service.js';
 import type { Translator } from '../i18n/translator.js';
 import { isLanguage } from '../i18n/catalogue.js';
+import { portalText, textIn } from '../i18n/admin-text.js';
 import { signInMethods, type MemberAccountService } from '../members/account.service.js';
 import { accountRoutes, browserProof, type PageKit } from './account.routes.js';
 import type { SsoService } from '../sso/sso.service.js';
 import { ssoPageRoutes } from '../sso/sso-pages.routes.js';
-import { fieldsOf, type Answers, type FieldProblem, type FormRow, type FormsService } from '../forms/forms.service.js';
-import type { KnowledgeBaseService } from '../kb/kb.service.js';
+import { fieldsIn, fieldsOf, primaryAnswers, type Answers, type FieldProblem, type FormRow, type FormsService } from '../forms/forms.service.js';
+import { articleIn, categoryIn, type KnowledgeBaseService } from '../kb/kb.service.js';
 import { registrationOpen } from '../members/access-lists.js';
 
 /** Portal pages may load their own stylesheets and images from https; nothing runs. */
@@ -114,9 +115,9 @@ function signedIn(request: FastifyRequest, slug: string): { portal: PortalRow; m
   return { portal, member };
 }
 
-/** Open or Closed, or the stage's own name when the portal shows custom stages (P33). */
-function statusLabels(portal: PortalRow, tr: Translator): (closed: boolean, stage: string) => string {
-  if (portal.show_custom_stages === 1) return (_closed, stage) => stage;
+/** Open or Closed, or the stage's own name (in the visitor's language) when the portal shows custom stages (P33). */
+function statusLabels(portal: PortalRow, tr: Translator): (closed: boolean, stage: string, stageTranslations: string | null) => string {
+  if (portal.show_custom_stages === 1) return (_closed, stage, translations) => textIn(translations, tr.language, 'name', stage);
   const open = tr.t('status.open');
   const closed = tr.t('status.closed');
   return (isClosed) => (isClosed ? closed : open);
@@ -429,7 +430,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       last_activity_at: iso(r.last_activity_at),
       last_activity: tr.date(r.last_activity_at),
       state: r.is_closed === 1 ? 'closed' : 'open',
-      status: statusLabel(r.is_closed === 1, r.stage),
+      status: statusLabel(r.is_closed === 1, r.stage, r.stage_translations),
     }));
     const link = (changes: Record<string, string | undefined>) => {
       const params = new URLSearchParams();
@@ -441,7 +442,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const filters = { view, status: query.status ?? 'all', q: search ?? '', sort: sort.name };
     const next = page.nextCursor === null ? null : link({ cursor: page.nextCursor });
     return html(reply, render(request, 'tickets', portal, tr, {
-      page_title: portal.title, tickets, view, company_scope: companyScope, filters, next_page: next, new_ticket_url: portal.form_id === null ? null : `/${portal.slug}/new`,
+      page_title: portalText(portal, tr.language).title, tickets, view, company_scope: companyScope, filters, next_page: next, new_ticket_url: portal.form_id === null ? null : `/${portal.slug}/new`,
       view_links: { mine: link({ view: 'mine', cursor: undefined }), organization: link({ view: 'organization', cursor: undefined }) },
     }));
   });
@@ -458,12 +459,12 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const url = (a: { slug: string }) => `/${portal.slug}/kb/${a.slug}`;
     const portalLink = portal.kb_portal_link === 1 ? `/${portal.slug}` : null;
     if (q !== '') {
-      const results = (await kb.articles({ query: q, publishedOnly: true, limit: 50 })).map((a) => ({ title: a.title, url: url(a) }));
+      const results = (await kb.articles({ query: q, publishedOnly: true, limit: 50 })).map((a) => ({ title: articleIn(a, tr.language).title, url: url(a) }));
       return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), q, results, categories: [], portal_link: portalLink }));
     }
     const articles = await kb.articles({ publishedOnly: true, limit: 1000 });
     const categories = (await kb.categories()).map((c) => ({
-      name: c.name, description: c.description, articles: articles.filter((a) => a.category_id === c.id).map((a) => ({ title: a.title, url: url(a) })),
+      ...categoryIn(c, tr.language), articles: articles.filter((a) => a.category_id === c.id).map((a) => ({ title: articleIn(a, tr.language).title, url: url(a) })),
     })).filter((c) => c.articles.length > 0);
     return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), q: '', results: [], categories, portal_link: portalLink }));
   });
@@ -474,7 +475,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     schema: { hide: true, params: SlugParams, querystring: Type.Object({ q: Type.String({ maxLength: 200 }) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
-    const items = (await kb.suggest(request.query.q, 5)).map((a) => ({ title: a.title, url: `/${portal.slug}/kb/${a.slug}` }));
+    const { language } = await translatorFor(pageServices, request, portal);
+    const items = (await kb.suggest(request.query.q, 5)).map((a) => ({ title: articleIn(a, language).title, url: `/${portal.slug}/kb/${a.slug}` }));
     return reply.header('cache-control', 'no-store').send({ items });
   });
 
@@ -487,9 +489,10 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     if (article === undefined) throw errors.notFound('article');
     const category = await kb.category(article.category_id);
     const tr = await translatorFor(pageServices, request, portal);
+    const shown = articleIn(article, tr.language);
     return html(reply, render(request, 'kb-article', portal, tr, {
-      page_title: article.title, portal_link: portal.kb_portal_link === 1 ? `/${portal.slug}` : null,
-      article: { title: article.title, category: category.name, html: article.body_html, updated: tr.dateTime(article.updated_at) },
+      page_title: shown.title, portal_link: portal.kb_portal_link === 1 ? `/${portal.slug}` : null,
+      article: { title: shown.title, category: categoryIn(category, tr.language).name, html: shown.html, updated: tr.dateTime(article.updated_at) },
     }));
   });
 
@@ -500,7 +503,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   };
   const formPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, form: FormRow, answers: Answers, problems: FieldProblem[], filesLost: boolean) => {
     const tr = await translatorFor(pageServices, request, portal);
-    const fields = fieldsOf(form).map((f) => {
+    const fields = fieldsIn(form, tr.language).map((f) => {
       const problem = problems.find((p) => p.key === f.key);
       return { ...f, value: answers[f.key] ?? '', problem: problem === undefined ? null : tr.t(problem.message), suggest: f.maps === 'subject' };
     });
@@ -530,10 +533,12 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const counts: Record<string, number> = {};
     for (const f of upload.files) counts[f.key] = (counts[f.key] ?? 0) + 1;
     const files = upload.files.map((f) => f.stored);
-    const problems = forms.problems(form, answers, counts);
+    // A choice is shown in the visitor's language and kept as the option as written.
+    const stored = primaryAnswers(form, (await translatorFor(pageServices, request, portal)).language, answers);
+    const problems = forms.problems(form, stored, counts);
     // Files already stored and not attached to anything are swept later (storage/file-store.ts).
     if (problems.length > 0) return formPage(request, reply, portal, form, answers, problems, fileFields.size > 0);
-    const ticketId = await forms.submit(form, member.viewer.contactId, answers, files);
+    const ticketId = await forms.submit(form, member.viewer.contactId, stored, files);
     const visible = await access.findVisibleTicketId(member.viewer, ticketId);
     // A ticket the portal's rules hide from its own submitter still reaches the inbox; the list is where they land.
     return reply.code(303).header('location', visible === undefined ? `/${portal.slug}` : `/${portal.slug}/${ticketId}`).header('cache-control', 'no-store').send();
@@ -553,7 +558,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       subject: view.subject,
       closed: view.closed,
       state: view.closed ? 'closed' : 'open',
-      status: statusLabels(portal, tr)(view.closed, view.stage),
+      status: statusLabels(portal, tr)(view.closed, view.stage, view.stageTranslations),
       created_at: new Date(view.createdAt).toISOString(),
       created: tr.dateTime(view.createdAt),
       messages: view.messages.map((m) => ({

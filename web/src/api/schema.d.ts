@@ -9694,6 +9694,15 @@ export interface paths {
                                     position: number;
                                     /** @enum {unknown} */
                                     state: "open" | "closed";
+                                    /**
+                                     * Translations
+                                     * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                     */
+                                    translations: {
+                                        [key: string]: {
+                                            name?: string;
+                                        };
+                                    };
                                 }[];
                                 /** Format: date-time */
                                 createdAt: string;
@@ -9971,6 +9980,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -10248,6 +10266,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -10769,6 +10796,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -11032,6 +11068,15 @@ export interface paths {
                         /** @enum {unknown} */
                         state: "open" | "closed";
                         position?: number;
+                        /**
+                         * Translations
+                         * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -11053,6 +11098,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -11571,6 +11625,15 @@ export interface paths {
                         /** @enum {unknown} */
                         state?: "open" | "closed";
                         position?: number;
+                        /**
+                         * Translations
+                         * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -11592,6 +11655,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -22609,6 +22681,23 @@ export interface paths {
                                     label: string;
                                     url: string;
                                 }[];
+                                /**
+                                 * Translations
+                                 * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                        title?: string;
+                                        consentText?: string;
+                                        consentLabel?: string;
+                                        /**
+                                         * Menu labels
+                                         * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                         */
+                                        menuLabels?: string[];
+                                    };
+                                };
                                 /** @description What the portal still needs before it can be enabled. */
                                 missing: string[];
                                 /** Format: date-time */
@@ -22915,6 +23004,23 @@ export interface paths {
                             /** @description https://… or a path on the portal host such as /support/kb */
                             url: string;
                         }[];
+                        /**
+                         * Translations
+                         * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                                title?: string;
+                                consentText?: string;
+                                consentLabel?: string;
+                                /**
+                                 * Menu labels
+                                 * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                 */
+                                menuLabels?: string[];
+                            };
+                        };
                     };
                 };
             };
@@ -22993,6 +23099,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -23328,6 +23451,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -23884,6 +24024,23 @@ export interface paths {
                             /** @description https://… or a path on the portal host such as /support/kb */
                             url: string;
                         }[];
+                        /**
+                         * Translations
+                         * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                                title?: string;
+                                consentText?: string;
+                                consentLabel?: string;
+                                /**
+                                 * Menu labels
+                                 * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                 */
+                                menuLabels?: string[];
+                            };
+                        };
                     };
                 };
             };
@@ -23962,6 +24119,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -24872,6 +25046,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -25194,6 +25385,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -34537,6 +34745,20 @@ export interface paths {
                                     maps: ("subject" | "description" | "priority" | "category") | string | null;
                                     help?: string;
                                 }[];
+                                /**
+                                 * Translations
+                                 * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        [key: string]: {
+                                            label?: string;
+                                            help?: string;
+                                            /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                            options?: string[];
+                                        };
+                                    };
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -34801,6 +35023,20 @@ export interface paths {
                             maps: ("subject" | "description" | "priority" | "category") | string | null;
                             help?: string;
                         }[];
+                        /**
+                         * Translations
+                         * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                [key: string]: {
+                                    label?: string;
+                                    help?: string;
+                                    /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                    options?: string[];
+                                };
+                            };
+                        };
                     };
                 };
             };
@@ -34828,6 +35064,20 @@ export interface paths {
                                 maps: ("subject" | "description" | "priority" | "category") | string | null;
                                 help?: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    [key: string]: {
+                                        label?: string;
+                                        help?: string;
+                                        /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                        options?: string[];
+                                    };
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -35110,6 +35360,20 @@ export interface paths {
                                 maps: ("subject" | "description" | "priority" | "category") | string | null;
                                 help?: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    [key: string]: {
+                                        label?: string;
+                                        help?: string;
+                                        /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                        options?: string[];
+                                    };
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -35623,6 +35887,20 @@ export interface paths {
                             maps: ("subject" | "description" | "priority" | "category") | string | null;
                             help?: string;
                         }[];
+                        /**
+                         * Translations
+                         * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                [key: string]: {
+                                    label?: string;
+                                    help?: string;
+                                    /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                    options?: string[];
+                                };
+                            };
+                        };
                     };
                 };
             };
@@ -35650,6 +35928,20 @@ export interface paths {
                                 maps: ("subject" | "description" | "priority" | "category") | string | null;
                                 help?: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    [key: string]: {
+                                        label?: string;
+                                        help?: string;
+                                        /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                        options?: string[];
+                                    };
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -35916,6 +36208,16 @@ export interface paths {
                                 slug: string;
                                 description: string | null;
                                 position: number;
+                                /**
+                                 * Translations
+                                 * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                        description?: string;
+                                    };
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -36168,6 +36470,16 @@ export interface paths {
                         slug?: string;
                         description?: string | null;
                         position?: number;
+                        /**
+                         * Translations
+                         * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                                description?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -36184,6 +36496,16 @@ export interface paths {
                             slug: string;
                             description: string | null;
                             position: number;
+                            /**
+                             * Translations
+                             * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    description?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -36699,6 +37021,16 @@ export interface paths {
                         slug?: string;
                         description?: string | null;
                         position?: number;
+                        /**
+                         * Translations
+                         * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                                description?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -36715,6 +37047,16 @@ export interface paths {
                             slug: string;
                             description: string | null;
                             position: number;
+                            /**
+                             * Translations
+                             * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    description?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -36989,6 +37331,19 @@ export interface paths {
                                 /** @description The Markdown rendered and sanitised, as the portal shows it */
                                 html: string;
                                 published: boolean;
+                                /**
+                                 * Translations
+                                 * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        title?: string;
+                                        /** @description Markdown, as written */
+                                        body?: string;
+                                        /** @description The translated Markdown rendered and sanitised, as the portal shows it */
+                                        html?: string;
+                                    };
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -37243,6 +37598,17 @@ export interface paths {
                         /** @description Markdown; raw HTML that could run is removed */
                         body: string;
                         published?: boolean;
+                        /**
+                         * Translations
+                         * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                title?: string;
+                                /** @description Markdown; raw HTML that could run is removed */
+                                body?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -37263,6 +37629,19 @@ export interface paths {
                             /** @description The Markdown rendered and sanitised, as the portal shows it */
                             html: string;
                             published: boolean;
+                            /**
+                             * Translations
+                             * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    title?: string;
+                                    /** @description Markdown, as written */
+                                    body?: string;
+                                    /** @description The translated Markdown rendered and sanitised, as the portal shows it */
+                                    html?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -37538,6 +37917,19 @@ export interface paths {
                             /** @description The Markdown rendered and sanitised, as the portal shows it */
                             html: string;
                             published: boolean;
+                            /**
+                             * Translations
+                             * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    title?: string;
+                                    /** @description Markdown, as written */
+                                    body?: string;
+                                    /** @description The translated Markdown rendered and sanitised, as the portal shows it */
+                                    html?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -38041,6 +38433,17 @@ export interface paths {
                         /** @description Markdown; raw HTML that could run is removed */
                         body?: string;
                         published?: boolean;
+                        /**
+                         * Translations
+                         * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                title?: string;
+                                /** @description Markdown; raw HTML that could run is removed */
+                                body?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -38061,6 +38464,19 @@ export interface paths {
                             /** @description The Markdown rendered and sanitised, as the portal shows it */
                             html: string;
                             published: boolean;
+                            /**
+                             * Translations
+                             * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    title?: string;
+                                    /** @description Markdown, as written */
+                                    body?: string;
+                                    /** @description The translated Markdown rendered and sanitised, as the portal shows it */
+                                    html?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
