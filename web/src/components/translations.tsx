@@ -30,8 +30,10 @@ export function withTranslation(value: TextTranslations, language: string, key: 
 }
 
 /**
- * Boxes for the text customers read in other languages: one group per language, each field
- * with the text as written as its placeholder. Empty shows the text as written.
+ * Boxes for the text customers read in other languages: a group per text (its name as the
+ * legend), a box per language inside it, with the text as written as its placeholder. Each box
+ * is named by its language alone, so a text's own box keeps its name to itself. An empty box
+ * shows the text as written.
  */
 export function TranslationFields({ languages, fields, value, onChange, errorFor }: {
   languages: readonly LanguageCode[];
@@ -40,22 +42,24 @@ export function TranslationFields({ languages, fields, value, onChange, errorFor
   onChange: (next: TextTranslations) => void;
   errorFor?: (language: string, key: string) => string | undefined;
 }) {
-  if (languages.length === 0) return null;
+  if (languages.length === 0 || fields.length === 0) return null;
   return (
-    <Stack gap="sm">
-      {languages.map((language) => (
-        <Fieldset key={language} legend={`In ${LANGUAGE_WORDS[language]}`}>
+    <Stack gap="xs">
+      <Text size="sm" c="dimmed">
+        In other languages: customers who read the portal in {languages.map((l) => LANGUAGE_WORDS[l]).join(' or ')} see these. Leave a box empty to show the text as written.
+      </Text>
+      {fields.map((f) => (
+        <Fieldset key={f.key} legend={`${f.label}: other languages`} variant="filled">
           <Stack gap="xs">
-            <Text size="sm" c="dimmed">Shown to customers who read the portal in {LANGUAGE_WORDS[language]}. Leave a box empty to show the text as written.</Text>
-            {fields.map((f) => {
+            {languages.map((language) => {
               const props = {
-                label: `${f.label} in ${LANGUAGE_WORDS[language]}`,
+                label: LANGUAGE_WORDS[language],
                 placeholder: f.primary,
                 value: translated(value, language, f.key),
                 error: errorFor?.(language, f.key),
                 onChange: (e: { currentTarget: { value: string } }) => onChange(withTranslation(value, language, f.key, e.currentTarget.value)),
               };
-              return f.long === true ? <Textarea key={f.key} autosize minRows={3} {...props} /> : <TextInput key={f.key} {...props} />;
+              return f.long === true ? <Textarea key={language} autosize minRows={3} {...props} /> : <TextInput key={language} {...props} />;
             })}
           </Stack>
         </Fieldset>

@@ -133,7 +133,7 @@ function CategoryWords({ categories }: { categories: Category[] }) {
     <Paper withBorder p="md" maw={480}>
       <Stack gap="xs">
         <Title order={3} size="h4">Categories in other languages</Title>
-        <Select label="Category" data={categories.map((c) => ({ value: String(c.id), label: c.name }))} value={id} allowDeselect={false} onChange={(v) => setId(v ?? id)} />
+        <Select label="Category to translate" data={categories.map((c) => ({ value: String(c.id), label: c.name }))} value={id} allowDeselect={false} onChange={(v) => setId(v ?? id)} />
         {category !== undefined && <CategoryWordsForm key={category.id} category={category} onSaved={() => void queryClient.invalidateQueries({ queryKey: ['kb-categories'] })} />}
       </Stack>
     </Paper>
