@@ -25,6 +25,7 @@ import * as ticketListIndexes from './migrations/2026-12-07T16-00-ticket-list-in
 import * as ticketViews from './migrations/2026-12-07T16-10-ticket-views.js';
 import * as staffPasswordResets from './migrations/2026-12-07T18-00-staff-password-resets.js';
 import * as portalHome from './migrations/2026-12-08T08-00-portal-home.js';
+import * as adminTextTranslations from './migrations/2026-12-08T09-00-admin-text-translations.js';
 import { indexMissingTickets } from '../modules/tickets/search-index.js';
 
 /** Every migration, in order. Names are timestamps; a merged migration never changes. */
@@ -54,6 +55,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-07T16-10-ticket-views': ticketViews,
   '2026-12-07T18-00-staff-password-resets': staffPasswordResets,
   '2026-12-08T08-00-portal-home': portalHome,
+  '2026-12-08T09-00-admin-text-translations': adminTextTranslations,
 };
 
 /**

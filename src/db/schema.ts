@@ -102,6 +102,8 @@ export interface StagesTable {
   name: string;
   position: number;
   state: 'open' | 'closed';
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -309,12 +311,14 @@ export interface PortalsTable {
   sso_audience: Generated<'all' | 'lists'>;
   /** The support form the portal's "Submit a support ticket" link opens (P25). */
   form_id: Generated<number | null>;
-  /** The knowledge base pages on this portal's host show "Go to <portal>" (P24). */
+  /** The knowledge base pages on this portal's host link to the portal (its tickets, or signing in) (P24). */
   kb_portal_link: Generated<number>;
   /** The portal's navigation lists the knowledge base. */
   kb_in_menu: Generated<number>;
   /** The navigation menu (P23): JSON [{label, url}]. */
   menu: Generated<string>;
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -381,6 +385,8 @@ export interface FormsTable {
   name: string;
   inbox_id: number;
   fields: string;
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -408,6 +414,8 @@ export interface KbCategoriesTable {
   slug: string;
   description: string | null;
   position: Generated<number>;
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -424,6 +432,8 @@ export interface KbArticlesTable {
   published: Generated<number>;
   /** Times read on a portal: the help-center home's popular articles. */
   views: Generated<number>;
+  /** Translations of the text customers read, JSON by language then field (modules/i18n/admin-text.ts); null: none. */
+  translations: string | null;
   created_at: number;
   updated_at: number;
 }

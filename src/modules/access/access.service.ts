@@ -56,6 +56,8 @@ export interface VisibleTicket {
   created_at: number;
   last_activity_at: number;
   stage: string;
+  /** The stage's name in other languages (JSON, admin-text.ts), or null. */
+  stage_translations: string | null;
 }
 
 /** Sorts the portal list offers; last activity goes through the association's own copy and index. */
@@ -209,7 +211,8 @@ export class AccessService {
     const { sort, cursor, limit } = options;
     // What the list shows comes with the page, so rendering it needs no second query.
     const selection = ['t.id as id', sql.ref<number>(sort.column).as('sortValue'), 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at',
-      sql<string>`(select st.name from stages st where st.id = t.stage_id)`.as('stage')] as const;
+      sql<string>`(select st.name from stages st where st.id = t.stage_id)`.as('stage'),
+      sql<string | null>`(select st.translations from stages st where st.id = t.stage_id)`.as('stage_translations')] as const;
     const start = () => base.innerJoin('tickets as t', 't.id', 'a.ticket_id').select(selection);
     const finish = (q: ReturnType<typeof start>, match: Expression<SqlBool> | undefined) => {
       // The search before the access rule: it is the cheaper test and fails more often.

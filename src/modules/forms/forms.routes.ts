@@ -3,9 +3,10 @@ import { IdParams, iso, problemResponses } from '../../http/common-schemas.js';
 import type { App } from '../../http/types.js';
 import { Form, FormCreate, FormUpdate } from './forms.schemas.js';
 import { fieldsOf, type FormRow, type FormsService } from './forms.service.js';
+import { presentTranslations } from '../i18n/admin-text.js';
 
 function present(row: FormRow): Static<typeof Form> {
-  return { id: row.id, name: row.name, inboxId: row.inbox_id, fields: fieldsOf(row), createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+  return { id: row.id, name: row.name, inboxId: row.inbox_id, fields: fieldsOf(row), translations: presentTranslations(row.translations), createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
 }
 
 /** Support forms (C7): staff who manage settings build them; a portal opens one (P25). */

@@ -4,7 +4,9 @@ import type { Deps } from '../../deps.js';
 import { AppError, errors, type FieldError } from '../../errors.js';
 import type { ConversationsService, StoredUpload } from '../conversations/conversations.service.js';
 import type { TicketsService } from '../tickets/tickets.service.js';
-import type { FormFieldT } from './forms.schemas.js';
+import type { FormFieldT, FormTranslationsT } from './forms.schemas.js';
+import { checkLanguages, listIn, readTranslations, storeTranslations, textIn } from '../i18n/admin-text.js';
+import type { Language } from '../i18n/catalogue.js';
 
 export type FormRow = Row<'forms'>;
 
@@ -23,6 +25,49 @@ export interface FieldProblem {
 
 export function fieldsOf(form: FormRow): FormFieldT[] {
   return JSON.parse(form.fields) as FormFieldT[];
+}
+
+/** What one field says in one language, as stored (admin-text.ts). */
+interface FieldWords {
+  label?: string;
+  help?: string;
+  options?: string[];
+}
+
+function wordsIn(form: FormRow, language: Language): Record<string, FieldWords> {
+  const words = readTranslations(form.translations)[language];
+  return (words ?? {}) as Record<string, FieldWords>;
+}
+
+/**
+ * The fields as a visitor reading `language` sees them: labels, help and options translated
+ * where the form has a translation, as written otherwise. A choice's options are shown
+ * translated; `primaryAnswers` turns the one picked back into the option as written.
+ */
+export function fieldsIn(form: FormRow, language: Language): FormFieldT[] {
+  const words = wordsIn(form, language);
+  return fieldsOf(form).map((f) => {
+    const w = words[f.key] ?? {};
+    const options = f.options === undefined ? undefined : listIn({ [language]: { options: w.options } }, language, 'options', f.options);
+    const help = f.help === undefined ? undefined : textIn({ [language]: w }, language, 'help', f.help);
+    return { ...f, label: textIn({ [language]: w }, language, 'label', f.label), ...(help === undefined ? {} : { help }), ...(options === undefined ? {} : { options }) };
+  });
+}
+
+/**
+ * Answers as the ticket takes them: a choice answered with an option as shown in `language`
+ * becomes that option as written (what the ticket's property expects); anything else stays.
+ */
+export function primaryAnswers(form: FormRow, language: Language, answers: Answers): Answers {
+  const shown = new Map(fieldsIn(form, language).map((f) => [f.key, f.options]));
+  const out: Answers = { ...answers };
+  for (const f of fieldsOf(form)) {
+    const value = answers[f.key]?.trim();
+    if (f.type !== 'choice' || value === undefined || f.options === undefined) continue;
+    const index = (shown.get(f.key) ?? []).indexOf(value);
+    if (index >= 0) out[f.key] = f.options[index] ?? value;
+  }
+  return out;
 }
 
 /**
@@ -49,7 +94,8 @@ export class FormsService {
   }
 
   /** The rules the schema cannot say: one required text subject, keys and mappings unique, options only on choices, custom properties that exist. */
-  private async check(db: Conn, fields: FormFieldT[], inboxId: number | undefined): Promise<void> {
+  private async check(db: Conn, fields: FormFieldT[], inboxId: number | undefined, translations?: FormTranslationsT): Promise<void> {
+    checkLanguages(translations);
     const problems: FieldError[] = [];
     const at = (i: number, field: string) => `/body/fields/${i}/${field}`;
     const subjects = fields.map((f, i) => [f, i] as const).filter(([f]) => f.maps === 'subject');
@@ -73,25 +119,41 @@ export class FormsService {
       }
       if ((f.type === 'choice') !== (f.options !== undefined)) problems.push({ path: at(i, 'options'), message: f.type === 'choice' ? 'Add the options to choose from.' : 'Only a choice has options: leave this out.' });
     });
+    for (const [language, byField] of Object.entries(translations ?? {})) {
+      for (const [key, words] of Object.entries(byField)) {
+        const at = `/body/translations/${language}/${key}`;
+        const field = fields.find((f) => f.key === key);
+        if (field === undefined) {
+          problems.push({ path: at, label: 'Translations', message: 'The form has no field with this key: translate only its own fields.' });
+          continue;
+        }
+        if (words.options === undefined) continue;
+        if (field.options === undefined) problems.push({ path: `${at}/options`, label: 'Options', message: 'Only a choice has options: leave this out.' });
+        else if (words.options.length > field.options.length) problems.push({ path: `${at}/options`, label: 'Options', message: `Give at most one text for each of the field’s ${field.options.length} options.` });
+        const given = words.options.map((o) => o.trim()).filter((o) => o !== '');
+        if (new Set(given).size !== given.length) problems.push({ path: `${at}/options`, label: 'Options', message: 'Give each option its own text: two say the same.' });
+      }
+    }
     if (inboxId !== undefined && (await db.selectFrom('inboxes').select('id').where('id', '=', inboxId).executeTakeFirst()) === undefined) {
       problems.push({ path: '/body/inboxId', message: `There is no inbox ${inboxId}: choose one that exists.` });
     }
     if (problems.length > 0) throw errors.validation(problems, 'The form cannot be used.');
   }
 
-  async create(input: { name: string; inboxId: number; fields: FormFieldT[] }): Promise<FormRow> {
-    await this.check(this.deps.db, input.fields, input.inboxId);
+  async create(input: { name: string; inboxId: number; fields: FormFieldT[]; translations?: FormTranslationsT }): Promise<FormRow> {
+    await this.check(this.deps.db, input.fields, input.inboxId, input.translations);
     const now = this.deps.clock.now();
-    return this.deps.db.insertInto('forms').values({ name: input.name, inbox_id: input.inboxId, fields: JSON.stringify(input.fields), created_at: now, updated_at: now }).returningAll().executeTakeFirstOrThrow();
+    return this.deps.db.insertInto('forms').values({ name: input.name, inbox_id: input.inboxId, fields: JSON.stringify(input.fields), translations: storeTranslations(input.translations), created_at: now, updated_at: now }).returningAll().executeTakeFirstOrThrow();
   }
 
-  async update(id: number, patch: { name?: string; inboxId?: number; fields?: FormFieldT[] }): Promise<FormRow> {
+  async update(id: number, patch: { name?: string; inboxId?: number; fields?: FormFieldT[]; translations?: FormTranslationsT }): Promise<FormRow> {
     const current = await this.get(id);
-    await this.check(this.deps.db, patch.fields ?? fieldsOf(current), patch.inboxId);
+    await this.check(this.deps.db, patch.fields ?? fieldsOf(current), patch.inboxId, patch.translations);
     return this.deps.db.updateTable('forms').set({
       ...(patch.name === undefined ? {} : { name: patch.name }),
       ...(patch.inboxId === undefined ? {} : { inbox_id: patch.inboxId }),
       ...(patch.fields === undefined ? {} : { fields: JSON.stringify(patch.fields) }),
+      ...(patch.translations === undefined ? {} : { translations: storeTranslations(patch.translations) }),
       updated_at: this.deps.clock.now(),
     }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   }

@@ -2,29 +2,44 @@ import { Type, type Static } from 'typebox';
 import { Id, IdParams, Line, Nullable, Timestamp, iso, problemResponses } from '../../http/common-schemas.js';
 import type { App } from '../../http/types.js';
 import type { ArticleRow, CategoryRow, KnowledgeBaseService } from './kb.service.js';
+import { presentTranslations, Translations } from '../i18n/admin-text.js';
 
 const Slug = Type.String({ minLength: 1, maxLength: 80, pattern: '^[a-z0-9]+(-[a-z0-9]+)*$', 'x-hint': 'Use lower-case letters, digits and hyphens, like getting-started.' });
 
-const Category = Type.Object({ id: Type.Integer(), name: Type.String(), slug: Type.String(), description: Nullable(Type.String()), position: Type.Integer(), createdAt: Timestamp, updatedAt: Timestamp });
+const CategoryTranslations = Translations(Type.Object(
+  { name: Type.Optional(Line({ minLength: 0, maxLength: 120 })), description: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+), 'The category’s name and description');
+const Category = Type.Object({ id: Type.Integer(), name: Type.String(), slug: Type.String(), description: Nullable(Type.String()), position: Type.Integer(), translations: CategoryTranslations, createdAt: Timestamp, updatedAt: Timestamp });
 const CategoryCreate = Type.Object(
-  { name: Line({ maxLength: 120 }), slug: Type.Optional(Slug), description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })) },
+  { name: Line({ maxLength: 120 }), slug: Type.Optional(Slug), description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })), translations: Type.Optional(CategoryTranslations) },
   { additionalProperties: false },
 );
 const CategoryUpdate = Type.Object(
-  { name: Type.Optional(Line({ maxLength: 120 })), slug: Type.Optional(Slug), description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })) },
+  { name: Type.Optional(Line({ maxLength: 120 })), slug: Type.Optional(Slug), description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10_000 })), translations: Type.Optional(CategoryTranslations) },
   { additionalProperties: false, minProperties: 1 },
 );
 const Article = Type.Object({
   id: Type.Integer(), categoryId: Type.Integer(), title: Type.String(), slug: Type.String(), body: Type.String({ description: 'Markdown, as written' }),
-  html: Type.String({ description: 'The Markdown rendered and sanitised, as the portal shows it' }), published: Type.Boolean(), createdAt: Timestamp, updatedAt: Timestamp,
+  html: Type.String({ description: 'The Markdown rendered and sanitised, as the portal shows it' }), published: Type.Boolean(),
+  translations: Translations(Type.Object({
+    title: Type.Optional(Type.String()),
+    body: Type.Optional(Type.String({ description: 'Markdown, as written' })),
+    html: Type.Optional(Type.String({ description: 'The translated Markdown rendered and sanitised, as the portal shows it' })),
+  }), 'The article’s title and text'),
+  createdAt: Timestamp, updatedAt: Timestamp,
 });
 const Body = Type.String({ minLength: 1, maxLength: 200_000, description: 'Markdown; raw HTML that could run is removed' });
+const ArticleTranslations = Translations(Type.Object(
+  { title: Type.Optional(Line({ minLength: 0, maxLength: 200 })), body: Type.Optional(Type.String({ maxLength: 200_000, description: 'Markdown; raw HTML that could run is removed' })) },
+  { additionalProperties: false },
+), 'The article’s title and text');
 const ArticleCreate = Type.Object(
-  { categoryId: Id, title: Line({ maxLength: 200 }), slug: Type.Optional(Slug), body: Body, published: Type.Optional(Type.Boolean()) },
+  { categoryId: Id, title: Line({ maxLength: 200 }), slug: Type.Optional(Slug), body: Body, published: Type.Optional(Type.Boolean()), translations: Type.Optional(ArticleTranslations) },
   { additionalProperties: false },
 );
 const ArticleUpdate = Type.Object(
-  { categoryId: Type.Optional(Id), title: Type.Optional(Line({ maxLength: 200 })), slug: Type.Optional(Slug), body: Type.Optional(Body), published: Type.Optional(Type.Boolean()) },
+  { categoryId: Type.Optional(Id), title: Type.Optional(Line({ maxLength: 200 })), slug: Type.Optional(Slug), body: Type.Optional(Body), published: Type.Optional(Type.Boolean()), translations: Type.Optional(ArticleTranslations) },
   { additionalProperties: false, minProperties: 1 },
 );
 const ArticleQuery = Type.Object(
@@ -33,10 +48,10 @@ const ArticleQuery = Type.Object(
 );
 
 function presentCategory(row: CategoryRow): Static<typeof Category> {
-  return { id: row.id, name: row.name, slug: row.slug, description: row.description, position: row.position, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+  return { id: row.id, name: row.name, slug: row.slug, description: row.description, position: row.position, translations: presentTranslations(row.translations), createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
 }
 function presentArticle(row: ArticleRow): Static<typeof Article> {
-  return { id: row.id, categoryId: row.category_id, title: row.title, slug: row.slug, body: row.body_markdown, html: row.body_html, published: row.published === 1, createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
+  return { id: row.id, categoryId: row.category_id, title: row.title, slug: row.slug, body: row.body_markdown, html: row.body_html, published: row.published === 1, translations: presentTranslations(row.translations), createdAt: iso(row.created_at), updatedAt: iso(row.updated_at) };
 }
 
 /** The knowledge base through the API (C8): staff read it; staff who manage settings write it. */

@@ -7,6 +7,8 @@ import type { Deps } from '../../deps.js';
 import { errors } from '../../errors.js';
 import { fts5Query, parseSearchQuery, searchDocument, searchWords, tsQuery } from '../../util/search-text.js';
 import { htmlToText, sanitizeMessageHtml } from '../conversations/html.js';
+import { checkLanguages, readTranslations, storeTranslations, textIn } from '../i18n/admin-text.js';
+import type { Language } from '../i18n/catalogue.js';
 
 export type CategoryRow = Row<'kb_categories'>;
 export type ArticleRow = Row<'kb_articles'>;
@@ -20,6 +22,44 @@ export function slugify(text: string): string {
 /** Markdown as an author wrote it, as HTML a visitor may see: rendered, then sanitised (no script, no raw HTML that runs). */
 export function renderMarkdown(markdown: string): string {
   return sanitizeMessageHtml(marked.parse(markdown, { async: false, gfm: true, breaks: false }));
+}
+
+/** An article's title and text by language code, as the API takes them. */
+type ArticleTranslations = Record<string, { title?: string; body?: string }>;
+type CategoryTranslations = Record<string, { name?: string; description?: string }>;
+
+/** Article translations as stored: each body rendered and sanitised exactly like the article's own. */
+function storeArticleTranslations(translations: ArticleTranslations): string | null {
+  checkLanguages(translations);
+  const rendered = Object.fromEntries(Object.entries(translations).map(([language, t]) => {
+    const body = t.body === undefined || t.body.trim() === '' ? undefined : t.body;
+    return [language, { ...(t.title === undefined ? {} : { title: t.title }), ...(body === undefined ? {} : { body, html: renderMarkdown(body) }) }];
+  }));
+  return storeTranslations(rendered);
+}
+
+/** The words an article is found by: its title and text, and those of every translation. */
+function articleSearchDocument(title: string, html: string, translations: string | null): string {
+  const parts = [title, htmlToText(html)];
+  for (const t of Object.values(readTranslations(translations))) {
+    if (typeof t.title === 'string') parts.push(t.title);
+    if (typeof t.html === 'string') parts.push(htmlToText(t.html));
+  }
+  return searchDocument(parts);
+}
+
+/** An article as a visitor reading `language` sees it: its translation where there is one. */
+export function articleIn(row: ArticleRow, language: Language): { title: string; html: string } {
+  const all = readTranslations(row.translations);
+  // The text and its HTML go together: a translated body, or the article's own.
+  const translated = textIn(all, language, 'body', null) !== null;
+  return { title: textIn(all, language, 'title', row.title), html: translated ? textIn(all, language, 'html', row.body_html) : row.body_html };
+}
+
+/** A category as a visitor reading `language` sees it. */
+export function categoryIn(row: CategoryRow, language: Language): { name: string; description: string | null } {
+  const all = readTranslations(row.translations);
+  return { name: textIn(all, language, 'name', row.name), description: textIn(all, language, 'description', row.description) };
 }
 
 /**
@@ -45,21 +85,25 @@ export class KnowledgeBaseService {
     throw error;
   }
 
-  async createCategory(input: { name: string; slug?: string; description?: string | null; position?: number }): Promise<CategoryRow> {
+  async createCategory(input: { name: string; slug?: string; description?: string | null; position?: number; translations?: CategoryTranslations }): Promise<CategoryRow> {
+    checkLanguages(input.translations);
     const now = this.deps.clock.now();
     try {
       return await this.deps.db.insertInto('kb_categories').values({
-        name: input.name, slug: input.slug ?? slugify(input.name), description: input.description ?? null, position: input.position ?? 0, created_at: now, updated_at: now,
+        name: input.name, slug: input.slug ?? slugify(input.name), description: input.description ?? null, position: input.position ?? 0,
+        translations: storeTranslations(input.translations), created_at: now, updated_at: now,
       }).returningAll().executeTakeFirstOrThrow();
     } catch (error) {
       return this.slugTaken(error, 'category');
     }
   }
 
-  async updateCategory(id: number, patch: { name?: string; slug?: string; description?: string | null; position?: number }): Promise<CategoryRow> {
+  async updateCategory(id: number, patch: { name?: string; slug?: string; description?: string | null; position?: number; translations?: CategoryTranslations }): Promise<CategoryRow> {
+    checkLanguages(patch.translations);
     await this.category(id);
+    const { translations, ...rest } = patch;
     try {
-      return await this.deps.db.updateTable('kb_categories').set({ ...patch, updated_at: this.deps.clock.now() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+      return await this.deps.db.updateTable('kb_categories').set({ ...rest, ...(translations === undefined ? {} : { translations: storeTranslations(translations) }), updated_at: this.deps.clock.now() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     } catch (error) {
       return this.slugTaken(error, 'category');
     }
@@ -101,21 +145,23 @@ export class KnowledgeBaseService {
     }
   }
 
-  async createArticle(input: { categoryId: number; title: string; slug?: string; body: string; published?: boolean }): Promise<ArticleRow> {
+  async createArticle(input: { categoryId: number; title: string; slug?: string; body: string; published?: boolean; translations?: ArticleTranslations }): Promise<ArticleRow> {
+    const translations = storeArticleTranslations(input.translations ?? {});
     await this.requireCategory(this.deps.db, input.categoryId);
     const html = renderMarkdown(input.body);
     const now = this.deps.clock.now();
     try {
       return await this.deps.db.insertInto('kb_articles').values({
-        category_id: input.categoryId, title: input.title, slug: input.slug ?? slugify(input.title), body_markdown: input.body, body_html: html,
-        search_doc: searchDocument([input.title, htmlToText(html)]), published: input.published === true ? 1 : 0, created_at: now, updated_at: now,
+        category_id: input.categoryId, title: input.title, slug: input.slug ?? slugify(input.title), body_markdown: input.body, body_html: html, translations,
+        search_doc: articleSearchDocument(input.title, html, translations), published: input.published === true ? 1 : 0, created_at: now, updated_at: now,
       }).returningAll().executeTakeFirstOrThrow();
     } catch (error) {
       return this.slugTaken(error, 'article');
     }
   }
 
-  async updateArticle(id: number, patch: { categoryId?: number; title?: string; slug?: string; body?: string; published?: boolean }): Promise<ArticleRow> {
+  async updateArticle(id: number, patch: { categoryId?: number; title?: string; slug?: string; body?: string; published?: boolean; translations?: ArticleTranslations }): Promise<ArticleRow> {
+    const translations = patch.translations === undefined ? undefined : storeArticleTranslations(patch.translations);
     const current = await this.article(id);
     if (patch.categoryId !== undefined) await this.requireCategory(this.deps.db, patch.categoryId);
     const title = patch.title ?? current.title;
@@ -126,7 +172,8 @@ export class KnowledgeBaseService {
         ...(patch.slug === undefined ? {} : { slug: patch.slug }),
         ...(patch.published === undefined ? {} : { published: patch.published ? 1 : 0 }),
         ...(patch.body === undefined ? {} : { body_markdown: patch.body, body_html: html }),
-        title, search_doc: searchDocument([title, htmlToText(html)]), updated_at: this.deps.clock.now(),
+        ...(translations === undefined ? {} : { translations }),
+        title, search_doc: articleSearchDocument(title, html, translations === undefined ? current.translations : translations), updated_at: this.deps.clock.now(),
       }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
     } catch (error) {
       return this.slugTaken(error, 'article');

@@ -1,3 +1,4 @@
+import { portalText } from '../i18n/admin-text.js';
 import type { Tx } from '../../db/database.js';
 import type { Row } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
@@ -50,7 +51,7 @@ export class ReplyNotifications {
       const content: EmailContent = {
         kind: 'thread.reply',
         subject,
-        heading: tr.t('email.reply.heading', { name: staff?.name ?? portal.title }),
+        heading: tr.t('email.reply.heading', { name: staff?.name ?? portalText(portal, tr.language).title }),
         paragraphs,
         action: thread.ticket_id === null ? null : { url: portalUrl(this.deps, portal, `/${thread.ticket_id}`), label: tr.t('email.reply.action') },
         after: [tr.t('email.reply.after')],

@@ -6,6 +6,7 @@ import { hashPassword, verifyPassword } from '../../security/secrets.js';
 import { passwordProblem } from '../../security/password-policy.js';
 import { emailKey } from '../../util/email.js';
 import { readJsonArray } from '../../util/json.js';
+import { portalText } from '../i18n/admin-text.js';
 import type { Translator } from '../i18n/translator.js';
 import type { OutboxService } from '../mail/outbox.service.js';
 import type { PortalRow } from '../portal/portals.service.js';
@@ -105,7 +106,7 @@ export class MemberAccountService {
   }
 
   private verifyMail(portal: PortalRow, tr: Translator): (url: string) => EmailContent {
-    const values = { portal: portal.name };
+    const values = { portal: portalText(portal, tr.language).name };
     return (url) => ({
       subject: tr.t('email.verify.subject', values),
       heading: tr.t('email.verify.heading'),
@@ -134,8 +135,10 @@ export class MemberAccountService {
     if (first !== undefined) throw errors.validation(fieldErrors.map(({ path, message }) => ({ path, message })), 'The registration is not complete.').forPage(first.key);
     checkNewPassword(input.password);
     const passwordHash = await hashPassword(input.password);
-    const notice = portal.consent_text ?? '';
-    const label = portal.consent_label ?? '';
+    // What this visitor read and agreed to: the notice in their language.
+    const text = portalText(portal, tr.language);
+    const notice = text.consentText ?? '';
+    const label = text.consentLabel ?? '';
     const attempt = () => this.deps.db.transaction().execute(async (tx) => {
       const now = this.deps.clock.now();
       const contact = await tx.selectFrom('contacts').select(['id', 'email', 'first_name', 'last_name']).where('email_key', '=', emailKey(email)).executeTakeFirst()
@@ -144,7 +147,7 @@ export class MemberAccountService {
       if (existing?.verified_at !== undefined && existing.verified_at !== null) {
         // Someone has this address already: tell its owner, not the visitor.
         if (await this.recipientSaturated(tx, contact.email, 'member.exists')) return;
-        const values = { portal: portal.name };
+        const values = { portal: portalText(portal, tr.language).name };
         await this.mail(tx, portal, contact, 'member.exists', tr, {
           subject: tr.t('email.exists.subject', values), heading: tr.t('email.exists.heading'), paragraphs: [tr.t('email.exists.intro', values)],
           action: { url: portalUrl(this.deps, portal, '/sign-in'), label: tr.t('email.exists.action') }, after: [tr.t('email.exists.after')],
@@ -173,7 +176,7 @@ export class MemberAccountService {
    * password, valid seven days, in the portal's primary language. Written in `tx`.
    */
   async inviteIn(tx: Conn, portal: PortalRow, member: { id: number; email: string; first_name: string | null; last_name: string | null }, tr: Translator): Promise<void> {
-    const values = { portal: portal.name };
+    const values = { portal: portalText(portal, tr.language).name };
     await this.mailToken(tx, portal, member, 'invite', tr, (url) => ({
       subject: tr.t('email.invite.subject', values),
       heading: tr.t('email.invite.heading', values),
@@ -217,7 +220,7 @@ export class MemberAccountService {
 
   /** P11: a link to choose a new password, valid one hour. */
   requestPasswordReset(portal: PortalRow, email: string, tr: Translator): Promise<boolean> {
-    const values = { portal: portal.name };
+    const values = { portal: portalText(portal, tr.language).name };
     return this.mailLink(portal, email, 'reset', tr, (url) => ({
       subject: tr.t('email.reset.subject', values),
       heading: tr.t('email.reset.heading'),
@@ -229,7 +232,7 @@ export class MemberAccountService {
 
   /** X2: a link that signs the member in, valid 15 minutes. */
   requestMagicLink(portal: PortalRow, email: string, tr: Translator): Promise<boolean> {
-    const values = { portal: portal.name };
+    const values = { portal: portalText(portal, tr.language).name };
     return this.mailLink(portal, email, 'magic', tr, (url) => ({
       subject: tr.t('email.magic.subject', values),
       heading: tr.t('email.magic.heading', values),
@@ -326,7 +329,7 @@ export class MemberAccountService {
     await this.deps.db.transaction().execute(async (tx) => {
       const taken = await tx.selectFrom('contacts').select('id').where('email_key', '=', emailKey(email)).executeTakeFirst();
       if (taken !== undefined || (await this.recipientSaturated(tx, email, 'member.email'))) return;
-      const values = { portal: portal.name };
+      const values = { portal: portalText(portal, tr.language).name };
       await this.mailToken(tx, portal, { ...member, email }, 'email', tr, (url) => ({
         subject: tr.t('email.emailChange.subject', values),
         heading: tr.t('email.emailChange.heading'),
@@ -349,7 +352,7 @@ export class MemberAccountService {
         .select(['m.contact_id', 'm.disabled_at', 'c.email', 'c.first_name', 'c.last_name']).where('m.id', '=', row.member_id).executeTakeFirst();
       if (member === undefined || member.disabled_at !== null) return undefined;
       await this.contacts.updateIn(tx, member.contact_id, { email: row.payload });
-      const values = { portal: portal.name, email: row.payload };
+      const values = { portal: portalText(portal, tr.language).name, email: row.payload };
       await this.mail(tx, portal, member, 'member.email-changed', tr, {
         subject: tr.t('email.emailChanged.subject', values), heading: tr.t('email.emailChanged.heading'), paragraphs: [tr.t('email.emailChanged.intro', values)],
       });

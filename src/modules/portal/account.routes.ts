@@ -13,6 +13,7 @@ import type { MemberPrincipal } from '../members/member-auth.service.js';
 import type { PortalRow } from './portals.service.js';
 import type { Page } from './theme.js';
 import { consentHtml } from './consent.js';
+import { portalText } from '../i18n/admin-text.js';
 import { registrationOpen } from '../members/access-lists.js';
 
 /** What the portal's page routes share with these (pages.routes.ts). */
@@ -181,8 +182,9 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
   // Self-registration (P9, P14, P29): name, email, password and consent; then the emailed link.
   const registerPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, values: Record<string, unknown>, status = 200) => {
     const tr = await kit.translator(request, portal);
+    const text = portalText(portal, tr.language);
     return kit.html(reply, kit.render(request, 'register', portal, tr, {
-      page_title: tr.t('register.title'), consent_html: consentHtml(portal.consent_text ?? ''), consent_label: portal.consent_label ?? '', name: '', email: '', consent: false, ...values,
+      page_title: tr.t('register.title'), consent_html: consentHtml(text.consentText ?? ''), consent_label: text.consentLabel ?? '', name: '', email: '', consent: false, ...values,
     }), status);
   };
   const registration = async (portal: PortalRow) => {
@@ -226,7 +228,7 @@ export function accountRoutes(app: App, { account, kit }: { account: MemberAccou
   const confirmPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, kind: keyof typeof CONFIRM_WORDS, values: Record<string, string> = {}) => {
     const tr = await kit.translator(request, portal);
     const words = CONFIRM_WORDS[kind];
-    const heading = tr.t(words.title, { portal: portal.name });
+    const heading = tr.t(words.title, { portal: portalText(portal, tr.language).name });
     return kit.html(reply, kit.render(request, 'confirm', portal, tr, {
       page_title: heading, heading, message: tr.t(words.message, values), button: tr.t(words.button),
       action: request.url.split('?')[0], csrf: kit.formToken(request, reply),

@@ -29,12 +29,13 @@ import { iso } from '../../http/common-schemas.js';
 import { chooseLanguage, offeredLanguages, type TranslationsService } from '../i18n/translations.service.js';
 import type { Translator } from '../i18n/translator.js';
 import { isLanguage } from '../i18n/catalogue.js';
+import { portalText, textIn } from '../i18n/admin-text.js';
 import { signInMethods, type MemberAccountService } from '../members/account.service.js';
 import { accountRoutes, browserProof, type PageKit } from './account.routes.js';
 import type { SsoService } from '../sso/sso.service.js';
 import { ssoPageRoutes } from '../sso/sso-pages.routes.js';
-import { fieldsOf, type Answers, type FieldProblem, type FormRow, type FormsService } from '../forms/forms.service.js';
-import type { KnowledgeBaseService } from '../kb/kb.service.js';
+import { fieldsIn, fieldsOf, primaryAnswers, type Answers, type FieldProblem, type FormRow, type FormsService } from '../forms/forms.service.js';
+import { articleIn, categoryIn, type KnowledgeBaseService } from '../kb/kb.service.js';
 import { registrationOpen } from '../members/access-lists.js';
 
 
@@ -125,9 +126,9 @@ function signedIn(request: FastifyRequest, slug: string): { portal: PortalRow; m
   return { portal, member };
 }
 
-/** Open or Closed, or the stage's own name when the portal shows custom stages (P33). */
-function statusLabels(portal: PortalRow, tr: Translator): (closed: boolean, stage: string) => string {
-  if (portal.show_custom_stages === 1) return (_closed, stage) => stage;
+/** Open or Closed, or the stage's own name (in the visitor's language) when the portal shows custom stages (P33). */
+function statusLabels(portal: PortalRow, tr: Translator): (closed: boolean, stage: string, stageTranslations: string | null) => string {
+  if (portal.show_custom_stages === 1) return (_closed, stage, translations) => textIn(translations, tr.language, 'name', stage);
   const open = tr.t('status.open');
   const closed = tr.t('status.closed');
   return (isClosed) => (isClosed ? closed : open);
@@ -453,7 +454,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       last_activity_at: iso(r.last_activity_at),
       last_activity: tr.date(r.last_activity_at),
       state: r.is_closed === 1 ? 'closed' : 'open',
-      status: statusLabel(r.is_closed === 1, r.stage),
+      status: statusLabel(r.is_closed === 1, r.stage, r.stage_translations),
     }));
   };
   /** The view a member's list starts in: the company's (which holds their own too) where the portal shows it. */
@@ -473,9 +474,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     if (query !== '') return reply.code(301).header('location', `/${portal.slug}/tickets?${query}`).header('cache-control', 'no-store').send();
     const tr = await translatorFor(pageServices, request, portal);
     const open = await access.listVisible(member.viewer, { view: defaultView(portal, member), sort: defaultSort(), limit: HOME_TICKETS, status: 'open' });
-    const popular = portal.kb_in_menu === 1 ? (await kb.popular(HOME_ARTICLES)).map((a) => ({ title: a.title, url: articleUrl(portal)(a) })) : null;
+    const popular = portal.kb_in_menu === 1 ? (await kb.popular(HOME_ARTICLES)).map((a) => ({ title: articleIn(a, tr.language).title, url: articleUrl(portal)(a) })) : null;
     return html(reply, render(request, 'home', portal, tr, {
-      page_title: portal.title, open_tickets: ticketRows(portal, tr, open.slice(0, HOME_TICKETS)), popular,
+      page_title: portalText(portal, tr.language).title, open_tickets: ticketRows(portal, tr, open.slice(0, HOME_TICKETS)), popular,
       new_ticket_url: member.preview === undefined && portal.form_id !== null ? `/${portal.slug}/new` : null,
     }));
   });
@@ -491,7 +492,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     if (q === '') return html(reply, render(request, 'search', portal, tr, { page_title: tr.t('search.title'), q: '', tickets: [], articles: null, more_tickets: null }));
     const view = defaultView(portal, member);
     const found = await access.listVisible(member.viewer, { view, sort: defaultSort(), limit: SEARCH_TICKETS, search: q });
-    const articles = portal.kb_in_menu === 1 ? (await kb.articles({ query: q, publishedOnly: true, limit: SEARCH_ARTICLES })).map((a) => ({ title: a.title, url: articleUrl(portal)(a) })) : null;
+    const articles = portal.kb_in_menu === 1 ? (await kb.articles({ query: q, publishedOnly: true, limit: SEARCH_ARTICLES })).map((a) => ({ title: articleIn(a, tr.language).title, url: articleUrl(portal)(a) })) : null;
     const more = found.length > SEARCH_TICKETS ? `/${portal.slug}/tickets?${new URLSearchParams({ ...(portal.scope === 'company' ? { view } : {}), q }).toString()}` : null;
     return html(reply, render(request, 'search', portal, tr, {
       page_title: tr.t('search.heading', { query: q }), q, tickets: ticketRows(portal, tr, found.slice(0, SEARCH_TICKETS)), articles, more_tickets: more,
@@ -545,12 +546,12 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     // A visitor's language switch needs the form token a signed-in member's session holds.
     const csrf = request.member === null ? formToken(request, reply) : undefined;
     if (q !== '') {
-      const results = (await kb.articles({ query: q, publishedOnly: true, limit: 50 })).map((a) => ({ title: a.title, url: url(a) }));
+      const results = (await kb.articles({ query: q, publishedOnly: true, limit: 50 })).map((a) => ({ title: articleIn(a, tr.language).title, url: url(a) }));
       return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.results', { count: results.length, query: q }), csrf, q, results, categories: [], portal_link: portalLink }));
     }
     const articles = await kb.articles({ publishedOnly: true, limit: 1000 });
     const categories = (await kb.categories()).map((c) => ({
-      name: c.name, description: c.description, articles: articles.filter((a) => a.category_id === c.id).map((a) => ({ title: a.title, url: url(a) })),
+      ...categoryIn(c, tr.language), articles: articles.filter((a) => a.category_id === c.id).map((a) => ({ title: articleIn(a, tr.language).title, url: url(a) })),
     })).filter((c) => c.articles.length > 0);
     return html(reply, render(request, 'kb', portal, tr, { page_title: tr.t('kb.heading'), csrf, q: '', results: [], categories, portal_link: portalLink }));
   });
@@ -561,7 +562,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     schema: { hide: true, params: SlugParams, querystring: Type.Object({ q: Type.String({ maxLength: 200 }) }, { additionalProperties: false }) },
   }, async (request, reply) => {
     const portal = portalOf(request, request.params.slug);
-    const items = (await kb.suggest(request.query.q, 5)).map((a) => ({ title: a.title, url: `/${portal.slug}/kb/${a.slug}` }));
+    const { language } = await translatorFor(pageServices, request, portal);
+    const items = (await kb.suggest(request.query.q, 5)).map((a) => ({ title: articleIn(a, language).title, url: `/${portal.slug}/kb/${a.slug}` }));
     return reply.header('cache-control', 'no-store').send({ items });
   });
 
@@ -576,10 +578,11 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const tr = await translatorFor(pageServices, request, portal);
     // Counted for the home page's popular articles; staff previews do not count.
     if (request.member?.preview === undefined) await kb.countView(article.id);
+    const shown = articleIn(article, tr.language);
     return html(reply, render(request, 'kb-article', portal, tr, {
-      page_title: article.title, portal_link: portal.kb_portal_link === 1 ? `/${portal.slug}` : null,
+      page_title: shown.title, portal_link: portal.kb_portal_link === 1 ? `/${portal.slug}` : null,
       csrf: request.member === null ? formToken(request, reply) : undefined,
-      article: { title: article.title, category: category.name, html: article.body_html, updated: tr.dateTime(article.updated_at) },
+      article: { title: shown.title, category: categoryIn(category, tr.language).name, html: shown.html, updated: tr.dateTime(article.updated_at) },
     }));
   });
 
@@ -590,7 +593,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
   };
   const formPage = async (request: FastifyRequest, reply: FastifyReply, portal: PortalRow, form: FormRow, answers: Answers, problems: FieldProblem[], filesLost: boolean) => {
     const tr = await translatorFor(pageServices, request, portal);
-    const fields = fieldsOf(form).map((f) => {
+    const fields = fieldsIn(form, tr.language).map((f) => {
       const problem = problems.find((p) => p.key === f.key);
       return { ...f, value: answers[f.key] ?? '', problem: problem === undefined ? null : tr.t(problem.message), suggest: f.maps === 'subject' };
     });
@@ -620,10 +623,12 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const counts: Record<string, number> = {};
     for (const f of upload.files) counts[f.key] = (counts[f.key] ?? 0) + 1;
     const files = upload.files.map((f) => f.stored);
-    const problems = forms.problems(form, answers, counts);
+    // A choice is shown in the visitor's language and kept as the option as written.
+    const stored = primaryAnswers(form, (await translatorFor(pageServices, request, portal)).language, answers);
+    const problems = forms.problems(form, stored, counts);
     // Files already stored and not attached to anything are swept later (storage/file-store.ts).
     if (problems.length > 0) return formPage(request, reply, portal, form, answers, problems, fileFields.size > 0);
-    const ticketId = await forms.submit(form, member.viewer.contactId, answers, files);
+    const ticketId = await forms.submit(form, member.viewer.contactId, stored, files);
     const visible = await access.findVisibleTicketId(member.viewer, ticketId);
     // A ticket the portal's rules hide from its own submitter still reaches the inbox; the list is where they land.
     return reply.code(303).header('location', visible === undefined ? `/${portal.slug}` : `/${portal.slug}/${ticketId}`).header('cache-control', 'no-store').send();
@@ -640,7 +645,7 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       subject: view.subject,
       closed: view.closed,
       state: view.closed ? 'closed' : 'open',
-      status: statusLabels(portal, tr)(view.closed, view.stage),
+      status: statusLabels(portal, tr)(view.closed, view.stage, view.stageTranslations),
       created_at: iso(view.createdAt),
       created: tr.dateTime(view.createdAt),
       last_activity_at: iso(view.lastActivityAt),

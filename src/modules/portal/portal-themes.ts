@@ -1,3 +1,4 @@
+import { portalText } from '../i18n/admin-text.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Conn } from '../../db/database.js';
 import type { Deps } from '../../deps.js';
@@ -187,7 +188,7 @@ export function render(theme: Theme, portal: PortalRow, name: TemplateName, tr: 
   if (page !== 'email') return theme.render(page, portal, context, tr);
   const mail = theme.renderEmail(portal, {
     kind: 'member.reset',
-    subject: tr.t('email.reset.subject', { portal: portal.name }), heading: tr.t('email.reset.heading'), paragraphs: [tr.t('email.reset.intro', { portal: portal.name })],
+    subject: tr.t('email.reset.subject', { portal: portalText(portal, tr.language).name }), heading: tr.t('email.reset.heading'), paragraphs: [tr.t('email.reset.intro', { portal: portalText(portal, tr.language).name })],
     action: { url: `https://${portal.domain ?? 'support.example.com'}/${portal.slug}/password-reset/sample`, label: tr.t('email.reset.action') }, after: [tr.t('email.reset.ignore')],
   }, tr);
   return name === 'email-text' ? mail.text : mail.html;

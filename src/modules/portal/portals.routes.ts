@@ -8,6 +8,7 @@ import { missingForEnable, type MemberRow, type PortalRow, type PortalsService }
 import { readJsonArray } from '../../util/json.js';
 import { brandingOf, menuOf } from './theme.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
+import { presentTranslations } from '../i18n/admin-text.js';
 import type { InvitationsService } from '../members/invitations.service.js';
 import type { PreviewsService } from './previews.service.js';
 import { logoFileOf, type PortalLogoService } from './logo.service.js';
@@ -46,6 +47,7 @@ function presentPortal(deps: Deps, row: PortalRow, accessListIds: number[], ssoL
     consentLabel: row.consent_label,
     branding: brandingOf(row),
     menu: menuOf(row),
+    translations: presentTranslations(row.translations),
     missing: missingForEnable(row, ssoProviders).map((m) => m.message),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),

@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { Id, Line, Nullable, PageQuery, Timestamp } from '../../http/common-schemas.js';
 import { Conditions } from '../filters/filters.js';
 import { LANGUAGE_NAMES, LANGUAGES } from '../i18n/catalogue.js';
+import { Translations } from '../i18n/admin-text.js';
 
 export const SIGN_IN_METHODS = ['password', 'magic_link', 'sso'] as const;
 const SignInMethod = Type.Enum([...SIGN_IN_METHODS], { description: 'password: email and password; magic_link: a one-time sign-in link by email; sso: the portal’s enabled identity providers' });
@@ -32,6 +33,19 @@ export const MenuItem = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/** A portal's own text in one more language; each field falls back to the text as written. */
+export const PortalTranslation = Type.Object(
+  {
+    name: Type.Optional(Line({ minLength: 0, maxLength: 120 })),
+    title: Type.Optional(Line({ minLength: 0, maxLength: 120 })),
+    consentText: Type.Optional(Type.String({ maxLength: 20000 })),
+    consentLabel: Type.Optional(Line({ minLength: 0, maxLength: 300 })),
+    menuLabels: Type.Optional(Type.Array(Line({ minLength: 0, maxLength: 60 }), { maxItems: 10, title: 'Menu labels', description: 'The menu’s labels in the menu’s order; an empty one shows the label as written' })),
+  },
+  { additionalProperties: false },
+);
+const PortalTranslations = Translations(PortalTranslation, 'The portal’s name, title, consent text and label, and menu labels');
 
 export const Portal = Type.Object({
   id: Type.Integer(),
@@ -67,6 +81,7 @@ export const Portal = Type.Object({
     accentColor: Type.Optional(Nullable(Type.String())),
   }),
   menu: Type.Array(Type.Object({ label: Type.String(), url: Type.String() }), { description: 'The navigation menu in the portal’s header' }),
+  translations: PortalTranslations,
   missing: Type.Array(Type.String(), { description: 'What the portal still needs before it can be enabled.' }),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -96,6 +111,7 @@ const Settings = {
   consentLabel: Nullable(Line({ maxLength: 300 })),
   branding: Branding,
   menu: Type.Array(MenuItem, { maxItems: 10 }),
+  translations: PortalTranslations,
 };
 
 export const PortalCreate = Type.Object(

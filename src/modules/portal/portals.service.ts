@@ -13,6 +13,7 @@ import type { PortalCreate, PortalUpdate } from './portals.schemas.js';
 import { readJsonArray, readJsonObject } from '../../util/json.js';
 import { canonicalTimeZone } from '../i18n/translator.js';
 import { endMemberAccess } from '../members/access-lists.js';
+import { checkLanguages, storeTranslations } from '../i18n/admin-text.js';
 
 export type PortalRow = Row<'portals'>;
 export type MemberRow = Row<'members'>;
@@ -119,7 +120,7 @@ export class PortalsService {
     }
   }
 
-  private async settingsToRow(db: Conn, s: Settings): Promise<RowUpdate<'portals'>> {
+  private async settingsToRow(db: Conn, s: Settings, current?: PortalRow): Promise<RowUpdate<'portals'>> {
     const set: RowUpdate<'portals'> = {};
     if (s.title !== undefined) set.title = s.title;
     if (s.domain !== undefined) {
@@ -163,6 +164,13 @@ export class PortalsService {
     if (s.consentLabel !== undefined) set.consent_label = s.consentLabel;
     if (s.branding !== undefined) set.branding = JSON.stringify(s.branding);
     if (s.menu !== undefined) set.menu = JSON.stringify(s.menu);
+    if (s.translations !== undefined) {
+      checkLanguages(s.translations);
+      const items = s.menu?.length ?? (current === undefined ? 0 : readJsonArray(current.menu).length);
+      const extra = Object.entries(s.translations).filter(([, t]) => (t.menuLabels?.length ?? 0) > items);
+      if (extra.length > 0) throw errors.validation(extra.map(([language]) => ({ path: `/body/translations/${language}/menuLabels`, label: 'Menu labels', message: `Give at most one label for each of the menu’s ${items} links.` })));
+      set.translations = storeTranslations(s.translations);
+    }
     return set;
   }
 
@@ -208,7 +216,7 @@ export class PortalsService {
     const updated = await this.deps.db.transaction().execute(async (tx) => {
       const current = await this.get(id, tx);
       const { name, enabled, accessListIds, ssoListIds, ...settings } = input;
-      const set = await this.settingsToRow(tx, settings);
+      const set = await this.settingsToRow(tx, settings, current);
       // New branding keeps the uploaded logo: it changes only through setLogoFile.
       const logoFile = readJsonObject<{ logoFile?: unknown }>(current.branding).logoFile;
       if (settings.branding !== undefined && logoFile !== undefined) set.branding = JSON.stringify({ ...settings.branding, logoFile });

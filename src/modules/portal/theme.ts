@@ -9,7 +9,8 @@ import { printEscape, registerEnvFilter } from './liquid-runtime.js';
 import { SOURCE_LIMITS, TEMPLATE_LIMITS, UNLIMITED, checkSource, countOutput, type TemplateLimits, type TimeSource } from './template-limits.js';
 import type { Translator } from '../i18n/translator.js';
 import { offeredLanguages } from '../i18n/translations.service.js';
-import { catalogue } from '../i18n/catalogue.js';
+import { catalogue, type Language } from '../i18n/catalogue.js';
+import { portalText } from '../i18n/admin-text.js';
 
 /** Where a page's translator sits in the data given to its template: out of the templates' reach. */
 const TRANSLATOR = Symbol('translator');
@@ -214,13 +215,17 @@ export class Theme {
     }
   }
 
-  /** What every page knows of its portal. Only these fields reach templates. */
-  portalContext(portal: PortalRow) {
+  /**
+   * What every page knows of its portal, its own text in the page's language (admin-text.ts).
+   * Only these fields reach templates.
+   */
+  portalContext(portal: PortalRow, language: Language) {
     const b = brandingOf(portal);
+    const text = portalText(portal, language);
     // An uploaded logo (logo.service.ts) wins over a logo address.
     const file = (b as { logoFile?: { sha256?: unknown } }).logoFile;
     const uploaded = typeof file?.sha256 === 'string' && /^[0-9a-f]{64}$/.test(file.sha256) ? `/assets/logo/${file.sha256}` : null;
-    return { name: portal.name, title: portal.title, slug: portal.slug, language: portal.language, logo_url: uploaded ?? b.logoUrl ?? null, favicon_url: b.faviconUrl ?? null, menu: menuOf(portal) };
+    return { name: text.name, title: text.title, slug: portal.slug, language: portal.language, logo_url: uploaded ?? b.logoUrl ?? null, favicon_url: b.faviconUrl ?? null, menu: text.menu };
   }
 
   /**
@@ -230,7 +235,7 @@ export class Theme {
   renderEmail(portal: PortalRow, mail: EmailContent, translator: Translator): { html: string; text: string } {
     const b = brandingOf(portal);
     const primary = typeof b.primaryColor === 'string' && /^#[0-9a-fA-F]{6}$/.test(b.primaryColor) ? b.primaryColor : '#2454d6';
-    const env = () => withTranslator({ ...mail, kind: mail.kind ?? '', action: mail.action ?? null, after: mail.after ?? [], primary, portal: this.portalContext(portal), lang: translator.language }, translator);
+    const env = () => withTranslator({ ...mail, kind: mail.kind ?? '', action: mail.action ?? null, after: mail.after ?? [], primary, portal: this.portalContext(portal, translator.language), lang: translator.language }, translator);
     return { html: this.emailHtml.render(env()), text: this.emailText.render(env()).replace(/\n{3,}/g, '\n\n') };
   }
 
@@ -253,7 +258,7 @@ export class Theme {
     if (renderer === undefined) throw new Error(`no template ${page}`);
     return renderer.render(withTranslator({
       ...context,
-      portal: this.portalContext(portal),
+      portal: this.portalContext(portal, translator.language),
       lang: translator.language,
       languages: this.languagesContext(portal, translator.language),
     }, translator));

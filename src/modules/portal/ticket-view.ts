@@ -8,6 +8,8 @@ export interface TicketView {
   subject: string;
   closed: boolean;
   stage: string;
+  /** The stage's name in other languages (JSON, admin-text.ts), or null. */
+  stageTranslations: string | null;
   createdAt: number;
   lastActivityAt: number;
   messages: {
@@ -29,7 +31,7 @@ export interface TicketView {
 export async function loadTicketView(db: Conn, access: AccessService, viewer: Viewer, ticketId: number): Promise<TicketView | undefined> {
   if ((await access.findVisibleTicketId(viewer, ticketId, db)) === undefined) return undefined;
   const ticket = await db.selectFrom('tickets as t').innerJoin('stages as s', 's.id', 't.stage_id')
-    .select(['t.id', 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at', 's.name as stage'])
+    .select(['t.id', 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at', 's.name as stage', 's.translations as stage_translations'])
     .where('t.id', '=', ticketId).executeTakeFirst();
   if (ticket === undefined) return undefined;
   const thread = await db.selectFrom('threads').select('id').where('ticket_id', '=', ticketId)
@@ -47,6 +49,7 @@ export async function loadTicketView(db: Conn, access: AccessService, viewer: Vi
     subject: ticket.subject,
     closed: ticket.is_closed === 1,
     stage: ticket.stage,
+    stageTranslations: ticket.stage_translations,
     createdAt: ticket.created_at,
     lastActivityAt: ticket.last_activity_at,
     messages: messages.map((m) => {

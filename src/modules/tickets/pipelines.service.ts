@@ -5,11 +5,15 @@ import type { Deps } from '../../deps.js';
 import { errors, type FieldError } from '../../errors.js';
 import * as repo from './pipelines.repository.js';
 import { readJsonArray } from '../../util/json.js';
+import { checkLanguages, storeTranslations } from '../i18n/admin-text.js';
 
 export interface PipelineWithStages {
   pipeline: repo.PipelineRow;
   stages: repo.StageRow[];
 }
+
+/** A stage's name by language code (admin-text.ts). */
+type StageTranslations = Record<string, { name?: string }>;
 
 export interface PropertyOption {
   value: string;
@@ -61,18 +65,20 @@ export class PipelinesService {
     });
   }
 
-  async addStage(pipelineId: number, input: { name: string; state: 'open' | 'closed'; position?: number }): Promise<PipelineWithStages> {
+  async addStage(pipelineId: number, input: { name: string; state: 'open' | 'closed'; position?: number; translations?: StageTranslations }): Promise<PipelineWithStages> {
+    checkLanguages(input.translations);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const { stages } = await this.get(pipelineId, tx);
-      await repo.insertStage(tx, { pipeline_id: pipelineId, name: input.name, state: input.state, position: input.position ?? stages.length, created_at: now, updated_at: now });
+      await repo.insertStage(tx, { pipeline_id: pipelineId, name: input.name, state: input.state, position: input.position ?? stages.length, translations: storeTranslations(input.translations), created_at: now, updated_at: now });
       await repo.updatePipeline(tx, pipelineId, { updated_at: now });
       return this.get(pipelineId, tx);
     });
   }
 
   /** Changing a stage's state opens or closes every ticket in it, in the same transaction. */
-  async updateStage(pipelineId: number, stageId: number, patch: { name?: string; state?: 'open' | 'closed'; position?: number }): Promise<PipelineWithStages> {
+  async updateStage(pipelineId: number, stageId: number, patch: { name?: string; state?: 'open' | 'closed'; position?: number; translations?: StageTranslations }): Promise<PipelineWithStages> {
+    checkLanguages(patch.translations);
     const now = this.deps.clock.now();
     return this.deps.db.transaction().execute(async (tx) => {
       const stage = await repo.findStageById(tx, stageId);
@@ -81,6 +87,7 @@ export class PipelinesService {
       if (patch.name !== undefined) set.name = patch.name;
       if (patch.position !== undefined) set.position = patch.position;
       if (patch.state !== undefined) set.state = patch.state;
+      if (patch.translations !== undefined) set.translations = storeTranslations(patch.translations);
       await repo.updateStage(tx, stageId, set);
       if (patch.state !== undefined && patch.state !== stage.state) await repo.setClosedForStage(tx, stageId, patch.state === 'closed', now);
       await repo.updatePipeline(tx, pipelineId, { updated_at: now });

@@ -6,13 +6,14 @@ import type { TicketRow, TicketSummaryRow } from './tickets.repository.js';
 import type { Pipeline, Ticket, TicketProperty, TicketSummary } from './tickets.schemas.js';
 import { customValuesOf } from './tickets.service.js';
 import { readJsonArray } from '../../util/json.js';
+import { presentTranslations } from '../i18n/admin-text.js';
 
 export function presentPipeline({ pipeline, stages }: PipelineWithStages): Static<typeof Pipeline> {
   return {
     id: pipeline.id,
     name: pipeline.name,
     position: pipeline.position,
-    stages: stages.map((s) => ({ id: s.id, pipelineId: s.pipeline_id, name: s.name, position: s.position, state: s.state })),
+    stages: stages.map((s) => ({ id: s.id, pipelineId: s.pipeline_id, name: s.name, position: s.position, state: s.state, translations: presentTranslations(s.translations) })),
     createdAt: iso(pipeline.created_at),
     updatedAt: iso(pipeline.updated_at),
   };

@@ -1,7 +1,11 @@
 import { Type, type Static } from 'typebox';
 import { Id, Line, Nullable, NullableTimestamp, PageQuery, Timestamp } from '../../http/common-schemas.js';
+import { Translations } from '../i18n/admin-text.js';
 
 export const StageState = Type.Enum(['open', 'closed']);
+
+/** A stage's name in other languages: what a portal that shows custom stages (P33) says to its visitors. */
+const StageTranslations = Translations(Type.Object({ name: Type.Optional(Line({ minLength: 0, maxLength: 100 })) }, { additionalProperties: false }), 'The stage’s name, as portals that show custom stages say it,');
 
 export const Stage = Type.Object({
   id: Type.Integer(),
@@ -9,6 +13,7 @@ export const Stage = Type.Object({
   name: Type.String(),
   position: Type.Integer(),
   state: StageState,
+  translations: StageTranslations,
 });
 
 export const Pipeline = Type.Object({
@@ -35,11 +40,11 @@ export const PipelineUpdate = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 export const StageCreate = Type.Object(
-  { name: Line({ maxLength: 100 }), state: StageState, position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })) },
+  { name: Line({ maxLength: 100 }), state: StageState, position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })), translations: Type.Optional(StageTranslations) },
   { additionalProperties: false },
 );
 export const StageUpdate = Type.Object(
-  { name: Type.Optional(Line({ maxLength: 100 })), state: Type.Optional(StageState), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })) },
+  { name: Type.Optional(Line({ maxLength: 100 })), state: Type.Optional(StageState), position: Type.Optional(Type.Integer({ minimum: 0, maximum: 10000 })), translations: Type.Optional(StageTranslations) },
   { additionalProperties: false, minProperties: 1 },
 );
 export const StageParams = Type.Object({ id: Id, stageId: Id }, { additionalProperties: false });

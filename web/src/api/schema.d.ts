@@ -9694,6 +9694,15 @@ export interface paths {
                                     position: number;
                                     /** @enum {unknown} */
                                     state: "open" | "closed";
+                                    /**
+                                     * Translations
+                                     * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                     */
+                                    translations: {
+                                        [key: string]: {
+                                            name?: string;
+                                        };
+                                    };
                                 }[];
                                 /** Format: date-time */
                                 createdAt: string;
@@ -9971,6 +9980,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -10248,6 +10266,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -10769,6 +10796,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -11032,6 +11068,15 @@ export interface paths {
                         /** @enum {unknown} */
                         state: "open" | "closed";
                         position?: number;
+                        /**
+                         * Translations
+                         * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -11053,6 +11098,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -11571,6 +11625,15 @@ export interface paths {
                         /** @enum {unknown} */
                         state?: "open" | "closed";
                         position?: number;
+                        /**
+                         * Translations
+                         * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -11592,6 +11655,15 @@ export interface paths {
                                 position: number;
                                 /** @enum {unknown} */
                                 state: "open" | "closed";
+                                /**
+                                 * Translations
+                                 * @description The stage’s name, as portals that show custom stages say it, in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                    };
+                                };
                             }[];
                             /** Format: date-time */
                             createdAt: string;
@@ -22611,6 +22683,23 @@ export interface paths {
                                     label: string;
                                     url: string;
                                 }[];
+                                /**
+                                 * Translations
+                                 * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                        title?: string;
+                                        consentText?: string;
+                                        consentLabel?: string;
+                                        /**
+                                         * Menu labels
+                                         * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                         */
+                                        menuLabels?: string[];
+                                    };
+                                };
                                 /** @description What the portal still needs before it can be enabled. */
                                 missing: string[];
                                 /** Format: date-time */
@@ -22920,6 +23009,23 @@ export interface paths {
                             /** @description https://… or a path on the portal host such as /support/kb */
                             url: string;
                         }[];
+                        /**
+                         * Translations
+                         * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                                title?: string;
+                                consentText?: string;
+                                consentLabel?: string;
+                                /**
+                                 * Menu labels
+                                 * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                 */
+                                menuLabels?: string[];
+                            };
+                        };
                     };
                 };
             };
@@ -23000,6 +23106,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -23337,6 +23460,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -23896,6 +24036,23 @@ export interface paths {
                             /** @description https://… or a path on the portal host such as /support/kb */
                             url: string;
                         }[];
+                        /**
+                         * Translations
+                         * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                                title?: string;
+                                consentText?: string;
+                                consentLabel?: string;
+                                /**
+                                 * Menu labels
+                                 * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                 */
+                                menuLabels?: string[];
+                            };
+                        };
                     };
                 };
             };
@@ -23976,6 +24133,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -24888,6 +25062,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -25212,6 +25403,23 @@ export interface paths {
                                 label: string;
                                 url: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description The portal’s name, title, consent text and label, and menu labels in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    title?: string;
+                                    consentText?: string;
+                                    consentLabel?: string;
+                                    /**
+                                     * Menu labels
+                                     * @description The menu’s labels in the menu’s order; an empty one shows the label as written
+                                     */
+                                    menuLabels?: string[];
+                                };
+                            };
                             /** @description What the portal still needs before it can be enabled. */
                             missing: string[];
                             /** Format: date-time */
@@ -34555,6 +34763,20 @@ export interface paths {
                                     maps: ("subject" | "description" | "priority" | "category") | string | null;
                                     help?: string;
                                 }[];
+                                /**
+                                 * Translations
+                                 * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        [key: string]: {
+                                            label?: string;
+                                            help?: string;
+                                            /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                            options?: string[];
+                                        };
+                                    };
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -34819,6 +35041,20 @@ export interface paths {
                             maps: ("subject" | "description" | "priority" | "category") | string | null;
                             help?: string;
                         }[];
+                        /**
+                         * Translations
+                         * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                [key: string]: {
+                                    label?: string;
+                                    help?: string;
+                                    /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                    options?: string[];
+                                };
+                            };
+                        };
                     };
                 };
             };
@@ -34846,6 +35082,20 @@ export interface paths {
                                 maps: ("subject" | "description" | "priority" | "category") | string | null;
                                 help?: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    [key: string]: {
+                                        label?: string;
+                                        help?: string;
+                                        /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                        options?: string[];
+                                    };
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -35128,6 +35378,20 @@ export interface paths {
                                 maps: ("subject" | "description" | "priority" | "category") | string | null;
                                 help?: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    [key: string]: {
+                                        label?: string;
+                                        help?: string;
+                                        /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                        options?: string[];
+                                    };
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -35641,6 +35905,20 @@ export interface paths {
                             maps: ("subject" | "description" | "priority" | "category") | string | null;
                             help?: string;
                         }[];
+                        /**
+                         * Translations
+                         * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                [key: string]: {
+                                    label?: string;
+                                    help?: string;
+                                    /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                    options?: string[];
+                                };
+                            };
+                        };
                     };
                 };
             };
@@ -35668,6 +35946,20 @@ export interface paths {
                                 maps: ("subject" | "description" | "priority" | "category") | string | null;
                                 help?: string;
                             }[];
+                            /**
+                             * Translations
+                             * @description What the form’s fields say (label, help, options), by field in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    [key: string]: {
+                                        label?: string;
+                                        help?: string;
+                                        /** @description What each option says, in the order of the field’s options; the answer is still saved as the option as written */
+                                        options?: string[];
+                                    };
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -35934,6 +36226,16 @@ export interface paths {
                                 slug: string;
                                 description: string | null;
                                 position: number;
+                                /**
+                                 * Translations
+                                 * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        name?: string;
+                                        description?: string;
+                                    };
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -36186,6 +36488,16 @@ export interface paths {
                         slug?: string;
                         description?: string | null;
                         position?: number;
+                        /**
+                         * Translations
+                         * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                                description?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -36202,6 +36514,16 @@ export interface paths {
                             slug: string;
                             description: string | null;
                             position: number;
+                            /**
+                             * Translations
+                             * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    description?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -36717,6 +37039,16 @@ export interface paths {
                         slug?: string;
                         description?: string | null;
                         position?: number;
+                        /**
+                         * Translations
+                         * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                name?: string;
+                                description?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -36733,6 +37065,16 @@ export interface paths {
                             slug: string;
                             description: string | null;
                             position: number;
+                            /**
+                             * Translations
+                             * @description The category’s name and description in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    name?: string;
+                                    description?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -37007,6 +37349,19 @@ export interface paths {
                                 /** @description The Markdown rendered and sanitised, as the portal shows it */
                                 html: string;
                                 published: boolean;
+                                /**
+                                 * Translations
+                                 * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                                 */
+                                translations: {
+                                    [key: string]: {
+                                        title?: string;
+                                        /** @description Markdown, as written */
+                                        body?: string;
+                                        /** @description The translated Markdown rendered and sanitised, as the portal shows it */
+                                        html?: string;
+                                    };
+                                };
                                 /** Format: date-time */
                                 createdAt: string;
                                 /** Format: date-time */
@@ -37261,6 +37616,17 @@ export interface paths {
                         /** @description Markdown; raw HTML that could run is removed */
                         body: string;
                         published?: boolean;
+                        /**
+                         * Translations
+                         * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                title?: string;
+                                /** @description Markdown; raw HTML that could run is removed */
+                                body?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -37281,6 +37647,19 @@ export interface paths {
                             /** @description The Markdown rendered and sanitised, as the portal shows it */
                             html: string;
                             published: boolean;
+                            /**
+                             * Translations
+                             * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    title?: string;
+                                    /** @description Markdown, as written */
+                                    body?: string;
+                                    /** @description The translated Markdown rendered and sanitised, as the portal shows it */
+                                    html?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -37556,6 +37935,19 @@ export interface paths {
                             /** @description The Markdown rendered and sanitised, as the portal shows it */
                             html: string;
                             published: boolean;
+                            /**
+                             * Translations
+                             * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    title?: string;
+                                    /** @description Markdown, as written */
+                                    body?: string;
+                                    /** @description The translated Markdown rendered and sanitised, as the portal shows it */
+                                    html?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */
@@ -38059,6 +38451,17 @@ export interface paths {
                         /** @description Markdown; raw HTML that could run is removed */
                         body?: string;
                         published?: boolean;
+                        /**
+                         * Translations
+                         * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                         */
+                        translations?: {
+                            [key: string]: {
+                                title?: string;
+                                /** @description Markdown; raw HTML that could run is removed */
+                                body?: string;
+                            };
+                        };
                     };
                 };
             };
@@ -38079,6 +38482,19 @@ export interface paths {
                             /** @description The Markdown rendered and sanitised, as the portal shows it */
                             html: string;
                             published: boolean;
+                            /**
+                             * Translations
+                             * @description The article’s title and text in other languages, by language code (en: English, pl: Polish). A visitor reading the portal in one of them sees this text; a field left out or empty shows the text as written. Sending translations replaces all of them.
+                             */
+                            translations: {
+                                [key: string]: {
+                                    title?: string;
+                                    /** @description Markdown, as written */
+                                    body?: string;
+                                    /** @description The translated Markdown rendered and sanitised, as the portal shows it */
+                                    html?: string;
+                                };
+                            };
                             /** Format: date-time */
                             createdAt: string;
                             /** Format: date-time */

@@ -7,6 +7,7 @@ import { api, call, type Ok } from '../api/client';
 import { useInboxes, useTicketProperties } from '../components/lookups';
 import { ErrorNotice, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
+import { ALL_LANGUAGES, TranslationFields, translated, type TextTranslations, type TranslatedField } from '../components/translations';
 
 type Form = Ok<'/api/v1/forms/{id}'>;
 type Field = Form['fields'][number];
@@ -69,6 +70,39 @@ const NEW_FIELDS: Field[] = [
   { key: 'description', label: 'What happened?', type: 'textarea', required: true, maps: 'description' },
 ];
 
+/** What customers read of a field, each text translatable: its label, its help, each choice. */
+function shownTexts(f: Field, i: number): TranslatedField[] {
+  return [
+    { key: `${f.key}.label`, label: `Field ${i + 1} label`, primary: f.label },
+    ...(f.help === undefined || f.help === '' ? [] : [{ key: `${f.key}.help`, label: `Field ${i + 1} help`, primary: f.help }]),
+    ...(f.type === 'choice' ? (f.options ?? []).map((o, j) => ({ key: `${f.key}.option${j}`, label: `Field ${i + 1} choice “${o}”`, primary: o })) : []),
+  ];
+}
+
+/** The form's translations as boxes: by language, `<field>.label`, `<field>.help`, `<field>.option<n>`. */
+function wordsOf(form: Form | null): TextTranslations {
+  const out: TextTranslations = {};
+  for (const [language, byField] of Object.entries(form?.translations ?? {})) {
+    const flat: Record<string, string> = {};
+    for (const [key, t] of Object.entries(byField)) {
+      if (t.label !== undefined) flat[`${key}.label`] = t.label;
+      if (t.help !== undefined) flat[`${key}.help`] = t.help;
+      (t.options ?? []).forEach((o, j) => { flat[`${key}.option${j}`] = o; });
+    }
+    out[language] = flat;
+  }
+  return out;
+}
+
+/** The boxes back as the API takes them (choices in the order of the field's own); empty ones are dropped by the server. */
+function translationsOf(fields: Field[], words: TextTranslations): Form['translations'] {
+  return Object.fromEntries(ALL_LANGUAGES.map((language) => [language, Object.fromEntries(fields.map((f) => [f.key, {
+    label: translated(words, language, `${f.key}.label`),
+    ...(f.help === undefined ? {} : { help: translated(words, language, `${f.key}.help`) }),
+    ...(f.type === 'choice' ? { options: (f.options ?? []).map((_, j) => translated(words, language, `${f.key}.option${j}`)) } : {}),
+  }]))]));
+}
+
 function FormFields({ form }: { form: Form | null }) {
   const queryClient = useQueryClient();
   const navigate = useNavigate({ from: '/forms' });
@@ -83,9 +117,10 @@ function FormFields({ form }: { form: Form | null }) {
     ...(properties.data ?? []).map((p) => ({ value: `properties.${p.key}`, label: `Property: ${p.label}` })),
   ];
   const set = (i: number, patch: Partial<Field>) => setFields(fields.map((f, j) => (j === i ? { ...f, ...patch } : f)));
+  const [words, setWords] = useState<TextTranslations>(() => wordsOf(form));
   const save = useMutation({
     mutationFn: () => {
-      const body = { name, inboxId: Number(inboxId), fields };
+      const body = { name, inboxId: Number(inboxId), fields, translations: translationsOf(fields, words) };
       return form === null ? call(api.POST('/api/v1/forms', { body })) : call(api.PATCH('/api/v1/forms/{id}', { params: { path: { id: form.id } }, body }));
     },
     onSuccess: (f) => {
@@ -125,6 +160,8 @@ function FormFields({ form }: { form: Form | null }) {
           <Group>
             <Button variant="default" size="xs" disabled={fields.length >= 30} onClick={() => setFields([...fields, { key: `field_${fields.length + 1}`, label: 'New field', type: 'text', required: false, maps: null }])}>Add a field</Button>
           </Group>
+          <Text size="sm" fw={600}>In other languages</Text>
+          <TranslationFields languages={ALL_LANGUAGES} value={words} onChange={setWords} fields={fields.flatMap((f, i) => shownTexts(f, i))} />
           <ErrorNotice error={save.error} title="Not saved" />
           {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved. {form === null ? '' : 'Connect it to a portal under Customer portal → Support form.'}</Text>}
           <Group><Button type="submit" loading={save.isPending}>Save form</Button></Group>

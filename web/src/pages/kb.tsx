@@ -8,8 +8,10 @@ import { api, call, type Ok } from '../api/client';
 import { FormCard } from '../components/form-card';
 import { ErrorNotice, fieldError, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
+import { ALL_LANGUAGES, TranslationFields, translated, type TextTranslations } from '../components/translations';
 
 type Article = Ok<'/api/v1/kb/articles/{id}'>;
+type Category = Ok<'/api/v1/kb/categories'>['items'][number];
 const route = getRouteApi('/kb');
 
 /** The knowledge base (P24): categories and Markdown articles, drafts until published. */
@@ -57,6 +59,7 @@ function KnowledgeBaseScreen() {
             <FormCard title="New category" button="Create category" onSubmit={() => createCategory.mutate()} pending={createCategory.isPending} error={createCategory.error}>
               <TextInput label="Category name" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(createCategory.error, 'name')} />
             </FormCard>
+            <Loaded query={categories}>{(c) => (c.items.length === 0 ? null : <CategoryWords categories={c.items} />)}</Loaded>
           </Stack>
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 8 }}>
@@ -79,9 +82,12 @@ function ArticleForm({ article, categories }: { article: Article | null; categor
   const queryClient = useQueryClient();
   const navigate = useNavigate({ from: '/kb' });
   const [d, setD] = useState({ title: article?.title ?? '', categoryId: String(article?.categoryId ?? categories[0]?.id ?? ''), body: article?.body ?? '', published: article?.published ?? false });
+  // Only what an author writes: the HTML of a translation is the server's.
+  const [words, setWords] = useState<TextTranslations>(() => Object.fromEntries(Object.entries(article?.translations ?? {}).map(([l, t]) => [l, { title: t.title ?? '', body: t.body ?? '' }])));
   const save = useMutation({
     mutationFn: () => {
-      const body = { title: d.title, categoryId: Number(d.categoryId), body: d.body, published: d.published };
+      const translations = Object.fromEntries(Object.keys(words).map((l) => [l, { title: translated(words, l, 'title'), body: translated(words, l, 'body') }]));
+      const body = { title: d.title, categoryId: Number(d.categoryId), body: d.body, published: d.published, translations };
       return article === null ? call(api.POST('/api/v1/kb/articles', { body })) : call(api.PATCH('/api/v1/kb/articles/{id}', { params: { path: { id: article.id } }, body }));
     },
     onSuccess: (a) => {
@@ -99,6 +105,8 @@ function ArticleForm({ article, categories }: { article: Article | null; categor
           <TextInput label="Title" required value={d.title} onChange={(e) => setD({ ...d, title: e.currentTarget.value })} error={fieldError(save.error, 'title')} />
           <Select label="Category" data={categories.map((c) => ({ value: String(c.id), label: c.name }))} value={d.categoryId} allowDeselect={false} onChange={(v) => setD({ ...d, categoryId: v ?? d.categoryId })} />
           <Textarea className="code-editor" label="Text (Markdown)" required autosize minRows={10} maxRows={30} value={d.body} onChange={(e) => setD({ ...d, body: e.currentTarget.value })} error={fieldError(save.error, 'body')} />
+          <TranslationFields languages={ALL_LANGUAGES} value={words} onChange={setWords}
+            fields={[{ key: 'title', label: 'Title', primary: d.title }, { key: 'body', label: 'Text (Markdown)', primary: d.body.slice(0, 200), long: true }]} />
           <Switch label="Published (customers see it on every portal’s knowledge base)" checked={d.published} onChange={(e) => setD({ ...d, published: e.currentTarget.checked })} />
           <ErrorNotice error={save.error} title="Not saved" />
           {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved.</Text>}
@@ -113,5 +121,42 @@ function ArticleForm({ article, categories }: { article: Article | null; categor
         </Stack>
       </form>
     </Paper>
+  );
+}
+
+/** A category's name and description in other languages, one category at a time. */
+function CategoryWords({ categories }: { categories: Category[] }) {
+  const queryClient = useQueryClient();
+  const [id, setId] = useState(String(categories[0]?.id ?? ''));
+  const category = categories.find((c) => String(c.id) === id);
+  return (
+    <Paper withBorder p="md" maw={480}>
+      <Stack gap="xs">
+        <Title order={3} size="h4">Categories in other languages</Title>
+        <Select label="Category to translate" data={categories.map((c) => ({ value: String(c.id), label: c.name }))} value={id} allowDeselect={false} onChange={(v) => setId(v ?? id)} />
+        {category !== undefined && <CategoryWordsForm key={category.id} category={category} onSaved={() => void queryClient.invalidateQueries({ queryKey: ['kb-categories'] })} />}
+      </Stack>
+    </Paper>
+  );
+}
+
+function CategoryWordsForm({ category, onSaved }: { category: Category; onSaved: () => void }) {
+  const [words, setWords] = useState<TextTranslations>(category.translations);
+  const save = useMutation({
+    mutationFn: () => call(api.PATCH('/api/v1/kb/categories/{id}', { params: { path: { id: category.id } }, body: {
+      translations: Object.fromEntries(Object.keys(words).map((l) => [l, { name: translated(words, l, 'name'), description: translated(words, l, 'description') }])),
+    } })),
+    onSuccess: onSaved,
+  });
+  return (
+    <form onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+      <Stack gap="xs">
+        <TranslationFields languages={ALL_LANGUAGES} value={words} onChange={setWords}
+          fields={[{ key: 'name', label: 'Name', primary: category.name }, { key: 'description', label: 'Description', primary: category.description ?? '', long: true }]} />
+        <ErrorNotice error={save.error} title="Not saved" />
+        {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved.</Text>}
+        <Group><Button type="submit" variant="default" loading={save.isPending}>Save category</Button></Group>
+      </Stack>
+    </form>
   );
 }

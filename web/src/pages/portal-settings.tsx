@@ -11,6 +11,7 @@ import { ErrorNotice, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
 import { useConfirm } from '../components/confirm';
 import { word, LIST_KIND_WORDS } from '../components/words';
+import { TranslationFields, translated, type TextTranslations } from '../components/translations';
 import { SignInLogTab } from './portal-sign-in-log';
 import { SsoProviders } from './portal-sso';
 
@@ -88,6 +89,18 @@ function useSave(portal: Portal) {
   });
 }
 
+/** The languages the portal offers besides its primary one: where its own text needs translating. */
+function otherLanguages(portal: Portal): Portal['languages'] {
+  return portal.languages.filter((l) => l !== portal.language);
+}
+
+/** The portal's translations with one tab's edits laid over them (the API replaces them all at once). */
+function mergedTranslations(portal: Portal, edits: TextTranslations): Portal['translations'] {
+  const out: Portal['translations'] = { ...portal.translations };
+  for (const [language, fields] of Object.entries(edits)) out[language] = { ...out[language], ...fields };
+  return out;
+}
+
 function fieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiError ? error.fieldError(field) : undefined;
 }
@@ -143,8 +156,9 @@ function GeneralTab({ portal }: { portal: Portal }) {
   const languages = useQuery({ queryKey: ['languages'], queryFn: () => call(api.GET('/api/v1/languages')), staleTime: Infinity });
   const [d, setD] = useState({ name: portal.name, title: portal.title, domain: portal.domain ?? '', slug: portal.slug, language: portal.language, languages: portal.languages, timeZone: portal.timeZone, idleTimeoutMinutes: portal.idleTimeoutMinutes });
   const options = (languages.data?.items ?? []).map((l) => ({ value: l.code, label: l.name }));
+  const [words, setWords] = useState<TextTranslations>(portal.translations);
   return (
-    <Section title="General" save={save} onSave={() => save.mutate({ ...d, domain: d.domain.trim() === '' ? null : d.domain.trim(), languages: d.languages.includes(d.language) ? d.languages : [d.language, ...d.languages] })}>
+    <Section title="General" save={save} onSave={() => save.mutate({ ...d, domain: d.domain.trim() === '' ? null : d.domain.trim(), languages: d.languages.includes(d.language) ? d.languages : [d.language, ...d.languages], translations: mergedTranslations(portal, words) })}>
       <TextInput label="Name (for staff)" value={d.name} onChange={(e) => setD({ ...d, name: e.currentTarget.value })} error={fieldError(save.error, 'name')} />
       <TextInput label="Title (shown to customers)" value={d.title} onChange={(e) => setD({ ...d, title: e.currentTarget.value })} error={fieldError(save.error, 'title')} />
       <TextInput label="Domain" description="The host customers visit, such as support.example.com (point its DNS at Portico)" value={d.domain} onChange={(e) => setD({ ...d, domain: e.currentTarget.value })} error={fieldError(save.error, 'domain')} />
@@ -153,6 +167,8 @@ function GeneralTab({ portal }: { portal: Portal }) {
       <MultiSelect label="Languages offered" data={options} value={d.languages} onChange={(v) => setD({ ...d, languages: v })} searchable />
       <TextInput label="Time zone" description="IANA name, such as Europe/Warsaw" value={d.timeZone} onChange={(e) => setD({ ...d, timeZone: e.currentTarget.value })} error={fieldError(save.error, 'timeZone')} />
       <NumberInput label="Idle timeout (minutes)" description="A customer who does nothing for this long is signed out. At least 5 minutes." min={5} clampBehavior="none" value={d.idleTimeoutMinutes} onChange={(v) => setD({ ...d, idleTimeoutMinutes: typeof v === 'number' ? v : Number(v) })} error={fieldError(save.error, 'idleTimeoutMinutes')} />
+      <TranslationFields languages={otherLanguages(portal)} value={words} onChange={setWords}
+        fields={[{ key: 'name', label: 'Name', primary: d.name }, { key: 'title', label: 'Title', primary: d.title }]} />
     </Section>
   );
 }
@@ -219,10 +235,13 @@ function ConsentTab({ portal }: { portal: Portal }) {
   const save = useSave(portal);
   const [text, setText] = useState(portal.consentText ?? '');
   const [label, setLabel] = useState(portal.consentLabel ?? '');
+  const [words, setWords] = useState<TextTranslations>(portal.translations);
   return (
-    <Section title="Consent to process data" save={save} onSave={() => save.mutate({ consentText: text.trim() === '' ? null : text, consentLabel: label.trim() === '' ? null : label })}>
+    <Section title="Consent to process data" save={save} onSave={() => save.mutate({ consentText: text.trim() === '' ? null : text, consentLabel: label.trim() === '' ? null : label, translations: mergedTranslations(portal, words) })}>
       <Textarea label="Consent notice" description="Shown when customers register; Markdown-style links such as [privacy policy](https://example.com/privacy) work" autosize minRows={4} value={text} onChange={(e) => setText(e.currentTarget.value)} error={fieldError(save.error, 'consentText')} />
       <TextInput label="Checkbox label" value={label} onChange={(e) => setLabel(e.currentTarget.value)} error={fieldError(save.error, 'consentLabel')} />
+      <TranslationFields languages={otherLanguages(portal)} value={words} onChange={setWords}
+        fields={[{ key: 'consentText', label: 'Consent notice', primary: text, long: true }, { key: 'consentLabel', label: 'Checkbox label', primary: label }]} />
     </Section>
   );
 }
@@ -395,10 +414,19 @@ function BrandingForm({ portal }: { portal: Portal }) {
   const b = portal.branding;
   const [d, setD] = useState({ logoUrl: b.logoUrl ?? '', faviconUrl: b.faviconUrl ?? '', primaryColor: b.primaryColor ?? '', accentColor: b.accentColor ?? '' });
   const [menu, setMenu] = useState(portal.menu);
+  // Each other language's menu labels, in the menu's order.
+  const others = otherLanguages(portal);
+  const [labels, setLabels] = useState<Record<string, string[]>>(() => Object.fromEntries(others.map((l) => [l, portal.translations[l]?.menuLabels ?? []])));
+  const labelView: TextTranslations = Object.fromEntries(others.map((l) => [l, Object.fromEntries(menu.map((_, i) => [`link${i}`, labels[l]?.[i] ?? '']))]));
+  const removeLink = (i: number) => {
+    setMenu(menu.filter((_, j) => j !== i));
+    setLabels(Object.fromEntries(Object.entries(labels).map(([l, list]) => [l, list.filter((_, j) => j !== i)])));
+  };
   const orNull = (v: string) => (v.trim() === '' ? null : v.trim());
   return (
     <Section title="Branding and navigation menu" save={save}
-      onSave={() => save.mutate({ branding: { logoUrl: orNull(d.logoUrl), faviconUrl: orNull(d.faviconUrl), primaryColor: orNull(d.primaryColor), accentColor: orNull(d.accentColor) }, menu })}>
+      onSave={() => save.mutate({ branding: { logoUrl: orNull(d.logoUrl), faviconUrl: orNull(d.faviconUrl), primaryColor: orNull(d.primaryColor), accentColor: orNull(d.accentColor) }, menu,
+        translations: mergedTranslations(portal, Object.fromEntries(others.map((l) => [l, { menuLabels: menu.map((_, i) => labels[l]?.[i] ?? '') }]))) })}>
       <TextInput label="Logo address (https)" value={d.logoUrl} onChange={(e) => setD({ ...d, logoUrl: e.currentTarget.value })} error={fieldError(save.error, 'branding')} />
       <TextInput label="Favicon address (https)" value={d.faviconUrl} onChange={(e) => setD({ ...d, faviconUrl: e.currentTarget.value })} />
       <Group grow>
@@ -410,11 +438,15 @@ function BrandingForm({ portal }: { portal: Portal }) {
         <Group key={i} gap="xs" align="flex-end">
           <TextInput label={`Link ${i + 1} label`} value={item.label} onChange={(e) => { const label = e.currentTarget.value; setMenu(menu.map((m, j) => (j === i ? { ...m, label } : m))); }} />
           <TextInput label={`Link ${i + 1} address`} placeholder="https://… or /path" value={item.url} style={{ flex: 1 }} onChange={(e) => { const url = e.currentTarget.value; setMenu(menu.map((m, j) => (j === i ? { ...m, url } : m))); }} />
-          <Button variant="subtle" color="red" onClick={() => setMenu(menu.filter((_, j) => j !== i))}>Remove</Button>
+          <Button variant="subtle" color="red" onClick={() => removeLink(i)}>Remove</Button>
         </Group>
       ))}
       {fieldError(save.error, 'menu') !== undefined && <Text c="red" size="sm">{fieldError(save.error, 'menu')}</Text>}
       <Group><Button variant="default" size="xs" onClick={() => setMenu([...menu, { label: '', url: '' }])} disabled={menu.length >= 10}>Add a link</Button></Group>
+      {menu.length > 0 && (
+        <TranslationFields languages={others} value={labelView} fields={menu.map((m, i) => ({ key: `link${i}`, label: `Link ${i + 1} label`, primary: m.label }))}
+          onChange={(next) => setLabels(Object.fromEntries(others.map((l) => [l, menu.map((_, i) => translated(next, l, `link${i}`))])))} />
+      )}
     </Section>
   );
 }

@@ -7,6 +7,7 @@ import { guarded } from '../components/guarded';
 import { ErrorNotice, fieldError, Loaded } from '../components/notice';
 import { usePageTitle } from '../components/page-title';
 import { word, PROPERTY_TYPE_WORDS } from '../components/words';
+import { ALL_LANGUAGES, TranslationFields, translated, type TextTranslations } from '../components/translations';
 
 /** Pipelines with their stages (each open or closed: what customers see as Open or Closed), and custom ticket properties (C2). */
 export const TicketSettingsPage = guarded('manage_settings', 'Ticket settings', TicketSettingsScreen);
@@ -87,6 +88,7 @@ function PipelineCard({ pipeline }: { pipeline: Pipeline }) {
           </Table.Tbody>
         </Table>
         <ErrorNotice error={update.error ?? moveUp.error ?? remove.error} title="Not changed" />
+        <StageNames pipeline={pipeline} onSaved={refresh} />
         <form onSubmit={(e) => { e.preventDefault(); add.mutate(); }}>
           <Group align="flex-end">
             <TextInput label={`New stage in ${pipeline.name}`} required value={stage.name} onChange={(e) => setStage({ ...stage, name: e.currentTarget.value })} />
@@ -97,6 +99,48 @@ function PipelineCard({ pipeline }: { pipeline: Pipeline }) {
         </form>
       </Stack>
     </Paper>
+  );
+}
+
+/**
+ * The stages' names in each language, for portals that show custom stages (P33): a box per
+ * stage and language, the name as written as its placeholder; only changed stages are saved.
+ */
+function StageNames({ pipeline, onSaved }: { pipeline: Pipeline; onSaved: () => void }) {
+  const initial = (): TextTranslations => {
+    const out: TextTranslations = {};
+    for (const st of pipeline.stages) for (const [language, t] of Object.entries(st.translations)) out[language] = { ...out[language], [`stage${st.id}`]: t.name ?? '' };
+    return out;
+  };
+  const [open, setOpen] = useState(false);
+  const [names, setNames] = useState<TextTranslations>(initial);
+  const save = useMutation({
+    mutationFn: async () => {
+      for (const st of pipeline.stages) {
+        const next: Record<string, { name: string }> = {};
+        for (const l of ALL_LANGUAGES) {
+          const name = translated(names, l, `stage${st.id}`);
+          if (name.trim() !== '') next[l] = { name };
+        }
+        const before: Record<string, { name: string }> = {};
+        for (const [l, t] of Object.entries(st.translations)) if ((t.name ?? '').trim() !== '') before[l] = { name: t.name ?? '' };
+        if (JSON.stringify(next) === JSON.stringify(before)) continue;
+        await call(api.PATCH('/api/v1/pipelines/{id}/stages/{stageId}', { params: { path: { id: pipeline.id, stageId: st.id } }, body: { translations: next } }));
+      }
+    },
+    onSuccess: onSaved,
+  });
+  if (!open) return <Group><Button variant="default" size="xs" onClick={() => { setNames(initial()); setOpen(true); }}>Stage names in other languages</Button></Group>;
+  return (
+    <form onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+      <Stack gap="xs">
+        <Text size="sm">Portals that show custom stages show these names to customers who read the portal in that language.</Text>
+        <TranslationFields languages={ALL_LANGUAGES} value={names} onChange={setNames} fields={pipeline.stages.map((st) => ({ key: `stage${st.id}`, label: `“${st.name}”`, primary: st.name }))} />
+        <ErrorNotice error={save.error} title="Not saved" />
+        {save.isSuccess && <Text size="sm" c="teal.9" role="status">Saved.</Text>}
+        <Group><Button type="submit" loading={save.isPending}>Save stage names</Button><Button variant="subtle" onClick={() => setOpen(false)}>Close</Button></Group>
+      </Stack>
+    </form>
   );
 }
 
