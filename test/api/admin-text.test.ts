@@ -110,7 +110,8 @@ describe.each(dialects)('admin-typed text in the visitor’s language on %s', (d
     const pages: [string, string, boolean][] = [
       ['sign-in', `/${f.slug}/sign-in`, false],
       ['registration', `/${f.slug}/register`, false],
-      ['ticket list', `/${f.slug}`, true],
+      ['home', `/${f.slug}`, true],
+      ['ticket list', `/${f.slug}/tickets`, true],
       ['ticket', `/${f.slug}/${f.ticketId}`, true],
       ['support form', `/${f.slug}/new`, true],
       ['knowledge base', `/${f.slug}/kb`, false],
@@ -128,12 +129,14 @@ describe.each(dialects)('admin-typed text in the visitor’s language on %s', (d
     const has = (name: string, ...texts: string[]) => {
       for (const text of texts) expect(bodies[name], `${name} lacks “${text}”`).toContain(text);
     };
-    // The browser tab: the page and the portal's name before sign-in, the portal's title after (P5).
+    // The browser tab: the page and the portal's name before sign-in, the portal's title after (P5),
+    // after the page's own name on every page but the home page.
     has('sign-in', `<title>Logowanie · ${POLISH.name}</title>`, POLISH.menu);
     has('registration', POLISH.consentText, POLISH.consentLabel, POLISH.menu);
-    has('ticket list', `<title>${POLISH.title}</title>`, POLISH.stage, POLISH.menu);
-    has('ticket', `<title>${POLISH.title}</title>`, POLISH.stage);
-    has('support form', `<title>${POLISH.title}</title>`, POLISH.label, POLISH.help, `<option>${POLISH.optionA}</option>`, `<option>${POLISH.optionB}</option>`, 'Temat', 'Obszar');
+    has('home', `<title>${POLISH.title}</title>`, POLISH.stage, POLISH.menu, POLISH.article);
+    has('ticket list', `<title>Zgłoszenia · ${POLISH.title}</title>`, POLISH.stage, POLISH.menu);
+    has('ticket', ` · ${POLISH.title}</title>`, POLISH.stage);
+    has('support form', `<title>Wyślij zgłoszenie · ${POLISH.title}</title>`, POLISH.label, POLISH.help, `<option>${POLISH.optionA}</option>`, `<option>${POLISH.optionB}</option>`, 'Temat', 'Obszar');
     has('knowledge base', POLISH.category, POLISH.categoryText, POLISH.article, POLISH.name);
     has('article', POLISH.article, `${POLISH.body}, potem <strong>czekaj</strong>.`, POLISH.category);
     expect(bodies.article).not.toContain('<script>');
