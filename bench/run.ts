@@ -58,19 +58,20 @@ const CONNECTIONS = [50, 10] as const;
 const LIST_LIMIT = 25;
 const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Route = 'bare' | 'list' | 'staffList' | 'detail' | 'portalList' | 'portalOrg' | 'portalSearch' | 'portalSkewed' | 'portalDetail';
+type Route = 'bare' | 'list' | 'staffList' | 'detail' | 'portalHome' | 'portalList' | 'portalOrg' | 'portalSearch' | 'portalSkewed' | 'portalDetail';
 const ROUTE_NAMES: Record<Route, string> = {
   bare: 'bare',
   list: 'api list',
   staffList: 'staff list (filtered)',
   detail: 'api detail',
+  portalHome: 'portal home (company of 20k)',
   portalList: 'portal list (contact scope)',
   portalOrg: 'portal list (company of 20k)',
   portalSearch: 'portal search (company)',
   portalSkewed: 'portal search, worst word',
   portalDetail: 'portal ticket page',
 };
-const API_ROUTES = ['list', 'staffList', 'detail', 'portalList', 'portalOrg', 'portalSearch', 'portalSkewed', 'portalDetail'] as const satisfies readonly Route[];
+const API_ROUTES = ['list', 'staffList', 'detail', 'portalHome', 'portalList', 'portalOrg', 'portalSearch', 'portalSkewed', 'portalDetail'] as const satisfies readonly Route[];
 /** Per connection count: bare, then the app's routes, then bare again, so drift shows. */
 const SCHEDULE: readonly (readonly [Route, number])[] = [['bare', 1], ...API_ROUTES.map((r) => [r, 1] as const), ['bare', 2]];
 /** What the portal search rotates through: words bench/seed.ts planted common, rare and comment-only, a prefix, a phrase, nothing. */
@@ -483,16 +484,18 @@ async function setupPortals(app: BenchApp, db: Db, ids: QueryIds): Promise<Porta
   return { contact, company, detailTickets };
 }
 
-function portalRequests(setup: PortalSetup): Record<'portalList' | 'portalOrg' | 'portalSearch' | 'portalSkewed' | 'portalDetail', Req[]> {
+function portalRequests(setup: PortalSetup): Record<'portalHome' | 'portalList' | 'portalOrg' | 'portalSearch' | 'portalSkewed' | 'portalDetail', Req[]> {
   const on = (site: PortalSite, paths: readonly string[]): Req[] =>
     Array.from({ length: Math.max(paths.length, site.cookies.length) }, (_, k) => ({ path: item(paths, k), headers: { host: site.host, cookie: item(site.cookies, k) } }));
   const { contact, company } = setup;
   return {
-    portalList: on(contact, [`/${contact.slug}`]),
-    portalOrg: on(company, [`/${company.slug}?view=organization`]),
+    // The help-center home: the member's open tickets (own and the company's) and popular articles.
+    portalHome: on(company, [`/${company.slug}`]),
+    portalList: on(contact, [`/${contact.slug}/tickets`]),
+    portalOrg: on(company, [`/${company.slug}/tickets?view=organization`]),
     // Six terms against sixteen members: every member searches every term.
-    portalSearch: on(company, Array.from({ length: SEARCH_TERMS.length * company.cookies.length }, (_, k) => `/${company.slug}?view=organization&q=${encodeURIComponent(item(SEARCH_TERMS, k))}`)),
-    portalSkewed: on(company, [`/${company.slug}?view=organization&q=${SKEWED_TERM}`]),
+    portalSearch: on(company, Array.from({ length: SEARCH_TERMS.length * company.cookies.length }, (_, k) => `/${company.slug}/tickets?view=organization&q=${encodeURIComponent(item(SEARCH_TERMS, k))}`)),
+    portalSkewed: on(company, [`/${company.slug}/tickets?view=organization&q=${SKEWED_TERM}`]),
     portalDetail: on(company, setup.detailTickets.map((id) => `/${company.slug}/${id}`)),
   };
 }
@@ -501,7 +504,7 @@ function portalRequests(setup: PortalSetup): Record<'portalList' | 'portalOrg' |
 async function probePortal(app: BenchApp, db: Db, dialect: Dialect, recorder: QueryRecorder, setup: PortalSetup): Promise<PortalProbe> {
   const requests = portalRequests(setup);
   const statuses: Record<string, number> = {};
-  for (const route of ['portalList', 'portalOrg', 'portalSearch', 'portalSkewed', 'portalDetail'] as const) {
+  for (const route of ['portalHome', 'portalList', 'portalOrg', 'portalSearch', 'portalSkewed', 'portalDetail'] as const) {
     const r = item(requests[route], 0);
     const res = await app.inject({ method: 'GET', url: r.path, headers: r.headers });
     statuses[route] = res.statusCode;
@@ -512,7 +515,7 @@ async function probePortal(app: BenchApp, db: Db, dialect: Dialect, recorder: Qu
   let searchPlans: Plan[] = [];
   log('  portal search in the big company, in-process (ms per page of 25, 15 runs):');
   for (const term of [...SEARCH_TERMS, SKEWED_TERM]) {
-    const url = `/${setup.company.slug}?view=organization&q=${encodeURIComponent(term)}`;
+    const url = `/${setup.company.slug}/tickets?view=organization&q=${encodeURIComponent(term)}`;
     const times: number[] = [];
     let rows = 0;
     for (let k = 0; k < 15; k++) {
@@ -846,7 +849,7 @@ async function benchDialect(target: Target, ids: QueryIds, options: Options): Pr
     const auth = { authorization: `Bearer ${secret}` };
     const app = ready.apiUrl;
     const endpoints: Endpoints = {
-      origin: { bare: bare.origin, list: app, staffList: app, detail: app, portalList: app, portalOrg: app, portalSearch: app, portalSkewed: app, portalDetail: app },
+      origin: { bare: bare.origin, list: app, staffList: app, detail: app, portalHome: app, portalList: app, portalOrg: app, portalSearch: app, portalSkewed: app, portalDetail: app },
       requests: {
         bare: [{ path: bare.pathname, headers: {} }],
         list: ids.contacts.map((id) => ({ path: listPath(id), headers: auth })),

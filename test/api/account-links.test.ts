@@ -244,8 +244,10 @@ describe.each(dialects)('emailed account links on %s', (dialect) => {
     const here = (await signIn(f)).session!;
     const elsewhere = (await signIn(f)).session!;
     const cookie = { cookie: `portico_member=${here}` };
-    const list = await get(f, `/${f.slug}`, cookie);
-    expect(list.body).toContain(`href="/${f.slug}/account/password"`);
+    // Every page's header leads to the account pages, which lead to changing the password.
+    const home = await get(f, `/${f.slug}`, cookie);
+    expect(home.body).toContain(`href="/${f.slug}/account/email"`);
+    expect((await get(f, `/${f.slug}/account/email`, cookie)).body).toContain(`href="/${f.slug}/account/password"`);
     const form = await get(f, `/${f.slug}/account/password`, cookie);
     expect(form.statusCode).toBe(200);
     const post = (fields: Record<string, string>) => t.app.inject({

@@ -106,8 +106,8 @@ describe.each(dialects)('incoming mail authentication on %s', (dialect) => {
     const page = (path: string) => t.app.inject({ method: 'GET', url: `/${portal.slug}${path}`, headers: { host, cookie } });
     /** What the colleague finds of a ticket on the portal. */
     const portalView = async (ticketId: number, subject: string, search: string, attachmentId?: number) => ({
-      listed: (await page('')).body.includes(subject),
-      found: (await page(`?q=${search}`)).body.includes(subject),
+      listed: (await page('/tickets')).body.includes(subject),
+      found: (await page(`/tickets?q=${search}`)).body.includes(subject),
       page: (await page(`/${ticketId}`)).statusCode,
       attachment: attachmentId === undefined ? undefined : (await page(`/attachments/${attachmentId}`)).statusCode,
     });

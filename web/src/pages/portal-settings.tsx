@@ -274,6 +274,16 @@ function TicketsTab({ portal }: { portal: Portal }) {
   );
 }
 
+/** The portal's templates as an admin knows them: by the page they make. */
+const TEMPLATE_LABELS: Record<string, string> = {
+  layout: 'Layout (the header and style of every page)', home: 'Home page', search: 'Search results', 'sign-in': 'Sign-in page',
+  tickets: 'Ticket list', ticket: 'Ticket page', 'new-ticket': 'Support form', kb: 'Knowledge base', 'kb-article': 'Knowledge base article',
+  error: 'Error and not-found page', notice: 'Notice (“Check your email” and the like)', confirm: 'Button to follow an emailed link',
+  'password-reset': 'Forgotten password', 'password-set': 'Choose a password', 'change-email': 'Change email address', register: 'Registration',
+  'access-denied': 'Access denied', 'email-html': 'Emails (formatted)', 'email-text': 'Emails (plain text)',
+};
+const templateLabel = (name: string) => TEMPLATE_LABELS[name] ?? name;
+
 function TemplatesTab({ portal }: { portal: Portal }) {
   const queryClient = useQueryClient();
   const templates = useQuery({ queryKey: ['templates', portal.id], queryFn: () => call(api.GET('/api/v1/portals/{id}/templates', { params: { path: { id: portal.id } } })) });
@@ -296,7 +306,7 @@ function TemplatesTab({ portal }: { portal: Portal }) {
   const [confirmation, confirm] = useConfirm();
   const revert = async () => {
     if (await confirm({
-      title: `Go back to the default ${name} template?`,
+      title: `Go back to the default template for “${templateLabel(name)}”?`,
       message: 'The portal\'s own version of this template is deleted, with every change made to it, and customers see the default at once. This cannot be undone: copy the source first if you may want it again.',
       confirmLabel: 'Delete our version',
       danger: true,
@@ -316,13 +326,13 @@ function TemplatesTab({ portal }: { portal: Portal }) {
           {confirmation}
           <Text size="sm" c="dimmed">Pages are Liquid templates. The layout holds the header and the style every page shares: a change there restyles the list, the ticket and the form at once.</Text>
           <Group align="flex-end">
-            <Select label="Template" data={page.items.map((t) => ({ value: t.name, label: `${t.name}${t.custom ? ' (changed)' : ''}` }))} value={name} allowDeselect={false} onChange={(v) => v !== null && setName(v)} w={260} />
+            <Select label="Template" data={page.items.map((t) => ({ value: t.name, label: `${templateLabel(t.name)}${t.custom ? ' (changed)' : ''}` }))} value={name} allowDeselect={false} onChange={(v) => v !== null && setName(v)} w={260} />
             <Button onClick={() => save.mutate()} loading={save.isPending} disabled={source === null}>Save template</Button>
             <Button variant="default" onClick={() => void revert()} loading={reset.isPending} disabled={template?.custom !== true}>Back to the default</Button>
           </Group>
           <ErrorNotice error={save.error ?? reset.error} title="Not saved" />
           <Group align="flex-start" grow>
-            <Textarea className="code-editor" label={`Source of ${name}`} autosize minRows={24} maxRows={40} value={text} onChange={(e) => setSource(e.currentTarget.value)} spellCheck={false} />
+            <Textarea className="code-editor" label={`Source of “${templateLabel(name)}”`} autosize minRows={24} maxRows={40} value={text} onChange={(e) => setSource(e.currentTarget.value)} spellCheck={false} />
             <Stack gap={4}>
               <Text size="sm" fw={500}>Preview with sample data</Text>
               {preview.error !== null ? <ErrorNotice error={preview.error} title="This template does not render" /> : null}
