@@ -211,9 +211,8 @@ export class AccessService {
     const { sort, cursor, limit } = options;
     // What the list shows comes with the page, so rendering it needs no second query.
     const selection = ['t.id as id', sql.ref<number>(sort.column).as('sortValue'), 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at',
-      sql<string>`(select st.name from stages st where st.id = t.stage_id)`.as('stage'),
-      sql<string | null>`(select st.translations from stages st where st.id = t.stage_id)`.as('stage_translations')] as const;
-    const start = () => base.innerJoin('tickets as t', 't.id', 'a.ticket_id').select(selection);
+      'st.name as stage', 'st.translations as stage_translations'] as const;
+    const start = () => base.innerJoin('tickets as t', 't.id', 'a.ticket_id').innerJoin('stages as st', 'st.id', 't.stage_id').select(selection);
     const finish = (q: ReturnType<typeof start>, match: Expression<SqlBool> | undefined) => {
       // The search before the access rule: it is the cheaper test and fails more often.
       let r = match === undefined ? q : q.where(match);
@@ -231,8 +230,10 @@ export class AccessService {
       // the candidates are read once, from the GIN index, and hashed.
       ? sql<SqlBool>`t.id in (select ticket_id from ticket_search where tsv @@ cast(${tsQuery(query)} as tsquery) offset 0)`
       : sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${fts5Query(query)})`;
-    // Rare in a company's list says nothing of a contact's few tickets: each kind keeps its own.
-    const key = `${'contactId' in of ? 'contact' : 'company'} ${fts5Query(query)}`;
+    // Rare in a company's list says nothing of a contact's few tickets, nor one contact's of
+    // another's: a contact's list keeps its own memory (else one contact with many tickets sends
+    // every colleague's few straight to the index, which reads every match of a common word).
+    const key = `${'contactId' in of ? `contact ${of.contactId}` : `company ${of.companyId}`} ${fts5Query(query)}`;
     if (sort.column.startsWith('a.') && this.searchWalk > 0 && !this.wasRare(key)) {
       // The list's first tickets in its order from where the page starts; each document is
       // joined before the ticket, so the access rule only runs on matches.
@@ -244,6 +245,7 @@ export class AccessService {
       const walk = (budget: number) => finish(db.selectFrom(first.limit(budget).as('a'))
         .innerJoin('ticket_search as s', 's.ticket_id', 'a.ticket_id')
         .innerJoin('tickets as t', 't.id', 'a.ticket_id')
+        .innerJoin('stages as st', 'st.id', 't.stage_id')
         .select(selection), found);
       /** Whether a walk of `budget` tickets saw the whole rest of the list. */
       const sawAll = async (budget: number) => {
