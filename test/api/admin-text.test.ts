@@ -137,6 +137,8 @@ describe.each(dialects)('admin-typed text in the visitor’s language on %s', (d
     has('ticket list', `<title>Zgłoszenia · ${POLISH.title}</title>`, POLISH.stage, POLISH.menu);
     has('ticket', ` · ${POLISH.title}</title>`, POLISH.stage);
     has('support form', `<title>Wyślij zgłoszenie · ${POLISH.title}</title>`, POLISH.label, POLISH.help, `<option>${POLISH.optionA}</option>`, `<option>${POLISH.optionB}</option>`, 'Temat', 'Obszar');
+    // The help text is the field's description for screen readers (its id, named by the field).
+    has('support form', 'id="f-details-help"', 'aria-describedby="f-details-help"');
     has('knowledge base', POLISH.category, POLISH.categoryText, POLISH.article, POLISH.name);
     has('article', POLISH.article, `${POLISH.body}, potem <strong>czekaj</strong>.`, POLISH.category);
     expect(bodies.article).not.toContain('<script>');

@@ -94,7 +94,7 @@ describe.each(dialects)('support forms on %s', (dialect) => {
     expect(list.body).toContain('Submit a support ticket');
     const form = await page(f, `/${f.slug}/new`);
     expect(form.statusCode).toBe(200);
-    // The one page allowed a script: the theme's own file, no inline code.
+    // The theme's one script, its own file, no inline code.
     expect(form.headers['content-security-policy']).toContain("script-src 'self'");
     expect(form.body).toContain('<script src="/assets/portal.js" defer></script>');
     for (const label of ['Subject', 'What happened?', 'Area', 'Order number', 'Screenshots']) expect(form.body).toContain(label);
@@ -107,6 +107,8 @@ describe.each(dialects)('support forms on %s', (dialect) => {
     expect(wrong.body).toContain('value="A-17"');
     expect(wrong.body).toMatch(/id="f-subject-error">Fill in this field\./);
     expect(wrong.body).toMatch(/id="f-area-error">Choose one of the options\./);
+    // Each field names what is wrong with it for screen readers too.
+    expect(wrong.body).toMatch(/<input id="f-subject" [^>]*aria-describedby="f-subject-error" aria-invalid="true">/);
     const after = await rowCounts(t);
     for (const table of ['tickets', 'threads', 'messages', 'attachments'] as const) expect(after[table], table).toBe(before[table]);
 
