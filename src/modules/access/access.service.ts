@@ -63,13 +63,20 @@ export interface VisibleTicket {
 /** Sorts the portal list offers; last activity goes through the association's own copy and index. */
 export const PORTAL_SORTS = { lastActivity: 'a.last_activity_at', created: 't.created_at' } as const;
 
-/** Whose tickets a list reads: one contact's or one company's. */
-type ListSource = { contactId: number } | { companyId: number };
+/**
+ * Whose tickets a list reads: one contact's or one company's. A contact's list beside their
+ * company's (the organization view) leaves out `exceptCompany`'s tickets: that list has them.
+ */
+type ListSource = { contactId: number; exceptCompany?: number } | { companyId: number };
 
 /** Where a portal list starts: one contact's tickets or one company's, aliased `a`, each with its own copy of last activity. */
 function listBase(db: Conn, of: ListSource) {
-  return 'contactId' in of ? db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', of.contactId)
-    : db.selectFrom('ticket_companies as a').where('a.company_id', '=', of.companyId);
+  if (!('contactId' in of)) return db.selectFrom('ticket_companies as a').where('a.company_id', '=', of.companyId);
+  const own = db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', of.contactId);
+  const except = of.exceptCompany;
+  // Before anything else is read of a ticket (its search document, the rule): a primary-key probe.
+  return except === undefined ? own
+    : own.where(sql<SqlBool>`not exists (select 1 from ticket_companies x where x.ticket_id = a.ticket_id and x.company_id = ${except})`);
 }
 
 const STATIC_TICKET_PROPERTIES = {
@@ -198,7 +205,9 @@ export class AccessService {
     const company = viewer.known !== undefined && db === this.deps.db ? viewer.known.primaryCompanyId
       : (await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst())?.primary_company_id ?? null;
     if (company === null) return this.pageFrom(db, own, condition, query, options);
-    const pages = await Promise.all([own, { companyId: company }].map((of) => this.pageFrom(db, of, condition, query, options)));
+    // The company's tickets, and the member's own that are not the company's: most members have
+    // none of those, and finding that out reads no ticket, no document, no rule.
+    const pages = await Promise.all([{ ...own, exceptCompany: company }, { companyId: company }].map((of) => this.pageFrom(db, of, condition, query, options)));
     return mergeKeyset(pages, options.sort, (r) => ({ value: r.sortValue, id: r.id }), options.limit + 1);
   }
 
@@ -233,7 +242,7 @@ export class AccessService {
     // Rare in a company's list says nothing of a contact's few tickets, nor one contact's of
     // another's: a contact's list keeps its own memory (else one contact with many tickets sends
     // every colleague's few straight to the index, which reads every match of a common word).
-    const key = `${'contactId' in of ? `contact ${of.contactId}` : `company ${of.companyId}`} ${fts5Query(query)}`;
+    const key = `${'contactId' in of ? `contact ${of.contactId} ${of.exceptCompany ?? ''}` : `company ${of.companyId}`} ${fts5Query(query)}`;
     if (sort.column.startsWith('a.') && this.searchWalk > 0 && !this.wasRare(key)) {
       // The list's first tickets in its order from where the page starts; each document is
       // joined before the ticket, so the access rule only runs on matches.
