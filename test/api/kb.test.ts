@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
+import { cookiesOf, postPortalForm } from '../helpers/portal-forms.js';
 
 // C8 P24: the knowledge base: categories and Markdown articles (sanitised), public on the
 // portal's host, full-text search over published articles only, and the "Go to <portal>" link.
@@ -116,5 +117,40 @@ describe.each(dialects)('the knowledge base on %s', (dialect) => {
     const agent = await createStaff(t);
     expect((await call('POST', '/api/v1/kb/articles', { categoryId, title: 'Three', body: 'z' }, agent)).statusCode).toBe(403);
     expect((await call('GET', '/api/v1/kb/articles', undefined, agent)).statusCode).toBe(200);
+  });
+  test('C8 P24 the portal home lists the articles members read most; anonymous readings do not count; the knowledge base leaves the navigation and the home page when switched off', async () => {
+    const category = (await call('POST', '/api/v1/kb/categories', { name: unique('Popular') })).json<{ id: number }>().id;
+    const article = async (title: string) => (await call('POST', '/api/v1/kb/articles', { categoryId: category, title, published: true, body: 'Text.' })).json<{ slug: string }>().slug;
+    const often = `Read often ${unique('a')}`;
+    const once = `Read once ${unique('b')}`;
+    const [oftenSlug, onceSlug] = [await article(often), await article(once)];
+    const p = await portal();
+    const contact = await t.app.services.contacts.create({ email: `${unique('reader')}@example.com` });
+    await t.app.services.portals.createMember(p.id, contact.id, 'correct horse battery staple');
+    const ip = '203.0.113.40';
+    const signIn = await postPortalForm(t.app, p.host, `/${p.slug}/sign-in`, `/${p.slug}/sign-in`, { email: contact.email, password: 'correct horse battery staple' }, { ip });
+    const cookie = `portico_member=${cookiesOf(signIn).portico_member ?? ''}`;
+    const asMember = (url: string) => t.app.inject({ method: 'GET', url, remoteAddress: ip, headers: { host: p.host, cookie } });
+    const views = async (slug: string) => (await t.app.deps.db.selectFrom('kb_articles').select('views').where('slug', '=', slug).executeTakeFirstOrThrow()).views;
+
+    // Many anonymous readings of one, two members' readings of the other.
+    for (let i = 0; i < 5; i++) expect((await page(p.host, `/${p.slug}/kb/${onceSlug}`)).statusCode).toBe(200);
+    expect(await views(onceSlug)).toBe(0);
+    await asMember(`/${p.slug}/kb/${oftenSlug}`);
+    await asMember(`/${p.slug}/kb/${oftenSlug}`);
+    await asMember(`/${p.slug}/kb/${onceSlug}`);
+    expect([await views(oftenSlug), await views(onceSlug)]).toEqual([2, 1]);
+    const home = (await asMember(`/${p.slug}`)).body;
+    expect(home).toContain('Popular articles');
+    expect(home.indexOf(often)).toBeGreaterThan(-1);
+    expect(home.indexOf(often)).toBeLessThan(home.indexOf(once));
+    expect(home).toContain(`href="/${p.slug}/kb"`);
+
+    await call('PATCH', `/api/v1/portals/${p.id}`, { kbInMenu: false });
+    const without = (await asMember(`/${p.slug}`)).body;
+    expect(without).not.toContain('Popular articles');
+    expect(without).not.toContain(`href="/${p.slug}/kb"`);
+    // The knowledge base itself stays public, its own page linking to itself.
+    expect((await page(p.host, `/${p.slug}/kb`)).statusCode).toBe(200);
   });
 });

@@ -576,8 +576,10 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     if (article === undefined) throw errors.notFound('article');
     const category = await kb.category(article.category_id);
     const tr = await translatorFor(pageServices, request, portal);
-    // Counted for the home page's popular articles; staff previews do not count.
-    if (request.member?.preview === undefined) await kb.countView(article.id);
+    // A signed-in member's reading counts towards the home page's popular articles. Anonymous
+    // readings do not: a public page would otherwise write (and sync to disk) on every request,
+    // crawlers' included, and anyone could push an article up.
+    if (request.member !== null) await kb.countView(article.id);
     const shown = articleIn(article, tr.language);
     return html(reply, render(request, 'kb-article', portal, tr, {
       page_title: shown.title, portal_link: portal.kb_portal_link === 1 ? `/${portal.slug}` : null,
