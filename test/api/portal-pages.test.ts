@@ -322,7 +322,8 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     const s = t.app.services;
     const inbox = await s.inboxes.create(unique('Portal inbox'));
     const f = await portal();
-    await s.portals.update(f.portalId, { defaultInboxId: inbox.inbox.id });
+    // Polish offered too, so the pages carry the language switch and its way back.
+    await s.portals.update(f.portalId, { defaultInboxId: inbox.inbox.id, languages: ['pl'] });
     const open = await s.tickets.create({ subject: 'Open one', pipelineId: f.pipelineId, contactIds: [f.contactId] }, null);
     const { session } = await signIn(f);
     const page = await t.app.inject({ method: 'GET', url: `/${f.slug}/${open.id}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
@@ -346,12 +347,19 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect((await post(foreign.id, { csrf, body: 'not mine' })).statusCode).toBe(404);
     expect((await post(999999, { csrf, body: 'nothing there' })).statusCode).toBe(404);
     expect((await post(closed.id, { csrf, body: 'too late' })).statusCode).toBe(409);
-    expect((await post(open.id, { csrf, body: '   ' })).statusCode).toBe(400);
+    // An empty reply comes back on the ticket's page: the reason at the box, the switch returning to the ticket.
+    const empty = await post(open.id, { csrf, body: '   ' });
+    expect(empty.statusCode).toBe(400);
+    expect(empty.body).toContain('<h1>Open one</h1>');
+    expect(empty.body).toMatch(/<p class="error" id="reply-error" role="alert">Write a message or attach a file\.<\/p>/);
+    expect(empty.body).toContain(`name="next" value="/${f.slug}/${open.id}"`);
     const many = Array.from({ length: 11 }, (_, i) => ({ name: `f${i}.txt`, content: `file ${i}` }));
     expect((await post(open.id, { csrf, body: 'too many' }, many)).statusCode).toBe(413);
     const huge = await post(open.id, { csrf, body: 'too big' }, [{ name: 'big.txt', content: 'x'.repeat(t.config.attachmentLimit + 1) }]);
     expect(huge.statusCode).toBe(413);
     expect(huge.headers['content-type']).toMatch(/^text\/html/);
+    // No page lives at the address a form was posted to: the error page's switch goes home.
+    expect(huge.body).toContain(`name="next" value="/${f.slug}"`);
     const urlencoded = await t.app.inject({ method: 'POST', url: `/${f.slug}/${open.id}/reply`, headers: { host: f.host, cookie: `portico_member=${session}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: `csrf=${csrf}&body=hi` });
     expect(urlencoded.statusCode).toBe(415);
     expect(await counts()).toEqual(before);

@@ -194,7 +194,9 @@ export async function portalErrorPage(services: PageServices, request: FastifyRe
     : ['error.server.heading', 'error.server.message'];
   const heading = tr.t(headingKey);
   const message = error.pageMessage === undefined ? tr.t(messageKey) : tr.t(error.pageMessage.key, error.pageMessage.values);
-  const context = { heading, message, page_title: heading, status: error.status === 404 ? 404 : null, nav: navigation(portal, request.member, 'error'), member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '', here: request.url };
+  const context = { heading, message, page_title: heading, status: error.status === 404 ? 404 : null, nav: navigation(portal, request.member, 'error'), member: request.member === null ? null : { name: request.member.name }, csrf: request.member?.session.csrfToken ?? '',
+    // A form posted here has no page to come back to at this address: the switch goes home.
+    here: request.method === 'GET' || request.method === 'HEAD' ? request.url : `/${portal.slug}` };
   return renderWithFallback(request, 'error', portal, tr, context, services.themes.defaultTheme);
 }
 
@@ -261,7 +263,9 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
       // A preview offers nothing that would change anything.
       member: member === null ? null : { name: member.name, can_change_password: !preview && signInMethods(portal).password, new_ticket_url: preview || portal.form_id === null ? null : `/${portal.slug}/new` },
       csrf: member?.session.csrfToken ?? context.csrf ?? '',
-      here: request.url,
+      // Where the language switch comes back to: a page's own address, unless the page says
+      // otherwise (one answering a form posted elsewhere).
+      here: typeof context.here === 'string' ? context.here : request.url,
     }, theme);
     return member !== null && preview ? withPreviewBanner(body, portal, member, tr) : body;
   };
@@ -664,6 +668,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     return html(reply, render(request, 'ticket', portal, tr, {
       page_title: view.subject, ticket, max_files: REPLY_MAX_FILES,
       reply_text: failed?.text ?? '', reply_error: failed?.error ?? null, files_lost: failed?.filesLost ?? false,
+      // After a reply that could not be sent the address is the form's: the switch returns to the ticket.
+      here: `/${portal.slug}/${id}`,
     }), failed === undefined ? 200 : 400);
   };
 
