@@ -195,6 +195,7 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect(org).toContain('Colleague ticket');
     expect(org).toContain('Waiting on us');
     expect(org).toContain('Organization tickets');
+    expect(org).toContain(`href="/${f.slug}/tickets" aria-current="page"`);
     const mine = await list('?view=mine');
     expect(mine).toContain(`<td>${own.id}</td>`);
     expect(mine).not.toContain(`<td>${theirs.id}</td>`);
@@ -365,6 +366,8 @@ describe.each(dialects)('portal pages on %s', (dialect) => {
     expect(await counts()).toEqual(before);
     const closedPage = await t.app.inject({ method: 'GET', url: `/${f.slug}/${closed.id}`, headers: { host: f.host, cookie: `portico_member=${session}` } });
     expect(closedPage.body).toContain('This ticket is closed.');
+    // The navigation marks the list as where the ticket lies, not as the page itself.
+    expect(closedPage.body).toContain(`href="/${f.slug}/tickets" aria-current="true"`);
     expect(closedPage.body).not.toContain('Send reply');
   });
 

@@ -223,8 +223,11 @@ function renderWithFallback(request: FastifyRequest, page: Page, portal: PortalR
   }
 }
 
-/** Which navigation entry a page belongs to (marked as the current one). */
-const SECTIONS: Partial<Record<Page, string>> = { home: 'home', search: 'home', tickets: 'tickets', ticket: 'tickets', 'new-ticket': 'new', kb: 'kb', 'kb-article': 'kb', 'sign-in': 'sign-in', 'change-email': 'account' };
+/** Which navigation entry a page is (`aria-current="page"`) or lies under (`"true"`: a ticket under the list). */
+const SECTIONS: Partial<Record<Page, [string, 'page' | 'true']>> = {
+  home: ['home', 'page'], tickets: ['tickets', 'page'], ticket: ['tickets', 'true'], 'new-ticket': ['new', 'page'],
+  kb: ['kb', 'page'], 'kb-article': ['kb', 'true'], 'change-email': ['account', 'page'],
+};
 
 /**
  * The portal's navigation: home and tickets for a member, the knowledge base unless the portal
@@ -257,7 +260,8 @@ export async function pagesRoutes(app: App, { deps, theme, access, members, conv
     const member = request.member;
     const preview = member?.preview !== undefined;
     const body = renderWithFallback(request, page, portal, tr, {
-      section: SECTIONS[page] ?? '',
+      section: SECTIONS[page]?.[0] ?? '',
+      current: SECTIONS[page]?.[1] ?? 'page',
       ...context,
       nav: navigation(portal, member, page),
       // A preview offers nothing that would change anything.

@@ -37,9 +37,9 @@ export function sampleContext(name: TemplateName, tr: Translator): { page: Page 
   const articles = [{ title: 'What PC LOAD LETTER means', url: '/tickets/kb/pc-load-letter' }, { title: 'Changing your invoice address', url: '/tickets/kb/invoice-address' }];
   switch (name) {
     case 'home':
-      return { page: 'home', context: { ...common, page_title: 'Acme Help', section: 'home', new_ticket_url: '/tickets/new', open_tickets: tickets.slice(0, 2), popular: articles } };
+      return { page: 'home', context: { ...common, page_title: 'Acme Help', section: 'home', current: 'page', new_ticket_url: '/tickets/new', open_tickets: tickets.slice(0, 2), popular: articles } };
     case 'search':
-      return { page: 'search', context: { ...common, page_title: 'Printer', section: 'home', q: 'printer', tickets: tickets.slice(0, 1), articles: articles.slice(0, 1), more_tickets: '/tickets/tickets?q=printer' } };
+      return { page: 'search', context: { ...common, page_title: 'Printer', q: 'printer', tickets: tickets.slice(0, 1), articles: articles.slice(0, 1), more_tickets: '/tickets/tickets?q=printer' } };
     case 'layout':
     case 'tickets':
       return { page: 'tickets', context: { ...common, page_title: 'Your tickets', new_ticket_url: '/tickets/new', tickets, view: 'organization', company_scope: true, filters: { view: 'organization', status: 'all', q: '', sort: '-lastActivity' }, next_page: '/tickets?cursor=sample', view_links: { mine: '/tickets?view=mine', organization: '/tickets?view=organization' } } };
