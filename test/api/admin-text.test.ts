@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cookiesOf, csrfOf, postPortalForm } from '../helpers/portal-forms.js';
+import { cookiesOf, csrfOf, postPortalForm, multipartForm } from '../helpers/portal-forms.js';
 import { caller, createStaff, createTestApp, dialects, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 // X1 with P5 P14 P23 P25 P33 C8: the text admins type (the portal's name and title, consent
@@ -27,13 +26,6 @@ const POLISH = {
  */
 function variant(word: string): Record<keyof typeof ENGLISH, string> {
   return Object.fromEntries(Object.entries(ENGLISH).map(([k, v]) => [k, v.includes(' ') ? v.replace(' ', ` ${word} `) : `${v} ${word}`])) as Record<keyof typeof ENGLISH, string>;
-}
-
-/** A multipart body: fields in order (the CSRF token first, as the page sends it). */
-function multipart(fields: [string, string][]) {
-  const boundary = `----portico-${randomBytes(8).toString('hex')}`;
-  const parts = fields.map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
-  return { payload: `${parts.join('')}--${boundary}--\r\n`, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
 
 describe.each(dialects)('admin-typed text in the visitor’s language on %s', (dialect) => {
@@ -155,13 +147,13 @@ describe.each(dialects)('admin-typed text in the visitor’s language on %s', (d
 
     // The customer picks the Polish option; the ticket keeps the option as written.
     const token = csrfOf((await get(f, `/${f.slug}/new`, 'pl')).body);
-    const body = multipart([['csrf', token], ['f_subject', 'Nie działa'], ['f_details', 'Router gaśnie'], ['f_area', POLISH.optionB]]);
+    const body = multipartForm([['csrf', token], ['f_subject', 'Nie działa'], ['f_details', 'Router gaśnie'], ['f_area', POLISH.optionB]]);
     const sent = await t.app.inject({ method: 'POST', url: `/${f.slug}/new`, remoteAddress: f.ip, headers: { host: f.host, cookie: f.cookie, 'accept-language': 'pl', ...body.headers }, payload: body.payload });
     expect(sent.statusCode, sent.body.slice(0, 500)).toBe(303);
     const ticketId = Number(/\/(\d+)$/.exec(String(sent.headers.location))?.[1]);
     expect((await t.app.services.tickets.get(ticketId)).category).toBe(ENGLISH.optionB);
     // A mistake shows the form again with the Polish option still chosen.
-    const again = multipart([['csrf', token], ['f_subject', ''], ['f_details', 'x'], ['f_area', POLISH.optionA]]);
+    const again = multipartForm([['csrf', token], ['f_subject', ''], ['f_details', 'x'], ['f_area', POLISH.optionA]]);
     const wrong = await t.app.inject({ method: 'POST', url: `/${f.slug}/new`, remoteAddress: f.ip, headers: { host: f.host, cookie: f.cookie, 'accept-language': 'pl', ...again.headers }, payload: again.payload });
     expect(wrong.statusCode).toBe(400);
     expect(wrong.body).toContain(`<option selected>${POLISH.optionA}</option>`);

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cookiesOf, csrfOf, postPortalForm } from '../helpers/portal-forms.js';
+import { cookiesOf, csrfOf, postPortalForm, multipartForm } from '../helpers/portal-forms.js';
 import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type TestApp, type TestStaff } from '../helpers/test-app.js';
 
 // C7 P25 P37: support forms with fields mapped to ticket properties, connected to an inbox; the
@@ -9,16 +8,6 @@ import { caller, createStaff, createTestApp, dialects, rowCounts, unique, type T
 // customer typed.
 
 const PASSWORD = 'correct horse battery staple';
-
-/** A multipart body: fields in order (the CSRF token first, as the page sends it), then files. */
-function multipart(fields: [string, string][], files: { field: string; name: string; type: string; content: Buffer }[] = []) {
-  const boundary = `----portico-${randomBytes(8).toString('hex')}`;
-  const parts: Buffer[] = [];
-  for (const [name, value] of fields) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
-  for (const f of files) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.name}"\r\nContent-Type: ${f.type}\r\n\r\n`), f.content, Buffer.from('\r\n'));
-  parts.push(Buffer.from(`--${boundary}--\r\n`));
-  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
-}
 
 describe.each(dialects)('support forms on %s', (dialect) => {
   let t: TestApp;
@@ -65,7 +54,7 @@ describe.each(dialects)('support forms on %s', (dialect) => {
   const page = (f: Fixture, url: string) => t.app.inject({ method: 'GET', url, headers: { host: f.host, cookie: f.cookie }, remoteAddress: f.ip });
   const submit = async (f: Fixture, fields: [string, string][], files: { field: string; name: string; type: string; content: Buffer }[] = [], csrf?: string) => {
     const token = csrf ?? csrfOf((await page(f, `/${f.slug}/new`)).body);
-    const body = multipart([['csrf', token], ...fields], files);
+    const body = multipartForm([['csrf', token], ...fields], files);
     return t.app.inject({ method: 'POST', url: `/${f.slug}/new`, headers: { host: f.host, cookie: f.cookie, ...body.headers }, payload: body.payload, remoteAddress: f.ip });
   };
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 
 /** The cookies a response sets, by name (values only). */
@@ -29,4 +30,17 @@ export async function postPortalForm(app: Injector, host: string, pageUrl: strin
     headers: { host, cookie: `portico_form=${cookiesOf(page).portico_form ?? ''}`, 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams({ ...fields, csrf: options.csrf ?? csrfOf(page.body) }).toString(),
   });
+}
+
+/**
+ * A multipart form as a portal page posts it: text fields in order (the CSRF token first, as the
+ * pages send it), then files, each under its field's name.
+ */
+export function multipartForm(fields: [string, string][], files: { field: string; name: string; type: string; content: Buffer }[] = []): { payload: Buffer; headers: { 'content-type': string } } {
+  const boundary = `----portico-${randomBytes(8).toString('hex')}`;
+  const parts: Buffer[] = [];
+  for (const [name, value] of fields) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+  for (const f of files) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.name}"\r\nContent-Type: ${f.type}\r\n\r\n`), f.content, Buffer.from('\r\n'));
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return { payload: Buffer.concat(parts), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
