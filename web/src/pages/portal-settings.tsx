@@ -159,8 +159,8 @@ function GeneralTab({ portal }: { portal: Portal }) {
   const [words, setWords] = useState<TextTranslations>(portal.translations);
   return (
     <Section title="General" save={save} onSave={() => save.mutate({ ...d, domain: d.domain.trim() === '' ? null : d.domain.trim(), languages: d.languages.includes(d.language) ? d.languages : [d.language, ...d.languages], translations: mergedTranslations(portal, words) })}>
-      <TextInput label="Name (for staff)" value={d.name} onChange={(e) => setD({ ...d, name: e.currentTarget.value })} error={fieldError(save.error, 'name')} />
-      <TextInput label="Title (shown to customers)" value={d.title} onChange={(e) => setD({ ...d, title: e.currentTarget.value })} error={fieldError(save.error, 'title')} />
+      <TextInput label="Name (in the header, on pages before sign-in and in emails)" value={d.name} onChange={(e) => setD({ ...d, name: e.currentTarget.value })} error={fieldError(save.error, 'name')} />
+      <TextInput label="Title (shown to customers)" description="The browser tab's title once they have signed in" value={d.title} onChange={(e) => setD({ ...d, title: e.currentTarget.value })} error={fieldError(save.error, 'title')} />
       <TextInput label="Domain" description="The host customers visit, such as support.example.com (point its DNS at Portico)" value={d.domain} onChange={(e) => setD({ ...d, domain: e.currentTarget.value })} error={fieldError(save.error, 'domain')} />
       <TextInput label="Slug" description="The first part of every portal address" value={d.slug} onChange={(e) => setD({ ...d, slug: e.currentTarget.value })} error={fieldError(save.error, 'slug')} />
       <Select label="Primary language" data={options} value={d.language} allowDeselect={false} onChange={(v) => v !== null && setD({ ...d, language: v })} />
