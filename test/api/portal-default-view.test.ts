@@ -5,7 +5,7 @@ import { AccessService, hasOrganizationView, PORTAL_SORTS, type View, type Viewe
 import type { ConditionT } from '../../src/modules/filters/filters.js';
 import { setLastActivity } from '../../src/modules/tickets/tickets.repository.js';
 import { createTestApp, dialects, unique, type TestApp } from '../helpers/test-app.js';
-import { cookiesOf, csrfOf } from '../helpers/portal-forms.js';
+import { cookiesOf, postPortalForm } from '../helpers/portal-forms.js';
 
 /** A ticket as the test made it, to say what each list should hold. */
 interface Made {
@@ -210,12 +210,7 @@ describe.each(dialects)('the portal list’s default view on %s', (dialect) => {
 
   test('P19 P31 the portal’s list page shows a member without a company their own tickets', async () => {
     const ip = '10.77.1.2';
-    const page = await t.app.inject({ method: 'GET', url: `/${slug}/sign-in`, headers: { host }, remoteAddress: ip });
-    const signIn = await t.app.inject({
-      method: 'POST', url: `/${slug}/sign-in`, remoteAddress: ip,
-      headers: { host, cookie: `portico_form=${cookiesOf(page).portico_form!}`, 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({ email: noraEmail, password: PASSWORD, csrf: csrfOf(page.body), next: `/${slug}` }).toString(),
-    });
+    const signIn = await postPortalForm(t.app, host, `/${slug}/sign-in`, `/${slug}/sign-in`, { email: noraEmail, password: PASSWORD }, { ip });
     const session = cookiesOf(signIn).portico_member;
     expect(session).toBeDefined();
     const list = await t.app.inject({ method: 'GET', url: `/${slug}/tickets`, headers: { host, cookie: `portico_member=${session!}` }, remoteAddress: ip });
