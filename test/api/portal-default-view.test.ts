@@ -96,7 +96,7 @@ describe.each(dialects)('the portal list’s default view on %s', (dialect) => {
 
   const viewer = (name: string): Viewer => ({
     portalId, memberId: members[name]!, contactId: contacts[name]!,
-    known: { filters, primaryCompanyId: name === 'alice' ? companies.acme! : name === 'carol' ? companies.globex! : null },
+    known: { filters, filtersText: JSON.stringify(filters), primaryCompanyId: name === 'alice' ? companies.acme! : name === 'carol' ? companies.globex! : null },
   });
   const primaryOf: Record<string, string | null> = { alice: 'acme', carol: 'globex', nora: null };
 

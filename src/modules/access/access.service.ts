@@ -3,6 +3,7 @@ import type { Conn } from '../../db/database.js';
 import { jsonValue } from '../../db/dialect.js';
 import type { Deps } from '../../deps.js';
 import { afterCursor, mergeKeyset, orderFor, type Cursor, type SortSpec } from '../../http/pagination.js';
+import { PreparedShapes, type Argument } from '../../db/prepared.js';
 import { compileConditions, type Catalogue, type ConditionT } from '../filters/filters.js';
 import * as pipelinesRepo from '../tickets/pipelines.repository.js';
 import { readJsonArray } from '../../util/json.js';
@@ -19,10 +20,11 @@ export interface Viewer {
   memberId: number;
   contactId: number;
   /**
-   * The portal's filter rules and the contact's primary company, read with the session in this
-   * same request (one round trip instead of three). Queries in a transaction read their own.
+   * The portal's filter rules (parsed, and as stored: the text names the compiled queries' shape)
+   * and the contact's primary company, read with the session in this same request (one round
+   * trip instead of three). Queries in a transaction read their own.
    */
-  known?: { filters: ConditionT[]; primaryCompanyId: number | null };
+  known?: { filters: ConditionT[]; filtersText: string; primaryCompanyId: number | null };
 }
 
 /** Which of the visible tickets a list shows (P19): the member's own, or those and their company's. */
@@ -63,20 +65,54 @@ export interface VisibleTicket {
 /** Sorts the portal list offers; last activity goes through the association's own copy and index. */
 export const PORTAL_SORTS = { lastActivity: 'a.last_activity_at', created: 't.created_at' } as const;
 
-/**
- * Whose tickets a list reads: one contact's or one company's. A contact's list beside their
- * company's (the organization view) leaves out `exceptCompany`'s tickets: that list has them.
- */
-type ListSource = { contactId: number; exceptCompany?: number } | { companyId: number };
+/** A prepared query's arguments, by name (db/prepared.ts). */
+type Args = Record<string, Argument>;
+const num = (value: Argument | undefined): number => value as number;
 
-/** Where a portal list starts: one contact's tickets or one company's, aliased `a`, each with its own copy of last activity. */
-function listBase(db: Conn, of: ListSource) {
-  if (!('contactId' in of)) return db.selectFrom('ticket_companies as a').where('a.company_id', '=', of.companyId);
-  const own = db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', of.contactId);
-  const except = of.exceptCompany;
+/**
+ * Which of the tickets associated with the viewer a list reads, the association half of the
+ * rule below (its other half, `visibleSql`, then runs on each ticket read):
+ * - `mine`: the contact's own (their rows of ticket_contacts);
+ * - `company`: the company's (rows of ticket_companies), of the contact's primary company on a
+ *   portal in company scope only: that company is read in the same statement, once;
+ * - `organization`: both, each ticket once, in one ordered merge of the two indexes (SQLite);
+ * - `mineOutsideCompany`: the contact's own that are not the company's, beside a `company`
+ *   list (PostgreSQL reads the organization view as these two and merges them: mergeKeyset).
+ */
+type Source = 'mine' | 'company' | 'organization' | 'mineOutsideCompany';
+
+/** The contact's primary company, where the portal shows company tickets (P18, P19); else null. */
+const companyOfViewer = (v: Args) => sql<number>`(select c.primary_company_id from portals ps join contacts c on c.id = ${v.contactId}
+                                                   where ps.id = ${v.portalId} and ps.scope = 'company')`;
+
+/** Only the rows after the cursor, on the association's own columns (a list sorted by last activity). */
+function afterCursorOf(sort: SortSpec, a: Args): Expression<SqlBool> {
+  return afterCursor(sort, { value: num(a.cursorValue), id: num(a.cursorId) });
+}
+
+/**
+ * Where a portal list starts: the tickets of `source`, aliased `a`, each with its association's
+ * own copy of last activity; with `only`, a condition on `a.ticket_id` tested on the index
+ * before anything else is read. Sorted by last activity, a list reads its index in order and stops
+ * at the page; the organization view merges two such reads. Its merge sits in a subquery whose
+ * `limit -1` (no limit) keeps SQLite from pushing the outer conditions into both halves, which
+ * would cost the order and read every ticket of the company.
+ */
+function listBase(db: Conn, a: Args, source: Source, sort: SortSpec, only?: Expression<SqlBool>) {
+  const own = db.selectFrom('ticket_contacts as a').where('a.contact_id', '=', num(a.contactId)).$if(only !== undefined, (q) => q.where(only as Expression<SqlBool>));
+  const company = db.selectFrom('ticket_companies as a').where('a.company_id', '=', companyOfViewer(a)).$if(only !== undefined, (q) => q.where(only as Expression<SqlBool>));
+  if (source === 'mine') return own;
+  if (source === 'company') return company;
   // Before anything else is read of a ticket (its search document, the rule): a primary-key probe.
-  return except === undefined ? own
-    : own.where(sql<SqlBool>`not exists (select 1 from ticket_companies x where x.ticket_id = a.ticket_id and x.company_id = ${except})`);
+  if (source === 'mineOutsideCompany') return own.where(sql<SqlBool>`not exists (select 1 from ticket_companies x where x.ticket_id = a.ticket_id and x.company_id = ${companyOfViewer(a)})`);
+  const inOrder = sort.column.startsWith('a.');
+  const cursorHere = inOrder && a.cursorValue !== undefined;
+  const ownHalf = own.select(['a.ticket_id', 'a.last_activity_at']).$if(cursorHere, (q) => q.where(afterCursorOf(sort, a)));
+  const companyHalf = company.select(['a.ticket_id', 'a.last_activity_at']).$if(cursorHere, (q) => q.where(afterCursorOf(sort, a)));
+  const direction = sql.raw(sort.direction);
+  let both = ownHalf.union(companyHalf);
+  if (inOrder) both = both.orderBy(sql`last_activity_at ${direction}`).orderBy(sql`ticket_id ${direction}`);
+  return db.selectFrom(both.limit(sql<number>`-1`).as('a'));
 }
 
 const STATIC_TICKET_PROPERTIES = {
@@ -114,11 +150,61 @@ const STATIC_TICKET_PROPERTIES = {
  *               and t is associated with the contact's primary company ) )  (P18, P19)
  *
  * Everything is read in the same query, so a change (a disabled member, a new primary company,
- * an edited rule) holds from the next request on. The association tests are scalar subqueries
- * (at most one row each, by primary key), not EXISTS: PostgreSQL turns an OR of EXISTS into
- * hashed subplans and read all 20,000 tickets of a big company into a hash for a page of 25.
+ * an edited rule) holds from the next request on. A list reads only tickets associated with the
+ * viewer (`listBase`, by `Source`: the last clause, tested on the association index it reads,
+ * and the company it needs read once per statement), so per ticket only the other clauses run
+ * (`listed`). For any one ticket (a page, a download) the association tests are scalar
+ * subqueries (at most one row each, by primary key), not EXISTS: PostgreSQL turns an OR of
+ * EXISTS into hashed subplans and read all 20,000 tickets of a big company into a hash for a
+ * page of 25.
+ *
+ * `v` holds the viewer's values, or a prepared query's stand-ins for them (db/prepared.ts).
+ */
+function visibleSql(v: Args, rules: Expression<SqlBool>, listed: boolean): Expression<SqlBool> {
+  const clauses: Expression<SqlBool>[] = [
+    sql<SqlBool>`exists (select 1 from portals p join members m on m.portal_id = p.id
+              where p.id = ${v.portalId} and p.enabled = 1
+                and m.id = ${v.memberId} and m.contact_id = ${v.contactId} and m.disabled_at is null)`,
+    sql<SqlBool>`t.held = 0`,
+    rules,
+  ];
+  if (!listed) {
+    clauses.push(sql<SqlBool>`((select 1 from ticket_contacts vc where vc.ticket_id = t.id and vc.contact_id = ${v.contactId}) is not null
+           or (select 1 from portals ps
+                 join contacts c on c.id = ${v.contactId}
+                 join ticket_companies vo on vo.company_id = c.primary_company_id
+               where ps.id = ${v.portalId} and ps.scope = 'company' and vo.ticket_id = t.id) is not null)`);
+  }
+  return sql<SqlBool>`(${sql.join(clauses, sql` and `)})`;
+}
+
+/** A portal's filter rules for the rule above: built only when a query is compiled, and the key of their shape. */
+interface Rules {
+  key: string;
+  build: () => Expression<SqlBool>;
+}
+
+/** What a ticket's page shows of the ticket itself, with its newest thread (P16). */
+export interface VisibleTicketRow {
+  id: number;
+  subject: string;
+  is_closed: number;
+  created_at: number;
+  last_activity_at: number;
+  stage: string;
+  stage_translations: string | null;
+  thread_id: number | null;
+}
+
+const viewerArgs = (viewer: Viewer): Args => ({ portalId: viewer.portalId, memberId: viewer.memberId, contactId: viewer.contactId });
+
+/**
+ * The access rule's queries. Each is built and compiled once per shape (which list, sort, filter
+ * rules, search plan: `PreparedShapes`) and then run with the viewer's values as parameters.
  */
 export class AccessService {
+  private readonly prepared = new PreparedShapes();
+
   constructor(
     private readonly deps: Deps,
     /** How many tickets of a list a search checks one by one before it asks the index for candidates. */
@@ -142,37 +228,47 @@ export class AccessService {
     return catalogue;
   }
 
-  /** The access rule for `viewer`, as a condition on tickets aliased `t`. */
-  async visible(viewer: Viewer, filters: ConditionT[], db: Conn = this.deps.db): Promise<Expression<SqlBool>> {
-    // Custom property definitions are read only when a rule names one: this runs on every request.
-    const withCustom = filters.some((f) => f.property.startsWith('properties.'));
-    const rules = compileConditions(await this.ticketCatalogue(db, withCustom), filters);
-    return sql<SqlBool>`(
-      exists (select 1 from portals p join members m on m.portal_id = p.id
-              where p.id = ${viewer.portalId} and p.enabled = 1
-                and m.id = ${viewer.memberId} and m.contact_id = ${viewer.contactId} and m.disabled_at is null)
-      and t.held = 0
-      and ${rules}
-      and ((select 1 from ticket_contacts vc where vc.ticket_id = t.id and vc.contact_id = ${viewer.contactId}) is not null
-           or (select 1 from portals ps
-                 join contacts c on c.id = ${viewer.contactId}
-                 join ticket_companies vo on vo.company_id = c.primary_company_id
-               where ps.id = ${viewer.portalId} and ps.scope = 'company' and vo.ticket_id = t.id) is not null)
-    )`;
-  }
-
-  private async filtersOf(db: Conn, viewer: Viewer): Promise<ConditionT[]> {
-    if (viewer.known !== undefined && db === this.deps.db) return viewer.known.filters;
-    const portalId = viewer.portalId;
-    const portal = await db.selectFrom('portals').select('filters').where('id', '=', portalId).executeTakeFirst();
-    return readJsonArray<ConditionT>(portal?.filters ?? null);
+  /**
+   * The portal's filter rules as the viewer's session read them (or, in a transaction, as it
+   * reads them). Custom property definitions are read only when a rule names one (this runs on
+   * every request), and their types join the key: they change the SQL.
+   */
+  private async rulesOf(db: Conn, viewer: Viewer): Promise<Rules> {
+    let filters: ConditionT[];
+    let text: string;
+    if (viewer.known !== undefined && db === this.deps.db) {
+      ({ filters, filtersText: text } = viewer.known);
+    } else {
+      const portal = await db.selectFrom('portals').select('filters').where('id', '=', viewer.portalId).executeTakeFirst();
+      text = portal?.filters ?? '[]';
+      filters = readJsonArray<ConditionT>(portal?.filters ?? null);
+    }
+    if (!filters.some((f) => f.property.startsWith('properties.'))) {
+      const catalogue: Catalogue = STATIC_TICKET_PROPERTIES;
+      return { key: text, build: () => compileConditions(catalogue, filters) };
+    }
+    const catalogue = await this.ticketCatalogue(db, true);
+    const types = filters.map((f) => `${f.property}:${catalogue[f.property]?.type ?? '?'}`).join(',');
+    return { key: `${text} ${types}`, build: () => compileConditions(catalogue, filters) };
   }
 
   /** The ticket, if the viewer may see it; undefined otherwise, the same as for a missing one. */
   async findVisibleTicketId(viewer: Viewer, ticketId: number, db: Conn = this.deps.db): Promise<number | undefined> {
-    const condition = await this.visible(viewer, await this.filtersOf(db, viewer), db);
-    const row = await db.selectFrom('tickets as t').select('t.id').where('t.id', '=', ticketId).where(condition).executeTakeFirst();
-    return row?.id;
+    const rules = await this.rulesOf(db, viewer);
+    const rows = await this.prepared.execute<{ id: number }>(db, `ticket-id ${rules.key}`, { ...viewerArgs(viewer), ticketId }, (a) =>
+      db.selectFrom('tickets as t').select('t.id').where('t.id', '=', num(a.ticketId)).where(visibleSql(a, rules.build(), false)));
+    return rows[0]?.id;
+  }
+
+  /** What a ticket's page shows of the ticket and which thread is its newest, if the viewer may see it: one statement. */
+  async findVisibleTicket(viewer: Viewer, ticketId: number, db: Conn = this.deps.db): Promise<VisibleTicketRow | undefined> {
+    const rules = await this.rulesOf(db, viewer);
+    const rows = await this.prepared.execute<VisibleTicketRow>(db, `ticket ${rules.key}`, { ...viewerArgs(viewer), ticketId }, (a) =>
+      db.selectFrom('tickets as t').innerJoin('stages as st', 'st.id', 't.stage_id')
+        .select(['t.id', 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at', 'st.name as stage', 'st.translations as stage_translations',
+          sql<number | null>`(select n.id from threads n where n.ticket_id = t.id order by n.created_at desc, n.id desc limit 1)`.as('thread_id')])
+        .where('t.id', '=', num(a.ticketId)).where(visibleSql(a, rules.build(), false)));
+    return rows[0];
   }
 
   /**
@@ -199,69 +295,76 @@ export class AccessService {
   async listVisible(viewer: Viewer, options: ListOptions, db: Conn = this.deps.db): Promise<VisibleTicket[]> {
     const query = options.search === undefined ? undefined : parseSearchQuery(options.search);
     if (query === null) return []; // nothing in it that a document could hold
-    const condition = await this.visible(viewer, await this.filtersOf(db, viewer), db);
-    const own: ListSource = { contactId: viewer.contactId };
-    if (options.view === 'mine') return this.pageFrom(db, own, condition, query, options);
-    const company = viewer.known !== undefined && db === this.deps.db ? viewer.known.primaryCompanyId
-      : (await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst())?.primary_company_id ?? null;
-    if (company === null) return this.pageFrom(db, own, condition, query, options);
-    // The company's tickets, and the member's own. A search leaves out of the member's own those
+    const rules = await this.rulesOf(db, viewer);
+    const organization = options.view === 'organization' && (viewer.known !== undefined && db === this.deps.db ? viewer.known.primaryCompanyId
+      : (await db.selectFrom('contacts').select('primary_company_id').where('id', '=', viewer.contactId).executeTakeFirst())?.primary_company_id ?? null) !== null;
+    if (!organization) return this.pageFrom(db, viewer, 'mine', rules, query, options);
+    if (this.deps.dialect === 'sqlite') return this.pageFrom(db, viewer, 'organization', rules, query, options);
+    // PostgreSQL plans the merged read as a sort of both lists whole; it reads each list up to the
+    // page instead, and the two pages merge here. A search leaves out of the member's own those
     // the company's list holds already: a primary-key probe each spares reading their documents
     // (most members have no others). Without words, their own list stops at a page, which is
     // cheaper than probing every one of their tickets.
-    const ownArm: ListSource = query === undefined ? own : { ...own, exceptCompany: company };
-    const pages = await Promise.all([ownArm, { companyId: company }].map((of) => this.pageFrom(db, of, condition, query, options)));
+    const pages = await Promise.all((['mine', 'company'] as const).map((source) =>
+      this.pageFrom(db, viewer, source === 'mine' && query !== undefined ? 'mineOutsideCompany' : source, rules, query, options)));
     return mergeKeyset(pages, options.sort, (r) => ({ value: r.sortValue, id: r.id }), options.limit + 1);
   }
 
   /**
-   * The first `limit` + 1 tickets after the cursor of one contact's or company's tickets that
-   * pass `condition`, the status and the search, in the sort's order.
+   * The first `limit` + 1 tickets after the cursor of `source` that pass the rule, the status
+   * and the search, in the sort's order.
    */
-  private async pageFrom(db: Conn, of: ListSource, condition: Expression<SqlBool>, query: SearchQuery | undefined, options: ListOptions): Promise<VisibleTicket[]> {
-    const base = listBase(db, of);
+  private async pageFrom(db: Conn, viewer: Viewer, source: Source, rules: Rules, query: SearchQuery | undefined, options: ListOptions): Promise<VisibleTicket[]> {
     const { sort, cursor, limit } = options;
+    const args: Args = { ...viewerArgs(viewer), limit: limit + 1 };
+    if (options.status !== undefined) args.closed = options.status === 'closed' ? 1 : 0;
+    if (cursor !== undefined) {
+      args.cursorValue = cursor.value;
+      args.cursorId = cursor.id;
+    }
+    const shape = (plan: string) => `list ${plan} ${source} ${sort.column} ${sort.direction} ${rules.key}`;
     // What the list shows comes with the page, so rendering it needs no second query.
     const selection = ['t.id as id', sql.ref<number>(sort.column).as('sortValue'), 't.subject', 't.is_closed', 't.created_at', 't.last_activity_at',
       'st.name as stage', 'st.translations as stage_translations'] as const;
-    const start = () => base.innerJoin('tickets as t', 't.id', 'a.ticket_id').innerJoin('stages as st', 'st.id', 't.stage_id').select(selection);
-    const finish = (q: ReturnType<typeof start>, match: Expression<SqlBool> | undefined) => {
+    const finish = (a: Args, from: ReturnType<typeof listBase>, match: Expression<SqlBool> | undefined) => {
+      let r = from.innerJoin('tickets as t', 't.id', 'a.ticket_id').innerJoin('stages as st', 'st.id', 't.stage_id').select(selection);
       // The search before the access rule: it is the cheaper test and fails more often.
-      let r = match === undefined ? q : q.where(match);
-      r = r.where(condition);
-      if (options.status !== undefined) r = r.where('t.is_closed', '=', options.status === 'closed' ? 1 : 0);
-      if (cursor !== undefined) r = r.where(afterCursor(sort, cursor));
+      if (match !== undefined) r = r.where(match);
+      r = r.where(visibleSql(a, rules.build(), true));
+      if (a.closed !== undefined) r = r.where('t.is_closed', '=', num(a.closed));
+      if (a.cursorValue !== undefined) r = r.where(afterCursorOf(sort, a));
       for (const o of orderFor(sort)) r = r.orderBy(o);
-      return r.limit(limit + 1).execute();
+      return r.limit(num(a.limit));
     };
-    const page = (match?: Expression<SqlBool>) => finish(start(), match);
-    if (query === undefined) return page();
+    if (query === undefined) return this.prepared.execute(db, shape('page'), args, (a) => finish(a, listBase(db, a, source, sort), undefined));
     const pg = this.deps.dialect === 'postgres';
-    const candidates = pg
-      // OFFSET 0 keeps PostgreSQL from flattening this into a join it might walk row by row:
-      // the candidates are read once, from the GIN index, and hashed.
-      ? sql<SqlBool>`t.id in (select ticket_id from ticket_search where tsv @@ cast(${tsQuery(query)} as tsquery) offset 0)`
-      : sql<SqlBool>`t.id in (select rowid from ticket_search_fts where ticket_search_fts match ${fts5Query(query)})`;
     // Rare in a company's list says nothing of a contact's few tickets, nor one contact's of
     // another's: a contact's list keeps its own memory (else one contact with many tickets sends
-    // every colleague's few straight to the index, which reads every match of a common word).
-    const key = `${'contactId' in of ? `contact ${of.contactId} ${of.exceptCompany ?? ''}` : `company ${of.companyId}`} ${fts5Query(query)}`;
+    // every colleague's few straight to the index, which reads every match of a common word);
+    // a list with the company's tickets shares the company's, which they are nearly all of.
+    const key = `${source === 'mine' || source === 'mineOutsideCompany' ? `${source} ${viewer.contactId}` : `company ${viewer.known?.primaryCompanyId ?? `of ${viewer.contactId}`}`} ${fts5Query(query)}`;
     if (sort.column.startsWith('a.') && this.searchWalk > 0 && !this.wasRare(key)) {
+      const patterns = documentPatterns(query);
+      const walkArgs: Args = { ...args };
+      patterns.forEach((p, k) => { walkArgs[`pattern${k}`] = p; });
       // The list's first tickets in its order from where the page starts; each document is
       // joined before the ticket, so the access rule only runs on matches.
-      let first = base.select(['a.ticket_id', 'a.last_activity_at']);
-      if (cursor !== undefined) first = first.where(afterCursor(sort, cursor));
-      for (const o of orderFor(sort)) first = first.orderBy(o);
-      const has = (p: string) => (pg ? sql`strpos(s.doc, ${p}) > 0` : sql`instr(s.doc, ${p}) > 0`);
-      const found = sql<SqlBool>`${sql.join(documentPatterns(query).map(has), sql` and `)}`;
-      const walk = (budget: number) => finish(db.selectFrom(first.limit(budget).as('a'))
-        .innerJoin('ticket_search as s', 's.ticket_id', 'a.ticket_id')
-        .innerJoin('tickets as t', 't.id', 'a.ticket_id')
-        .innerJoin('stages as st', 'st.id', 't.stage_id')
-        .select(selection), found);
+      const first = (a: Args) => {
+        let f = listBase(db, a, source, sort).select(['a.ticket_id', 'a.last_activity_at']);
+        if (a.cursorValue !== undefined) f = f.where(afterCursorOf(sort, a));
+        for (const o of orderFor(sort)) f = f.orderBy(o);
+        return f.limit(num(a.budget));
+      };
+      const has = (p: Argument) => (pg ? sql`strpos(s.doc, ${p}) > 0` : sql`instr(s.doc, ${p}) > 0`);
+      const walk = (budget: number) => this.prepared.execute<VisibleTicket>(db, shape(`walk ${patterns.length}`), { ...walkArgs, budget }, (a) => {
+        const found = sql<SqlBool>`${sql.join(patterns.map((_, k) => has(a[`pattern${k}`] ?? null)), sql` and `)}`;
+        const from = db.selectFrom(first(a).as('a')).innerJoin('ticket_search as s', 's.ticket_id', 'a.ticket_id') as unknown as ReturnType<typeof listBase>;
+        return finish(a, from, found);
+      });
       /** Whether a walk of `budget` tickets saw the whole rest of the list. */
       const sawAll = async (budget: number) => {
-        const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${first.limit(budget).as('w')}`.execute(db);
+        const rows = await this.prepared.execute<{ n: number | string }>(db, shape('count'), { ...args, budget }, (a) =>
+          db.selectFrom(first(a).as('w')).select((eb) => eb.fn.countAll<number | string>().as('n')));
         return Number(rows[0]?.n ?? 0) < budget;
       };
       const rows = await walk(this.searchWalk);
@@ -276,7 +379,12 @@ export class AccessService {
       }
       this.rememberRare(key);
     }
-    return page(candidates);
+    // The candidates are tested on each list row as it is read, before its ticket is.
+    return this.prepared.execute<VisibleTicket>(db, shape('candidates'), { ...args, match: pg ? tsQuery(query) : fts5Query(query) }, (a) => finish(a, listBase(db, a, source, sort, pg
+      // OFFSET 0 keeps PostgreSQL from flattening this into a join it might walk row by row:
+      // the candidates are read once, from the GIN index, and hashed.
+      ? sql<SqlBool>`a.ticket_id in (select ticket_id from ticket_search where tsv @@ cast(${a.match} as tsquery) offset 0)`
+      : sql<SqlBool>`a.ticket_id in (select rowid from ticket_search_fts where ticket_search_fts match ${a.match})`), undefined));
   }
 
   /**
@@ -306,17 +414,17 @@ export class AccessService {
    * comment, never a held one) of the newest thread (P16) of a ticket the viewer may see.
    */
   async findVisibleAttachmentId(viewer: Viewer, attachmentId: number, db: Conn = this.deps.db): Promise<number | undefined> {
-    const condition = await this.visible(viewer, await this.filtersOf(db, viewer), db);
-    const row = await db.selectFrom('attachments as a')
-      .innerJoin('messages as msg', 'msg.id', 'a.message_id')
-      .innerJoin('threads as th', 'th.id', 'msg.thread_id')
-      .innerJoin('tickets as t', 't.id', 'th.ticket_id')
-      .select('a.id')
-      .where('a.id', '=', attachmentId)
-      .where(customerVisibleMessage('msg'))
-      .where(sql<SqlBool>`th.id = (select n.id from threads n where n.ticket_id = t.id order by n.created_at desc, n.id desc limit 1)`)
-      .where(condition)
-      .executeTakeFirst();
-    return row?.id;
+    const rules = await this.rulesOf(db, viewer);
+    const rows = await this.prepared.execute<{ id: number }>(db, `attachment ${rules.key}`, { ...viewerArgs(viewer), attachmentId }, (a) =>
+      db.selectFrom('attachments as f')
+        .innerJoin('messages as msg', 'msg.id', 'f.message_id')
+        .innerJoin('threads as th', 'th.id', 'msg.thread_id')
+        .innerJoin('tickets as t', 't.id', 'th.ticket_id')
+        .select('f.id')
+        .where('f.id', '=', num(a.attachmentId))
+        .where(customerVisibleMessage('msg'))
+        .where(sql<SqlBool>`th.id = (select n.id from threads n where n.ticket_id = t.id order by n.created_at desc, n.id desc limit 1)`)
+        .where(visibleSql(a, rules.build(), false)));
+    return rows[0]?.id;
   }
 }

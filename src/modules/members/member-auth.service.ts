@@ -8,6 +8,7 @@ import type { Viewer } from '../access/access.service.js';
 import type { PortalRow } from '../portal/portals.service.js';
 import type { ConditionT } from '../filters/filters.js';
 import { readJsonArray } from '../../util/json.js';
+import { PreparedQuery } from '../../db/prepared.js';
 import { mayUsePortal, mayUsePortalSql } from './access-lists.js';
 import type { SignInLog, SignInReason } from './sign-in-log.js';
 
@@ -23,6 +24,34 @@ export function accessDenied(): AppError {
 }
 
 /** A member who gave the right password but never confirmed the address (registration). */
+/** A session with its member, contact and portal rules, by the hash of its token: on every signed-in request. */
+const sessionWithMember = new PreparedQuery((db: Conn, a: { idHash: string }) =>
+  db.selectFrom('member_sessions as s')
+    .innerJoin('members as m', 'm.id', 's.member_id')
+    .innerJoin('contacts as c', 'c.id', 'm.contact_id')
+    .innerJoin('portals as p', 'p.id', 's.portal_id')
+    .select(['s.csrf_token', 's.last_seen_at', 's.expires_at', 's.portal_id', 'm.id as member_id', 'm.disabled_at', 'c.id as contact_id', 'c.email', 'c.first_name', 'c.last_name',
+      'c.primary_company_id', 'p.filters', 'm.language'])
+    .where('s.id_hash', '=', a.idHash)
+    // Off every access list of the portal: signed out at the next request (P10).
+    .where(mayUsePortalSql(sql.ref<number>('s.portal_id'), sql.ref<number>('c.id'))));
+
+/**
+ * A portal's filter rules as stored, parsed: every signed-in request reads them with its session,
+ * and portals are few, so each stored text is parsed once (the parsed rules are never changed).
+ */
+const parsedFilters = new Map<string, ConditionT[]>();
+function parseFilters(text: string | null): ConditionT[] {
+  if (text === null) return [];
+  let filters = parsedFilters.get(text);
+  if (filters === undefined) {
+    filters = Object.freeze(readJsonArray<ConditionT>(text).map((f) => Object.freeze(f))) as ConditionT[];
+    if (parsedFilters.size >= 1000) parsedFilters.clear();
+    parsedFilters.set(text, filters);
+  }
+  return filters;
+}
+
 export class EmailNotVerified extends AppError {
   constructor(readonly memberId: number) {
     super(403, 'EMAIL_NOT_VERIFIED', 'Confirm the email address first.');
@@ -118,16 +147,7 @@ export class MemberAuthService {
   async resolve(portal: PortalRow, token: string): Promise<MemberPrincipal | null> {
     const { db, clock } = this.deps;
     const idHash = sha256Hex(token);
-    const row = await db.selectFrom('member_sessions as s')
-      .innerJoin('members as m', 'm.id', 's.member_id')
-      .innerJoin('contacts as c', 'c.id', 'm.contact_id')
-      .innerJoin('portals as p', 'p.id', 's.portal_id')
-      .select(['s.csrf_token', 's.last_seen_at', 's.expires_at', 's.portal_id', 'm.id as member_id', 'm.disabled_at', 'c.id as contact_id', 'c.email', 'c.first_name', 'c.last_name',
-        'c.primary_company_id', 'p.filters', 'm.language'])
-      .where('s.id_hash', '=', idHash)
-      // Off every access list of the portal: signed out at the next request (P10).
-      .where(mayUsePortalSql(sql.ref<number>('s.portal_id'), sql.ref<number>('c.id')))
-      .executeTakeFirst();
+    const row = await sessionWithMember.executeTakeFirst(db, { idHash });
     if (row === undefined || row.portal_id !== portal.id) return null;
     const now = clock.now();
     if (now >= row.expires_at || now - row.last_seen_at >= portal.idle_timeout_minutes * 60_000 || row.disabled_at !== null) {
@@ -139,7 +159,7 @@ export class MemberAuthService {
     return {
       viewer: {
         portalId: portal.id, memberId: row.member_id, contactId: row.contact_id,
-        known: { filters: readJsonArray<ConditionT>(row.filters), primaryCompanyId: row.primary_company_id },
+        known: { filters: parseFilters(row.filters), filtersText: row.filters, primaryCompanyId: row.primary_company_id },
       },
       email: row.email,
       name: name === '' ? row.email : name,
@@ -166,7 +186,7 @@ export class MemberAuthService {
     if (row.session_expires_at === null || this.deps.clock.now() >= row.session_expires_at) return null;
     const name = [row.first_name, row.last_name].filter((p) => p !== null && p !== '').join(' ');
     return {
-      viewer: { portalId: portal.id, memberId: row.member_id, contactId: row.contact_id, known: { filters: readJsonArray<ConditionT>(row.filters), primaryCompanyId: row.primary_company_id } },
+      viewer: { portalId: portal.id, memberId: row.member_id, contactId: row.contact_id, known: { filters: parseFilters(row.filters), filtersText: row.filters, primaryCompanyId: row.primary_company_id } },
       email: row.email,
       name: name === '' ? row.email : name,
       language: row.language,
