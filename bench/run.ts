@@ -43,9 +43,13 @@ const TARGETS = {
   listShareConnections: 50,
   p99Ms: 25,
   p99Connections: 10,
-  /** Portal pages render HTML for a signed-in member: a lower bar than the JSON API. */
-  portalShareOfBare: 0.05,
-  portalP99Ms: 50,
+  /** Portal pages (list, company list, ticket page) for a signed-in member, HTML, against the bare route at 50 connections. */
+  portalShareOfBare: 0.15,
+  /** Every portal page's p99 at 50 connections, and at 10. */
+  portalP99Ms50: 100,
+  portalP99Ms: 20,
+  /** PostgreSQL's portal list against SQLite's, req/s at 50 connections. */
+  postgresPortalShareOfSqlite: 0.6,
   /** The staff app's Tickets screen: the list with filters, a sort and sometimes words. */
   staffListP99Ms: 50,
   /** Under overload the server sheds load instead of letting latency run away. */
@@ -71,6 +75,8 @@ const ROUTE_NAMES: Record<Route, string> = {
   portalSkewed: 'portal search, worst word',
   portalDetail: 'portal ticket page',
 };
+/** The portal pages every latency target covers (the worst search word is reported apart). */
+const PORTAL_PAGES = ['portalHome', 'portalList', 'portalOrg', 'portalSearch', 'portalDetail'] as const satisfies readonly Route[];
 const API_ROUTES = ['list', 'staffList', 'detail', 'portalHome', 'portalList', 'portalOrg', 'portalSearch', 'portalSkewed', 'portalDetail'] as const satisfies readonly Route[];
 /** Per connection count: bare, then the app's routes, then bare again, so drift shows. */
 const SCHEDULE: readonly (readonly [Route, number])[] = [['bare', 1], ...API_ROUTES.map((r) => [r, 1] as const), ['bare', 2]];
@@ -130,6 +136,8 @@ interface SearchTiming {
 
 interface PortalProbe {
   statuses: Record<string, number>;
+  /** SQL statements one request of each portal page ran (with its session; caches warm). */
+  statements: Record<string, number>;
   searchTimings: SearchTiming[];
   searchPlans: Plan[];
   /** Seeded search documents equal what src/util/search-text.ts makes of the same texts. */
@@ -504,11 +512,17 @@ function portalRequests(setup: PortalSetup): Record<'portalHome' | 'portalList' 
 async function probePortal(app: BenchApp, db: Db, dialect: Dialect, recorder: QueryRecorder, setup: PortalSetup): Promise<PortalProbe> {
   const requests = portalRequests(setup);
   const statuses: Record<string, number> = {};
+  const statements: Record<string, number> = {};
   for (const route of ['portalHome', 'portalList', 'portalOrg', 'portalSearch', 'portalSkewed', 'portalDetail'] as const) {
     const r = item(requests[route], 0);
+    // The second request counts: the first also reads what a process keeps (the portal, its theme and messages).
+    await app.inject({ method: 'GET', url: r.path, headers: r.headers });
+    recorder.recording = true;
     const res = await app.inject({ method: 'GET', url: r.path, headers: r.headers });
+    recorder.recording = false;
+    statements[route] = recorder.take().length;
     statuses[route] = res.statusCode;
-    log(`  GET ${r.path} (${r.headers.host}) -> ${res.statusCode}, ${int(res.body.length)} bytes${route === 'portalDetail' ? '' : `, ${int((res.body.match(/<tr><td>/g) ?? []).length)} rows`}`);
+    log(`  GET ${r.path} (${r.headers.host}) -> ${res.statusCode}, ${int(res.body.length)} bytes${route === 'portalDetail' ? '' : `, ${int((res.body.match(/<tr><td>/g) ?? []).length)} rows`}, ${statements[route]} SQL statements`);
   }
   const member = { headers: { host: setup.company.host, cookie: item(setup.company.cookies, 0) } };
   const searchTimings: SearchTiming[] = [];
@@ -543,7 +557,7 @@ async function probePortal(app: BenchApp, db: Db, dialect: Dialect, recorder: Qu
     WHERE s.ticket_id IN (1, 2, 3, 997, 12345, 500000, 999999)`.execute(db);
   const documentsMatch = sample.rows.length === 7 && sample.rows.every((r) => r.doc === searchDocument([r.subject, r.b1, r.b2]));
   log(`  seeded search documents equal searchDocument(): ${documentsMatch ? 'yes' : 'NO'}`);
-  return { statuses, searchTimings, searchPlans, documentsMatch };
+  return { statuses, statements, searchTimings, searchPlans, documentsMatch };
 }
 
 /**
@@ -593,7 +607,7 @@ async function probe(target: Target, ids: QueryIds): Promise<{ probe: Probe; sec
     const mainList = listPlans.find((p) => /ticket_contacts/i.test(p.sql) && /\blimit\b/i.test(p.sql));
     const mainPlan = mainList?.lines.join('\n') ?? '';
     const result: Probe = {
-      portal: { statuses: {}, searchTimings: [], searchPlans: [], documentsMatch: false },
+      portal: { statuses: {}, statements: {}, searchTimings: [], searchPlans: [], documentsMatch: false },
       listStatus: list.statusCode,
       listItems: got?.length ?? 0,
       listOrderMatches: got !== null && got.length === want.length && got.every((id, k) => id === want[k]),
@@ -904,8 +918,8 @@ function verdicts(report: DialectReport): [string, Verdict | undefined][] {
       text: `${((100 * api.rps) / bare.rps).toFixed(1)}%${api.failures + bare.failures > 0 ? ' (invalid run)' : ''}`,
     };
   };
-  const tail = (route: Route, target: number): Verdict | undefined => {
-    const s = summarize(report, TARGETS.p99Connections, route);
+  const tail = (route: Route, target: number, connections: number = TARGETS.p99Connections): Verdict | undefined => {
+    const s = summarize(report, connections, route);
     if (s === undefined) return undefined;
     return { pass: s.failures === 0 && s.p99 < target, text: s.failures === 0 ? `${ms(s.p99)} ms` : 'invalid run' };
   };
@@ -940,14 +954,15 @@ function verdicts(report: DialectReport): [string, Verdict | undefined][] {
     })()],
     [`portal list >= ${portal * 100}% of bare @${at}`, share('portalList', at, portal)],
     [`portal org list >= ${portal * 100}% of bare @${at}`, share('portalOrg', at, portal)],
-    [`portal list p99 < ${portalP99Ms} ms @${at10}`, tail('portalList', portalP99Ms)],
-    [`portal org list p99 < ${portalP99Ms} ms @${at10}`, tail('portalOrg', portalP99Ms)],
-    [`portal search p99 < ${portalP99Ms} ms @${at10}`, tail('portalSearch', portalP99Ms)],
+    [`portal ticket page >= ${portal * 100}% of bare @${at}`, share('portalDetail', at, portal)],
+    ...PORTAL_PAGES.flatMap((route): [string, Verdict | undefined][] => [
+      [`${ROUTE_NAMES[route]} p99 < ${TARGETS.portalP99Ms50} ms @${at}`, tail(route, TARGETS.portalP99Ms50, at)],
+      [`${ROUTE_NAMES[route]} p99 < ${portalP99Ms} ms @${at10}`, tail(route, portalP99Ms)],
+    ]),
     [`(worst word: reported, no target)`, ((): Verdict | undefined => {
       const w = summarize(report, TARGETS.p99Connections, 'portalSkewed');
       return w === undefined ? undefined : { pass: w.failures === 0, info: true, text: `p99 ${ms(w.p99)} ms @${at10}` };
     })()],
-    [`portal detail p99 < ${portalP99Ms} ms @${at10}`, tail('portalDetail', portalP99Ms)],
     [`overload @${TARGETS.overloadConnections}: p99 < ${TARGETS.overloadP99Ms} ms`, overload],
     [`served @100 >= ${TARGETS.overloadServedShare * 100}% of @50 (${int(base?.served ?? 0)}/s)`, served(100)],
     [`served @200 >= ${TARGETS.overloadServedShare * 100}% of @50`, served(200)],
@@ -1000,6 +1015,19 @@ function printSummary(reports: readonly DialectReport[], postgresSkipped: string
   }
   for (const [title, cells] of rows) {
     log(`${title.padEnd(L + 7)}${columns.map((c, k) => `| ${(c.report === undefined ? 'SKIPPED' : (cells[k] ?? '-')).padEnd(W - 1)}`).join('')}`);
+  }
+  const sqlite = reports.find((r) => r.dialect === 'sqlite');
+  const postgres = reports.find((r) => r.dialect === 'postgres');
+  const pgList = postgres === undefined ? undefined : summarize(postgres, TARGETS.listShareConnections, 'portalList');
+  const liteList = sqlite === undefined ? undefined : summarize(sqlite, TARGETS.listShareConnections, 'portalList');
+  if (pgList !== undefined && liteList !== undefined) {
+    const share = pgList.rps / liteList.rps;
+    log(`${`PostgreSQL portal list >= ${TARGETS.postgresPortalShareOfSqlite * 100}% of SQLite's @${TARGETS.listShareConnections}`.padEnd(L + 7)}| ` +
+      `${share >= TARGETS.postgresPortalShareOfSqlite ? 'PASS' : 'FAIL'}  ${(100 * share).toFixed(0)}% (${int(pgList.rps)} / ${int(liteList.rps)} req/s)`);
+  }
+  for (const report of reports) {
+    log(`${label(report.dialect)} SQL statements per portal page (one request, session included): ` +
+      Object.entries(report.probe.portal.statements).map(([route, n]) => `${ROUTE_NAMES[route as Route]} ${n}`).join(', '));
   }
   for (const report of reports) {
     log(`${label(report.dialect)} portal search in-process (median/max ms, rows): ` +

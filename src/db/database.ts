@@ -1,10 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery, type KyselyConfig, type SqliteDatabase, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery, type KyselyConfig, type PostgresCursor, type PostgresPool, type PostgresPoolClient, type SqliteDatabase, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import type { DB } from './schema.js';
+import { statementName } from './prepared.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 export type Db = Kysely<DB>;
@@ -98,6 +99,45 @@ function numericAwareParser(oid: number, format?: 'text' | 'binary'): (value: st
   return pg.types.getTypeParser(oid, format);
 }
 
+/**
+ * The pool as Kysely sees it, running prepared queries (prepared.ts) as named statements: each
+ * connection parses and plans one once and then only binds new values, where an unnamed query is
+ * parsed and planned every time. Planning the portal's queries took longer than running them.
+ *
+ * A migration run by another process (a rolling upgrade) may change what a prepared statement
+ * returns; PostgreSQL then refuses it on connections that prepared it before ("cached plan must
+ * not change result type"). Such a connection runs the query again unnamed when it can (outside
+ * a transaction, which the refusal has aborted) and is closed when given back, so the pool opens
+ * a fresh one.
+ */
+function namedStatements(pool: pg.Pool): PostgresPool {
+  const stale = new WeakSet<pg.PoolClient>();
+  const wrap = (client: pg.PoolClient): PostgresPoolClient => {
+    let inTransaction = false;
+    return {
+      query: ((textOrCursor: string | PostgresCursor<unknown>, parameters?: readonly unknown[]) => {
+        if (typeof textOrCursor !== 'string') return client.query(textOrCursor as unknown as pg.Submittable);
+        const text = textOrCursor;
+        const values = parameters as unknown[];
+        if (/^\s*(begin|start transaction)\b/i.test(text)) inTransaction = true;
+        else if (/^\s*(commit|rollback)\s*$/i.test(text)) inTransaction = false;
+        const name = statementName(text);
+        if (name === undefined || stale.has(client)) return client.query(text, values);
+        return client.query({ name, text, values }).catch((error: unknown) => {
+          if ((error as { code?: unknown }).code !== '0A000') throw error;
+          stale.add(client);
+          if (inTransaction) throw error;
+          return client.query(text, values);
+        });
+      }) as unknown as PostgresPoolClient['query'],
+      release: (destroy?: boolean) => {
+        client.release(destroy === true || stale.has(client));
+      },
+    };
+  };
+  return { connect: async () => wrap(await pool.connect()), end: () => pool.end() };
+}
+
 function openPostgres(url: string, poolSize: number, options: OpenOptions): Database {
   const pool = new pg.Pool({
     connectionString: url,
@@ -107,7 +147,7 @@ function openPostgres(url: string, poolSize: number, options: OpenOptions): Data
   });
   // A broken idle connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...logOption(options) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: namedStatements(pool) }), ...logOption(options) });
   return {
     db,
     dialect: 'postgres',

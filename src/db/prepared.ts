@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CompiledQuery, type Compilable } from 'kysely';
 import type { Conn } from './database.js';
 
@@ -12,6 +13,25 @@ interface Compiled {
   slots: Slot[];
 }
 
+/**
+ * The SQL texts of prepared queries, with the name each runs under as a PostgreSQL prepared
+ * statement (database.ts): parsed and planned once per connection instead of on every request,
+ * which on the portal's queries took longer than running them. Other queries stay unnamed.
+ */
+const statementNames = new Map<string, string>();
+const MAX_NAMED = 5000;
+
+function nameStatement(text: string): void {
+  if (statementNames.has(text)) return;
+  if (statementNames.size >= MAX_NAMED) statementNames.clear();
+  statementNames.set(text, `portico_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`);
+}
+
+/** The name of a prepared query's statement, or undefined for any other SQL. */
+export function statementName(text: string): string | undefined {
+  return statementNames.get(text);
+}
+
 const sentinel = (i: number) => `\u0000prepared-argument-${i}\u0000`;
 
 function dialectOf(db: Conn): string {
@@ -24,7 +44,7 @@ function dialectOf(db: Conn): string {
  * value of the query's shape (a filter rule's value, say): kept as it is, which is right only
  * because the caller's key names the shape.
  */
-function compile(names: readonly string[], build: (args: Record<string, Argument>) => Compilable, allowFixed: boolean): Compiled {
+function compile(names: readonly string[], build: (args: Record<string, Argument>) => Compilable, allowFixed: boolean, named: boolean): Compiled {
   const args = Object.fromEntries(names.map((n, i) => [n, sentinel(i)]));
   const query = build(args).compile();
   const slots = query.parameters.map((p): Slot => {
@@ -34,6 +54,7 @@ function compile(names: readonly string[], build: (args: Record<string, Argument
     if (!allowFixed) throw new Error('a prepared query has a parameter that is not one of its arguments');
     return { value: p };
   });
+  if (named) nameStatement(query.sql);
   return { sql: query.sql, slots };
 }
 
@@ -62,7 +83,7 @@ export class PreparedQuery<Args extends object, Row> {
     const key = `${dialectOf(db)}:${names.join(',')}`;
     let entry = this.compiled.get(key);
     if (entry === undefined) {
-      entry = compile(names, (a) => this.build(db, a as unknown as Args), false);
+      entry = compile(names, (a) => this.build(db, a as unknown as Args), false, true);
       this.compiled.set(key, entry);
     }
     return run<Row>(db, entry, args as Readonly<Record<string, Argument>>);
@@ -85,12 +106,17 @@ export class PreparedShapes {
 
   constructor(private readonly max = 2000) {}
 
-  async execute<Row>(db: Conn, shape: string, args: Readonly<Record<string, Argument>>, build: (args: Record<string, Argument>) => Compilable<Row>): Promise<Row[]> {
+  /**
+   * Runs the shape's query with `args`. `planOnce` says one plan suits every value of the
+   * arguments, so PostgreSQL may keep one (a named statement); a search, whose best plan depends
+   * on how common its words are, is planned for its values each time.
+   */
+  async execute<Row>(db: Conn, shape: string, args: Readonly<Record<string, Argument>>, build: (args: Record<string, Argument>) => Compilable<Row>, planOnce = true): Promise<Row[]> {
     const names = Object.keys(args).sort();
     const key = `${dialectOf(db)}\u0001${shape}\u0001${names.join(',')}`;
     let entry = this.compiled.get(key);
     if (entry === undefined) {
-      entry = compile(names, build, true);
+      entry = compile(names, build, true, planOnce);
       if (this.compiled.size >= this.max) this.compiled.delete(this.compiled.keys().next().value as string);
     } else {
       this.compiled.delete(key);

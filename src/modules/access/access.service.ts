@@ -360,11 +360,11 @@ export class AccessService {
         const found = sql<SqlBool>`${sql.join(patterns.map((_, k) => has(a[`pattern${k}`] ?? null)), sql` and `)}`;
         const from = db.selectFrom(first(a).as('a')).innerJoin('ticket_search as s', 's.ticket_id', 'a.ticket_id') as unknown as ReturnType<typeof listBase>;
         return finish(a, from, found);
-      });
+      }, false);
       /** Whether a walk of `budget` tickets saw the whole rest of the list. */
       const sawAll = async (budget: number) => {
         const rows = await this.prepared.execute<{ n: number | string }>(db, shape('count'), { ...args, budget }, (a) =>
-          db.selectFrom(first(a).as('w')).select((eb) => eb.fn.countAll<number | string>().as('n')));
+          db.selectFrom(first(a).as('w')).select((eb) => eb.fn.countAll<number | string>().as('n')), false);
         return Number(rows[0]?.n ?? 0) < budget;
       };
       const rows = await walk(this.searchWalk);
@@ -384,7 +384,7 @@ export class AccessService {
       // OFFSET 0 keeps PostgreSQL from flattening this into a join it might walk row by row:
       // the candidates are read once, from the GIN index, and hashed.
       ? sql<SqlBool>`a.ticket_id in (select ticket_id from ticket_search where tsv @@ cast(${a.match} as tsquery) offset 0)`
-      : sql<SqlBool>`a.ticket_id in (select rowid from ticket_search_fts where ticket_search_fts match ${a.match})`), undefined));
+      : sql<SqlBool>`a.ticket_id in (select rowid from ticket_search_fts where ticket_search_fts match ${a.match})`), undefined), false);
   }
 
   /**
