@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { sql, type Compilable } from 'kysely';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Conn } from '../../src/db/database.js';
 import { PreparedQuery, PreparedShapes, statementName, type Argument } from '../../src/db/prepared.js';
