@@ -108,8 +108,8 @@ export class PreparedShapes {
 
   /**
    * Runs the shape's query with `args`. `planOnce` says one plan suits every value of the
-   * arguments, so PostgreSQL may keep one (a named statement); a search, whose best plan depends
-   * on how common its words are, is planned for its values each time.
+   * arguments, so PostgreSQL may keep one (a named statement); a search's candidates, whose best
+   * plan depends on how common the words are, are planned for their values each time.
    */
   async execute<Row>(db: Conn, shape: string, args: Readonly<Record<string, Argument>>, build: (args: Record<string, Argument>) => Compilable<Row>, planOnce = true): Promise<Row[]> {
     const names = Object.keys(args).sort();

@@ -103,8 +103,10 @@ function listBase(db: Conn, a: Args, source: Source, sort: SortSpec, only?: Expr
   const company = db.selectFrom('ticket_companies as a').where('a.company_id', '=', companyOfViewer(a)).$if(only !== undefined, (q) => q.where(only as Expression<SqlBool>));
   if (source === 'mine') return own;
   if (source === 'company') return company;
-  // Before anything else is read of a ticket (its search document, the rule): a primary-key probe.
-  if (source === 'mineOutsideCompany') return own.where(sql<SqlBool>`not exists (select 1 from ticket_companies x where x.ticket_id = a.ticket_id and x.company_id = ${companyOfViewer(a)})`);
+  // Before anything else is read of a ticket (its search document, the rule): a primary-key
+  // probe. A scalar subquery, not NOT EXISTS: PostgreSQL made that an anti join that hashed all
+  // 20,000 tickets of the company for each page (3.7 ms, twice per search).
+  if (source === 'mineOutsideCompany') return own.where(sql<SqlBool>`(select 1 from ticket_companies x where x.ticket_id = a.ticket_id and x.company_id = ${companyOfViewer(a)}) is null`);
   const inOrder = sort.column.startsWith('a.');
   const cursorHere = inOrder && a.cursorValue !== undefined;
   const ownHalf = own.select(['a.ticket_id', 'a.last_activity_at']).$if(cursorHere, (q) => q.where(afterCursorOf(sort, a)));
@@ -360,11 +362,11 @@ export class AccessService {
         const found = sql<SqlBool>`${sql.join(patterns.map((_, k) => has(a[`pattern${k}`] ?? null)), sql` and `)}`;
         const from = db.selectFrom(first(a).as('a')).innerJoin('ticket_search as s', 's.ticket_id', 'a.ticket_id') as unknown as ReturnType<typeof listBase>;
         return finish(a, from, found);
-      }, false);
+      });
       /** Whether a walk of `budget` tickets saw the whole rest of the list. */
       const sawAll = async (budget: number) => {
         const rows = await this.prepared.execute<{ n: number | string }>(db, shape('count'), { ...args, budget }, (a) =>
-          db.selectFrom(first(a).as('w')).select((eb) => eb.fn.countAll<number | string>().as('n')), false);
+          db.selectFrom(first(a).as('w')).select((eb) => eb.fn.countAll<number | string>().as('n')));
         return Number(rows[0]?.n ?? 0) < budget;
       };
       const rows = await walk(this.searchWalk);
@@ -379,7 +381,9 @@ export class AccessService {
       }
       this.rememberRare(key);
     }
-    // The candidates are tested on each list row as it is read, before its ticket is.
+    // The candidates are tested on each list row as it is read, before its ticket is. How many
+    // there are decides PostgreSQL's best plan, so it plans this query for its words every time
+    // (a walk's plan is the list's order whatever the words).
     return this.prepared.execute<VisibleTicket>(db, shape('candidates'), { ...args, match: pg ? tsQuery(query) : fts5Query(query) }, (a) => finish(a, listBase(db, a, source, sort, pg
       // OFFSET 0 keeps PostgreSQL from flattening this into a join it might walk row by row:
       // the candidates are read once, from the GIN index, and hashed.

@@ -1,6 +1,7 @@
 import { marked } from 'marked';
 import { sql, type SqlBool } from 'kysely';
 import type { Conn } from '../../db/database.js';
+import { PreparedQuery } from '../../db/prepared.js';
 import { isUniqueViolation } from '../../db/db-errors.js';
 import type { Row } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
@@ -67,6 +68,11 @@ export function categoryIn(row: CategoryRow, language: Language): { name: string
  * HTML and a search document, searched by the same word index as tickets. Only published
  * articles are ever shown on a portal.
  */
+/** The most read published articles: on every portal home, so compiled once. */
+const popularArticles = new PreparedQuery((db: Conn, a: { limit: number }) =>
+  db.selectFrom('kb_articles').selectAll().where('published', '=', sql.lit(1))
+    .orderBy('views', 'desc').orderBy('title').orderBy('id').limit(a.limit));
+
 export class KnowledgeBaseService {
   constructor(private readonly deps: Deps) {}
 
@@ -130,8 +136,7 @@ export class KnowledgeBaseService {
 
   /** The most read published articles (the portal home's popular articles), ties by title. */
   popular(limit: number): Promise<ArticleRow[]> {
-    return this.deps.db.selectFrom('kb_articles').selectAll().where('published', '=', 1)
-      .orderBy('views', 'desc').orderBy('title').orderBy('id').limit(limit).execute();
+    return popularArticles.execute(this.deps.db, { limit });
   }
 
   /** One reading of an article on a portal. */
