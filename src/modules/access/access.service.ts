@@ -186,17 +186,8 @@ interface Rules {
   build: () => Expression<SqlBool>;
 }
 
-/** What a ticket's page shows of the ticket itself, with its newest thread (P16). */
-export interface VisibleTicketRow {
-  id: number;
-  subject: string;
-  is_closed: number;
-  created_at: number;
-  last_activity_at: number;
-  stage: string;
-  stage_translations: string | null;
-  thread_id: number | null;
-}
+/** What a ticket's page shows of the ticket itself (a list row's fields), with its newest thread (P16). */
+export type VisibleTicketRow = Omit<VisibleTicket, 'sortValue'> & { thread_id: number | null };
 
 const viewerArgs = (viewer: Viewer): Args => ({ portalId: viewer.portalId, memberId: viewer.memberId, contactId: viewer.contactId });
 
