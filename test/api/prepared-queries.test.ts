@@ -28,7 +28,7 @@ describe.each(dialects)('X16 C10 queries compiled once on the request path (%s)'
     await t.close();
   });
 
-  it('a shape compiles once; its arguments change per run and the values of its shape stay in it', async () => {
+  it('X16 a shape compiles once; its arguments change per run and the values of its shape stay in it', async () => {
     const db = t.app.deps.db;
     const shapes = new PreparedShapes(2);
     const run = (label: string, minimum: number) => shapes.execute<Probe>(db, `label ${label}`, { minimum }, (a: Record<string, Argument>) =>
@@ -45,14 +45,14 @@ describe.each(dialects)('X16 C10 queries compiled once on the request path (%s)'
     expect((await probes(db, sql<boolean>`1 = 1`)).rows).toHaveLength(3);
   });
 
-  it('a prepared query whose argument is missing from its query is refused when it is compiled', async () => {
+  it('X16 a prepared query whose argument is missing from its query is refused when it is compiled', async () => {
     const db = t.app.deps.db;
     const wrong = new PreparedQuery((conn: Conn, _a: { label: string }) =>
       ({ compile: () => sql<Probe>`select id from prepared_probe where label = ${'fixed'}`.compile(conn) }));
     await expect(wrong.execute(db, { label: 'large' })).rejects.toThrow(/not one of its arguments/);
   });
 
-  it.runIf(dialect === 'postgres')('a named statement keeps answering after another process changes what it returns', async () => {
+  it.runIf(dialect === 'postgres')('X16 a named statement keeps answering after another process changes what it returns', async () => {
     const db = t.app.deps.db;
     const byLabel = new PreparedQuery((conn: Conn, a: { label: string }) =>
       ({ compile: () => sql<Probe>`select * from prepared_probe where label = ${a.label} order by id`.compile(conn) }));
