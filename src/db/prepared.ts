@@ -11,6 +11,8 @@ type Slot = { arg: string } | { value: unknown };
 interface Compiled {
   sql: string;
   slots: Slot[];
+  /** Run as a named statement on PostgreSQL. */
+  named: boolean;
 }
 
 /**
@@ -21,9 +23,10 @@ interface Compiled {
 const statementNames = new Map<string, string>();
 const MAX_NAMED = 5000;
 
+/** Names a prepared query's text (again, if it was dropped to make room: the oldest go first). */
 function nameStatement(text: string): void {
   if (statementNames.has(text)) return;
-  if (statementNames.size >= MAX_NAMED) statementNames.clear();
+  if (statementNames.size >= MAX_NAMED) statementNames.delete(statementNames.keys().next().value as string);
   statementNames.set(text, `portico_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`);
 }
 
@@ -54,11 +57,11 @@ function compile(names: readonly string[], build: (args: Record<string, Argument
     if (!allowFixed) throw new Error('a prepared query has a parameter that is not one of its arguments');
     return { value: p };
   });
-  if (named) nameStatement(query.sql);
-  return { sql: query.sql, slots };
+  return { sql: query.sql, slots, named };
 }
 
 async function run<Row>(db: Conn, compiled: Compiled, args: Readonly<Record<string, Argument>>): Promise<Row[]> {
+  if (compiled.named) nameStatement(compiled.sql);
   const parameters = compiled.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
   const result = await db.executeQuery<Row>(CompiledQuery.raw(compiled.sql, parameters));
   return result.rows;
