@@ -247,10 +247,7 @@ export class AccessService {
 
   /** The ticket, if the viewer may see it; undefined otherwise, the same as for a missing one. */
   async findVisibleTicketId(viewer: Viewer, ticketId: number, db: Conn = this.deps.db): Promise<number | undefined> {
-    const rules = await this.rulesOf(db, viewer);
-    const rows = await this.prepared.execute<{ id: number }>(db, `ticket-id ${rules.key}`, { ...viewerArgs(viewer), ticketId }, (a) =>
-      db.selectFrom('tickets as t').select('t.id').where('t.id', '=', num(a.ticketId)).where(visibleSql(a, rules.build(), false)));
-    return rows[0]?.id;
+    return (await this.findVisibleTicket(viewer, ticketId, db))?.id;
   }
 
   /** What a ticket's page shows of the ticket and which thread is its newest, if the viewer may see it: one statement. */
